@@ -1,0 +1,188 @@
+//! Static declarations a generated connector is made of. Plain data, no behaviour.
+
+/// One connector: its config fields and endpoints.
+#[derive(Debug)]
+pub struct ConnectorDecl {
+    /// API name.
+    pub name: &'static str,
+    /// Config fields shown at setup.
+    pub config: &'static [ConfigFieldDecl],
+    /// Endpoints, parents before children.
+    pub endpoints: &'static [EndpointDecl],
+}
+
+/// One config field.
+#[derive(Debug)]
+pub struct ConfigFieldDecl {
+    /// Machine name.
+    pub name: &'static str,
+    /// Label.
+    pub label: &'static str,
+    /// What it is and how to obtain it.
+    pub description: &'static str,
+    /// Held by the host only.
+    pub secret: bool,
+    /// Must be set.
+    pub required: bool,
+    /// Default value.
+    pub default: Option<&'static str>,
+}
+
+/// Column types (mirrors the WIT `column-type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Text.
+    String,
+    /// Integer.
+    Integer,
+    /// Floating point.
+    Number,
+    /// Boolean.
+    Boolean,
+    /// Timestamp.
+    Timestamp,
+    /// Nested JSON.
+    Json,
+}
+
+/// One column.
+#[derive(Debug)]
+pub struct ColumnDecl {
+    /// Field and column name.
+    pub name: &'static str,
+    /// Type.
+    pub kind: ColumnKind,
+    /// May be null.
+    pub nullable: bool,
+}
+
+/// A page size parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct PageSizeDecl {
+    /// Query parameter.
+    pub param: &'static str,
+    /// Value sent.
+    pub value: u32,
+}
+
+/// How an endpoint pages.
+#[derive(Debug, Clone, Copy)]
+pub enum PagingDecl {
+    /// A single request.
+    None,
+    /// A cursor parameter fed from the last record's field or from a body field.
+    Cursor {
+        /// Query parameter receiving the cursor.
+        cursor_param: &'static str,
+        /// Record field of the last record giving the next cursor.
+        cursor_from_record: Option<&'static str>,
+        /// Body path of the next cursor token.
+        cursor_path: Option<&'static [&'static str]>,
+        /// Body path of the has-more flag.
+        has_more_path: Option<&'static [&'static str]>,
+        /// Page size.
+        limit: Option<PageSizeDecl>,
+    },
+    /// The body holds the next page's URL.
+    NextUrl {
+        /// Body path of the URL.
+        next_url_path: &'static [&'static str],
+        /// Page size.
+        limit: Option<PageSizeDecl>,
+    },
+    /// `Link: <…>; rel="next"`.
+    LinkHeader {
+        /// Page size.
+        limit: Option<PageSizeDecl>,
+    },
+    /// Page numbers until a short or empty page.
+    PageNumber {
+        /// Query parameter.
+        page_param: &'static str,
+        /// First page.
+        start: u32,
+        /// Page size.
+        limit: Option<PageSizeDecl>,
+    },
+    /// Offset and limit until a short or empty page.
+    Offset {
+        /// Query parameter.
+        offset_param: &'static str,
+        /// Page size.
+        limit: PageSizeDecl,
+    },
+}
+
+/// Format of an incremental filter value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorFormat {
+    /// The record field's value as it is.
+    Same,
+    /// Unix seconds.
+    UnixSeconds,
+    /// RFC 3339.
+    Rfc3339,
+}
+
+/// Incremental sync settings.
+#[derive(Debug, Clone, Copy)]
+pub struct IncrementalDecl {
+    /// Filter query parameter.
+    pub param: &'static str,
+    /// Record field compared.
+    pub cursor_field: &'static str,
+    /// Filter value format.
+    pub format: CursorFormat,
+}
+
+/// Link to the parent endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct ParentDecl {
+    /// Parent table.
+    pub table: &'static str,
+    /// Path parameter filled from the parent.
+    pub path_param: &'static str,
+    /// Parent record field.
+    pub parent_key: &'static str,
+    /// Column added to child records.
+    pub column: &'static str,
+}
+
+/// A fixed query parameter; a value `{name}` is taken from config.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryDecl {
+    /// Name.
+    pub name: &'static str,
+    /// Value or `{config_field}`.
+    pub value: &'static str,
+}
+
+/// One endpoint = one table.
+#[derive(Debug)]
+pub struct EndpointDecl {
+    /// Table name.
+    pub table: &'static str,
+    /// Path template, relative to the base URL.
+    pub path: &'static str,
+    /// Path to the records array; empty = the body.
+    pub record_path: &'static [&'static str],
+    /// Primary key columns.
+    pub primary_key: &'static [&'static str],
+    /// Columns.
+    pub columns: &'static [ColumnDecl],
+    /// Fixed query parameters.
+    pub query: &'static [QueryDecl],
+    /// Paging.
+    pub paging: PagingDecl,
+    /// Incremental filter.
+    pub incremental: Option<IncrementalDecl>,
+    /// Parent link.
+    pub parent: Option<ParentDecl>,
+}
+
+impl ConnectorDecl {
+    /// The endpoint of a table.
+    pub fn endpoint(&self, table: &str) -> Option<&'static EndpointDecl> {
+        self.endpoints.iter().find(|e| e.table == table)
+    }
+}

@@ -1,0 +1,400 @@
+//! The four exports, implemented once for every connector over its declarations.
+
+use crate::bindings::connector_agent::connector::host;
+use crate::bindings::connector_agent::connector::types::{
+    CheckResult, Column, ColumnType, ConfigEntry, ConfigField, ConnectorError, HttpResponse,
+    Level, TableSchema, TableSelection,
+};
+use crate::http::{describe_http_error, get, require_ok, send_ok, snippet, status_hint};
+use crate::paginate::{next_position, page_url, Target};
+use crate::records::{field, max_cursor, write_records, Body, Shape};
+use crate::state::{Pending, Position, SyncState, TableState};
+use crate::time::{parse_datetime, rfc3339};
+use crate::{ColumnKind, ConnectorDecl, CursorFormat, EndpointDecl, IncrementalDecl};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+/// The config fields.
+pub fn spec(decl: &ConnectorDecl) -> Vec<ConfigField> {
+    decl.config
+        .iter()
+        .map(|f| ConfigField {
+            name: f.name.into(),
+            label: f.label.into(),
+            description: f.description.into(),
+            secret: f.secret,
+            required: f.required,
+            default: f.default.map(Into::into),
+        })
+        .collect()
+}
+
+/// The tables, from the declarations.
+pub fn discover(decl: &ConnectorDecl, _config: &[ConfigEntry]) -> Result<Vec<TableSchema>, ConnectorError> {
+    Ok(decl
+        .endpoints
+        .iter()
+        .map(|e| {
+            let mut columns: Vec<Column> = e
+                .columns
+                .iter()
+                .map(|c| Column { name: c.name.into(), ty: column_type(c.kind), nullable: c.nullable })
+                .collect();
+            if let Some(p) = e.parent {
+                if !columns.iter().any(|c| c.name == p.column) {
+                    columns.push(Column { name: p.column.into(), ty: ColumnType::String, nullable: false });
+                }
+            }
+            TableSchema {
+                name: e.table.into(),
+                columns,
+                primary_key: e.primary_key.iter().map(|s| s.to_string()).collect(),
+                cursor_field: e.incremental.map(|i| i.cursor_field.to_string()),
+                parent: e.parent.map(|p| p.table.to_string()),
+            }
+        })
+        .collect())
+}
+
+fn column_type(kind: ColumnKind) -> ColumnType {
+    match kind {
+        ColumnKind::String => ColumnType::String,
+        ColumnKind::Integer => ColumnType::Integer,
+        ColumnKind::Number => ColumnType::Number,
+        ColumnKind::Boolean => ColumnType::Boolean,
+        ColumnKind::Timestamp => ColumnType::Timestamp,
+        ColumnKind::Json => ColumnType::Json,
+    }
+}
+
+fn config_value<'a>(config: &'a [ConfigEntry], name: &str) -> Option<&'a str> {
+    config.iter().find(|c| c.name == name).map(|c| c.value.as_str()).filter(|v| !v.is_empty())
+}
+
+fn base_url(config: &[ConfigEntry]) -> Result<&str, ConnectorError> {
+    config_value(config, "base_url").ok_or_else(|| ConnectorError::Config("`base_url` is not set".into()))
+}
+
+/// Fixed query parameters with `{config}` references filled in.
+fn fixed_query<'a>(e: &'a EndpointDecl, config: &[ConfigEntry]) -> Result<Vec<(&'a str, String)>, ConnectorError> {
+    e.query
+        .iter()
+        .map(|q| {
+            let value = match q.value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
+                Some(name) => config_value(config, name)
+                    .ok_or_else(|| ConnectorError::Config(format!("`{name}` is not set (needed by table `{}`)", e.table)))?
+                    .to_string(),
+                None => q.value.to_string(),
+            };
+            Ok((q.name, value))
+        })
+        .collect()
+}
+
+/// Path parameters taken from config (for lists under a configured id, e.g. an account).
+fn config_path_params<'a>(e: &EndpointDecl, config: &'a [ConfigEntry]) -> Vec<(&'a str, &'a str)> {
+    config
+        .iter()
+        .filter(|c| e.path.contains(&format!("{{{}}}", c.name)))
+        .map(|c| (c.name.as_str(), c.value.as_str()))
+        .collect()
+}
+
+/// The filter value for an incremental pass: the saved cursor, else the configured start date.
+fn filter_value(inc: &IncrementalDecl, cursor: Option<&Value>, config: &[ConfigEntry]) -> Option<String> {
+    let start = config_value(config, "start_date").map(|s| Value::String(s.to_string()));
+    let value = cursor.cloned().or(start)?;
+    let text = match (&value, inc.format) {
+        (Value::Number(n), CursorFormat::Rfc3339) => n.as_i64().map(rfc3339).unwrap_or_else(|| n.to_string()),
+        (Value::String(s), CursorFormat::UnixSeconds) => {
+            parse_datetime(s).map(|t| t.to_string()).unwrap_or_else(|| s.clone())
+        }
+        (Value::Number(n), _) => n.to_string(),
+        (Value::String(s), _) => s.clone(),
+        (other, _) => other.to_string(),
+    };
+    Some(text)
+}
+
+fn unexpected(table: &str, url: &str, why: String) -> ConnectorError {
+    ConnectorError::UnexpectedResponse(format!("table `{table}`: GET {url}: {why}"))
+}
+
+/// Save & Test: reachability, credentials, and the first page of each table.
+pub fn check(decl: &ConnectorDecl, config: &[ConfigEntry], tables: &[String]) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    let base = match base_url(config) {
+        Ok(b) => b,
+        Err(e) => {
+            out.push(CheckResult { name: "config".into(), ok: false, message: format!("{e:?}") });
+            return out;
+        }
+    };
+    let mut credentials: Option<(bool, String)> = None;
+    let mut reachable: Option<(bool, String)> = None;
+    let mut table_results = Vec::new();
+    for e in decl.endpoints.iter().filter(|e| tables.iter().any(|t| t == e.table)) {
+        let (ok, message, status) = check_endpoint(decl, e, base, config);
+        match status {
+            Some(s) if reachable.is_none() => reachable = Some((true, format!("{base} answered (HTTP {s})"))),
+            None if reachable.is_none() && !ok => reachable = Some((false, message.clone())),
+            _ => {}
+        }
+        if let Some(s) = status {
+            if s == 401 || s == 403 {
+                credentials = Some((false, format!("HTTP {s}{}", status_hint(s))));
+            } else if credentials.is_none() && (200..300).contains(&s) {
+                credentials = Some((true, "the API accepted the credentials".into()));
+            }
+        }
+        table_results.push(CheckResult { name: format!("table {}", e.table), ok, message });
+    }
+    if let Some((ok, message)) = reachable {
+        out.push(CheckResult { name: "host reachable".into(), ok, message });
+    }
+    if let Some((ok, message)) = credentials {
+        out.push(CheckResult { name: "credentials accepted".into(), ok, message });
+    }
+    out.extend(table_results);
+    out
+}
+
+/// Fetches one endpoint's first page; returns (ok, message, HTTP status if any answer came).
+fn check_endpoint(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[ConfigEntry]) -> (bool, String, Option<u16>) {
+    let mut path_params = config_path_params(e, config);
+    let parent_key;
+    if let Some(p) = e.parent {
+        let Some(parent) = decl.endpoint(p.table) else {
+            return (false, format!("parent table `{}` is not declared", p.table), None);
+        };
+        match first_page(parent, base, config, &config_path_params(parent, config)) {
+            Err((msg, status)) => return (false, format!("parent `{}`: {msg}", p.table), status),
+            Ok((_, records, _)) => {
+                let Some(key) = records.iter().find_map(|r| field(r, p.parent_key).and_then(crate::records::scalar_text)) else {
+                    return (true, format!("parent `{}` has no records; nothing to read yet", p.table), Some(200));
+                };
+                parent_key = key;
+                path_params.push((p.path_param, parent_key.as_str()));
+            }
+        }
+    }
+    match first_page(e, base, config, &path_params) {
+        Err((msg, status)) => (false, msg, status),
+        Ok((url, records, status)) => {
+            let n = records.len();
+            if !e.primary_key.is_empty() && n > 0 {
+                let mut keys = Vec::with_capacity(n);
+                for r in &records {
+                    let key: Vec<String> = e.primary_key.iter().map(|k| field(r, k).map(|v| v.get().to_string()).unwrap_or_default()).collect();
+                    if key.iter().any(|k| k.is_empty()) {
+                        return (false, format!("GET {url}: a record lacks the primary key `{}`", e.primary_key.join(", ")), Some(status));
+                    }
+                    keys.push(key);
+                }
+                keys.sort();
+                keys.dedup();
+                if keys.len() != n {
+                    return (false, format!("GET {url}: the primary key `{}` is not unique on the first page", e.primary_key.join(", ")), Some(status));
+                }
+            }
+            (true, format!("{n} records on the first page"), Some(status))
+        }
+    }
+}
+
+type FirstPage = (String, Vec<Box<RawValue>>, u16);
+
+fn first_page(e: &EndpointDecl, base: &str, config: &[ConfigEntry], path_params: &[(&str, &str)]) -> Result<FirstPage, (String, Option<u16>)> {
+    let fixed = fixed_query(e, config).map_err(|err| (format!("{err:?}"), None))?;
+    let target = Target { base, endpoint: e, path_params, fixed_query: &fixed, filter: None };
+    let url = page_url(&target, &Position::Start);
+    let resp = host::http_send(&get(url.clone())).map_err(|err| (format!("GET {url}: {}", describe_http_error(&err)), None))?;
+    let status = resp.status;
+    if !(200..300).contains(&status) {
+        return Err((format!("GET {url} answered {status}{}: {}", status_hint(status), snippet(&resp.body)), Some(status)));
+    }
+    let body = Body::parse(&resp.body).map_err(|why| (format!("GET {url}: {why}"), Some(status)))?;
+    let records = body.records(e.record_path).map_err(|why| (format!("GET {url}: {why}"), Some(status)))?;
+    Ok((url, records.into_iter().map(|r| r.to_owned()).collect(), status))
+}
+
+/// Syncs every selected table from the saved state, checkpointing after each page.
+pub fn sync(
+    decl: &ConnectorDecl,
+    config: &[ConfigEntry],
+    selection: &[TableSelection],
+    state: Option<&str>,
+) -> Result<(), ConnectorError> {
+    let mut state = SyncState::load(state).map_err(ConnectorError::Other)?;
+    let base = base_url(config)?;
+    for sel in selection {
+        if decl.endpoint(&sel.table).is_none() {
+            return Err(ConnectorError::Config(format!("table `{}` is not part of this connector", sel.table)));
+        }
+    }
+    // Declaration order: parents before children.
+    for e in decl.endpoints {
+        let Some(sel) = selection.iter().find(|s| s.table == e.table) else { continue };
+        if sel.full_refresh {
+            state.tables.insert(e.table.to_string(), TableState::default());
+        }
+        host::log(Level::Info, &format!("syncing table `{}`", e.table));
+        match e.parent {
+            None => sync_list(e, base, config, sel, &mut state)?,
+            Some(_) => sync_children(decl, e, base, config, sel, &mut state)?,
+        }
+    }
+    Ok(())
+}
+
+fn checkpoint(state: &SyncState) -> Result<(), ConnectorError> {
+    let text = serde_json::to_string(state).map_err(|e| ConnectorError::Other(e.to_string()))?;
+    host::checkpoint(&text).map_err(ConnectorError::Rejected)
+}
+
+fn emit(table: &str, batch: &[u8]) -> Result<(), ConnectorError> {
+    host::emit(table, batch).map_err(ConnectorError::Rejected)
+}
+
+/// Where a pass starts: the interrupted position, or the first page with the saved cursor.
+fn start_pass(e: &EndpointDecl, config: &[ConfigEntry], state: &mut SyncState) -> Pending {
+    let ts = state.tables.entry(e.table.to_string()).or_default();
+    if let Some(p) = ts.pending.take() {
+        return p;
+    }
+    let filter = e.incremental.and_then(|inc| filter_value(&inc, ts.cursor.as_ref(), config)).map(Value::String);
+    Pending { position: Position::Start, max_cursor: ts.cursor.clone(), filter }
+}
+
+fn finish_page(e: &EndpointDecl, state: &mut SyncState, next: Option<Position>, pass: &Pending) -> Result<(), ConnectorError> {
+    let ts = state.tables.entry(e.table.to_string()).or_default();
+    match next {
+        Some(position) => ts.pending = Some(Pending { position, ..pass.clone() }),
+        None => {
+            ts.pending = None;
+            if e.incremental.is_some() {
+                ts.cursor = pass.max_cursor.clone();
+            }
+        }
+    }
+    checkpoint(state)
+}
+
+fn filter_pair<'a>(e: &'a EndpointDecl, pass: &Pending) -> Option<(&'a str, String)> {
+    let inc = e.incremental?;
+    match &pass.filter {
+        Some(Value::String(s)) => Some((inc.param, s.clone())),
+        _ => None,
+    }
+}
+
+fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSelection, state: &mut SyncState) -> Result<(), ConnectorError> {
+    let fixed = fixed_query(e, config)?;
+    let path_params = config_path_params(e, config);
+    let mut pass = start_pass(e, config, state);
+    let target = Target { base, endpoint: e, path_params: &path_params, fixed_query: &fixed, filter: filter_pair(e, &pass) };
+    let shape = Shape { blocked: &sel.blocked_columns, parent: None, cursor_field: e.incremental.map(|i| i.cursor_field) };
+    let mut batch = Vec::with_capacity(64 * 1024);
+    loop {
+        let url = page_url(&target, &pass.position);
+        let resp = send_ok(e.table, get(url.clone()))?;
+        let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &url, why))?;
+        let records = body.records(e.record_path).map_err(|why| unexpected(e.table, &url, why))?;
+        batch.clear();
+        batch.push(b'[');
+        let page_max = write_records(&records, &shape, &mut batch).map_err(|why| unexpected(e.table, &url, why))?;
+        batch.push(b']');
+        pass.max_cursor = max_cursor(pass.max_cursor.take(), page_max);
+        if !records.is_empty() {
+            emit(e.table, &batch)?;
+        }
+        let next = next_position(&target, &pass.position, &url, &resp, &body, &records).map_err(|why| unexpected(e.table, &url, why))?;
+        finish_page(e, state, next.clone(), &pass)?;
+        match next {
+            Some(p) => pass.position = p,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// One child request in flight: which parent it belongs to and which page it asks for.
+struct ChildPage {
+    parent_key_json: String,
+    parent_key_text: String,
+    position: Position,
+    url: String,
+}
+
+fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSelection, state: &mut SyncState) -> Result<(), ConnectorError> {
+    let link = e.parent.expect("child endpoint");
+    let parent = decl
+        .endpoint(link.table)
+        .ok_or_else(|| ConnectorError::Config(format!("table `{}`: parent table `{}` is not declared", e.table, link.table)))?;
+    let parent_fixed = fixed_query(parent, config)?;
+    let parent_params = config_path_params(parent, config);
+    let parent_target = Target { base, endpoint: parent, path_params: &parent_params, fixed_query: &parent_fixed, filter: None };
+    let fixed = fixed_query(e, config)?;
+    let config_params = config_path_params(e, config);
+    let mut pass = start_pass(e, config, state);
+    let filter = filter_pair(e, &pass);
+    let cursor_field = e.incremental.map(|i| i.cursor_field);
+    let mut batch = Vec::with_capacity(64 * 1024);
+    loop {
+        // One page of parents.
+        let url = page_url(&parent_target, &pass.position);
+        let resp = send_ok(parent.table, get(url.clone()))?;
+        let body = Body::parse(&resp.body).map_err(|why| unexpected(parent.table, &url, why))?;
+        let parents = body.records(parent.record_path).map_err(|why| unexpected(parent.table, &url, why))?;
+        let mut wave: Vec<ChildPage> = Vec::with_capacity(parents.len());
+        for p in &parents {
+            let Some(key) = field(p, link.parent_key) else { continue };
+            let Some(text) = crate::records::scalar_text(key) else { continue };
+            let mut params = config_params.clone();
+            params.push((link.path_param, text.as_str()));
+            let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
+            let url = page_url(&target, &Position::Start);
+            wave.push(ChildPage { parent_key_json: key.get().to_string(), parent_key_text: text, position: Position::Start, url });
+        }
+        batch.clear();
+        batch.push(b'[');
+        // Fetch children wave by wave: first pages of all parents at once, then any next pages.
+        while !wave.is_empty() {
+            let requests: Vec<_> = wave.iter().map(|c| get(c.url.clone())).collect();
+            let responses = host::http_send_batch(&requests);
+            let mut next_wave = Vec::new();
+            for (child, result) in wave.into_iter().zip(responses) {
+                let resp: HttpResponse = match result {
+                    Ok(r) if r.status == 404 => {
+                        host::log(Level::Warn, &format!("table `{}`: GET {} answered 404; skipped (parent removed?)", e.table, child.url));
+                        continue;
+                    }
+                    Ok(r) => require_ok(e.table, &child.url, r)?,
+                    Err(err) => return Err(ConnectorError::Http(format!("table `{}`: GET {}: {}", e.table, child.url, describe_http_error(&err)))),
+                };
+                let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &child.url, why))?;
+                let records = body.records(e.record_path).map_err(|why| unexpected(e.table, &child.url, why))?;
+                let shape = Shape { blocked: &sel.blocked_columns, parent: Some((link.column, &child.parent_key_json)), cursor_field };
+                let page_max = write_records(&records, &shape, &mut batch).map_err(|why| unexpected(e.table, &child.url, why))?;
+                pass.max_cursor = max_cursor(pass.max_cursor.take(), page_max);
+                let mut params = config_params.clone();
+                params.push((link.path_param, child.parent_key_text.as_str()));
+                let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
+                if let Some(position) = next_position(&target, &child.position, &child.url, &resp, &body, &records).map_err(|why| unexpected(e.table, &child.url, why))? {
+                    let url = page_url(&target, &position);
+                    next_wave.push(ChildPage { position, url, ..child });
+                }
+            }
+            wave = next_wave;
+        }
+        batch.push(b']');
+        if batch.len() > 2 {
+            emit(e.table, &batch)?;
+        }
+        let next = next_position(&parent_target, &pass.position, &url, &resp, &body, &parents).map_err(|why| unexpected(parent.table, &url, why))?;
+        finish_page(e, state, next.clone(), &pass)?;
+        match next {
+            Some(p) => pass.position = p,
+            None => return Ok(()),
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Requests through the host: URL building and response checks.
+
+use crate::bindings::connector_agent::connector::host;
+use crate::bindings::connector_agent::connector::types::{
+    ConnectorError, HttpError, HttpRequest, HttpResponse,
+};
+
+/// Percent-encodes a query or path component (RFC 3986 unreserved characters pass).
+pub(crate) fn encode(text: &str, out: &mut String) {
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+    }
+}
+
+/// Builds `base + path?query`, substituting `{param}`s in the path.
+pub(crate) fn build_url(
+    base: &str,
+    path: &str,
+    path_params: &[(&str, &str)],
+    query: &[(&str, String)],
+) -> String {
+    let mut url = String::with_capacity(base.len() + path.len() + 64);
+    url.push_str(base.trim_end_matches('/'));
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        url.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            url.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let name = &rest[open + 1..open + close];
+        match path_params.iter().find(|(n, _)| *n == name) {
+            Some((_, value)) => encode(value, &mut url),
+            None => url.push_str(&rest[open..=open + close]),
+        }
+        rest = &rest[open + close + 1..];
+    }
+    url.push_str(rest);
+    append_query(&mut url, query);
+    url
+}
+
+/// Appends query parameters to a URL that may already have some.
+pub(crate) fn append_query(url: &mut String, query: &[(&str, String)]) {
+    for (name, value) in query {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        encode(name, url);
+        url.push('=');
+        encode(value, url);
+    }
+}
+
+/// Replaces (or adds) one query parameter in an absolute URL.
+pub(crate) fn with_query_param(url: &str, name: &str, value: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h, q),
+        None => (url, ""),
+    };
+    let mut enc_name = String::new();
+    encode(name, &mut enc_name);
+    let mut out = String::from(head);
+    let mut first = true;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let key = pair.split('=').next().unwrap_or("");
+        if key == enc_name {
+            continue;
+        }
+        out.push(if first { '?' } else { '&' });
+        first = false;
+        out.push_str(pair);
+    }
+    out.push(if first { '?' } else { '&' });
+    out.push_str(&enc_name);
+    out.push('=');
+    encode(value, &mut out);
+    out
+}
+
+/// Resolves a possibly relative next-page URL against the base URL.
+pub(crate) fn resolve(base: &str, next: &str) -> String {
+    if next.starts_with("http://") || next.starts_with("https://") {
+        next.to_string()
+    } else if let Some(stripped) = next.strip_prefix('/') {
+        // origin of base + absolute path
+        let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+        let origin_end = base[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(base.len());
+        format!("{}/{}", &base[..origin_end], stripped)
+    } else {
+        format!("{}/{}", base.trim_end_matches('/'), next)
+    }
+}
+
+pub(crate) fn get(url: String) -> HttpRequest {
+    HttpRequest {
+        method: "GET".into(),
+        url,
+        headers: vec![("accept".into(), "application/json".into())],
+        body: None,
+    }
+}
+
+pub(crate) fn describe_http_error(err: &HttpError) -> String {
+    match err {
+        HttpError::Denied(m) => format!("refused by the host's allow-list: {m}"),
+        HttpError::InvalidUrl(m) => format!("invalid URL: {m}"),
+        HttpError::Network(m) => format!("network error: {m}"),
+        HttpError::Timeout(m) => format!("timed out: {m}"),
+    }
+}
+
+/// Sends one request and requires a 2xx answer.
+pub(crate) fn send_ok(table: &str, req: HttpRequest) -> Result<HttpResponse, ConnectorError> {
+    let url = req.url.clone();
+    let resp = host::http_send(&req)
+        .map_err(|e| ConnectorError::Http(format!("table `{table}`: GET {url}: {}", describe_http_error(&e))))?;
+    require_ok(table, &url, resp)
+}
+
+/// Turns a non-2xx response into an error that names the table, the URL and the status.
+pub(crate) fn require_ok(
+    table: &str,
+    url: &str,
+    resp: HttpResponse,
+) -> Result<HttpResponse, ConnectorError> {
+    if (200..300).contains(&resp.status) {
+        return Ok(resp);
+    }
+    Err(ConnectorError::Http(format!(
+        "table `{table}`: GET {url} answered {}{}: {}",
+        resp.status,
+        status_hint(resp.status),
+        snippet(&resp.body)
+    )))
+}
+
+pub(crate) fn status_hint(status: u16) -> &'static str {
+    match status {
+        401 => " (credentials rejected: check the API key or token)",
+        403 => " (forbidden: the credentials lack permission for this endpoint)",
+        404 => " (not found: check the base URL and path)",
+        429 => " (rate limited after retries)",
+        500..=599 => " (server error after retries)",
+        _ => "",
+    }
+}
+
+pub(crate) fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    text.replace(['\n', '\r'], " ")
+}
+
+/// The value of a response header (names are lower case).
+pub(crate) fn header<'a>(resp: &'a HttpResponse, name: &str) -> Option<&'a str> {
+    resp.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+/// The `rel="next"` URL of a `Link` header.
+pub(crate) fn link_next(link: &str) -> Option<String> {
+    for part in link.split(',') {
+        let mut pieces = part.split(';');
+        let target = pieces.next()?.trim();
+        let is_next = pieces.any(|p| {
+            let p = p.trim();
+            p == "rel=\"next\"" || p == "rel=next"
+        });
+        if is_next {
+            return Some(target.trim_start_matches('<').trim_end_matches('>').to_string());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_url_encodes_params() {
+        let url = build_url(
+            "http://h/api/",
+            "/v1/customers/{id}/invoices",
+            &[("id", "a b/c")],
+            &[("limit", "10".into()), ("q", "x&y".into())],
+        );
+        assert_eq!(url, "http://h/api/v1/customers/a%20b%2Fc/invoices?limit=10&q=x%26y");
+    }
+
+    #[test]
+    fn with_query_param_replaces() {
+        assert_eq!(with_query_param("http://h/x?a=1&b=2", "a", "3"), "http://h/x?b=2&a=3");
+        assert_eq!(with_query_param("http://h/x", "a", "3"), "http://h/x?a=3");
+    }
+
+    #[test]
+    fn link_header_next() {
+        let link = "<http://h/e?page=2>; rel=\"next\", <http://h/e?page=9>; rel=\"last\"";
+        assert_eq!(link_next(link).as_deref(), Some("http://h/e?page=2"));
+        assert_eq!(link_next("<http://h/e?page=9>; rel=\"last\""), None);
+    }
+
+    #[test]
+    fn resolve_relative() {
+        assert_eq!(resolve("http://h:1/api", "/v1/x?c=2"), "http://h:1/v1/x?c=2");
+        assert_eq!(resolve("http://h:1/api", "http://o/x"), "http://o/x");
+    }
+}

@@ -1,0 +1,256 @@
+//! Reading response bodies without building a tree for every record, and writing the
+//! record batches handed to the host.
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::fmt;
+
+/// A JSON object read one level deep: keys with their raw values, in document order.
+pub(crate) struct RawObject<'a>(pub Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawObject<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = RawObject<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some((k, v)) = map.next_entry::<String, &'de RawValue>()? {
+                    out.push((k, v));
+                }
+                Ok(RawObject(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+impl<'a> RawObject<'a> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+}
+
+/// A parsed response body: the root, and its top-level fields when it is an object.
+pub(crate) struct Body<'a> {
+    root: &'a RawValue,
+    top: Option<RawObject<'a>>,
+}
+
+impl<'a> Body<'a> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Body<'a>, String> {
+        let root: &RawValue = serde_json::from_slice(bytes).map_err(|e| {
+            if bytes.is_empty() {
+                "the body is empty".to_string()
+            } else {
+                format!("the body is not valid JSON ({e})")
+            }
+        })?;
+        let top = if root.get().starts_with('{') {
+            Some(serde_json::from_str::<RawObject>(root.get()).map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        Ok(Body { root, top })
+    }
+
+    /// The raw value at a path of object keys; the empty path is the root.
+    pub(crate) fn get(&self, path: &[&str]) -> Option<&'a RawValue> {
+        let Some((first, rest)) = path.split_first() else {
+            return Some(self.root);
+        };
+        let mut cur = self.top.as_ref()?.get(first)?;
+        for key in rest {
+            let obj: RawObject = serde_json::from_str(cur.get()).ok()?;
+            cur = obj.get(key)?;
+        }
+        Some(cur)
+    }
+
+    /// A scalar at a path, as a JSON value (null when absent).
+    pub(crate) fn value(&self, path: &[&str]) -> Value {
+        self.get(path).and_then(|raw| serde_json::from_str(raw.get()).ok()).unwrap_or(Value::Null)
+    }
+
+    /// The records array at `path`.
+    pub(crate) fn records(&self, path: &[&str]) -> Result<Vec<&'a RawValue>, String> {
+        let raw = self.get(path).ok_or_else(|| {
+            format!("the record path `{}` is missing from the response", path.join("."))
+        })?;
+        let text = raw.get();
+        if text == "null" {
+            return Ok(Vec::new());
+        }
+        if !text.starts_with('[') {
+            return Err(format!(
+                "the record path `{}` holds {} instead of an array of records",
+                if path.is_empty() { "(body)".to_string() } else { path.join(".") },
+                kind(text)
+            ));
+        }
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+fn kind(text: &str) -> &'static str {
+    match text.as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// How records are rewritten before they leave the connector.
+pub(crate) struct Shape<'s> {
+    /// Columns the user blocked.
+    pub blocked: &'s [String],
+    /// Column and raw JSON value of the parent key, for child tables.
+    pub parent: Option<(&'s str, &'s str)>,
+    /// Field whose maximum is tracked (incremental cursor).
+    pub cursor_field: Option<&'s str>,
+}
+
+/// Appends records to a JSON array being built in `out` (opened with `[`), returning the
+/// maximum cursor value seen.
+pub(crate) fn write_records(
+    records: &[&RawValue],
+    shape: &Shape<'_>,
+    out: &mut Vec<u8>,
+) -> Result<Option<Value>, String> {
+    let rewrite = !shape.blocked.is_empty() || shape.parent.is_some();
+    let mut max: Option<Value> = None;
+    for raw in records {
+        let text = raw.get();
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        if !text.starts_with('{') {
+            // A list of scalars: each becomes a one-column record.
+            out.extend_from_slice(b"{\"value\":");
+            out.extend_from_slice(text.as_bytes());
+            if let Some((col, key)) = shape.parent {
+                out.push(b',');
+                write_key(col, out);
+                out.extend_from_slice(key.as_bytes());
+            }
+            out.push(b'}');
+            continue;
+        }
+        if !rewrite && shape.cursor_field.is_none() {
+            out.extend_from_slice(text.as_bytes());
+            continue;
+        }
+        let obj: RawObject = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if let Some(field) = shape.cursor_field {
+            if let Some(v) = obj.get(field) {
+                let v: Value = serde_json::from_str(v.get()).map_err(|e| e.to_string())?;
+                max = max_cursor(max, Some(v));
+            }
+        }
+        if !rewrite {
+            out.extend_from_slice(text.as_bytes());
+            continue;
+        }
+        out.push(b'{');
+        let mut first = true;
+        for (k, v) in &obj.0 {
+            if shape.blocked.iter().any(|b| b == k) {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            write_key(k, out);
+            out.extend_from_slice(v.get().as_bytes());
+        }
+        if let Some((col, key)) = shape.parent {
+            if !first {
+                out.push(b',');
+            }
+            write_key(col, out);
+            out.extend_from_slice(key.as_bytes());
+        }
+        out.push(b'}');
+    }
+    Ok(max)
+}
+
+fn write_key(key: &str, out: &mut Vec<u8>) {
+    // serde_json escapes the key; writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, key);
+    out.push(b':');
+}
+
+/// The larger of two cursor values: numbers numerically, strings lexicographically.
+pub(crate) fn max_cursor(a: Option<Value>, b: Option<Value>) -> Option<Value> {
+    match (a, b) {
+        (None, b) => b.filter(|v| !v.is_null()),
+        (a, None) => a,
+        (Some(a), Some(b)) => {
+            let b_bigger = match (&a, &b) {
+                (Value::Number(x), Value::Number(y)) => {
+                    y.as_f64().unwrap_or(f64::MIN) > x.as_f64().unwrap_or(f64::MIN)
+                }
+                (Value::String(x), Value::String(y)) => y > x,
+                (Value::Null, _) => true,
+                _ => false,
+            };
+            Some(if b_bigger { b } else { a })
+        }
+    }
+}
+
+/// The raw JSON text of a field of a record, if the record is an object holding it.
+pub(crate) fn field<'a>(record: &'a RawValue, name: &str) -> Option<&'a RawValue> {
+    let obj: RawObject = serde_json::from_str(record.get()).ok()?;
+    obj.get(name)
+}
+
+/// A scalar raw value as plain text (strings unquoted), for URLs and cursors.
+pub(crate) fn scalar_text(raw: &RawValue) -> Option<String> {
+    match serde_json::from_str::<Value>(raw.get()).ok()? {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_selected_and_rewritten() {
+        let body = br#"{"data":[{"id":"a","secret":1,"u":5},{"id":"b","secret":2,"u":9}],"has_more":true}"#;
+        let body = Body::parse(body).unwrap();
+        let recs = body.records(&["data"]).unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(body.value(&["has_more"]), Value::Bool(true));
+        let blocked = vec!["secret".to_string()];
+        let shape = Shape { blocked: &blocked, parent: Some(("customer_id", "\"c1\"")), cursor_field: Some("u") };
+        let mut out = vec![b'['];
+        let max = write_records(&recs, &shape, &mut out).unwrap();
+        out.push(b']');
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"[{"id":"a","u":5,"customer_id":"c1"},{"id":"b","u":9,"customer_id":"c1"}]"#
+        );
+        assert_eq!(max, Some(Value::from(9)));
+    }
+
+    #[test]
+    fn wrong_shapes_are_named() {
+        let body = Body::parse(br#"{"data":{"x":1}}"#).unwrap();
+        assert!(body.records(&["data"]).unwrap_err().contains("an object"));
+        assert!(body.records(&["items"]).unwrap_err().contains("missing"));
+        assert!(Body::parse(b"<html>").is_err());
+    }
+}

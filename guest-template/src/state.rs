@@ -1,0 +1,76 @@
+//! The sync state a connector checkpoints: per table, the incremental cursor of the last
+//! completed pass and, while a pass is running, where it stopped.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Whole state document (opaque to the host).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct SyncState {
+    pub version: u32,
+    #[serde(default)]
+    pub tables: BTreeMap<String, TableState>,
+}
+
+/// One table's state.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub(crate) struct TableState {
+    /// Maximum cursor value of the last completed pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<Value>,
+    /// The pass in progress, if it was interrupted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+}
+
+/// Where an interrupted pass resumes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Pending {
+    /// The next page to fetch (of the parent list, for child tables).
+    pub position: Position,
+    /// Maximum cursor seen so far in this pass.
+    #[serde(default)]
+    pub max_cursor: Option<Value>,
+    /// The filter value this pass runs with.
+    #[serde(default)]
+    pub filter: Option<Value>,
+}
+
+/// A page position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum Position {
+    /// The first page.
+    Start,
+    /// A cursor token for the cursor parameter.
+    Token { value: String },
+    /// A full next-page URL.
+    Url { url: String },
+    /// A page number.
+    Page { n: u64 },
+    /// An offset.
+    Offset { n: u64 },
+}
+
+impl SyncState {
+    pub(crate) const VERSION: u32 = 1;
+
+    pub(crate) fn load(text: Option<&str>) -> Result<SyncState, String> {
+        match text {
+            None => Ok(SyncState { version: Self::VERSION, tables: BTreeMap::new() }),
+            Some(t) => {
+                let s: SyncState =
+                    serde_json::from_str(t).map_err(|e| format!("the saved sync state is not valid: {e}"))?;
+                if s.version != Self::VERSION {
+                    return Err(format!(
+                        "the saved sync state has version {}, this connector reads version {}",
+                        s.version,
+                        Self::VERSION
+                    ));
+                }
+                Ok(s)
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Minimal date handling for incremental filters (no clock: `host.now` is the only one).
+
+/// Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Formats Unix seconds as RFC 3339 UTC.
+pub(crate) fn rfc3339(secs: i64) -> String {
+    let (y, m, d) = civil_from_days(secs.div_euclid(86400));
+    let s = secs.rem_euclid(86400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` into Unix seconds.
+pub(crate) fn parse_datetime(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let num = |s: &str| s.parse::<i64>().ok();
+    if t.len() < 10 || t.as_bytes()[4] != b'-' || t.as_bytes()[7] != b'-' {
+        return None;
+    }
+    let (y, mo, d) = (num(&t[0..4])?, num(&t[5..7])?, num(&t[8..10])?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, mo as u32, d as u32) * 86400;
+    let rest = &t[10..];
+    if rest.is_empty() {
+        return Some(secs);
+    }
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    if rest.len() < 8 {
+        return None;
+    }
+    secs += num(&rest[0..2])? * 3600 + num(&rest[3..5])? * 60 + num(&rest[6..8])?;
+    let mut tz = &rest[8..];
+    if let Some(frac) = tz.strip_prefix('.') {
+        tz = frac.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    match tz {
+        "" | "Z" | "z" => Some(secs),
+        _ if tz.len() == 6 => {
+            let sign = if tz.starts_with('-') { -1 } else { 1 };
+            let off = num(&tz[1..3])? * 3600 + num(&tz[4..6])? * 60;
+            Some(secs - sign * off)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(parse_datetime("2023-11-14T22:13:20Z"), Some(1_700_000_000));
+        assert_eq!(parse_datetime("2023-11-15T00:13:20+02:00"), Some(1_700_000_000));
+        assert_eq!(parse_datetime("2023-11-14"), Some(1_699_920_000));
+        assert_eq!(parse_datetime("yesterday"), None);
+    }
+}

@@ -1,0 +1,68 @@
+//! `generate`: create a connection and run its setup phases, in the background by default.
+
+use super::{phase_spinner, Ctx};
+use anyhow::{Context, Result};
+use connector_agent_sync::Phase;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct GenerateCommand {
+    /// Connection name (e.g. "Front").
+    #[arg(long)]
+    pub name: String,
+    /// OpenAPI 3.x or Swagger 2.0 description (YAML or JSON).
+    #[arg(long)]
+    pub openapi: Vec<PathBuf>,
+    /// Destination: `sqlite:PATH` (default: the data directory's warehouse) or `postgres://…`.
+    #[arg(long)]
+    pub destination: Option<String>,
+    /// Block until the connector is ready, showing progress.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+impl GenerateCommand {
+    pub fn run(self, ctx: &Ctx) -> Result<i32> {
+        let engine = ctx.engine()?;
+        let conn = engine.create(&self.name, &self.openapi, self.destination.as_deref())?;
+        if self.wait {
+            let pb = phase_spinner(ctx.json);
+            let r = engine.run_setup(&conn.id, &|p: Phase| pb.set_message(p.label()));
+            pb.finish_and_clear();
+            let conn = r.with_context(|| format!("setting up `{}`", conn.id))?;
+            if ctx.json {
+                ctx.print_json(&conn)?;
+            } else {
+                println!("{}", conn.id);
+                eprintln!("ready: review with `connector-agent endpoints {0}`, fill config with `connector-agent setup {0}`", conn.id);
+            }
+            return Ok(0);
+        }
+        let dir = engine.home().dir(&conn.id);
+        let log = fs_err::File::create(dir.join("worker.log"))?;
+        let mut cmd = std::process::Command::new(std::env::current_exe()?);
+        cmd.arg("--home").arg(&ctx.home).arg("worker").arg(&conn.id);
+        cmd.stdin(std::process::Stdio::null()).stdout(log.try_clone()?.into_parts().0).stderr(log.into_parts().0);
+        #[cfg(unix)]
+        {
+            // Own process group: closing the terminal does not stop generation.
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
+        cmd.spawn().context("starting the background worker")?;
+        if ctx.json {
+            ctx.print_json(&serde_json::json!({ "id": conn.id, "phase": conn.phase }))?;
+        } else {
+            println!("{}", conn.id);
+            eprintln!("generating in the background; follow with `connector-agent status {} --wait`", conn.id);
+        }
+        Ok(0)
+    }
+}
+
+/// The background worker: runs the setup phases of one connection.
+pub fn worker(ctx: &Ctx, id: &str) -> Result<i32> {
+    let engine = ctx.engine()?;
+    engine.run_setup(id, &|_| {})?;
+    Ok(0)
+}

@@ -1,0 +1,79 @@
+//! One module per verb.
+
+pub mod bench;
+pub mod demo;
+pub mod endpoints;
+pub mod generate;
+pub mod setup;
+pub mod status;
+pub mod sync;
+pub mod test;
+
+use crate::{Cli, Command};
+use anyhow::{Context, Result};
+use connector_agent_sync::{Engine, Home};
+use std::path::PathBuf;
+
+/// What every command gets.
+pub struct Ctx {
+    pub home: PathBuf,
+    pub json: bool,
+}
+
+impl Ctx {
+    pub fn engine(&self) -> Result<Engine> {
+        engine_at(&self.home)
+    }
+
+    pub fn print_json<T: serde::Serialize>(&self, value: &T) -> Result<()> {
+        println!("{}", serde_json::to_string_pretty(value)?);
+        Ok(())
+    }
+}
+
+/// An engine over any data directory, sharing the cache and the cargo target dir.
+pub fn engine_at(home: &std::path::Path) -> Result<Engine> {
+    let cache = cache_dir();
+    let target = std::env::var_os("CONNECTOR_AGENT_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache.join("target"));
+    Engine::new(Home::new(home), &cache, &target).context("starting the engine")
+}
+
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("CONNECTOR_AGENT_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|d| d.join("connector-agent")))
+        .unwrap_or_else(|| PathBuf::from(".connector-agent-cache"))
+}
+
+pub fn default_home() -> PathBuf {
+    dirs::data_dir().map(|d| d.join("connector-agent")).unwrap_or_else(|| PathBuf::from(".connector-agent"))
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+pub fn run(cli: Cli) -> Result<i32> {
+    let ctx = Ctx { home: cli.home.clone().unwrap_or_else(default_home), json: cli.json };
+    match cli.command {
+        Command::Demo(c) => c.run(&ctx),
+        Command::Generate(c) => c.run(&ctx),
+        Command::Status(c) => c.run(&ctx),
+        Command::List => status::list(&ctx),
+        Command::Resume(c) => c.run(&ctx),
+        Command::Endpoints(c) => c.run(&ctx),
+        Command::Setup(c) => c.run(&ctx),
+        Command::Test(c) => c.run(&ctx),
+        Command::Sync(c) => c.run(&ctx),
+        Command::Bench(c) => c.run(&ctx),
+        Command::Worker { id } => generate::worker(&ctx, &id),
+    }
+}
+
+/// A spinner that shows the setup phases on a terminal (hidden otherwise).
+pub fn phase_spinner(json: bool) -> indicatif::ProgressBar {
+    let pb = if json { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
+    pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("valid template"));
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}

@@ -1,0 +1,84 @@
+//! `status`, `list`, `resume`.
+
+use super::{phase_spinner, Ctx};
+use anyhow::Result;
+use connector_agent_sync::Phase;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct StatusCommand {
+    /// Connection id.
+    pub id: String,
+    /// Follow until setup is ready or failed.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+impl StatusCommand {
+    pub fn run(self, ctx: &Ctx) -> Result<i32> {
+        let engine = ctx.engine()?;
+        let mut conn = engine.home().load(&self.id)?;
+        if self.wait {
+            let pb = phase_spinner(ctx.json);
+            while !matches!(conn.phase, Phase::Ready | Phase::Failed) {
+                pb.set_message(conn.phase.label());
+                std::thread::sleep(Duration::from_millis(200));
+                conn = engine.home().load(&self.id)?;
+            }
+            pb.finish_and_clear();
+        }
+        let destination = connector_agent_sync::engine::describe_destination(&conn);
+        if ctx.json {
+            let mut v = serde_json::to_value(&conn)?;
+            v["destination_detail"] = destination.into();
+            v["phase_label"] = conn.phase.label().into();
+            ctx.print_json(&v)?;
+        } else {
+            println!("connection   {}", conn.id);
+            println!("name         {}", conn.name);
+            println!("phase        {}", conn.phase.label());
+            if let Some(e) = &conn.error {
+                println!("error        {e}");
+            }
+            println!("destination  {} (schema `{}`{})", destination, conn.schema, if conn.schema_frozen { ", frozen" } else { "" });
+            println!("last test    {}", conn.last_test.as_deref().unwrap_or("never"));
+            println!("last sync    {}", conn.last_sync.as_deref().unwrap_or("never"));
+        }
+        Ok(if conn.phase == Phase::Failed { 1 } else { 0 })
+    }
+}
+
+pub fn list(ctx: &Ctx) -> Result<i32> {
+    let engine = ctx.engine()?;
+    let all = engine.home().list()?;
+    if ctx.json {
+        ctx.print_json(&all)?;
+    } else {
+        for c in all {
+            println!("{:<30} {:<28} {}", c.id, c.phase.label(), c.last_sync.as_deref().unwrap_or("never synced"));
+        }
+    }
+    Ok(0)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ResumeCommand {
+    /// Connection id.
+    pub id: String,
+}
+
+impl ResumeCommand {
+    pub fn run(self, ctx: &Ctx) -> Result<i32> {
+        let engine = ctx.engine()?;
+        let pb = phase_spinner(ctx.json);
+        let r = engine.run_setup(&self.id, &|p: Phase| pb.set_message(p.label()));
+        pb.finish_and_clear();
+        let conn = r?;
+        if ctx.json {
+            ctx.print_json(&conn)?;
+        } else {
+            println!("{} is {}", conn.id, conn.phase.label());
+        }
+        Ok(0)
+    }
+}

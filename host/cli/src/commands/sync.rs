@@ -1,0 +1,56 @@
+//! `sync`: historical first, then incremental.
+
+use super::{runtime, Ctx};
+use anyhow::Result;
+use connector_agent_sync::engine::SyncOptions;
+use std::sync::Arc;
+
+#[derive(clap::Args, Debug)]
+pub struct SyncCommand {
+    /// Connection id.
+    pub id: String,
+    /// Ignore saved cursors: fetch everything again.
+    #[arg(long)]
+    pub full: bool,
+}
+
+/// Peak resident memory of this process in MB (Linux), for reports.
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+impl SyncCommand {
+    pub fn run(self, ctx: &Ctx) -> Result<i32> {
+        let engine = ctx.engine()?;
+        let pb = if ctx.json { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
+        pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("valid template"));
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        let pb2 = pb.clone();
+        let options = SyncOptions {
+            full_refresh: self.full,
+            progress: Some(Arc::new(move |rows| pb2.set_message(format!("{rows} rows committed")))),
+        };
+        let report = runtime()?.block_on(engine.sync(&self.id, options));
+        pb.finish_and_clear();
+        let report = report?;
+        if ctx.json {
+            let mut v = serde_json::to_value(&report)?;
+            v["peak_rss_mb"] = peak_rss_mb().into();
+            ctx.print_json(&v)?;
+        } else {
+            print_report(&report);
+        }
+        Ok(0)
+    }
+}
+
+pub fn print_report(r: &connector_agent_sync::SyncReport) {
+    println!("{} sync of {}: {} rows in {:.2} s ({:.0} rows/s), {} requests, {} pages committed", if r.incremental { "incremental" } else { "historical" }, r.connection, r.rows, r.seconds, r.rows_per_second, r.requests, r.checkpoints);
+    for t in &r.tables {
+        println!("    {:<24} {:>8} synced  {:>8} in table", t.table, t.rows_synced, t.rows_total);
+    }
+    println!("    data: {}", r.destination);
+}

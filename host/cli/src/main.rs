@@ -1,0 +1,78 @@
+//! `connector-agent`: the command line. The only crate that prints or exits.
+#![allow(clippy::print_stdout, clippy::print_stderr, reason = "the CLI talks to the terminal")]
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Turns an API's documentation into a sandboxed connector and syncs its data into SQL.
+#[derive(Parser, Debug)]
+#[command(name = "connector-agent", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Data directory (connections, config, state). Default: the per-user data dir.
+    #[arg(long, global = true, env = "CONNECTOR_AGENT_HOME")]
+    pub home: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the whole flow on the bundled fixture API into SQLite and print a summary.
+    Demo(commands::demo::DemoCommand),
+    /// Create a connection from documentation and generate its connector (in the background).
+    Generate(commands::generate::GenerateCommand),
+    /// Show the phase of a connection's setup and where its data goes.
+    Status(commands::status::StatusCommand),
+    /// List connections.
+    List,
+    /// Continue an interrupted or failed setup.
+    Resume(commands::status::ResumeCommand),
+    /// Review the proposed endpoints (tables); select or deselect them.
+    Endpoints(commands::endpoints::EndpointsCommand),
+    /// Show and fill the connection's config fields.
+    Setup(commands::setup::SetupCommand),
+    /// Save & Test: credentials, each endpoint's first page, the destination.
+    Test(commands::test::TestCommand),
+    /// Sync: all history the first time, then only what changed.
+    Sync(commands::sync::SyncCommand),
+    /// Measure sync, fan-out and build speed against the fixture API.
+    Bench(commands::bench::BenchCommand),
+    /// Runs a connection's setup phases (started by `generate`).
+    #[command(hide = true)]
+    Worker {
+        /// Connection id.
+        id: String,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CONNECTOR_AGENT_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match commands::run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                std::process::exit(0);
+            }
+            eprintln!("error: {e}");
+            let causes: Vec<_> = e.chain().skip(1).collect();
+            if !causes.is_empty() {
+                eprintln!("\nCaused by:");
+                for (i, c) in causes.iter().enumerate() {
+                    eprintln!("    {i}: {c}");
+                }
+            }
+            std::process::exit(1);
+        }
+    }
+}
+
+pub use commands::Ctx;

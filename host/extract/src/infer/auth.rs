@@ -1,0 +1,237 @@
+//! Auth schemes (`securitySchemes` / 2.0 `securityDefinitions`) and their config fields.
+
+use serde_json::{Map, Value};
+
+use connector_agent_model::{snake_ident, ApiKeyLocation, AuthScheme, ConfigField};
+
+use crate::openapi::{Ctx, Version};
+
+use super::records::clean_text;
+
+/// Auth schemes with the config fields they need, best first.
+pub(crate) struct Auth {
+    pub schemes: Vec<AuthScheme>,
+    pub config: Vec<ConfigField>,
+}
+
+/// `used_scopes` maps a scheme name to the scopes the proposed endpoints ask for.
+pub(crate) fn infer(ctx: &Ctx<'_>, used_scopes: &[(String, Vec<String>)]) -> Auth {
+    let root = ctx.doc.root;
+    let defined = match ctx.version {
+        Version::Swagger2 => root.get("securityDefinitions"),
+        _ => root.get("components").and_then(|c| c.get("securitySchemes")),
+    };
+    let Some(defined) = defined.and_then(Value::as_object) else {
+        return Auth { schemes: Vec::new(), config: Vec::new() };
+    };
+    // Top-level `security` first (in its order), else every defined scheme.
+    let mut names: Vec<&str> = Vec::new();
+    if let Some(Value::Array(reqs)) = root.get("security") {
+        for req in reqs.iter().filter_map(Value::as_object) {
+            for name in req.keys() {
+                if defined.contains_key(name) && !names.contains(&name.as_str()) {
+                    names.push(name);
+                }
+            }
+        }
+    }
+    if names.is_empty() {
+        names = defined.keys().map(String::as_str).collect();
+    }
+    let top_scopes = top_level_scopes(root);
+
+    let mut found: Vec<(u8, &str, &Map<String, Value>)> = Vec::new();
+    for name in names {
+        let Some(scheme) = ctx.doc.get(&defined[name]).and_then(Value::as_object) else { continue };
+        if let Some(rank) = rank(scheme) {
+            found.push((rank, name, scheme));
+        }
+    }
+    found.sort_by_key(|(rank, _, _)| *rank);
+
+    let mut auth = Auth { schemes: Vec::new(), config: Vec::new() };
+    for (i, (_, name, scheme)) in found.into_iter().enumerate() {
+        let primary = i == 0;
+        let description = scheme.get("description").and_then(Value::as_str).map(clean_text).filter(|d| !d.is_empty());
+        let ty = scheme.get("type").and_then(Value::as_str).unwrap_or("");
+        let http = scheme.get("scheme").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+        let mut field = |base: &str, label: &str, generic: String, secret: bool, required: bool| {
+            let field_name = unique_name(&auth.config, base, name);
+            let text = description.clone().unwrap_or(generic);
+            let text = if primary || !required {
+                text
+            } else {
+                format!("{text} Needed only when using `{name}` instead of the first scheme.")
+            };
+            auth.config.push(ConfigField {
+                name: field_name.clone(),
+                label: label.to_string(),
+                description: text,
+                secret,
+                required: required && primary,
+                default: None,
+            });
+            field_name
+        };
+        match (ty, http.as_str()) {
+            ("http", "bearer") => {
+                let generic = format!(
+                    "Token sent as `Authorization: Bearer <token>` (security scheme `{name}`). Create one in the API provider's developer settings."
+                );
+                let token_field = field("token", "API token", generic, true, true);
+                auth.schemes.push(AuthScheme::Bearer { token_field });
+            }
+            ("basic", _) | ("http", "basic") => {
+                let generic = format!(
+                    "User name for HTTP basic auth (security scheme `{name}`), as issued by the API provider."
+                );
+                let username_field = field("username", "Username", generic, true, true);
+                let generic = format!(
+                    "Password for HTTP basic auth (security scheme `{name}`), as issued by the API provider."
+                );
+                let password_field = field("password", "Password", generic, true, true);
+                auth.schemes.push(AuthScheme::Basic { username_field, password_field });
+            }
+            ("apiKey", _) => {
+                let param = scheme.get("name").and_then(Value::as_str).unwrap_or("api_key").to_string();
+                let location = match scheme.get("in").and_then(Value::as_str) {
+                    Some("query") => ApiKeyLocation::Query,
+                    Some("cookie") => ApiKeyLocation::Cookie,
+                    _ => ApiKeyLocation::Header,
+                };
+                let prefix = key_prefix(&param, location, description.as_deref());
+                let place = match location {
+                    ApiKeyLocation::Header => "header",
+                    ApiKeyLocation::Query => "query parameter",
+                    ApiKeyLocation::Cookie => "cookie",
+                };
+                let shown = prefix.as_deref().map_or_else(String::new, |p| format!(" as `{p}<key>`"));
+                let generic = format!(
+                    "API key sent in the `{param}` {place}{shown} (security scheme `{name}`). Create one in the API provider's dashboard or developer settings."
+                );
+                let key_field = field("api_key", "API key", generic, true, true);
+                auth.schemes.push(AuthScheme::ApiKey { location, param, prefix, key_field });
+            }
+            ("oauth2", _) => {
+                let (authorization_url, token_url, all_scopes) = oauth_flow(ctx.version, scheme);
+                let scopes = used_scopes
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, s)| s.clone())
+                    .filter(|s| !s.is_empty())
+                    .or_else(|| top_scopes.iter().find(|(n, _)| n == name).map(|(_, s)| s.clone()))
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or(all_scopes);
+                let generic = format!(
+                    "OAuth 2.0 client ID of the app registered with the API provider (security scheme `{name}`); register the redirect URL the tool prints."
+                );
+                field("client_id", "OAuth client ID", generic, false, true);
+                let generic = format!(
+                    "OAuth 2.0 client secret of the app registered with the API provider (security scheme `{name}`)."
+                );
+                field("client_secret", "OAuth client secret", generic, true, true);
+                let generic = format!(
+                    "OAuth 2.0 access token (security scheme `{name}`). Filled in by the authorisation flow; paste one only to skip that flow."
+                );
+                field("access_token", "OAuth access token", generic, true, false);
+                auth.schemes.push(AuthScheme::OAuth2 { authorization_url, token_url, scopes });
+            }
+            _ => {}
+        }
+    }
+    auth
+}
+
+/// Simplest for the user first; `None` for schemes the host cannot apply.
+fn rank(scheme: &Map<String, Value>) -> Option<u8> {
+    let ty = scheme.get("type").and_then(Value::as_str)?;
+    let http = scheme.get("scheme").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+    match (ty, http.as_str()) {
+        ("http", "bearer") => Some(0),
+        ("apiKey", _) => Some(1),
+        ("basic", _) | ("http", "basic") => Some(2),
+        ("oauth2", _) => Some(3),
+        _ => None,
+    }
+}
+
+fn unique_name(config: &[ConfigField], base: &str, scheme: &str) -> String {
+    if !config.iter().any(|f| f.name == base) {
+        return base.to_string();
+    }
+    let with_scheme = format!("{base}_{}", snake_ident(scheme));
+    let mut candidate = with_scheme.clone();
+    let mut n = 2;
+    while config.iter().any(|f| f.name == candidate) {
+        candidate = format!("{with_scheme}_{n}");
+        n += 1;
+    }
+    candidate
+}
+
+/// A prefix before the key, from a description like "format `Token token=<API_KEY>`", or
+/// `Bearer ` for an undocumented `Authorization` header.
+fn key_prefix(param: &str, location: ApiKeyLocation, description: Option<&str>) -> Option<String> {
+    if location != ApiKeyLocation::Header || !param.eq_ignore_ascii_case("authorization") {
+        return None;
+    }
+    if let Some(text) = description {
+        if let Some(open) = text.find('<') {
+            let before = &text[..open];
+            let start = before.rfind(['`', '"', '\'', ':', '\n']).map_or(0, |i| i + 1);
+            let prefix = before[start..].trim_start();
+            if !prefix.is_empty() && prefix.len() <= 24 && (prefix.ends_with(' ') || prefix.ends_with('=')) {
+                return Some(prefix.to_string());
+            }
+        }
+    }
+    Some("Bearer ".to_string())
+}
+
+/// Authorisation URL, token URL and all scopes of the best flow.
+fn oauth_flow(version: Version, scheme: &Map<String, Value>) -> (Option<String>, Option<String>, Vec<String>) {
+    let url = |m: &Map<String, Value>, key: &str| m.get(key).and_then(Value::as_str).map(str::to_string);
+    let scopes = |m: &Map<String, Value>| -> Vec<String> {
+        m.get("scopes").and_then(Value::as_object).map(|s| s.keys().cloned().collect()).unwrap_or_default()
+    };
+    if version == Version::Swagger2 {
+        return (url(scheme, "authorizationUrl"), url(scheme, "tokenUrl"), scopes(scheme));
+    }
+    let Some(flows) = scheme.get("flows").and_then(Value::as_object) else {
+        return (None, None, Vec::new());
+    };
+    for flow in ["authorizationCode", "clientCredentials", "implicit", "password"] {
+        if let Some(f) = flows.get(flow).and_then(Value::as_object) {
+            return (url(f, "authorizationUrl"), url(f, "tokenUrl"), scopes(f));
+        }
+    }
+    (None, None, Vec::new())
+}
+
+fn top_level_scopes(root: &Value) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    if let Some(Value::Array(reqs)) = root.get("security") {
+        collect_scopes(reqs, &mut out);
+    }
+    out
+}
+
+/// Adds the scopes of a list of security requirements to `out`, per scheme, without repeats.
+pub(crate) fn collect_scopes(reqs: &[Value], out: &mut Vec<(String, Vec<String>)>) {
+    for req in reqs.iter().filter_map(Value::as_object) {
+        for (name, scopes) in req {
+            let index = match out.iter().position(|(n, _)| n == name) {
+                Some(i) => i,
+                None => {
+                    out.push((name.clone(), Vec::new()));
+                    out.len() - 1
+                }
+            };
+            for scope in scopes.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                if !out[index].1.iter().any(|s| s == scope) {
+                    out[index].1.push(scope.to_string());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,458 @@
+//! Inference: which `GET` operations are lists, and everything a connector needs about them.
+//! Pure functions over the document; no I/O.
+
+mod auth;
+mod incremental;
+mod naming;
+mod pagination;
+mod records;
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use connector_agent_model::{
+    snake_ident, ApiModel, Column, ConfigField, Endpoint, Incremental, Pagination, ParentRef,
+    QueryParam,
+};
+
+use crate::openapi::{scalar_text, success_response, Ctx, Operation};
+use crate::schema::Kind;
+
+use naming::{segments, Segment};
+use records::{clean_text, Body};
+
+/// A list operation before names, parents and config are settled across the document.
+pub(crate) struct Candidate {
+    path: String,
+    entity: String,
+    record_path: Vec<String>,
+    columns: Vec<Column>,
+    primary_key: Vec<String>,
+    pagination: Pagination,
+    incremental: Option<Incremental>,
+    query: Vec<QueryParam>,
+    /// Config fields wanted by required query parameters: (field, description).
+    query_configs: Vec<(String, String)>,
+    /// Path parameters as named in the path, with their descriptions.
+    path_params: Vec<(String, String)>,
+    notes: Vec<String>,
+    confidence: f32,
+    scopes: Vec<(String, Vec<String>)>,
+}
+
+/// Query parameters that carry credentials; the host adds those, never the connector.
+const CREDENTIAL_PARAMS: &[&str] = &["token", "accesstoken", "apikey", "apitoken", "authtoken"];
+/// Headers a connector need not be told about.
+const ROUTINE_HEADERS: &[&str] = &["accept", "contenttype", "authorization", "useragent", "acceptlanguage"];
+
+/// Looks at one `GET` operation. `Err` says why it is not a list endpoint.
+pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate, String> {
+    if let Some(word) = naming::action_word(op.path) {
+        return Err(format!("looks like a search, export or action rather than a list (`{word}`)"));
+    }
+    let entity = naming::entity(op.path).ok_or("the path names no resource")?;
+    let response = success_response(ctx, op)?;
+    let shape = response.schema.map(|s| ctx.schemas.shape(s));
+    if let Some(shape) = &shape {
+        if shape.kind == Kind::Unknown && shape.properties.is_empty() {
+            if let Some(broken) = &shape.broken {
+                return Err(format!("{broken} (at `{}`)", response.pointer));
+            }
+            if shape.truncated {
+                return Err(format!("the response schema at `{}` is a reference loop", response.pointer));
+            }
+        }
+    }
+    let example = response.example.or_else(|| shape.as_ref().and_then(|s| s.example));
+    let body = Body { shape, example };
+    let ends_with_param = matches!(segments(op.path).last(), Some(Segment::Param(_)));
+    let found = records::find(ctx, &body, &entity, ends_with_param)?;
+    if let Some(broken) = found.item.as_ref().and_then(|i| i.broken.clone()) {
+        if found.item.as_ref().is_some_and(|i| i.properties.is_empty()) && found.example.is_none() {
+            return Err(format!("the record schema is unusable: {broken} (under `{}`)", response.pointer));
+        }
+    }
+
+    let columns = records::columns(ctx, &found);
+    let primary_key = records::primary_key(&columns, &entity);
+    let paging = pagination::infer(ctx, &op.params, &body, &found.path, &response.headers, &primary_key);
+    let incremental = incremental::infer(ctx, &op.params, &columns, &paging.params);
+
+    let mut notes = vec![format!("GET {} lists {}: {}", op.path, entity, found.how)];
+    let mut confidence: f32 = 0.9;
+    if found.guessed {
+        confidence -= 0.15;
+    }
+    if columns.is_empty() {
+        notes.push("no columns documented".into());
+        confidence -= 0.2;
+    } else if found.item.as_ref().is_none_or(|i| i.properties.is_empty()) {
+        notes.push("columns taken from an example".into());
+        confidence -= 0.1;
+    }
+    match primary_key.first() {
+        Some(key) => notes.push(format!("key `{key}`")),
+        None => {
+            notes.push("no primary key found".into());
+            confidence -= 0.1;
+        }
+    }
+    if paging.pagination == Pagination::None {
+        confidence -= 0.05;
+    }
+    notes.push(paging.note.clone());
+    if let Some(found) = &incremental {
+        notes.push(found.note.clone());
+    }
+
+    // Required query parameters: a documented default, else a config value.
+    let mut query = paging.query.clone();
+    let mut query_configs = Vec::new();
+    let consumed = |name: &str| {
+        paging.params.iter().any(|p| p == name) || incremental.as_ref().is_some_and(|i| i.param == name)
+    };
+    let path_param_names: HashSet<&str> =
+        op.params.iter().filter(|p| p.location == "path").map(|p| p.name).collect();
+    for param in op.params.iter().filter(|p| p.required && p.location == "query" && !consumed(p.name)) {
+        if CREDENTIAL_PARAMS.contains(&naming::squash(param.name).as_str())
+            || ctx.credential_params.iter().any(|c| c == param.name)
+        {
+            continue;
+        }
+        if path_param_names.contains(param.name) {
+            notes.push(format!("query parameter `{}` repeats the path parameter", param.name));
+            continue;
+        }
+        let shape = param.schema.map(|s| ctx.schemas.shape(s));
+        let fixed = shape.as_ref().and_then(|s| {
+            s.default.and_then(scalar_or_bool).or_else(|| {
+                let schema = param.schema.and_then(|v| ctx.doc.get(v))?;
+                schema.get("enum")?.as_array()?.first().and_then(scalar_or_bool)
+            })
+        });
+        match fixed {
+            Some(value) => query.push(QueryParam { name: param.name.to_string(), value }),
+            None => {
+                let field = snake_ident(param.name);
+                query.push(QueryParam { name: param.name.to_string(), value: format!("{{{field}}}") });
+                let description = clean_text(param.description);
+                notes.push(format!("needs config `{field}` for required query parameter `{}`", param.name));
+                query_configs.push((field, description));
+                confidence -= 0.1;
+            }
+        }
+    }
+    for param in op.params.iter().filter(|p| p.required && p.location == "header") {
+        if !ROUTINE_HEADERS.contains(&naming::squash(param.name).as_str()) {
+            notes.push(format!("requires header `{}`, which the model cannot carry yet", param.name));
+            confidence -= 0.2;
+        }
+    }
+    if op.deprecated() {
+        notes.push("deprecated".into());
+        confidence -= 0.2;
+    }
+
+    let path_params = naming::path_params(op.path)
+        .into_iter()
+        .map(|name| {
+            let description = op
+                .params
+                .iter()
+                .find(|p| p.location == "path" && p.name == name)
+                .map(|p| clean_text(p.description))
+                .unwrap_or_default();
+            (name.to_string(), description)
+        })
+        .collect();
+    let mut scopes = Vec::new();
+    if let Some(Value::Array(reqs)) = op.op.get("security") {
+        auth::collect_scopes(reqs, &mut scopes);
+    }
+    Ok(Candidate {
+        path: op.path.to_string(),
+        entity,
+        record_path: found.path,
+        columns,
+        primary_key,
+        pagination: paging.pagination,
+        incremental: incremental.map(|i| i.incremental),
+        query,
+        query_configs,
+        path_params,
+        notes,
+        confidence,
+        scopes,
+    })
+}
+
+fn scalar_or_bool(v: &Value) -> Option<String> {
+    match v {
+        Value::Bool(b) => Some(b.to_string()),
+        other => scalar_text(other),
+    }
+}
+
+/// Settles table names, parents, auth and config across all candidates.
+pub(crate) fn assemble(
+    ctx: &Ctx<'_>,
+    mut model: ApiModel,
+    servers: &[(String, String)],
+    candidates: Vec<Candidate>,
+) -> ApiModel {
+    let tables = table_names(&candidates);
+    let parents = parents(&candidates, &tables);
+
+    let mut used_scopes: Vec<(String, Vec<String>)> = Vec::new();
+    for candidate in &candidates {
+        for (scheme, scopes) in &candidate.scopes {
+            let reqs = [serde_json::json!({ scheme.as_str(): scopes })];
+            auth::collect_scopes(&reqs, &mut used_scopes);
+        }
+    }
+    let auth = auth::infer(ctx, &used_scopes);
+
+    let mut config = vec![base_url_field(servers)];
+    config.extend(auth.config);
+    let reserved: Vec<String> = config.iter().map(|f| f.name.clone()).chain(["start_date".to_string()]).collect();
+    let mut param_fields: Vec<ConfigField> = Vec::new();
+    let mut param_names: HashSet<String> = HashSet::new();
+    let mut add_param_field = |field: &str, kind: &str, param: &str, description: &str| -> String {
+        let name = if reserved.iter().any(|r| r == field) { format!("{kind}_{field}") } else { field.to_string() };
+        if param_names.insert(name.clone()) {
+            let text = if description.is_empty() {
+                format!("Value for the `{param}` {kind} parameter, which no list endpoint provides.")
+            } else {
+                format!("Value for the `{param}` {kind} parameter: {description}")
+            };
+            param_fields.push(ConfigField {
+                name: name.clone(),
+                label: label_of(param),
+                description: text,
+                secret: false,
+                required: true,
+                default: None,
+            });
+        }
+        name
+    };
+
+    let mut endpoints = Vec::with_capacity(candidates.len());
+    for (i, candidate) in candidates.into_iter().enumerate() {
+        let Candidate { mut path, mut notes, mut confidence, mut query, .. } = candidate;
+        let parent = parents[i].clone();
+        if let Some((parent, inherited)) = &parent {
+            notes.push(format!(
+                "child of `{}`: `{{{}}}` takes each parent record's `{}` (column `{}`)",
+                parent.table, parent.path_param, parent.parent_key, parent.column
+            ));
+            if !inherited.is_empty() {
+                notes.push(format!("`{}` as in the parent's request", inherited.join("`, `")));
+            }
+        }
+        let mut needs = Vec::new();
+        for (param, description) in &candidate.path_params {
+            let from_parent = parent.as_ref().is_some_and(|(p, inherited)| {
+                p.path_param == *param || inherited.iter().any(|i| i == param)
+            });
+            if from_parent {
+                continue;
+            }
+            let field = add_param_field(&snake_ident(param), "path", param, description);
+            path = path.replace(&format!("{{{param}}}"), &format!("{{{field}}}"));
+            needs.push(field);
+        }
+        if !needs.is_empty() {
+            notes.push(format!(
+                "no parent list fills the path, so config must give `{}`",
+                needs.join("`, `")
+            ));
+            confidence -= 0.2;
+        }
+        for (field, description) in &candidate.query_configs {
+            let name = add_param_field(field, "query", field, description);
+            if name != *field {
+                for q in &mut query {
+                    if q.value == format!("{{{field}}}") {
+                        q.value = format!("{{{name}}}");
+                    }
+                }
+            }
+        }
+        endpoints.push(Endpoint {
+            entity: candidate.entity,
+            method: "GET".into(),
+            path,
+            table: tables[i].clone(),
+            selected: true,
+            record_path: candidate.record_path,
+            primary_key: candidate.primary_key,
+            columns: candidate.columns,
+            query,
+            pagination: candidate.pagination,
+            incremental: candidate.incremental,
+            parent: parent.map(|(p, _)| p),
+            reason: notes.join("; "),
+            confidence: (confidence.clamp(0.05, 1.0) * 100.0).round() / 100.0,
+        });
+    }
+
+    config.extend(param_fields);
+    if endpoints.iter().any(|e| e.incremental.is_some()) {
+        config.push(ConfigField {
+            name: "start_date".into(),
+            label: "Start date".into(),
+            description: "Earliest change time to fetch on the first (historical) sync, as an RFC 3339 date-time such as 2024-01-01T00:00:00Z; empty fetches all history.".into(),
+            secret: false,
+            required: false,
+            default: None,
+        });
+    }
+    model.auth = auth.schemes;
+    model.config = config;
+    model.endpoints = endpoints;
+    model
+}
+
+fn base_url_field(servers: &[(String, String)]) -> ConfigField {
+    let description = if servers.is_empty() {
+        "Base URL of the API, e.g. https://api.example.com/v1. The documentation names no server.".to_string()
+    } else {
+        let listed: Vec<String> = servers
+            .iter()
+            .map(|(url, d)| if d.is_empty() { url.clone() } else { format!("{url} ({})", clean_text(d).trim_end_matches('.')) })
+            .collect();
+        format!("Base URL of the API that paths are appended to. Documented: {}.", listed.join("; "))
+    };
+    ConfigField {
+        name: "base_url".into(),
+        label: "Base URL".into(),
+        description,
+        secret: false,
+        required: true,
+        default: servers.first().map(|(url, _)| url.clone()),
+    }
+}
+
+/// `account_sid` → `Account sid`.
+fn label_of(param: &str) -> String {
+    let words = snake_ident(param).replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+        None => words,
+    }
+}
+
+/// Unique, stable table names: the entity, else with the parent segment, else numbered.
+fn table_names(candidates: &[Candidate]) -> Vec<String> {
+    let base: Vec<String> = candidates.iter().map(|c| snake_ident(&c.entity)).collect();
+    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, name) in base.iter().enumerate() {
+        groups.entry(name.as_str()).or_default().push(i);
+    }
+    let mut names = base.clone();
+    for members in groups.values().filter(|m| m.len() > 1) {
+        let depth = |i: &usize| segments(&candidates[*i].path).len();
+        let keep = members.iter().copied().min_by_key(|i| (depth(i), *i));
+        for &i in members {
+            if Some(i) == keep {
+                continue;
+            }
+            if let Some(prefix) = naming::table_prefix(&candidates[i].path) {
+                names[i] = snake_ident(&format!("{prefix}_{}", base[i]));
+            }
+        }
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for name in &mut names {
+        let count = seen.entry(name.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            let mut n = *count;
+            let mut candidate = format!("{name}_{n}");
+            while seen.contains_key(&candidate) {
+                n += 1;
+                candidate = format!("{name}_{n}");
+            }
+            seen.insert(candidate.clone(), 1);
+            *name = candidate;
+        }
+    }
+    names
+}
+
+/// The parent record field whose value fills `param`: a field named like the parameter
+/// (`{code}` → `code`), or like it without the parent's name (`{team_slug}` → `slug`,
+/// `{AccountSid}` → `sid`, `{external_customer_id}` → `external_id`), `login` for a user
+/// name, else the parent's primary key (else `id`).
+fn parent_key(param: &str, parent: &Candidate, singular: &str) -> String {
+    let find = |wanted: &str| {
+        let wanted = naming::squash(wanted);
+        let found = parent.columns.iter().find(|c| !wanted.is_empty() && naming::squash(&c.name) == wanted);
+        found.map(|c| c.name.clone())
+    };
+    let snake = snake_ident(param);
+    let last_word = |s: &str| s.rsplit('_').next().unwrap_or("").to_string();
+    let mut tries = vec![snake.clone()];
+    for owner in [singular.to_string(), last_word(singular)] {
+        let stripped = format!("_{snake}_").replace(&format!("_{owner}_"), "_");
+        tries.push(stripped.trim_matches('_').to_string());
+    }
+    if matches!(snake.as_str(), "username" | "user_name" | "login" | "user" | "org" | "owner") {
+        tries.extend(["login".to_string(), "username".to_string()]);
+    }
+    if snake != singular && snake != last_word(singular) {
+        tries.push(last_word(&snake));
+    }
+    tries
+        .iter()
+        .find_map(|t| find(t))
+        .or_else(|| parent.primary_key.first().cloned())
+        .unwrap_or_else(|| "id".into())
+}
+
+/// For each candidate, its parent link and the other path parameters it shares with the
+/// parent's path.
+fn parents(candidates: &[Candidate], tables: &[String]) -> Vec<Option<(ParentRef, Vec<String>)>> {
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        by_key.entry(naming::path_key(&segments(&c.path))).or_insert(i);
+    }
+    candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let segs = segments(&c.path);
+            let p = segs.iter().rposition(|s| matches!(s, Segment::Param(_)))?;
+            if p == 0 || p + 1 == segs.len() {
+                return None;
+            }
+            let Segment::Param(param) = segs[p] else { return None };
+            let parent = *by_key.get(&naming::path_key(&segs[..p]))?;
+            if parent == i {
+                return None;
+            }
+            let parent_c = &candidates[parent];
+            let singular = naming::singular(&snake_ident(&parent_c.entity));
+            let parent_key = parent_key(param, parent_c, &singular);
+            let key_snake = snake_ident(&parent_key);
+            let column = if key_snake.starts_with(&format!("{singular}_")) {
+                key_snake
+            } else {
+                snake_ident(&format!("{singular}_{key_snake}"))
+            };
+            let parent_params = naming::path_params(&parent_c.path);
+            let inherited = naming::path_params(&c.path)
+                .into_iter()
+                .filter(|q| *q != param && parent_params.contains(q))
+                .map(str::to_string)
+                .collect();
+            Some((
+                ParentRef { table: tables[parent].clone(), path_param: param.to_string(), parent_key, column },
+                inherited,
+            ))
+        })
+        .collect()
+}

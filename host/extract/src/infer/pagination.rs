@@ -1,0 +1,307 @@
+//! Pagination style from the query parameters, the response body and the response headers.
+
+use serde_json::Value;
+
+use connector_agent_model::{PageSize, Pagination, QueryParam};
+
+use crate::openapi::{Ctx, Param};
+use crate::schema::Kind;
+
+use super::naming::squash;
+use super::records::Body;
+
+/// Query parameters that take an opaque cursor (compared squashed: lower case, alphanumeric).
+const CURSOR_PARAMS: &[&str] = &[
+    "startingafter", "after", "cursor", "pagetoken", "nextpagetoken", "nexttoken",
+    "continuationtoken", "continuation", "marker", "pagecursor", "startcursor", "pageafter",
+    "nextcursor", "scrollid", "offset",
+];
+/// Cursor parameters whose value is the last record's key (Stripe style).
+const RECORD_CURSOR_PARAMS: &[&str] = &["startingafter", "after", "pageafter"];
+const PAGE_PARAMS: &[&str] = &["page", "pagenumber", "pagenum", "pageno", "pageindex"];
+const OFFSET_PARAMS: &[&str] = &["offset", "skip", "startat", "startindex", "start", "first"];
+const SIZE_PARAMS: &[&str] = &[
+    "limit", "perpage", "pagesize", "pagelimit", "maxresults", "count", "size", "top",
+    "resultsperpage", "itemsperpage", "maxitems", "max", "take", "number", "rows",
+];
+
+/// Containers where pagination fields live one level down.
+const CONTAINERS: &[&str] = &[
+    "meta", "metadata", "pagination", "paging", "page", "pageinfo", "responsemetadata",
+    "links", "cursor", "cursors", "nextpage", "info",
+];
+
+/// Fields holding the next cursor token.
+const TOKEN_FIELDS: &[&[&str]] = &[
+    &["next_cursor"], &["nextCursor"], &["next_page_token"], &["nextPageToken"],
+    &["next_token"], &["nextToken"], &["next_marker"], &["nextMarker"],
+    &["continuation_token"], &["continuationToken"], &["next_page", "offset"],
+    &["nextPage", "offset"], &["cursors", "after"], &["end_cursor"], &["endCursor"],
+    &["next_page_cursor"], &["after"], &["cursor"], &["scroll_id"],
+];
+/// Fields holding the next page's URL.
+const URL_FIELDS: &[&[&str]] = &[
+    &["next"], &["next_url"], &["nextUrl"], &["next_page_url"], &["nextPageUrl"],
+    &["next_page_uri"], &["nextPageUri"], &["next_link"], &["nextLink"],
+    &["@odata.nextLink"], &["next", "href"], &["next_href"],
+];
+/// Boolean "more pages" flags.
+const MORE_FIELDS: &[&[&str]] = &[
+    &["has_more"], &["hasMore"], &["has_next"], &["hasNext"], &["has_next_page"],
+    &["hasNextPage"], &["more"], &["has_more_items"],
+];
+
+/// The pagination of one endpoint and what was noticed on the way.
+pub(crate) struct Paging {
+    pub pagination: Pagination,
+    pub note: String,
+    /// Fixed query parameters the style needs (Box's `usemarker=true`).
+    pub query: Vec<QueryParam>,
+    /// Parameter names consumed by pagination (not to be treated as filters).
+    pub params: Vec<String>,
+}
+
+pub(crate) fn infer<'a>(
+    ctx: &Ctx<'a>,
+    params: &[Param<'a>],
+    body: &Body<'a>,
+    record_path: &[String],
+    headers: &[&str],
+    primary_key: &[String],
+) -> Paging {
+    let query: Vec<&Param<'a>> = params.iter().filter(|p| p.location == "query").collect();
+    let find_param = |names: &[&str], want: &dyn Fn(&Param<'a>) -> bool| {
+        names.iter().find_map(|n| query.iter().copied().find(|p| squash(p.name) == *n && want(p)))
+    };
+    let kind_of = |p: &Param<'a>| p.schema.map_or(Kind::Unknown, |s| ctx.schemas.shape(s).kind);
+
+    let size = find_param(SIZE_PARAMS, &|p| matches!(kind_of(p), Kind::Integer | Kind::Number | Kind::Unknown))
+        .map(|p| PageSize { param: p.name.to_string(), value: page_size(ctx, p) });
+    let cursor = find_param(CURSOR_PARAMS, &|p| {
+        squash(p.name) != "offset" || matches!(kind_of(p), Kind::String)
+    });
+    let page = find_param(PAGE_PARAMS, &|p| !matches!(kind_of(p), Kind::Boolean | Kind::Object));
+    let offset = find_param(OFFSET_PARAMS, &|p| matches!(kind_of(p), Kind::Integer | Kind::Number));
+
+    let record_field = record_path.first().map(String::as_str);
+    let token = find_field(ctx, body, TOKEN_FIELDS, record_field, &|b| {
+        matches!(b.kind(), Kind::String | Kind::Unknown) && b.exists() && !looks_like_url(b)
+    });
+    let next_url = find_field(ctx, body, URL_FIELDS, record_field, &|b| {
+        b.kind() == Kind::String && (b.example.is_none() || looks_like_url(b))
+    });
+    let more = find_field(ctx, body, MORE_FIELDS, record_field, &|b| b.kind() == Kind::Boolean);
+    let link_header = headers.iter().any(|h| h.eq_ignore_ascii_case("link"));
+
+    let mut used: Vec<String> = Vec::new();
+    let mut extra = Vec::new();
+    let mut use_param = |p: Option<&Param<'_>>| {
+        if let Some(p) = p {
+            used.push(p.name.to_string());
+        }
+    };
+    use_param(size.as_ref().and_then(|s| query.iter().copied().find(|p| p.name == s.param)));
+    let limit = size.clone();
+    let show = |path: &[String]| path.join(".");
+
+    let (pagination, note) = if let (Some(param), Some(path)) = (cursor, &token) {
+        use_param(Some(param));
+        if squash(param.name) == "marker" {
+            if let Some(flag) = query.iter().find(|p| squash(p.name) == "usemarker") {
+                extra.push(QueryParam { name: flag.name.to_string(), value: "true".into() });
+                use_param(Some(flag));
+            }
+        }
+        let note = format!("pages with `{}` from `{}`", param.name, show(path));
+        let has_more_path = more.clone();
+        (
+            Pagination::Cursor {
+                cursor_param: param.name.to_string(),
+                cursor_from_record: None,
+                cursor_path: Some(path.clone()),
+                has_more_path,
+                limit,
+            },
+            note,
+        )
+    } else if let (Some(param), Some(flag), true) = (
+        cursor.filter(|p| RECORD_CURSOR_PARAMS.contains(&squash(p.name).as_str())),
+        &more,
+        !primary_key.is_empty(),
+    ) {
+        use_param(Some(param));
+        let note = format!(
+            "pages with `{}` = last record's `{}` while `{}`",
+            param.name,
+            primary_key[0],
+            show(flag)
+        );
+        (
+            Pagination::Cursor {
+                cursor_param: param.name.to_string(),
+                cursor_from_record: Some(primary_key[0].clone()),
+                cursor_path: None,
+                has_more_path: Some(flag.clone()),
+                limit,
+            },
+            note,
+        )
+    } else if let Some(path) = &next_url {
+        let note = format!("follows the next-page URL in `{}`", show(path));
+        (Pagination::NextUrl { next_url_path: path.clone(), limit }, note)
+    } else if link_header && (page.is_some() || size.is_some() || cursor.is_some()) {
+        use_param(page);
+        (Pagination::LinkHeader { limit }, "follows `rel=\"next\"` in the `Link` header".into())
+    } else if let Some(param) = page {
+        use_param(Some(param));
+        let default = param.schema.and_then(|s| ctx.schemas.shape(s).default.and_then(Value::as_u64));
+        let start = u32::from(default != Some(0));
+        let note = format!("numbers pages with `{}` until a short page", param.name);
+        (Pagination::PageNumber { page_param: param.name.to_string(), start, limit }, note)
+    } else if let (Some(param), Some(limit)) = (offset, limit) {
+        use_param(Some(param));
+        let note = format!("pages with `{}` + `{}` until a short page", param.name, limit.param);
+        (Pagination::Offset { offset_param: param.name.to_string(), limit }, note)
+    } else {
+        let note = match (cursor, &token) {
+            (Some(p), None) => format!(
+                "no pagination: `{}` takes a cursor but the response shows none",
+                p.name
+            ),
+            _ => "no pagination documented".to_string(),
+        };
+        (Pagination::None, note)
+    };
+    Paging { pagination, note, query: extra, params: used }
+}
+
+/// The value to send as page size: the documented maximum (schema or text), else the
+/// default, else 100; at most 1000.
+fn page_size<'a>(ctx: &Ctx<'a>, param: &Param<'a>) -> u32 {
+    let shape = param.schema.map(|s| ctx.schemas.shape(s));
+    let maximum = shape.as_ref().and_then(|s| s.maximum).filter(|m| *m >= 1.0);
+    let from_text = max_from_text(param.description)
+        .or_else(|| max_from_text(shape.as_ref().and_then(|s| s.description).unwrap_or("")));
+    let default = shape.as_ref().and_then(|s| s.default).and_then(Value::as_f64).filter(|d| *d >= 1.0);
+    let value = maximum.or(from_text.map(f64::from)).or(default).unwrap_or(100.0);
+    // Truncation is intended: values are clamped to 1..=1000 first.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "clamped to 1..=1000")]
+    let value = value.clamp(1.0, 1000.0) as u32;
+    value
+}
+
+/// A maximum stated in words: "max 100", "between 1 and 100", "no larger than 1000", ...
+pub(crate) fn max_from_text(text: &str) -> Option<u32> {
+    let lower = text.to_ascii_lowercase();
+    let mut best: Option<(usize, u32)> = None;
+    let keys = [
+        "maximum of", "maximum is", "maximum value is", "maximum value of", "maximum:",
+        "maximum", "max.", "max:", "max", "up to", "no larger than", "no more than",
+        "not exceed", "cannot exceed", "at most", "less than or equal to", "limit is",
+    ];
+    for key in keys {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(key) {
+            let at = from + i;
+            from = at + key.len();
+            if let Some(n) = number_after(&lower[at + key.len()..]) {
+                if best.is_none_or(|(pos, _)| at < pos) {
+                    best = Some((at, n));
+                }
+            }
+        }
+    }
+    if let Some(i) = lower.find("between ") {
+        let rest = &lower[i + 8..];
+        if let Some(and) = rest.find(" and ") {
+            let low_ok = rest[..and].trim().chars().all(|c| c.is_ascii_digit());
+            if let (true, Some(n)) = (low_ok, number_after(&rest[and + 5..])) {
+                if best.is_none_or(|(pos, _)| i < pos) {
+                    best = Some((i, n));
+                }
+            }
+        }
+    }
+    best.map(|(_, n)| n)
+}
+
+/// A number right after some filler (`: `, `of `, `is `, `(`), like `100` or `1,000`.
+fn number_after(text: &str) -> Option<u32> {
+    let text = text.trim_start_matches(|c: char| c == ' ' || c == ':' || c == '=' || c == '(');
+    let text = text.strip_prefix("of ").unwrap_or(text).trim_start();
+    let digits: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect();
+    if digits.is_empty() || digits.len() > 9 {
+        return None;
+    }
+    digits.parse().ok().filter(|n| *n > 0)
+}
+
+fn looks_like_url(body: &Body<'_>) -> bool {
+    if body.format().is_some_and(|f| f == "uri" || f == "url") {
+        return true;
+    }
+    match body.example {
+        Some(Value::String(s)) => s.starts_with("http") || s.starts_with('/'),
+        _ => false,
+    }
+}
+
+/// The first field matching one of `patterns`, at the top level or inside one container.
+fn find_field<'a>(
+    ctx: &Ctx<'a>,
+    body: &Body<'a>,
+    patterns: &[&[&str]],
+    record_field: Option<&str>,
+    accept: &dyn Fn(&Body<'a>) -> bool,
+) -> Option<Vec<String>> {
+    let names = body.names();
+    for pattern in patterns {
+        if names.contains(&pattern[0]) && Some(pattern[0]) != record_field {
+            let found = body.at(ctx, pattern);
+            if found.exists() && accept(&found) {
+                return Some(pattern.iter().map(|s| (*s).to_string()).collect());
+            }
+        }
+    }
+    let containers: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| Some(*n) != record_field && CONTAINERS.contains(&squash(n).as_str()))
+        .collect();
+    for container in containers {
+        let inner = body.child(ctx, container);
+        if inner.kind() != Kind::Object {
+            continue;
+        }
+        let inner_names = inner.names();
+        for pattern in patterns {
+            if inner_names.contains(&pattern[0]) {
+                let found = inner.at(ctx, pattern);
+                if found.exists() && accept(&found) {
+                    let mut path = vec![container.to_string()];
+                    path.extend(pattern.iter().map(|s| (*s).to_string()));
+                    return Some(path);
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maxima_are_read_from_text() {
+        assert_eq!(max_from_text("The number of results per page (max 100)."), Some(100));
+        assert_eq!(max_from_text("Limit can range between 1 and 100, and the default is 10."), Some(100));
+        assert_eq!(max_from_text("Must be an integer no larger than 1000."), Some(1000));
+        assert_eq!(max_from_text("Maximum: 1,000"), Some(1000));
+        assert_eq!(max_from_text("How many to return."), None);
+    }
+}

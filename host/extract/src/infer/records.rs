@@ -1,0 +1,311 @@
+//! Where the records are in a response, what their columns are, and their primary key.
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use serde_json::Value;
+
+use connector_agent_model::{snake_ident, Column, ColumnType};
+
+use crate::openapi::Ctx;
+use crate::schema::{kind_of_value, Kind, Shape};
+
+use super::naming::{plural, singular, squash};
+
+/// Names that hold the record array of a list response, best first (compared without `_`).
+const RECORD_NAMES: &[&str] = &["data", "items", "results", "records", "entries", "values", "list", "rows", "elements", "objects"];
+
+/// Object properties that wrap a list one level down (`{"data": {"items": [...]}}`).
+const WRAPPER_NAMES: &[&str] = &["data", "result", "results", "response", "payload", "embedded", "page", "body", "content", "list"];
+
+/// The record array found in a response.
+pub(crate) struct Records<'a> {
+    pub path: Vec<String>,
+    /// Items schema (flattened), when the schema says.
+    pub item: Option<Rc<Shape<'a>>>,
+    /// An example record, when an example shows one.
+    pub example: Option<&'a Value>,
+    /// How it was chosen, for the reason text.
+    pub how: String,
+    /// Whether the choice was a guess (lowers confidence).
+    pub guessed: bool,
+}
+
+/// A view of a response body: its schema and an example, either may be missing.
+#[derive(Clone)]
+pub(crate) struct Body<'a> {
+    pub shape: Option<Rc<Shape<'a>>>,
+    pub example: Option<&'a Value>,
+}
+
+impl<'a> Body<'a> {
+    /// The body one property down.
+    pub fn child(&self, ctx: &Ctx<'a>, name: &str) -> Body<'a> {
+        let shape = self.shape.as_ref().and_then(|s| s.property(name)).map(|p| ctx.schemas.shape(p));
+        let example = self.example.and_then(|e| e.get(name)).filter(|v| !v.is_null());
+        let example = example.or_else(|| shape.as_ref().and_then(|s| s.example));
+        Body { shape, example }
+    }
+
+    /// Property names, schema first then example keys.
+    pub fn names(&self) -> Vec<&'a str> {
+        let mut names: Vec<&'a str> = Vec::new();
+        if let Some(shape) = &self.shape {
+            names.extend(shape.properties.iter().map(|p| p.0));
+        }
+        if let Some(Value::Object(map)) = self.example {
+            let known: HashSet<&str> = names.iter().copied().collect();
+            names.extend(map.keys().map(String::as_str).filter(|k| !known.contains(k)));
+        }
+        names
+    }
+
+    /// The kind of the body's value: the schema's, else the example's.
+    pub fn kind(&self) -> Kind {
+        let from_schema = self.shape.as_ref().map(|s| if s.is_objectish() { Kind::Object } else { s.kind });
+        match (from_schema, self.example) {
+            (Some(kind), _) if kind != Kind::Unknown => kind,
+            (_, Some(example)) => kind_of_value(example),
+            _ => Kind::Unknown,
+        }
+    }
+
+    pub fn format(&self) -> Option<&'a str> {
+        self.shape.as_ref().and_then(|s| s.format)
+    }
+
+    pub fn exists(&self) -> bool {
+        self.shape.is_some() || self.example.is_some()
+    }
+
+    /// Follows a path of property names.
+    pub fn at(&self, ctx: &Ctx<'a>, path: &[&str]) -> Body<'a> {
+        let mut body = self.clone();
+        for name in path {
+            body = body.child(ctx, name);
+            if !body.exists() {
+                break;
+            }
+        }
+        body
+    }
+
+    /// Whether this body is an array whose items are objects; returns the items view.
+    fn record_items(&self, ctx: &Ctx<'a>) -> Option<Body<'a>> {
+        if self.kind() != Kind::Array {
+            return None;
+        }
+        let item_shape = self.shape.as_ref().and_then(|s| s.items).map(|i| ctx.schemas.shape(i));
+        let example = match self.example {
+            Some(Value::Array(items)) => items.iter().find(|v| v.is_object()),
+            _ => None,
+        };
+        let items = Body { shape: item_shape, example };
+        let objectish = match &items.shape {
+            Some(shape) if shape.is_objectish() => true,
+            // Unusable item schemas are reported by the caller, with the reason.
+            Some(shape) if shape.truncated || shape.broken.is_some() => true,
+            Some(shape) if shape.kind != Kind::Unknown => false,
+            _ => example.is_some(),
+        };
+        objectish.then_some(items)
+    }
+}
+
+/// Finds the record array of a list response. `Err` says why the body is not a list.
+pub(crate) fn find<'a>(
+    ctx: &Ctx<'a>,
+    body: &Body<'a>,
+    entity: &str,
+    ends_with_param: bool,
+) -> Result<Records<'a>, String> {
+    match body.kind() {
+        Kind::Array => {
+            return match body.record_items(ctx) {
+                Some(items) => Ok(records(Vec::new(), items, "the body is an array of records", false)),
+                None => Err("the body is an array of scalars, not records".into()),
+            };
+        }
+        Kind::Object if ends_with_param => {
+            return Err("returns a single object (the path ends with a parameter)".into());
+        }
+        Kind::Object => {}
+        Kind::File => return Err("the response is a file".into()),
+        Kind::String if body.format() == Some("binary") => return Err("the response is binary".into()),
+        Kind::Unknown => return Err("the response has no schema or example to read records from".into()),
+        other => return Err(format!("the body is a {other:?} value, not a list").to_lowercase()),
+    }
+    if let Some(found) = find_in_object(ctx, body, entity, false) {
+        return Ok(found);
+    }
+    // One level down, inside a wrapper object (`{"data": {"items": [...]}}`).
+    for name in body.names() {
+        if !WRAPPER_NAMES.contains(&squash(name).as_str()) {
+            continue;
+        }
+        let inner = body.child(ctx, name);
+        if inner.kind() != Kind::Object {
+            continue;
+        }
+        if let Some(mut found) = find_in_object(ctx, &inner, entity, true) {
+            found.path.insert(0, name.to_string());
+            found.how = format!("{} inside `{name}`", found.how);
+            return Ok(found);
+        }
+    }
+    Err("returns a single object without a record array".into())
+}
+
+fn records<'a>(path: Vec<String>, items: Body<'a>, how: &str, guessed: bool) -> Records<'a> {
+    Records { path, item: items.shape, example: items.example, how: how.to_string(), guessed }
+}
+
+/// A record array property of an object body, by preference: well-known names, the entity's
+/// plural, then the only array of objects. With `strict`, only well-known names count.
+fn find_in_object<'a>(ctx: &Ctx<'a>, body: &Body<'a>, entity: &str, strict: bool) -> Option<Records<'a>> {
+    let arrays: Vec<(&'a str, Body<'a>)> = body
+        .names()
+        .into_iter()
+        .filter_map(|name| body.child(ctx, name).record_items(ctx).map(|items| (name, items)))
+        .collect();
+    if arrays.is_empty() {
+        return None;
+    }
+    for wanted in RECORD_NAMES {
+        if let Some((name, items)) = arrays.iter().find(|(n, _)| squash(n) == *wanted) {
+            let how = format!("records are in `{name}`");
+            return Some(records(vec![name.to_string()], items.clone(), &how, false));
+        }
+    }
+    let entity_snake = snake_ident(entity);
+    let forms = [entity_snake.clone(), plural(&entity_snake), singular(&entity_snake)];
+    if let Some((name, items)) = arrays.iter().find(|(n, _)| forms.contains(&snake_ident(n))) {
+        let how = format!("records are in `{name}`, named after the entity");
+        return Some(records(vec![name.to_string()], items.clone(), &how, false));
+    }
+    if strict {
+        return None;
+    }
+    // A single resource that happens to hold an array is not a list.
+    let has_id = body.names().iter().any(|n| matches!(*n, "id" | "gid" | "uuid"));
+    let last_word = entity_snake.rsplit('_').next().unwrap_or("");
+    if let Some((name, items)) = arrays.iter().find(|(n, _)| {
+        let snake = snake_ident(n);
+        snake.ends_with(&format!("_{}", plural(last_word))) || snake.ends_with(&format!("_{last_word}"))
+    }) {
+        let how = format!("records are in `{name}`, ending in the entity's name");
+        return Some(records(vec![name.to_string()], items.clone(), &how, has_id));
+    }
+    if arrays.len() == 1 && !has_id {
+        let (name, items) = &arrays[0];
+        let how = format!("records are in `{name}`, the only array of objects");
+        return Some(records(vec![name.to_string()], items.clone(), &how, true));
+    }
+    None
+}
+
+/// The columns of a record: schema properties, else the keys of an example record.
+pub(crate) fn columns<'a>(ctx: &Ctx<'a>, records: &Records<'a>) -> Vec<Column> {
+    let mut out: Vec<Column> = Vec::new();
+    if let Some(item) = &records.item {
+        for (name, schema) in &item.properties {
+            let shape = ctx.schemas.shape(schema);
+            out.push(Column {
+                name: (*name).to_string(),
+                ty: column_type(&shape),
+                nullable: shape.nullable || !item.is_required(name),
+                description: shape.description.map(clean_text).unwrap_or_default(),
+            });
+        }
+    }
+    if let Some(Value::Object(example)) = records.example {
+        let known: HashSet<String> = out.iter().map(|c| c.name.clone()).collect();
+        for (name, value) in example {
+            if known.contains(name) {
+                continue;
+            }
+            let ty = match kind_of_value(value) {
+                Kind::String if looks_like_timestamp(value.as_str().unwrap_or("")) => ColumnType::Timestamp,
+                kind => type_of_kind(kind, None),
+            };
+            out.push(Column { name: name.clone(), ty, nullable: true, description: String::new() });
+        }
+    }
+    out
+}
+
+/// The column type of a flattened schema.
+pub(crate) fn column_type(shape: &Shape<'_>) -> ColumnType {
+    if shape.truncated || shape.broken.is_some() {
+        return ColumnType::Json;
+    }
+    let kind = if shape.is_objectish() { Kind::Object } else { shape.kind };
+    type_of_kind(kind, shape.format)
+}
+
+fn type_of_kind(kind: Kind, format: Option<&str>) -> ColumnType {
+    let time = matches!(format, Some("date-time" | "unix-time" | "datetime" | "timestamp"));
+    match kind {
+        Kind::String | Kind::Integer | Kind::Number if time => ColumnType::Timestamp,
+        Kind::String => ColumnType::String,
+        Kind::Integer => ColumnType::Integer,
+        Kind::Number => ColumnType::Number,
+        Kind::Boolean => ColumnType::Boolean,
+        _ => ColumnType::Json,
+    }
+}
+
+fn looks_like_timestamp(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 19
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && (b[10] == b'T' || b[10] == b' ')
+        && b[13] == b':'
+}
+
+/// The primary key: `id`, else `<entity>_id`, the only `*_id`, `uuid`, `key`, `gid`, `sid`.
+pub(crate) fn primary_key(columns: &[Column], entity: &str) -> Vec<String> {
+    let find = |wanted: &str| columns.iter().find(|c| snake_ident(&c.name) == wanted).map(|c| c.name.clone());
+    let entity_id = format!("{}_id", singular(&snake_ident(entity)));
+    if let Some(key) = find("id").or_else(|| find(&entity_id)) {
+        return vec![key];
+    }
+    let ids: Vec<&Column> = columns.iter().filter(|c| snake_ident(&c.name).ends_with("_id")).collect();
+    if let [only] = ids.as_slice() {
+        return vec![only.name.clone()];
+    }
+    ["uuid", "key", "gid", "sid", "guid"].iter().find_map(|k| find(k)).into_iter().collect()
+}
+
+/// Description text without HTML tags, whitespace collapsed, at most 500 characters.
+pub(crate) fn clean_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(512));
+    let mut in_tag = false;
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if in_tag {
+            in_tag = ch != '>';
+            continue;
+        }
+        if ch == '<' && chars.peek().is_some_and(|c| c.is_ascii_alphabetic() || *c == '/') {
+            in_tag = true;
+            continue;
+        }
+        if ch.is_whitespace() {
+            if !out.is_empty() && !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(ch);
+        }
+    }
+    let trimmed = out.trim_end();
+    if trimmed.chars().count() > 500 {
+        let cut: String = trimmed.chars().take(497).collect();
+        format!("{}...", cut.trim_end())
+    } else {
+        trimmed.to_string()
+    }
+}

@@ -1,0 +1,182 @@
+//! Stage: extract — API documentation in, [`ApiModel`] out.
+//!
+//! This crate reads OpenAPI 3.0, OpenAPI 3.1 and Swagger 2.0 documents (JSON or YAML) and
+//! infers which `GET` operations list records worth syncing: the record array, primary key,
+//! columns, pagination, incremental filter, parent→child links, auth and config fields.
+//!
+//! What it must not do: print, touch the network, or panic or hang on hostile input. The
+//! only I/O is [`read_document`] and [`extract_openapi_file`], which read one local file;
+//! everything else works on a parsed [`serde_json::Value`]. Local `$ref`s are resolved by a
+//! resolver of our own (cycles become JSON columns, dangling references skip the one
+//! endpoint and say why), so one broken corner never fails a whole document.
+
+mod document;
+mod infer;
+mod openapi;
+mod resolve;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+pub use connector_agent_model::ApiModel;
+use connector_agent_model::Pagination;
+
+pub use document::read_document;
+
+/// Errors of the extract stage. Every message names the file or document and the place.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file could not be read.
+    #[error("cannot read `{path}`")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is larger than any API description we accept.
+    #[error("`{path}` is too large: {size} bytes, the limit is {limit}")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The file looks like JSON but is not valid JSON.
+    #[error("invalid JSON in `{path}` at line {line}, column {column}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+        /// What the parser said.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file is neither valid JSON nor valid YAML.
+    #[error("invalid YAML in `{path}` at line {line}, column {column}")]
+    Yaml {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem (0 when the parser gave no place).
+        line: usize,
+        /// 1-based column of the problem (0 when the parser gave no place).
+        column: usize,
+        /// What the parser said.
+        #[source]
+        source: yaml_serde::Error,
+    },
+    /// The document parsed but is not an OpenAPI or Swagger description.
+    #[error("`{document}` is not an OpenAPI document: {reason}")]
+    NotOpenApi {
+        /// The document (file path or name).
+        document: String,
+        /// Why not.
+        reason: String,
+    },
+    /// The document declares a version this crate does not read.
+    #[error("`{document}` declares unsupported version `{version}` in `{field}`: {supported}")]
+    UnsupportedVersion {
+        /// The document.
+        document: String,
+        /// `openapi` or `swagger`.
+        field: &'static str,
+        /// The declared version.
+        version: String,
+        /// What is supported.
+        supported: &'static str,
+    },
+    /// The document's structure is wrong at a place that cannot be skipped.
+    #[error("`{document}` at `{pointer}`: {reason}")]
+    Structure {
+        /// The document.
+        document: String,
+        /// JSON pointer of the place, e.g. `#/paths`.
+        pointer: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A `GET` operation that was looked at but not proposed as an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// HTTP method (upper case).
+    pub method: String,
+    /// Path template as documented.
+    pub path: String,
+    /// JSON pointer of the operation in the document.
+    pub pointer: String,
+    /// Why it was not proposed.
+    pub reason: String,
+}
+
+/// The full result of an extraction: the model plus what was left out and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extraction {
+    /// The model.
+    pub model: ApiModel,
+    /// `GET` operations that were not proposed, with the reason, in path order.
+    pub skipped: Vec<Skipped>,
+    /// Problems that did not stop extraction (e.g. the typed OpenAPI 3.0 reader's complaint).
+    pub warnings: Vec<String>,
+}
+
+/// Reads an OpenAPI 3.0/3.1 or Swagger 2.0 document (JSON or YAML) and extracts its model.
+pub fn extract_openapi_file(path: &Path) -> Result<ApiModel> {
+    let doc = read_document(path)?;
+    extract_openapi(&doc, &path.display().to_string())
+}
+
+/// Extracts the model of an OpenAPI 3.0/3.1 or Swagger 2.0 document. `source` names the
+/// document in errors and in [`ApiModel::sources`].
+pub fn extract_openapi(doc: &serde_json::Value, source: &str) -> Result<ApiModel> {
+    Ok(openapi::extract(doc, source, false)?.model)
+}
+
+/// Like [`extract_openapi`], but also returns the skipped operations with their reasons and
+/// any warnings (for OpenAPI 3.0 this includes validation by the typed `openapiv3` reader,
+/// which never fails the extraction).
+pub fn extract_openapi_report(doc: &serde_json::Value, source: &str) -> Result<Extraction> {
+    openapi::extract(doc, source, true)
+}
+
+/// How much of a model was inferred: counts over its endpoints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scorecard {
+    /// List endpoints proposed.
+    pub lists: usize,
+    /// Endpoints with a primary key.
+    pub with_key: usize,
+    /// Endpoints with a pagination style other than none.
+    pub with_paginator: usize,
+    /// Endpoints whose records sit inside the body (non-empty record path).
+    pub with_record_path: usize,
+    /// Endpoints with an incremental filter.
+    pub with_incremental: usize,
+    /// Endpoints linked to a parent list.
+    pub with_parent: usize,
+}
+
+/// Counts what was inferred for a model's endpoints.
+pub fn scorecard(model: &ApiModel) -> Scorecard {
+    let mut card = Scorecard::default();
+    for endpoint in &model.endpoints {
+        card.lists += 1;
+        card.with_key += usize::from(!endpoint.primary_key.is_empty());
+        card.with_paginator += usize::from(endpoint.pagination != Pagination::None);
+        card.with_record_path += usize::from(!endpoint.record_path.is_empty());
+        card.with_incremental += usize::from(endpoint.incremental.is_some());
+        card.with_parent += usize::from(endpoint.parent.is_some());
+    }
+    card
+}

@@ -1,0 +1,405 @@
+//! Stage: the intermediate representation shared by every stage.
+//!
+//! Every extractor produces an [`ApiModel`]; the review step edits its selection; the
+//! generator consumes it. It is plain data: serialisable to JSON so that a user or a test
+//! can inspect and edit it. This crate does no I/O and depends on no other internal crate.
+#![warn(missing_docs)]
+
+use serde::{Deserialize, Serialize};
+
+/// The normalised description of one API, as extracted from its documentation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiModel {
+    /// Human name of the API (from the spec's title or the user's `--name`).
+    pub name: String,
+    /// Version string of the API's documentation, if stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Where the model came from (file paths or URLs), for the user's reference.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Base URLs found in the documentation, best first.
+    #[serde(default)]
+    pub servers: Vec<String>,
+    /// Authentication schemes the API accepts, best first.
+    #[serde(default)]
+    pub auth: Vec<AuthScheme>,
+    /// Config fields the user fills in at setup (base URL, credentials, start date, ...).
+    #[serde(default)]
+    pub config: Vec<ConfigField>,
+    /// Endpoints that can become tables, one per entity.
+    #[serde(default)]
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// One config field of a connection, shown in the setup form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigField {
+    /// Machine name (`base_url`, `api_key`, ...): a snake_case identifier.
+    pub name: String,
+    /// Short label for the form.
+    pub label: String,
+    /// What the value is and how to obtain it, drawn from the docs where possible.
+    pub description: String,
+    /// A secret is held by the host only; it never enters the connector or generated code.
+    #[serde(default)]
+    pub secret: bool,
+    /// Whether setup cannot finish without it.
+    #[serde(default)]
+    pub required: bool,
+    /// Default value, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// How the API authenticates a request. The host applies it; the connector never sees secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthScheme {
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// Config field holding the token.
+        token_field: String,
+    },
+    /// An API key in a header, a query parameter or a cookie.
+    ApiKey {
+        /// Where the key goes.
+        location: ApiKeyLocation,
+        /// Header, query parameter or cookie name.
+        param: String,
+        /// Optional prefix placed before the key (e.g. `Token `).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefix: Option<String>,
+        /// Config field holding the key.
+        key_field: String,
+    },
+    /// HTTP basic auth.
+    Basic {
+        /// Config field holding the user name.
+        username_field: String,
+        /// Config field holding the password.
+        password_field: String,
+    },
+    /// OAuth 2.0.
+    OAuth2 {
+        /// Authorisation URL (code flow).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        authorization_url: Option<String>,
+        /// Token URL.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_url: Option<String>,
+        /// Scopes named by the documentation.
+        #[serde(default)]
+        scopes: Vec<String>,
+    },
+}
+
+/// Where an API key is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyLocation {
+    /// A request header.
+    Header,
+    /// A query parameter.
+    Query,
+    /// A cookie.
+    Cookie,
+}
+
+/// One list endpoint that becomes one table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// Entity name as the docs call it (singular or plural, human text).
+    pub entity: String,
+    /// HTTP method (upper case).
+    pub method: String,
+    /// Path template relative to the base URL, e.g. `/v1/customers/{customer_id}/invoices`.
+    pub path: String,
+    /// Target table name: snake_case, unique within the model.
+    pub table: String,
+    /// Whether the user selected it for sync (all are selected by default).
+    #[serde(default = "yes")]
+    pub selected: bool,
+    /// Path to the records array inside the response body; empty means the body itself.
+    #[serde(default)]
+    pub record_path: Vec<String>,
+    /// Primary key columns; empty when none was found.
+    #[serde(default)]
+    pub primary_key: Vec<String>,
+    /// Columns known from the schema or examples.
+    #[serde(default)]
+    pub columns: Vec<Column>,
+    /// Fixed query parameters sent with every request.
+    #[serde(default)]
+    pub query: Vec<QueryParam>,
+    /// How the endpoint pages through its records.
+    #[serde(default)]
+    pub pagination: Pagination,
+    /// How only changed records are fetched, if the API allows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<Incremental>,
+    /// The parent list whose records fill this endpoint's path parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentRef>,
+    /// Why this endpoint was proposed, in words.
+    #[serde(default)]
+    pub reason: String,
+    /// Confidence in the inference, 0.0 to 1.0.
+    #[serde(default)]
+    pub confidence: f32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A fixed query parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryParam {
+    /// Parameter name.
+    pub name: String,
+    /// Literal value, or `{config_field}` to take it from config.
+    pub value: String,
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    /// Field name in the record (also the column name).
+    pub name: String,
+    /// Column type.
+    #[serde(rename = "type")]
+    pub ty: ColumnType,
+    /// Whether the value may be null or absent.
+    #[serde(default = "yes")]
+    pub nullable: bool,
+    /// Description from the docs.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+/// Column types; nested objects and arrays are JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnType {
+    /// Text.
+    String,
+    /// 64-bit integer.
+    Integer,
+    /// Floating point number.
+    Number,
+    /// Boolean.
+    Boolean,
+    /// Date-time text (RFC 3339) or epoch.
+    Timestamp,
+    /// Nested object or array, stored as JSON.
+    Json,
+}
+
+/// Pagination style of a list endpoint.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "style", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Pagination {
+    /// One request returns everything.
+    #[default]
+    None,
+    /// Cursor taken from the last record's key (`starting_after`) while a flag says more.
+    Cursor {
+        /// Query parameter receiving the cursor.
+        cursor_param: String,
+        /// Record field whose value of the last record is the next cursor.
+        cursor_from_record: Option<String>,
+        /// Response body path holding the next cursor token (alternative to the record field).
+        cursor_path: Option<Vec<String>>,
+        /// Response body path of the boolean "has more" flag; absent = stop on empty cursor.
+        has_more_path: Option<Vec<String>>,
+        /// Page size parameter and value.
+        limit: Option<PageSize>,
+    },
+    /// The response body holds the URL of the next page.
+    NextUrl {
+        /// Path of the next-URL field in the body.
+        next_url_path: Vec<String>,
+        /// Page size parameter and value.
+        limit: Option<PageSize>,
+    },
+    /// The `Link` response header holds `rel="next"`.
+    LinkHeader {
+        /// Page size parameter and value.
+        limit: Option<PageSize>,
+    },
+    /// Page numbers, until a short or empty page.
+    PageNumber {
+        /// Query parameter receiving the page number.
+        page_param: String,
+        /// First page number (0 or 1).
+        start: u32,
+        /// Page size parameter and value.
+        limit: Option<PageSize>,
+    },
+    /// Offset and limit, until a short or empty page.
+    Offset {
+        /// Query parameter receiving the offset.
+        offset_param: String,
+        /// Page size parameter and value.
+        limit: PageSize,
+    },
+}
+
+/// A page size parameter and the value to send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageSize {
+    /// Query parameter name.
+    pub param: String,
+    /// Value to send (the documented maximum where known).
+    pub value: u32,
+}
+
+/// Incremental sync: a server-side filter and the record field it compares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Incremental {
+    /// Query parameter that filters by change time (`updated_since`, `since`, ...).
+    pub param: String,
+    /// Record field holding the change time; its maximum becomes the saved cursor.
+    pub cursor_field: String,
+    /// Format of the filter value.
+    #[serde(default)]
+    pub format: CursorFormat,
+}
+
+/// Format of an incremental cursor value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CursorFormat {
+    /// Sent as the record field's value, unchanged.
+    #[default]
+    Same,
+    /// Unix seconds.
+    UnixSeconds,
+    /// RFC 3339 date-time.
+    Rfc3339,
+}
+
+/// Link from a child endpoint to the parent list that fills its path parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParentRef {
+    /// Parent endpoint's table.
+    pub table: String,
+    /// Path parameter in the child's path.
+    pub path_param: String,
+    /// Field of the parent record whose value fills it.
+    pub parent_key: String,
+    /// Column added to child rows holding the parent key.
+    pub column: String,
+}
+
+impl ApiModel {
+    /// The endpoints the user selected.
+    pub fn selected(&self) -> impl Iterator<Item = &Endpoint> {
+        self.endpoints.iter().filter(|e| e.selected)
+    }
+
+    /// The endpoint whose table has this name.
+    pub fn endpoint_by_table(&self, table: &str) -> Option<&Endpoint> {
+        self.endpoints.iter().find(|e| e.table == table)
+    }
+}
+
+impl Pagination {
+    /// Short name of the style, for tables and scorecards.
+    pub fn style(&self) -> &'static str {
+        match self {
+            Pagination::None => "none",
+            Pagination::Cursor { .. } => "cursor",
+            Pagination::NextUrl { .. } => "next_url",
+            Pagination::LinkHeader { .. } => "link_header",
+            Pagination::PageNumber { .. } => "page_number",
+            Pagination::Offset { .. } => "offset",
+        }
+    }
+}
+
+/// Make a snake_case identifier out of any text: ASCII letters, digits and `_`, never empty,
+/// never starting with a digit.
+pub fn snake_ident(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut prev_lower_or_digit = false;
+    for ch in text.chars() {
+        if ch.is_ascii_alphanumeric() {
+            if ch.is_ascii_uppercase() && prev_lower_or_digit && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(ch.to_ascii_lowercase());
+            prev_lower_or_digit = ch.is_ascii_lowercase() || ch.is_ascii_digit();
+        } else {
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+            prev_lower_or_digit = false;
+        }
+    }
+    let trimmed = out.trim_matches('_').to_string();
+    if trimmed.is_empty() {
+        "x".to_string()
+    } else if trimmed.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{trimmed}")
+    } else {
+        trimmed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake_ident_sanitises_hostile_text() {
+        assert_eq!(snake_ident("CustomerInvoices"), "customer_invoices");
+        assert_eq!(snake_ident("  a/b{{c}}*/ "), "a_b_c");
+        assert_eq!(snake_ident("123abc"), "_123abc");
+        assert_eq!(snake_ident("\"';--"), "x");
+        assert_eq!(snake_ident("Ünïcödé"), "n_c_d");
+    }
+
+    #[test]
+    fn model_round_trips_through_json() {
+        let model = ApiModel {
+            name: "x".into(),
+            version: None,
+            sources: vec![],
+            servers: vec!["http://127.0.0.1".into()],
+            auth: vec![AuthScheme::Bearer { token_field: "token".into() }],
+            config: vec![],
+            endpoints: vec![Endpoint {
+                entity: "customers".into(),
+                method: "GET".into(),
+                path: "/v1/customers".into(),
+                table: "customers".into(),
+                selected: true,
+                record_path: vec!["data".into()],
+                primary_key: vec!["id".into()],
+                columns: vec![],
+                query: vec![],
+                pagination: Pagination::Offset {
+                    offset_param: "offset".into(),
+                    limit: PageSize { param: "limit".into(), value: 100 },
+                },
+                incremental: None,
+                parent: None,
+                reason: String::new(),
+                confidence: 0.9,
+            }],
+        };
+        let json = serde_json::to_string(&model).unwrap();
+        let back: ApiModel = serde_json::from_str(&json).unwrap();
+        assert_eq!(model, back);
+    }
+}

@@ -1,0 +1,284 @@
+//! The `http-send` import: allow-list check before any I/O, credentials added by the host,
+//! retries, bounded bodies.
+
+use crate::bindings::types::{HttpError, HttpRequest, HttpResponse};
+use crate::retry::{Decision, RetryPolicy};
+use base64::Engine as _;
+use std::fmt;
+use std::time::Duration;
+
+/// How the host authenticates requests. Secrets stay here; `Debug` redacts them.
+#[derive(Clone, Default)]
+pub enum Credentials {
+    /// No credentials.
+    #[default]
+    None,
+    /// `Authorization: Bearer …`.
+    Bearer(String),
+    /// A header carrying a key (value includes any prefix).
+    Header {
+        /// Header name.
+        name: String,
+        /// Value.
+        value: String,
+    },
+    /// A query parameter carrying a key.
+    Query {
+        /// Parameter name.
+        name: String,
+        /// Value.
+        value: String,
+    },
+    /// HTTP basic auth.
+    Basic {
+        /// User name.
+        username: String,
+        /// Password.
+        password: String,
+    },
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::None => f.write_str("None"),
+            Credentials::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Credentials::Header { name, .. } => write!(f, "Header({name}: <redacted>)"),
+            Credentials::Query { name, .. } => write!(f, "Query({name}=<redacted>)"),
+            Credentials::Basic { username, .. } => write!(f, "Basic({username}:<redacted>)"),
+        }
+    }
+}
+
+/// Hosts a connection may reach: `host`, `host:port` or `*.domain`. Empty means none.
+#[derive(Debug, Clone, Default)]
+pub struct AllowList(Vec<String>);
+
+impl AllowList {
+    /// From entries (lower-cased).
+    pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(entries: I) -> AllowList {
+        AllowList(entries.into_iter().map(|e| e.into().to_ascii_lowercase()).collect())
+    }
+
+    /// The entry for a URL's host (with its port when it has one).
+    pub fn entry_for(url: &str) -> Option<String> {
+        let u = url::Url::parse(url).ok()?;
+        let host = u.host_str()?.to_ascii_lowercase();
+        Some(match u.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host,
+        })
+    }
+
+    /// Checks a parsed URL.
+    pub fn allows(&self, url: &url::Url) -> bool {
+        let Some(host) = url.host_str().map(str::to_ascii_lowercase) else { return false };
+        let with_port = url.port_or_known_default().map(|p| format!("{host}:{p}"));
+        self.0.iter().any(|e| {
+            if let Some(suffix) = e.strip_prefix("*.") {
+                host.ends_with(&format!(".{suffix}"))
+            } else if e.contains(':') {
+                Some(e) == with_port.as_ref() || url.port().map(|p| format!("{host}:{p}")).as_ref() == Some(e)
+            } else {
+                *e == host
+            }
+        })
+    }
+
+    /// The entries.
+    pub fn entries(&self) -> &[String] {
+        &self.0
+    }
+}
+
+/// Everything the host needs to send a connection's requests.
+#[derive(Debug, Clone)]
+pub struct HttpContext {
+    /// Shared client (connection pool).
+    pub client: reqwest::Client,
+    /// Allowed hosts.
+    pub allow: AllowList,
+    /// Credentials added to every request.
+    pub credentials: Credentials,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// Largest accepted body.
+    pub max_body_bytes: usize,
+    /// Requests in flight at once for a batch.
+    pub concurrency: usize,
+}
+
+/// A client with sane timeouts for API calls.
+pub fn default_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(64)
+        .user_agent(concat!("connector-agent/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the TLS backend initialises")
+}
+
+impl HttpContext {
+    /// A context with the default client, retry policy and limits.
+    pub fn new(allow: AllowList, credentials: Credentials) -> HttpContext {
+        HttpContext {
+            client: default_client(),
+            allow,
+            credentials,
+            retry: RetryPolicy::default(),
+            max_body_bytes: 64 << 20,
+            concurrency: 64,
+        }
+    }
+
+    /// Sends a request for a connector: allow-list first, then credentials, then retries.
+    pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let mut url = url::Url::parse(&req.url).map_err(|e| HttpError::InvalidUrl(format!("`{}`: {e}", req.url)))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(HttpError::InvalidUrl(format!("`{}`: only http and https are allowed", req.url)));
+        }
+        if !self.allow.allows(&url) {
+            return Err(HttpError::Denied(format!(
+                "host `{}` is not in this connection's allow-list ({})",
+                url.host_str().unwrap_or(""),
+                if self.allow.entries().is_empty() { "empty".to_string() } else { self.allow.entries().join(", ") }
+            )));
+        }
+        if let Credentials::Query { name, value } = &self.credentials {
+            url.query_pairs_mut().append_pair(name, value);
+        }
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| HttpError::InvalidUrl(format!("invalid method `{}`", req.method)))?;
+        let mut attempt = 0;
+        loop {
+            let mut rb = self.client.request(method.clone(), url.clone());
+            for (name, value) in &req.headers {
+                // Credentials are the host's business; a connector cannot set or override them.
+                if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie") {
+                    continue;
+                }
+                if let Credentials::Header { name: key_header, .. } = &self.credentials {
+                    if name.eq_ignore_ascii_case(key_header) {
+                        continue;
+                    }
+                }
+                rb = rb.header(name, value);
+            }
+            rb = match &self.credentials {
+                Credentials::Bearer(token) => rb.bearer_auth(token),
+                Credentials::Header { name, value } => rb.header(name, value),
+                Credentials::Basic { username, password } => rb.header(
+                    "authorization",
+                    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))),
+                ),
+                Credentials::None | Credentials::Query { .. } => rb,
+            };
+            if let Some(body) = &req.body {
+                rb = rb.body(body.clone());
+            }
+            let decision = match rb.send().await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                    match self.retry.on_status(attempt, status, retry_after.as_deref()) {
+                        Decision::Done => return self.read(resp).await,
+                        d => {
+                            tracing::debug!(status, attempt, url = %redact(&url), "retrying");
+                            d
+                        }
+                    }
+                }
+                Err(e) => match self.retry.on_transport_error(attempt) {
+                    Decision::Done => return Err(transport_error(&url, &e)),
+                    d => {
+                        tracing::debug!(attempt, url = %redact(&url), error = %e, "retrying");
+                        d
+                    }
+                },
+            };
+            if let Decision::RetryAfter(delay) = decision {
+                tokio::time::sleep(delay).await;
+            }
+            attempt += 1;
+        }
+    }
+
+    async fn read(&self, resp: reqwest::Response) -> Result<HttpResponse, HttpError> {
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let url = redact(resp.url());
+        if resp.content_length().is_some_and(|n| n as usize > self.max_body_bytes) {
+            return Err(HttpError::Network(format!("{url}: the body is larger than {} bytes", self.max_body_bytes)));
+        }
+        let mut body = Vec::new();
+        let mut resp = resp;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > self.max_body_bytes {
+                        return Err(HttpError::Network(format!("{url}: the body is larger than {} bytes", self.max_body_bytes)));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(transport_error(resp.url(), &e)),
+            }
+        }
+        Ok(HttpResponse { status, headers, body })
+    }
+}
+
+fn transport_error(url: &url::Url, e: &reqwest::Error) -> HttpError {
+    let what = if e.is_timeout() {
+        return HttpError::Timeout(format!("{}: no answer in time", redact(url)));
+    } else if e.is_connect() {
+        "cannot connect (DNS, refused or TLS)"
+    } else if e.is_body() || e.is_decode() {
+        "the body was cut off"
+    } else {
+        "request failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    HttpError::Network(format!("{}: {what}{}", redact(url), if detail.is_empty() { String::new() } else { format!(" ({detail})") }))
+}
+
+/// A URL without its query string (which may hold a key).
+pub fn redact(url: &url::Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_list_matches_host_port_and_wildcards() {
+        let a = AllowList::new(["127.0.0.1:8080", "api.example.com", "*.stripe.com"]);
+        let ok = |s: &str| a.allows(&url::Url::parse(s).unwrap());
+        assert!(ok("http://127.0.0.1:8080/x"));
+        assert!(!ok("http://127.0.0.1:8081/x"));
+        assert!(ok("https://api.example.com/v1"));
+        assert!(ok("https://files.stripe.com/v1"));
+        assert!(!ok("https://stripe.com.evil.net/"));
+        assert!(!ok("https://evil.com/"));
+        assert!(!AllowList::default().allows(&url::Url::parse("http://127.0.0.1:8080/").unwrap()));
+    }
+
+    #[test]
+    fn credentials_debug_is_redacted() {
+        let c = Credentials::Bearer("sk_secret".into());
+        assert!(!format!("{c:?}").contains("sk_secret"));
+    }
+}

@@ -1,0 +1,557 @@
+//! The pipeline behind every command: setup phases, Save & Test, sync.
+
+use crate::connection::{Connection, Home, Phase};
+use crate::{Error, Result};
+use connector_agent_builder::Builder;
+use connector_agent_codegen::{CodegenOptions, GeneratedCrate};
+use connector_agent_destination::{ColumnSpec, DestinationUrl, SqlType, TableSpec, Writer};
+use connector_agent_model::{ApiKeyLocation, ApiModel, AuthScheme};
+use connector_agent_runtime::{
+    AllowList, CheckResult, ColumnType, ConfigEntry, Credentials, HttpContext, Limits,
+    LoadedConnector, Runtime, SinkEvent, TableSchema, TableSelection,
+};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+use tokio::sync::mpsc;
+
+/// Ties the data directory, the builder and the runtime together.
+pub struct Engine {
+    home: Home,
+    builder: Builder,
+    runtime: Runtime,
+    /// Limits for every connector call.
+    pub limits: Limits,
+}
+
+/// One table's figures after a sync.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableReport {
+    /// Table.
+    pub table: String,
+    /// Rows inserted or updated by this run.
+    pub rows_synced: u64,
+    /// Rows in the table afterwards.
+    pub rows_total: i64,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    /// Connection.
+    pub connection: String,
+    /// Whether a saved state existed (incremental) or not (historical).
+    pub incremental: bool,
+    /// Per table.
+    pub tables: Vec<TableReport>,
+    /// Rows written in total.
+    pub rows: u64,
+    /// HTTP requests made.
+    pub requests: u64,
+    /// Pages committed (checkpoints).
+    pub checkpoints: u64,
+    /// Wall seconds.
+    pub seconds: f64,
+    /// Rows per second.
+    pub rows_per_second: f64,
+    /// Where the data is.
+    pub destination: String,
+    /// Columns added to existing tables.
+    pub columns_added: Vec<(String, Vec<String>)>,
+}
+
+/// Save & Test results.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestReport {
+    /// Connection.
+    pub connection: String,
+    /// One entry per check.
+    pub checks: Vec<CheckOutcome>,
+    /// All passed.
+    pub ok: bool,
+}
+
+/// One check.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckOutcome {
+    /// What was checked.
+    pub name: String,
+    /// Passed.
+    pub ok: bool,
+    /// Details.
+    pub message: String,
+}
+
+/// Options of a sync run.
+#[derive(Clone, Default)]
+pub struct SyncOptions {
+    /// Ignore saved cursors and fetch everything again.
+    pub full_refresh: bool,
+    /// Called with the running row count after each commit.
+    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+impl Engine {
+    /// An engine over a data directory; `cache` holds SDK copies, components and precompiled
+    /// artifacts; `target_dir` is the shared cargo target directory.
+    pub fn new(home: Home, cache: &Path, target_dir: &Path) -> Result<Engine> {
+        Ok(Engine {
+            home,
+            builder: Builder::new(cache.join("build"), target_dir),
+            runtime: Runtime::new(cache.join("precompiled"))?,
+            limits: Limits::default(),
+        })
+    }
+
+    /// The data directory.
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    /// The runtime (for loading components directly).
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Registers a new connection in phase `scanning`.
+    pub fn create(&self, name: &str, inputs: &[PathBuf], destination: Option<&str>) -> Result<Connection> {
+        if inputs.is_empty() {
+            return Err(Error::Config("give at least one documentation input (e.g. `--openapi FILE`)".into()));
+        }
+        let destination = destination.map(str::to_owned).unwrap_or_else(|| self.home.default_destination());
+        DestinationUrl::parse(&destination)?;
+        let mut abs = Vec::new();
+        for p in inputs {
+            let p = std::path::absolute(p)?;
+            if !p.exists() {
+                return Err(Error::Config(format!("input `{}` does not exist", p.display())));
+            }
+            abs.push(p.display().to_string());
+        }
+        let conn = Connection {
+            id: self.home.new_id(name),
+            name: name.into(),
+            inputs: abs,
+            destination,
+            schema: self.home.propose_schema(name)?,
+            schema_frozen: false,
+            phase: Phase::Scanning,
+            error: None,
+            config: BTreeMap::new(),
+            component: None,
+            component_hash: None,
+            last_test: None,
+            last_sync: None,
+        };
+        self.home.save(&conn)?;
+        Ok(conn)
+    }
+
+    fn set_phase(&self, conn: &mut Connection, phase: Phase) -> Result<()> {
+        conn.phase = phase;
+        conn.error = None;
+        self.home.save(conn)
+    }
+
+    /// Runs the setup phases from wherever the connection stands up to `ready`, calling
+    /// `on_phase` as each starts. A failure is recorded on the connection and returned.
+    pub fn run_setup(&self, id: &str, on_phase: &dyn Fn(Phase)) -> Result<Connection> {
+        let mut conn = self.home.load(id)?;
+        let r = self.run_setup_inner(&mut conn, on_phase);
+        if let Err(e) = &r {
+            conn.phase = Phase::Failed;
+            conn.error = Some(error_chain(e));
+            self.home.save(&conn)?;
+        }
+        r.map(|_| conn)
+    }
+
+    fn run_setup_inner(&self, conn: &mut Connection, on_phase: &dyn Fn(Phase)) -> Result<()> {
+        let model_exists = self.home.dir(&conn.id).join("model.json").exists();
+        if !model_exists {
+            on_phase(Phase::Scanning);
+            self.set_phase(conn, Phase::Scanning)?;
+            let model = self.scan(conn)?;
+            self.home.save_model(&conn.id, &model)?;
+            if let Some(base) = model.servers.first() {
+                conn.config.entry("base_url".into()).or_insert_with(|| base.clone());
+            }
+            self.set_phase(conn, Phase::EndpointsReady)?;
+        }
+        on_phase(Phase::Generating);
+        self.set_phase(conn, Phase::Generating)?;
+        let krate = self.generate(&conn.id)?;
+        on_phase(Phase::Compiling);
+        self.set_phase(conn, Phase::Compiling)?;
+        let built = self.builder.build(&krate.crate_name, &krate.files)?;
+        // Compile to native code now so the first test or sync starts at once.
+        self.runtime.load(&built.component)?;
+        conn.component = Some(built.component);
+        conn.component_hash = Some(built.hash);
+        self.set_phase(conn, Phase::Ready)?;
+        on_phase(Phase::Ready);
+        Ok(())
+    }
+
+    fn scan(&self, conn: &Connection) -> Result<ApiModel> {
+        let mut merged: Option<ApiModel> = None;
+        for input in &conn.inputs {
+            let model = connector_agent_extract::extract_openapi_file(Path::new(input))?;
+            merged = Some(match merged {
+                None => model,
+                Some(mut m) => {
+                    for e in model.endpoints {
+                        if !m.endpoints.iter().any(|x| x.path == e.path && x.method == e.method) {
+                            m.endpoints.push(e);
+                        }
+                    }
+                    m
+                }
+            });
+        }
+        let mut model = merged.expect("inputs are not empty");
+        model.name = conn.name.clone();
+        Ok(model)
+    }
+
+    /// Renders the connector crate for the connection's current model.
+    pub fn generate(&self, id: &str) -> Result<GeneratedCrate> {
+        let model = self.home.load_model(id)?;
+        let options = CodegenOptions { crate_name: None, sdk_path: self.builder.sdk_path_for_crates() };
+        Ok(connector_agent_codegen::generate(&model, &options)?)
+    }
+
+    /// Sets config values; secret fields (per the model) go to the private secrets file.
+    pub fn set_config(&self, id: &str, values: &[(String, String)]) -> Result<()> {
+        let mut conn = self.home.load(id)?;
+        let model = self.home.load_model(id)?;
+        let mut secrets = self.home.load_secrets(id)?;
+        for (k, v) in values {
+            let field = model.config.iter().find(|f| &f.name == k).ok_or_else(|| {
+                let names: Vec<&str> = model.config.iter().map(|f| f.name.as_str()).collect();
+                Error::Config(format!("unknown field `{k}`; fields are: {}", names.join(", ")))
+            })?;
+            if field.secret {
+                secrets.insert(k.clone(), v.clone());
+            } else {
+                conn.config.insert(k.clone(), v.clone());
+            }
+        }
+        self.home.save_secrets(id, &secrets)?;
+        self.home.save(&conn)
+    }
+
+    /// Changes the destination schema name, unless it is frozen.
+    pub fn set_schema(&self, id: &str, schema: &str) -> Result<()> {
+        let mut conn = self.home.load(id)?;
+        if conn.schema_frozen && conn.schema != schema {
+            return Err(Error::NotReady {
+                id: id.into(),
+                reason: format!(
+                    "the schema name `{}` is frozen since the first successful Save & Test; data already lives there",
+                    conn.schema
+                ),
+            });
+        }
+        connector_agent_destination::validate_schema_name(schema)?;
+        if self.home.list()?.iter().any(|c| c.id != id && c.schema == schema) {
+            return Err(Error::Config(format!("schema `{schema}` is used by another connection")));
+        }
+        conn.schema = schema.into();
+        self.home.save(&conn)
+    }
+
+    fn ready(&self, id: &str) -> Result<(Connection, ApiModel, LoadedConnector)> {
+        let conn = self.home.load(id)?;
+        if conn.phase != Phase::Ready {
+            return Err(Error::NotReady {
+                id: id.into(),
+                reason: format!("setup is at `{}`; run `connector-agent resume {id}`", conn.phase.label()),
+            });
+        }
+        let model = self.home.load_model(id)?;
+        let component = conn.component.clone().ok_or_else(|| Error::NotReady { id: id.into(), reason: "no component".into() })?;
+        let loaded = self.runtime.load(&component)?;
+        Ok((conn, model, loaded))
+    }
+
+    /// The HTTP context of a connection: allow-list and credentials.
+    pub fn http_context(&self, conn: &Connection, model: &ApiModel) -> Result<Arc<HttpContext>> {
+        let secrets = self.home.load_secrets(&conn.id)?;
+        let mut hosts: Vec<String> = model.servers.iter().filter_map(|s| AllowList::entry_for(s)).collect();
+        if let Some(base) = conn.config.get("base_url") {
+            let entry = AllowList::entry_for(base).ok_or_else(|| Error::Config(format!("`base_url` `{base}` is not a valid URL")))?;
+            hosts.push(entry);
+        }
+        let credentials = credentials(model, &secrets);
+        Ok(Arc::new(HttpContext::new(AllowList::new(hosts), credentials)))
+    }
+
+    fn config_entries(conn: &Connection) -> Vec<ConfigEntry> {
+        conn.config.iter().map(|(k, v)| ConfigEntry { name: k.clone(), value: v.clone() }).collect()
+    }
+
+    /// Missing required fields.
+    pub fn missing_config(&self, id: &str) -> Result<Vec<String>> {
+        let conn = self.home.load(id)?;
+        let model = self.home.load_model(id)?;
+        let secrets = self.home.load_secrets(id)?;
+        Ok(model
+            .config
+            .iter()
+            .filter(|f| f.required && !conn.config.contains_key(&f.name) && !secrets.contains_key(&f.name))
+            .filter(|f| f.default.is_none())
+            .map(|f| f.name.clone())
+            .collect())
+    }
+
+    /// Save & Test: the connector's checks plus the destination's.
+    pub async fn test(&self, id: &str) -> Result<TestReport> {
+        let (mut conn, model, loaded) = self.ready(id)?;
+        let http = self.http_context(&conn, &model)?;
+        let tables: Vec<String> = model.selected().map(|e| e.table.clone()).collect();
+        let mut checks: Vec<CheckOutcome> = Vec::new();
+        let missing = self.missing_config(id)?;
+        if !missing.is_empty() {
+            checks.push(CheckOutcome {
+                name: "config".into(),
+                ok: false,
+                message: format!("required fields not set: {} (use `connector-agent setup {id} --set NAME=VALUE`)", missing.join(", ")),
+            });
+        }
+        let results: Vec<CheckResult> = loaded.check(http, self.limits, &Self::config_entries(&conn), &tables).await?;
+        checks.extend(results.into_iter().map(|r| CheckOutcome { name: r.name, ok: r.ok, message: r.message }));
+        let dest = DestinationUrl::parse(&conn.destination)?;
+        let dest_check = match Writer::open(&dest, &conn.schema).await {
+            Ok(mut w) => {
+                let r = w.check_writable().await;
+                let _ = w.close().await;
+                r
+            }
+            Err(e) => Err(e),
+        };
+        checks.push(match dest_check {
+            Ok(()) => CheckOutcome { name: "destination writable".into(), ok: true, message: dest.describe(&conn.schema) },
+            Err(e) => CheckOutcome { name: "destination writable".into(), ok: false, message: error_chain(&e) },
+        });
+        let ok = checks.iter().all(|c| c.ok);
+        if ok {
+            conn.schema_frozen = true;
+            conn.last_test = Some(now_rfc3339());
+            self.home.save(&conn)?;
+        }
+        Ok(TestReport { connection: id.into(), checks, ok })
+    }
+
+    /// Syncs the selected tables: historical the first time, incremental afterwards.
+    pub async fn sync(&self, id: &str, options: SyncOptions) -> Result<SyncReport> {
+        let started = Instant::now();
+        let (mut conn, model, loaded) = self.ready(id)?;
+        let http = self.http_context(&conn, &model)?;
+        let config = Self::config_entries(&conn);
+        let schemas = loaded.discover(http.clone(), self.limits, &config).await?;
+        let selected: Vec<&str> = model.selected().map(|e| e.table.as_str()).collect();
+        let specs: Vec<TableSpec> = schemas.iter().filter(|s| selected.contains(&s.name.as_str())).map(table_spec).collect();
+        let dest = DestinationUrl::parse(&conn.destination)?;
+        let mut writer = Writer::open(&dest, &conn.schema).await?;
+        let columns_added = writer.prepare(&specs).await?;
+        if options.full_refresh {
+            writer.clear_state().await?;
+        }
+        let state = writer.load_state().await?.map(|(s, _)| s);
+        let incremental = state.is_some();
+        let selection: Vec<TableSelection> = specs
+            .iter()
+            .map(|s| TableSelection { table: s.name.clone(), blocked_columns: Vec::new(), full_refresh: options.full_refresh })
+            .collect();
+
+        let (tx, rx) = mpsc::channel::<SinkEvent>(16);
+        let closed = Arc::new(AtomicBool::new(false));
+        let writer_task = tokio::spawn(write_events(writer, rx, closed.clone(), options.progress.clone()));
+        let outcome = loaded.sync(http, self.limits, &config, &selection, state.as_deref(), tx, closed).await;
+        let (writer, written, write_error) = writer_task.await.map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        let committed: u64 = written.values().sum();
+        let failure = match (&outcome, &write_error) {
+            (_, Some(e)) => Some(error_chain(e)),
+            (Err(e), None) => Some(error_chain(e)),
+            (Ok(o), None) => o.result.clone().err(),
+        };
+        if let Some(reason) = failure {
+            let _ = writer.close().await;
+            return Err(Error::SyncFailed { id: id.into(), committed_rows: committed, reason });
+        }
+        let outcome = outcome.expect("checked above");
+        let mut writer = writer;
+        let mut tables = Vec::new();
+        for s in &specs {
+            tables.push(TableReport {
+                table: s.name.clone(),
+                rows_synced: written.get(&s.name).copied().unwrap_or(0),
+                rows_total: writer.count(&s.name).await?,
+            });
+        }
+        let destination = writer.place().to_string();
+        writer.close().await?;
+        conn.last_sync = Some(now_rfc3339());
+        self.home.save(&conn)?;
+        let seconds = started.elapsed().as_secs_f64();
+        Ok(SyncReport {
+            connection: id.into(),
+            incremental,
+            tables,
+            rows: committed,
+            requests: outcome.stats.requests,
+            checkpoints: outcome.stats.checkpoints,
+            seconds,
+            rows_per_second: committed as f64 / seconds.max(1e-9),
+            destination,
+            columns_added,
+        })
+    }
+}
+
+/// The writer task: buffers batches until a checkpoint, then commits rows and state together.
+async fn write_events(
+    mut writer: Writer,
+    mut rx: mpsc::Receiver<SinkEvent>,
+    closed: Arc<AtomicBool>,
+    progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+) -> (Writer, HashMap<String, u64>, Option<connector_agent_destination::Error>) {
+    let mut pending: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut written: HashMap<String, u64> = HashMap::new();
+    let mut total = 0u64;
+    while let Some(event) = rx.recv().await {
+        match event {
+            SinkEvent::Records { table, json } => pending.push((table, json)),
+            SinkEvent::Checkpoint { state } => match writer.commit(&pending, &state, &now_rfc3339()).await {
+                Ok(stats) => {
+                    pending.clear();
+                    for (t, n) in stats.rows {
+                        total += n;
+                        *written.entry(t).or_default() += n;
+                    }
+                    if let Some(p) = &progress {
+                        p(total);
+                    }
+                }
+                Err(e) => {
+                    closed.store(true, Ordering::Relaxed);
+                    return (writer, written, Some(e));
+                }
+            },
+        }
+    }
+    // Records after the last checkpoint are dropped: without a state covering them they
+    // would be fetched again anyway, and committing them alone could skip data on resume.
+    (writer, written, None)
+}
+
+fn table_spec(s: &TableSchema) -> TableSpec {
+    TableSpec {
+        name: s.name.clone(),
+        columns: s
+            .columns
+            .iter()
+            .map(|c| ColumnSpec {
+                name: c.name.clone(),
+                ty: match c.ty {
+                    ColumnType::String => SqlType::Text,
+                    ColumnType::Integer => SqlType::Integer,
+                    ColumnType::Number => SqlType::Real,
+                    ColumnType::Boolean => SqlType::Boolean,
+                    ColumnType::Timestamp => SqlType::Timestamp,
+                    ColumnType::Json => SqlType::Json,
+                },
+            })
+            .collect(),
+        primary_key: s.primary_key.clone(),
+    }
+}
+
+/// The credentials of the first auth scheme whose secrets are all set.
+fn credentials(model: &ApiModel, secrets: &BTreeMap<String, String>) -> Credentials {
+    for scheme in &model.auth {
+        let get = |k: &str| secrets.get(k).cloned();
+        let c = match scheme {
+            AuthScheme::Bearer { token_field } => get(token_field).map(Credentials::Bearer),
+            AuthScheme::ApiKey { location, param, prefix, key_field } => get(key_field).map(|key| {
+                let value = format!("{}{key}", prefix.as_deref().unwrap_or(""));
+                match location {
+                    ApiKeyLocation::Header => Credentials::Header { name: param.clone(), value },
+                    ApiKeyLocation::Query => Credentials::Query { name: param.clone(), value },
+                    ApiKeyLocation::Cookie => Credentials::Header { name: "cookie".into(), value: format!("{param}={value}") },
+                }
+            }),
+            AuthScheme::Basic { username_field, password_field } => match (get(username_field), get(password_field)) {
+                (Some(username), password) => Some(Credentials::Basic { username, password: password.unwrap_or_default() }),
+                _ => None,
+            },
+            AuthScheme::OAuth2 { .. } => get("access_token").map(Credentials::Bearer),
+        };
+        if let Some(c) = c {
+            return c;
+        }
+    }
+    Credentials::None
+}
+
+/// An error and its causes on one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// Where a connection's data lives, for people.
+pub fn describe_destination(conn: &Connection) -> String {
+    match DestinationUrl::parse(&conn.destination) {
+        Ok(d) => d.describe(&conn.schema),
+        Err(_) => conn.destination.clone(),
+    }
+}
+
+impl Engine {
+    /// Selects or deselects endpoints by table name; `only` replaces the selection.
+    pub fn select(&self, id: &str, only: &[String], deselect: &[String], select: &[String]) -> Result<ApiModel> {
+        let mut model = self.home.load_model(id)?;
+        for name in only.iter().chain(deselect).chain(select) {
+            if model.endpoint_by_table(name).is_none() {
+                let names: Vec<&str> = model.endpoints.iter().map(|e| e.table.as_str()).collect();
+                return Err(Error::Config(format!("no table `{name}`; tables are: {}", names.join(", "))));
+            }
+        }
+        for e in &mut model.endpoints {
+            if !only.is_empty() {
+                e.selected = only.contains(&e.table);
+            }
+            if deselect.contains(&e.table) {
+                e.selected = false;
+            }
+            if select.contains(&e.table) {
+                e.selected = true;
+            }
+        }
+        if model.selected().next().is_none() {
+            return Err(Error::Config("at least one table must stay selected".into()));
+        }
+        self.home.save_model(id, &model)?;
+        let mut conn = self.home.load(id)?;
+        if matches!(conn.phase, Phase::Ready | Phase::Failed) {
+            // The connector must be regenerated for the new selection.
+            self.set_phase(&mut conn, Phase::EndpointsReady)?;
+        }
+        Ok(model)
+    }
+}

@@ -1,0 +1,73 @@
+//! Stage: orchestration.
+//!
+//! A connection lives in the data directory (`connections/<id>/`): its inputs, the extracted
+//! model, its config (secrets in a separate 0600 file), its phase and its component. This
+//! crate drives extract → codegen → builder → runtime, runs Save & Test, and runs syncs:
+//! the connector's records flow through a channel into a writer task that commits each
+//! checkpoint's rows with its state in one transaction.
+
+pub mod connection;
+pub mod engine;
+
+pub use connection::{Connection, Home, Phase};
+pub use engine::{Engine, SyncReport, TableReport, TestReport};
+
+/// Orchestration errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Extraction failed.
+    #[error(transparent)]
+    Extract(#[from] connector_agent_extract::Error),
+    /// Code generation failed.
+    #[error(transparent)]
+    Codegen(#[from] connector_agent_codegen::Error),
+    /// Compiling the connector failed.
+    #[error(transparent)]
+    Build(#[from] connector_agent_builder::Error),
+    /// The runtime failed.
+    #[error(transparent)]
+    Runtime(#[from] connector_agent_runtime::Error),
+    /// The destination failed.
+    #[error(transparent)]
+    Destination(#[from] connector_agent_destination::Error),
+    /// No such connection.
+    #[error("no connection `{0}` (see `connector-agent list`)")]
+    NoConnection(String),
+    /// The connection is not in a state that allows the command.
+    #[error("connection `{id}`: {reason}")]
+    NotReady {
+        /// Connection id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// Bad config input.
+    #[error("config: {0}")]
+    Config(String),
+    /// The sync failed; the destination holds what was committed before.
+    #[error("sync of `{id}` failed after committing {committed_rows} rows: {reason}")]
+    SyncFailed {
+        /// Connection id.
+        id: String,
+        /// Rows committed by this run before the failure.
+        committed_rows: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A metadata file is broken.
+    #[error("reading `{path}` failed")]
+    Metadata {
+        /// File.
+        path: std::path::PathBuf,
+        /// Cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// File I/O.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
