@@ -137,11 +137,16 @@ fn toml_str(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderConte
     Ok(())
 }
 
+/// Line separators, bidi overrides and zero-width characters ("Trojan Source").
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
 /// Text for a `//` comment: one line, printable, no comment terminators.
 pub fn comment_text(s: &str) -> String {
     let one_line: String = s
         .chars()
-        .map(|c| if c.is_control() || c == '\u{2028}' || c == '\u{2029}' { ' ' } else { c })
+        .map(|c| if c.is_control() || is_invisible_format(c) { ' ' } else { c })
         .collect();
     let mut t = one_line.replace("*/", "* /").replace("/*", "/ *");
     if t.chars().count() > 200 {

@@ -199,17 +199,15 @@ impl<'a> Schemas<'a> {
         // `oneOf`/`anyOf`: any variant may hold, so take the union, all optional.
         let mut union_kind = None;
         let unions = ["oneOf", "anyOf"].map(|key| map.get(key).and_then(Value::as_array));
-        for variants in unions.into_iter().chain([item_variants]) {
-            if let Some(variants) = variants {
-                let shapes: Vec<_> = variants.iter().map(|v| self.shape_at(v, stack)).collect();
-                let kind = union(&mut shape, &shapes);
-                union_kind = Some(match union_kind {
-                    None => kind,
-                    Some(k) if k == kind || kind == Kind::Unknown => k,
-                    Some(Kind::Unknown) => kind,
-                    Some(_) => Kind::Mixed,
-                });
-            }
+        for variants in unions.into_iter().chain([item_variants]).flatten() {
+            let shapes: Vec<_> = variants.iter().map(|v| self.shape_at(v, stack)).collect();
+            let kind = union(&mut shape, &shapes);
+            union_kind = Some(match union_kind {
+                None => kind,
+                Some(k) if k == kind || kind == Kind::Unknown => k,
+                Some(Kind::Unknown) => kind,
+                Some(_) => Kind::Mixed,
+            });
         }
 
         shape.kind = match own_kind {

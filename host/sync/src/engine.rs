@@ -555,3 +555,10 @@ impl Engine {
         Ok(model)
     }
 }
+
+impl Engine {
+    /// The builder (for building hand-written components in tests and tools).
+    pub fn builder(&self) -> &Builder {
+        &self.builder
+    }
+}

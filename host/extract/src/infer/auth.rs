@@ -99,7 +99,8 @@ pub(crate) fn infer(ctx: &Ctx<'_>, used_scopes: &[(String, Vec<String>)]) -> Aut
                     Some("cookie") => ApiKeyLocation::Cookie,
                     _ => ApiKeyLocation::Header,
                 };
-                let prefix = key_prefix(&param, location, description.as_deref());
+                let raw = scheme.get("description").and_then(Value::as_str);
+                let prefix = key_prefix(&param, location, raw);
                 let place = match location {
                     ApiKeyLocation::Header => "header",
                     ApiKeyLocation::Query => "query parameter",

@@ -74,8 +74,11 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
         }
     }
 
-    let columns = records::columns(ctx, &found);
+    let mut columns = records::columns(ctx, &found);
     let primary_key = records::primary_key(&columns, &entity);
+    for column in columns.iter_mut().filter(|c| primary_key.contains(&c.name)) {
+        column.nullable = false;
+    }
     let paging = pagination::infer(ctx, &op.params, &body, &found.path, &response.headers, &primary_key);
     let incremental = incremental::infer(ctx, &op.params, &columns, &paging.params);
 

@@ -184,10 +184,8 @@ fn page_size<'a>(ctx: &Ctx<'a>, param: &Param<'a>) -> u32 {
         .or_else(|| max_from_text(shape.as_ref().and_then(|s| s.description).unwrap_or("")));
     let default = shape.as_ref().and_then(|s| s.default).and_then(Value::as_f64).filter(|d| *d >= 1.0);
     let value = maximum.or(from_text.map(f64::from)).or(default).unwrap_or(100.0);
-    // Truncation is intended: values are clamped to 1..=1000 first.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "clamped to 1..=1000")]
-    let value = value.clamp(1.0, 1000.0) as u32;
-    value
+    // In range after the clamp, so the cast cannot truncate.
+    value.clamp(1.0, 1000.0).round() as u32
 }
 
 /// A maximum stated in words: "max 100", "between 1 and 100", "no larger than 1000", ...
@@ -227,7 +225,7 @@ pub(crate) fn max_from_text(text: &str) -> Option<u32> {
 
 /// A number right after some filler (`: `, `of `, `is `, `(`), like `100` or `1,000`.
 fn number_after(text: &str) -> Option<u32> {
-    let text = text.trim_start_matches(|c: char| c == ' ' || c == ':' || c == '=' || c == '(');
+    let text = text.trim_start_matches([' ', ':', '=', '(']);
     let text = text.strip_prefix("of ").unwrap_or(text).trim_start();
     let digits: String = text
         .chars()

@@ -60,6 +60,17 @@ impl<'a> Body<'a> {
         names
     }
 
+    /// Property names for finding records: the schema's first (examples are sometimes out of
+    /// date), then the example's (schemas are sometimes placeholders).
+    fn record_names(&self) -> [Vec<&'a str>; 2] {
+        let schema = self.shape.as_ref().map(|s| s.properties.iter().map(|p| p.0).collect());
+        let example = match self.example {
+            Some(Value::Object(map)) => map.keys().map(String::as_str).collect(),
+            _ => Vec::new(),
+        };
+        [schema.unwrap_or_default(), example]
+    }
+
     /// The kind of the body's value: the schema's, else the example's.
     pub fn kind(&self) -> Kind {
         let from_schema = self.shape.as_ref().map(|s| if s.is_objectish() { Kind::Object } else { s.kind });
@@ -139,7 +150,7 @@ pub(crate) fn find<'a>(
         return Ok(found);
     }
     // One level down, inside a wrapper object (`{"data": {"items": [...]}}`).
-    for name in body.names() {
+    for name in body.record_names().concat() {
         if !WRAPPER_NAMES.contains(&squash(name).as_str()) {
             continue;
         }
@@ -163,9 +174,20 @@ fn records<'a>(path: Vec<String>, items: Body<'a>, how: &str, guessed: bool) -> 
 /// A record array property of an object body, by preference: well-known names, the entity's
 /// plural, then the only array of objects. With `strict`, only well-known names count.
 fn find_in_object<'a>(ctx: &Ctx<'a>, body: &Body<'a>, entity: &str, strict: bool) -> Option<Records<'a>> {
-    let arrays: Vec<(&'a str, Body<'a>)> = body
-        .names()
-        .into_iter()
+    let [schema, example] = body.record_names();
+    find_among(ctx, body, &schema, entity, strict).or_else(|| find_among(ctx, body, &example, entity, strict))
+}
+
+fn find_among<'a>(
+    ctx: &Ctx<'a>,
+    body: &Body<'a>,
+    names: &[&'a str],
+    entity: &str,
+    strict: bool,
+) -> Option<Records<'a>> {
+    let arrays: Vec<(&'a str, Body<'a>)> = names
+        .iter()
+        .copied()
         .filter_map(|name| body.child(ctx, name).record_items(ctx).map(|items| (name, items)))
         .collect();
     if arrays.is_empty() {
@@ -187,7 +209,7 @@ fn find_in_object<'a>(ctx: &Ctx<'a>, body: &Body<'a>, entity: &str, strict: bool
         return None;
     }
     // A single resource that happens to hold an array is not a list.
-    let has_id = body.names().iter().any(|n| matches!(*n, "id" | "gid" | "uuid"));
+    let has_id = names.iter().any(|n| matches!(*n, "id" | "gid" | "uuid"));
     let last_word = entity_snake.rsplit('_').next().unwrap_or("");
     if let Some((name, items)) = arrays.iter().find(|(n, _)| {
         let snake = snake_ident(n);
@@ -279,19 +301,41 @@ pub(crate) fn primary_key(columns: &[Column], entity: &str) -> Vec<String> {
     ["uuid", "key", "gid", "sid", "guid"].iter().find_map(|k| find(k)).into_iter().collect()
 }
 
+/// HTML tags removed from descriptions; anything else in `<...>` (like `<API_KEY>`) is text.
+const HTML_TAGS: &[&str] = &[
+    "a", "b", "i", "p", "br", "em", "hr", "li", "ol", "ul", "td", "th", "tr", "h1", "h2", "h3",
+    "h4", "h5", "h6", "pre", "sub", "sup", "img", "div", "code", "span", "table", "tbody", "thead",
+    "strong", "details", "summary", "blockquote",
+];
+
+/// Tags after which a word break belongs.
+const BLOCK_TAGS: &[&str] = &["p", "br", "li", "div", "tr", "td", "th", "h1", "h2", "h3", "h4", "pre", "hr"];
+
+/// The length of an HTML tag starting at `text[0] == '<'` and whether it breaks words.
+fn html_tag(text: &str) -> Option<(usize, bool)> {
+    let end = text.char_indices().take(200).find(|(_, c)| *c == '>')?.0;
+    let inner = text[1..end].trim_start_matches('/');
+    let name_end = inner.find(|c: char| c.is_whitespace() || c == '/').unwrap_or(inner.len());
+    let name = inner[..name_end].to_ascii_lowercase();
+    HTML_TAGS.contains(&name.as_str()).then(|| (end + 1, BLOCK_TAGS.contains(&name.as_str())))
+}
+
 /// Description text without HTML tags, whitespace collapsed, at most 500 characters.
 pub(crate) fn clean_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(512));
-    let mut in_tag = false;
-    let mut chars = text.chars().peekable();
-    while let Some(ch) = chars.next() {
-        if in_tag {
-            in_tag = ch != '>';
+    let mut skip = 0;
+    for (i, ch) in text.char_indices() {
+        if i < skip {
             continue;
         }
-        if ch == '<' && chars.peek().is_some_and(|c| c.is_ascii_alphabetic() || *c == '/') {
-            in_tag = true;
-            continue;
+        if ch == '<' {
+            if let Some((len, block)) = html_tag(&text[i..]) {
+                skip = i + len;
+                if block && !out.is_empty() && !out.ends_with(' ') {
+                    out.push(' ');
+                }
+                continue;
+            }
         }
         if ch.is_whitespace() {
             if !out.is_empty() && !out.ends_with(' ') {

@@ -1,0 +1,509 @@
+//! Inference rules on small inline specs, one rule per test.
+
+use connector_agent_extract::{extract_openapi, extract_openapi_report};
+use connector_agent_model::{
+    ApiKeyLocation, AuthScheme, ColumnType, CursorFormat, Endpoint, Incremental, PageSize,
+    Pagination,
+};
+use serde_json::{json, Value};
+
+fn openapi(paths: Value) -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "Test API", "version": "2.1"},
+        "servers": [{"url": "https://api.example.com/v1/", "description": "Production"}],
+        "paths": paths
+    })
+}
+
+/// A `GET` with query parameters and a 200 JSON body schema.
+fn get(params: Value, body: Value) -> Value {
+    json!({"get": {"parameters": params, "responses": {"200": {
+        "description": "ok", "content": {"application/json": {"schema": body}}
+    }}}})
+}
+
+fn record(props: Value) -> Value {
+    json!({"type": "object", "properties": props})
+}
+
+fn query(name: &str, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "schema": schema})
+}
+
+fn only(doc: &Value) -> Endpoint {
+    let model = extract_openapi(doc, "test.json").unwrap();
+    assert_eq!(model.endpoints.len(), 1, "{:#?}", model.endpoints);
+    model.endpoints.into_iter().next().unwrap()
+}
+
+#[test]
+fn top_level_array_has_an_empty_record_path() {
+    let doc = openapi(json!({"/pets": get(json!([]), json!({
+        "type": "array", "items": record(json!({"id": {"type": "integer"}, "name": {"type": "string"}}))
+    }))}));
+    let pets = only(&doc);
+    assert_eq!((pets.table.as_str(), pets.method.as_str()), ("pets", "GET"));
+    assert!(pets.record_path.is_empty());
+    assert_eq!(pets.primary_key, ["id"]);
+    assert!(pets.selected);
+    assert!(pets.confidence > 0.5 && pets.confidence <= 1.0);
+}
+
+#[test]
+fn record_path_prefers_well_known_names_and_nests_one_level() {
+    let items = json!({"type": "array", "items": record(json!({"id": {"type": "string"}}))});
+    let doc = openapi(json!({
+        "/a": get(json!([]), record(json!({"tags": items, "results": items}))),
+        "/b": get(json!([]), record(json!({"data": record(json!({"items": items, "total": {"type": "integer"}}))}))),
+        "/widgets": get(json!([]), record(json!({"widgets": items, "other": items}))),
+        "/users/{id}": get(json!([]), record(json!({"id": {"type": "string"}, "data": items})))
+    }));
+    let report = extract_openapi_report(&doc, "t.json").unwrap();
+    let paths: Vec<(&str, Vec<String>)> =
+        report.model.endpoints.iter().map(|e| (e.path.as_str(), e.record_path.clone())).collect();
+    assert_eq!(
+        paths,
+        [
+            ("/a", vec!["results".to_string()]),
+            ("/b", vec!["data".to_string(), "items".to_string()]),
+            ("/widgets", vec!["widgets".to_string()]),
+        ]
+    );
+    assert_eq!(report.skipped.len(), 1);
+    assert!(report.skipped[0].reason.contains("single object"), "{:?}", report.skipped);
+}
+
+#[test]
+fn single_reads_binary_and_actions_are_not_lists() {
+    let list = json!({"type": "array", "items": record(json!({"id": {"type": "string"}}))});
+    let doc = openapi(json!({
+        "/files": get(json!([]), list.clone()),
+        "/files/{id}": get(json!([]), record(json!({"id": {"type": "string"}}))),
+        "/files/{id}/content": {"get": {"responses": {"200": {"description": "bytes",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}}},
+        "/files/search": get(json!([]), list.clone()),
+        "/files/export": get(json!([]), list),
+        "/me": get(json!([]), record(json!({"id": {"type": "string"}, "name": {"type": "string"}})))
+    }));
+    let report = extract_openapi_report(&doc, "t.json").unwrap();
+    let tables: Vec<&str> = report.model.endpoints.iter().map(|e| e.table.as_str()).collect();
+    assert_eq!(tables, ["files"]);
+    let skipped: Vec<&str> = report.skipped.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(skipped, ["/files/export", "/files/search", "/files/{id}", "/files/{id}/content", "/me"]);
+}
+
+#[test]
+fn primary_keys_follow_the_rules() {
+    let cases = [
+        (json!({"name": {}, "id": {}}), vec!["id"]),
+        (json!({"InvoiceID": {}, "ContactID": {}}), vec!["InvoiceID"]),
+        (json!({"owner_id": {}, "name": {}}), vec!["owner_id"]),
+        (json!({"gid": {}, "a_id": {}, "b_id": {}}), vec!["gid"]),
+        (json!({"sid": {}}), vec!["sid"]),
+        (json!({"name": {}}), vec![]),
+    ];
+    for (props, want) in cases {
+        let doc = openapi(json!({"/invoices": get(json!([]), json!({"type": "array", "items": record(props.clone())}))}));
+        assert_eq!(only(&doc).primary_key, want, "{props}");
+    }
+}
+
+#[test]
+fn column_types_and_nullability() {
+    let doc = openapi(json!({"/events": get(json!([]), json!({"type": "array", "items": {
+        "type": "object",
+        "required": ["id", "at", "n", "maybe", "either"],
+        "properties": {
+            "id": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"},
+            "created": {"type": "integer", "format": "unix-time"},
+            "n": {"type": "integer"},
+            "price": {"type": "number"},
+            "ok": {"type": "boolean"},
+            "meta": {"type": "object"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "maybe": {"type": "string", "nullable": true},
+            "either": {"oneOf": [{"type": "string"}, {"type": "object"}]},
+            "merged": {"allOf": [{"type": "integer"}, {"description": "merged doc"}]}
+        }
+    }}))}));
+    let events = only(&doc);
+    let cols: Vec<(&str, ColumnType, bool)> =
+        events.columns.iter().map(|c| (c.name.as_str(), c.ty, c.nullable)).collect();
+    assert_eq!(
+        cols,
+        [
+            ("id", ColumnType::String, false),
+            ("at", ColumnType::Timestamp, false),
+            ("created", ColumnType::Timestamp, true),
+            ("n", ColumnType::Integer, false),
+            ("price", ColumnType::Number, true),
+            ("ok", ColumnType::Boolean, true),
+            ("meta", ColumnType::Json, true),
+            ("tags", ColumnType::Json, true),
+            ("maybe", ColumnType::String, true),
+            ("either", ColumnType::Json, false),
+            ("merged", ColumnType::Integer, true),
+        ]
+    );
+    assert_eq!(events.columns[10].description, "merged doc");
+}
+
+#[test]
+fn openapi_31_type_arrays_are_nullable() {
+    let mut doc = openapi(json!({"/things": get(json!([]), json!({"type": "array", "items": {
+        "type": "object", "required": ["a"],
+        "properties": {"a": {"type": ["string", "null"]}, "b": {"type": ["integer", "null"], "format": "unix-time"}}
+    }}))}));
+    doc["openapi"] = json!("3.1.0");
+    let things = only(&doc);
+    let cols: Vec<(&str, ColumnType, bool)> =
+        things.columns.iter().map(|c| (c.name.as_str(), c.ty, c.nullable)).collect();
+    assert_eq!(cols, [("a", ColumnType::String, true), ("b", ColumnType::Timestamp, true)]);
+}
+
+fn wrapped(extra: Value) -> Value {
+    let mut props = json!({"data": {"type": "array", "items": record(json!({"id": {"type": "string"}, "updated_at": {"type": "string", "format": "date-time"}}))}});
+    for (k, v) in extra.as_object().unwrap() {
+        props[k] = v.clone();
+    }
+    record(props)
+}
+
+#[test]
+fn cursor_from_the_last_record_while_has_more() {
+    let doc = openapi(json!({"/customers": get(
+        json!([query("starting_after", json!({"type": "string"})), query("limit", json!({"type": "integer", "description": "Between 1 and 100."}))]),
+        wrapped(json!({"has_more": {"type": "boolean"}}))
+    )}));
+    assert_eq!(
+        only(&doc).pagination,
+        Pagination::Cursor {
+            cursor_param: "starting_after".into(),
+            cursor_from_record: Some("id".into()),
+            cursor_path: None,
+            has_more_path: Some(vec!["has_more".into()]),
+            limit: Some(PageSize { param: "limit".into(), value: 100 }),
+        }
+    );
+}
+
+#[test]
+fn cursor_token_in_the_body() {
+    let doc = openapi(json!({"/channels": get(
+        json!([query("cursor", json!({"type": "string"})), query("limit", json!({"type": "integer", "maximum": 5000}))]),
+        wrapped(json!({"response_metadata": record(json!({"next_cursor": {"type": "string"}}))}))
+    )}));
+    assert_eq!(
+        only(&doc).pagination,
+        Pagination::Cursor {
+            cursor_param: "cursor".into(),
+            cursor_from_record: None,
+            cursor_path: Some(vec!["response_metadata".into(), "next_cursor".into()]),
+            has_more_path: None,
+            limit: Some(PageSize { param: "limit".into(), value: 1000 }),
+        }
+    );
+    // Asana: an opaque `offset` token and `next_page.offset`.
+    let doc = openapi(json!({"/tasks": get(
+        json!([query("offset", json!({"type": "string"})), query("limit", json!({"type": "integer"}))]),
+        wrapped(json!({"next_page": {"type": "object", "nullable": true, "properties": {"offset": {"type": "string"}, "uri": {"type": "string"}}}}))
+    )}));
+    match only(&doc).pagination {
+        Pagination::Cursor { cursor_param, cursor_path, .. } => {
+            assert_eq!(cursor_param, "offset");
+            assert_eq!(cursor_path, Some(vec!["next_page".to_string(), "offset".to_string()]));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn next_url_link_header_page_number_and_offset() {
+    let page = query("page", json!({"type": "integer"}));
+    let per_page = query("per_page", json!({"type": "integer", "default": 30, "description": "Results per page (max 100)."}));
+    let list = json!({"type": "array", "items": record(json!({"id": {"type": "integer"}}))});
+    let mut linked = get(json!([page, per_page]), list.clone());
+    linked["get"]["responses"]["200"]["headers"] = json!({"Link": {"schema": {"type": "string"}}});
+    let doc = openapi(json!({
+        "/a": get(json!([query("limit", json!({"type": "integer"}))]), wrapped(json!({"links": record(json!({"next": {"type": "string", "format": "uri"}}))}))),
+        "/b": linked,
+        "/c": get(json!([page, per_page]), list),
+        "/d": get(json!([query("offset", json!({"type": "integer"})), query("limit", json!({"type": "integer", "default": 25}))]), wrapped(json!({})))
+    }));
+    let model = extract_openapi(&doc, "t.json").unwrap();
+    let styles: Vec<&Pagination> = model.endpoints.iter().map(|e| &e.pagination).collect();
+    let limit = |param: &str, value| Some(PageSize { param: param.into(), value });
+    assert_eq!(
+        styles,
+        [
+            &Pagination::NextUrl { next_url_path: vec!["links".into(), "next".into()], limit: limit("limit", 100) },
+            &Pagination::LinkHeader { limit: limit("per_page", 100) },
+            &Pagination::PageNumber { page_param: "page".into(), start: 1, limit: limit("per_page", 100) },
+            &Pagination::Offset { offset_param: "offset".into(), limit: PageSize { param: "limit".into(), value: 25 } },
+        ]
+    );
+}
+
+#[test]
+fn incremental_params_and_formats() {
+    let cases = [
+        (query("updated_since", json!({"type": "string", "format": "date-time"})), "updated_since", "updated_at", CursorFormat::Rfc3339),
+        (query("since", json!({"type": "string", "format": "date-time"})), "since", "updated_at", CursorFormat::Rfc3339),
+        (query("updated_at[gte]", json!({"type": "integer"})), "updated_at[gte]", "updated_at", CursorFormat::UnixSeconds),
+        (query("modified_after", json!({"type": "string"})), "modified_after", "updated_at", CursorFormat::Same),
+        (
+            json!({"name": "created", "in": "query", "style": "deepObject", "schema": {"anyOf": [
+                {"type": "object", "properties": {"gt": {"type": "integer"}, "gte": {"type": "integer"}}},
+                {"type": "integer"}
+            ]}}),
+            "created[gte]", "created", CursorFormat::UnixSeconds,
+        ),
+    ];
+    for (param, want_param, want_field, want_format) in cases {
+        let body = json!({"type": "array", "items": record(json!({
+            "id": {"type": "string"}, "created": {"type": "integer"}, "updated_at": {"type": "string"}
+        }))});
+        let doc = openapi(json!({"/notes": get(json!([param]), body)}));
+        let model = extract_openapi(&doc, "t.json").unwrap();
+        assert_eq!(
+            model.endpoints[0].incremental,
+            Some(Incremental { param: want_param.into(), cursor_field: want_field.into(), format: want_format })
+        );
+        assert!(model.config.iter().any(|f| f.name == "start_date" && !f.required));
+    }
+    // A `since` without any update-time field is no incremental filter.
+    let doc = openapi(json!({"/commits": get(json!([query("since", json!({"type": "string"}))]),
+        json!({"type": "array", "items": record(json!({"sha": {"type": "string"}}))}))}));
+    assert_eq!(only(&doc).incremental, None);
+}
+
+#[test]
+fn children_link_to_parent_lists_and_unfilled_params_become_config() {
+    let list = |props: Value| json!({"type": "array", "items": record(props)});
+    let doc = openapi(json!({
+        "/v1/customers": get(json!([]), list(json!({"id": {"type": "string"}}))),
+        "/v1/customers/{customer}/invoices": {
+            "parameters": [{"name": "customer", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": list(json!({"id": {"type": "string"}}))}}}}}
+        },
+        "/v1/invoices": get(json!([]), list(json!({"id": {"type": "string"}}))),
+        "/teams/{team_slug}/members": get(json!([{"name": "team_slug", "in": "path", "required": true, "description": "The team's slug.", "schema": {"type": "string"}}]), list(json!({"id": {}}))),
+        "/teams": get(json!([]), list(json!({"id": {}, "slug": {}}))),
+        "/2010/Accounts/{AccountSid}/Calls.json": get(json!([{"name": "AccountSid", "in": "path", "required": true, "description": "The SID of the account.", "schema": {"type": "string"}}]), list(json!({"sid": {}}))),
+        "/2010/Accounts/{AccountSid}/Calls/{CallSid}/Events.json": get(json!([]), list(json!({"name": {}})))
+    }));
+    let model = extract_openapi(&doc, "t.json").unwrap();
+    let summary: Vec<String> = model
+        .endpoints
+        .iter()
+        .map(|e| match &e.parent {
+            Some(p) => format!("{} {} <- {}.{} via {{{}}} as {}", e.table, e.path, p.table, p.parent_key, p.path_param, p.column),
+            None => format!("{} {}", e.table, e.path),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "calls /2010/Accounts/{account_sid}/Calls.json",
+            "events /2010/Accounts/{AccountSid}/Calls/{CallSid}/Events.json <- calls.sid via {CallSid} as call_sid",
+            "teams /teams",
+            "members /teams/{team_slug}/members <- teams.slug via {team_slug} as team_slug",
+            "customers /v1/customers",
+            "customer_invoices /v1/customers/{customer}/invoices <- customers.id via {customer} as customer_id",
+            "invoices /v1/invoices",
+        ]
+    );
+    let account = model.config.iter().find(|f| f.name == "account_sid").unwrap();
+    assert!(account.required && !account.secret);
+    assert!(account.description.contains("The SID of the account."), "{}", account.description);
+    assert!(model.endpoints[0].reason.contains("account_sid"), "{}", model.endpoints[0].reason);
+    assert!(model.endpoints[0].confidence < model.endpoints[2].confidence);
+}
+
+#[test]
+fn required_query_params_get_defaults_or_config() {
+    let doc = openapi(json!({"/reports": get(
+        json!([
+            {"name": "kind", "in": "query", "required": true, "schema": {"type": "string", "enum": ["daily", "weekly"]}},
+            {"name": "workspace", "in": "query", "required": true, "description": "Workspace GID.", "schema": {"type": "string"}},
+            {"name": "optional", "in": "query", "schema": {"type": "string"}}
+        ]),
+        json!({"type": "array", "items": record(json!({"id": {}}))})
+    )}));
+    let model = extract_openapi(&doc, "t.json").unwrap();
+    let q: Vec<(String, String)> = model.endpoints[0].query.iter().map(|q| (q.name.clone(), q.value.clone())).collect();
+    assert_eq!(q, [("kind".to_string(), "daily".to_string()), ("workspace".to_string(), "{workspace}".to_string())]);
+    let ws = model.config.iter().find(|f| f.name == "workspace").unwrap();
+    assert!(ws.description.contains("Workspace GID."));
+}
+
+#[test]
+fn table_names_are_unique_and_stable() {
+    let list = json!({"type": "array", "items": record(json!({"id": {}}))});
+    let doc = openapi(json!({
+        "/v1/invoices": get(json!([]), list.clone()),
+        "/v1/customers/{customer_id}/invoices": get(json!([]), list.clone()),
+        "/v2/customers/{customer_id}/invoices": get(json!([]), list.clone()),
+        "/v1/customers": get(json!([]), list)
+    }));
+    let model = extract_openapi(&doc, "t.json").unwrap();
+    let tables: Vec<&str> = model.endpoints.iter().map(|e| e.table.as_str()).collect();
+    assert_eq!(tables, ["customers", "customer_invoices", "invoices", "customer_invoices_2"]);
+    // Same input, same output.
+    assert_eq!(extract_openapi(&doc, "t.json").unwrap(), model);
+}
+
+#[test]
+fn auth_schemes_and_config_fields() {
+    let mut doc = openapi(json!({}));
+    doc["components"] = json!({"securitySchemes": {
+        "oauth": {"type": "oauth2", "flows": {"authorizationCode": {
+            "authorizationUrl": "https://example.com/authorize", "tokenUrl": "https://example.com/token",
+            "scopes": {"read": "Read", "write": "Write"}}}},
+        "key": {"type": "apiKey", "in": "header", "name": "X-Api-Key", "description": "Find it under Settings → API."},
+        "basic": {"type": "http", "scheme": "basic"},
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "pd": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "The API Key with format `Token token=<API_KEY>`"}
+    }});
+    doc["security"] = json!([{"key": []}, {"oauth": ["read"]}, {"pd": []}]);
+    let model = extract_openapi(&doc, "t.json").unwrap();
+    assert_eq!(
+        model.auth,
+        [
+            AuthScheme::ApiKey { location: ApiKeyLocation::Header, param: "X-Api-Key".into(), prefix: None, key_field: "api_key".into() },
+            AuthScheme::ApiKey {
+                location: ApiKeyLocation::Header,
+                param: "Authorization".into(),
+                prefix: Some("Token token=".into()),
+                key_field: "api_key_pd".into()
+            },
+            AuthScheme::OAuth2 {
+                authorization_url: Some("https://example.com/authorize".into()),
+                token_url: Some("https://example.com/token".into()),
+                scopes: vec!["read".into()],
+            },
+        ]
+    );
+    let fields: Vec<(&str, bool, bool)> = model.config.iter().map(|f| (f.name.as_str(), f.secret, f.required)).collect();
+    assert_eq!(
+        fields,
+        [
+            ("base_url", false, true),
+            ("api_key", true, true),
+            ("api_key_pd", true, false),
+            ("client_id", false, false),
+            ("client_secret", true, false),
+            ("access_token", true, false),
+        ]
+    );
+    assert_eq!(model.config[1].description, "Find it under Settings → API.");
+    assert_eq!(model.config[0].default.as_deref(), Some("https://api.example.com/v1"));
+    assert!(model.config[0].description.contains("Production"), "{}", model.config[0].description);
+
+    // Without top-level `security`, every defined scheme counts, simplest first.
+    doc.as_object_mut().unwrap().remove("security");
+    let model = extract_openapi(&doc, "t.json").unwrap();
+    let kinds: Vec<&str> = model
+        .auth
+        .iter()
+        .map(|a| match a {
+            AuthScheme::Bearer { .. } => "bearer",
+            AuthScheme::ApiKey { .. } => "api_key",
+            AuthScheme::Basic { .. } => "basic",
+            AuthScheme::OAuth2 { .. } => "oauth2",
+        })
+        .collect();
+    assert_eq!(kinds, ["bearer", "api_key", "api_key", "basic", "oauth2"]);
+    let token = model.config.iter().find(|f| f.name == "token").unwrap();
+    assert!(token.secret && token.required && token.description.contains("`bearer`"));
+}
+
+#[test]
+fn servers_substitute_variable_defaults() {
+    let mut doc = openapi(json!({}));
+    doc["servers"] = json!([
+        {"url": "https://{region}.api.example.com/{version}", "variables": {
+            "region": {"default": "eu", "enum": ["eu", "us"]}, "version": {"default": "v2"}}},
+        {"url": "https://backup.example.com/"}
+    ]);
+    let model = extract_openapi(&doc, "t.json").unwrap();
+    assert_eq!(model.servers, ["https://eu.api.example.com/v2", "https://backup.example.com"]);
+    assert_eq!(model.name, "Test API");
+    assert_eq!(model.version.as_deref(), Some("2.1"));
+    assert_eq!(model.sources, ["t.json"]);
+}
+
+#[test]
+fn swagger_2_documents_are_read() {
+    let doc = json!({
+        "swagger": "2.0",
+        "info": {"title": "Old", "version": "1"},
+        "host": "api.example.com",
+        "basePath": "/api/",
+        "schemes": ["http", "https"],
+        "produces": ["application/json"],
+        "securityDefinitions": {"key": {"type": "apiKey", "in": "query", "name": "api_key"}},
+        "paths": {
+            "/items": {"get": {
+                "parameters": [
+                    {"name": "page", "in": "query", "type": "integer"},
+                    {"name": "api_key", "in": "query", "type": "string", "required": true},
+                    {"name": "channel", "in": "query", "type": "string", "required": true}
+                ],
+                "responses": {"200": {"description": "ok", "schema": {"type": "object", "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/definitions/Item"}}
+                }}}}
+            }},
+            "/report.csv": {"get": {"produces": ["text/csv"], "responses": {"200": {"description": "csv", "schema": {"type": "string"}}}}},
+            "/messages": {"get": {"responses": {"200": {"description": "ok", "examples": {"application/json": {
+                "ok": true, "messages": [{"ts": "1.2", "text": "hi", "reactions": 3, "at": "2024-01-02T03:04:05Z"}],
+                "response_metadata": {"next_cursor": "abc"}
+            }}}}, "parameters": [{"name": "cursor", "in": "query", "type": "string"}]}}
+        },
+        "definitions": {"Item": {"type": "object", "required": ["id"], "properties": {
+            "id": {"type": "integer"}, "note": {"type": "string", "x-nullable": true}
+        }}}
+    });
+    let report = extract_openapi_report(&doc, "old.json").unwrap();
+    let model = &report.model;
+    assert_eq!(model.servers, ["https://api.example.com/api"]);
+    assert_eq!(model.auth, [AuthScheme::ApiKey { location: ApiKeyLocation::Query, param: "api_key".into(), prefix: None, key_field: "api_key".into() }]);
+    let items = &model.endpoints[0];
+    assert_eq!(items.record_path, ["items"]);
+    // The credential parameter is left to the host; the other required one becomes config.
+    let q: Vec<&str> = items.query.iter().map(|q| q.name.as_str()).collect();
+    assert_eq!(q, ["channel"]);
+    assert!(!items.columns[0].nullable && items.columns[1].nullable);
+    // Columns and pagination read from the example alone.
+    let messages = &model.endpoints[1];
+    let cols: Vec<(&str, ColumnType)> = messages.columns.iter().map(|c| (c.name.as_str(), c.ty)).collect();
+    assert_eq!(cols, [("ts", ColumnType::String), ("text", ColumnType::String), ("reactions", ColumnType::Integer), ("at", ColumnType::Timestamp)]);
+    assert!(matches!(&messages.pagination, Pagination::Cursor { cursor_path: Some(p), .. } if p == &["response_metadata", "next_cursor"]));
+    assert!(report.skipped.iter().any(|s| s.path == "/report.csv" && s.reason.contains("not JSON")));
+}
+
+#[test]
+fn webhooks_only_document_has_no_endpoints() {
+    let doc = json!({"openapi": "3.1.0", "info": {"title": "Hooks", "version": "1"}, "webhooks": {"x": {}}});
+    let model = extract_openapi(&doc, "hooks.yaml").unwrap();
+    assert!(model.endpoints.is_empty());
+    assert_eq!(model.config.len(), 1);
+    assert!(model.config[0].default.is_none());
+}
+
+#[test]
+fn small_model_snapshot() {
+    let doc = openapi(json!({
+        "/v1/customers": get(
+            json!([query("starting_after", json!({"type": "string"})), query("limit", json!({"type": "integer", "maximum": 100})),
+                   query("updated_since", json!({"type": "string", "format": "date-time"}))]),
+            wrapped(json!({"has_more": {"type": "boolean"}}))
+        ),
+        "/v1/customers/{id}/notes": get(json!([]), json!({"type": "array", "items": record(json!({"id": {"type": "integer"}, "body": {"type": "string"}}))}))
+    }));
+    let mut doc = doc;
+    doc["components"] = json!({"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Create a token under Settings → API."}}});
+    insta::assert_yaml_snapshot!(extract_openapi(&doc, "small.json").unwrap());
+}

@@ -1,0 +1,46 @@
+//! Shared helpers: a temporary data directory with an engine, a fixture-backed connection.
+
+use connector_agent_fixture::{FixtureConfig, FixtureServer};
+use connector_agent_sync::{Engine, Home};
+use std::path::PathBuf;
+use tempfile::TempDir;
+
+/// The shared cache (SDK, components) and cargo target dir, so connectors compile once.
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("CONNECTOR_AGENT_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/connector-agent-cache"))
+}
+
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CONNECTOR_AGENT_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("target"))
+}
+
+pub struct Setup {
+    pub fixture: FixtureServer,
+    pub engine: Engine,
+    pub id: String,
+    pub _home: TempDir,
+}
+
+/// Starts a fixture, writes its OpenAPI document, generates and compiles the connector,
+/// and sets the fixture's bearer token.
+pub async fn connection(config: FixtureConfig) -> Setup {
+    let fixture = FixtureServer::start(config).await.expect("fixture starts");
+    let home = tempfile::tempdir().expect("tempdir");
+    let spec = home.path().join("fixture-openapi.json");
+    std::fs::write(&spec, serde_json::to_vec_pretty(&fixture.openapi()).unwrap()).unwrap();
+    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).expect("engine");
+    let conn = engine.create("Fixture Billing", &[spec], None).expect("create");
+    tokio::task::block_in_place(|| engine.run_setup(&conn.id, &|_| {})).expect("setup");
+    engine.set_config(&conn.id, &[("token".into(), "test-token".into())]).expect("config");
+    Setup { fixture, engine, id: conn.id, _home: home }
+}
+
+/// Opens the connection's SQLite schema file.
+pub async fn db(setup: &Setup) -> sqlx::SqliteConnection {
+    use sqlx::Connection;
+    let conn = setup.engine.home().load(&setup.id).unwrap();
+    let path = connector_agent_sync::engine::describe_destination(&conn);
+    sqlx::SqliteConnection::connect(&format!("sqlite:{path}")).await.expect("open destination")
+}
