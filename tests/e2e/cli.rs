@@ -5,7 +5,8 @@ use predicates::prelude::*;
 
 fn cli(home: &std::path::Path) -> Command {
     let mut c = Command::cargo_bin("connector-agent").unwrap();
-    c.env("CONNECTOR_AGENT_HOME", home).env("CONNECTOR_AGENT_CACHE", crate::support::cache_dir());
+    c.env("CONNECTOR_AGENT_HOME", home)
+        .env("CONNECTOR_AGENT_CACHE", crate::support::cache_dir());
     c
 }
 
@@ -14,7 +15,18 @@ fn help_lists_every_command() {
     let home = tempfile::tempdir().unwrap();
     let out = cli(home.path()).arg("--help").assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    for verb in ["demo", "generate", "status", "list", "resume", "endpoints", "setup", "test", "sync", "bench"] {
+    for verb in [
+        "demo",
+        "generate",
+        "status",
+        "list",
+        "resume",
+        "endpoints",
+        "setup",
+        "test",
+        "sync",
+        "bench",
+    ] {
         assert!(text.contains(verb), "`{verb}` missing from --help:\n{text}");
     }
 }
@@ -31,7 +43,11 @@ fn invalid_spec_error_names_the_file_and_line() {
         .failure()
         .stderr(predicate::str::contains("broken.yaml").and(predicate::str::contains("line")))
         .stderr(predicate::str::contains("panicked").not());
-    cli(home.path()).args(["status", "broken"]).assert().failure().stdout(predicate::str::contains("failed"));
+    cli(home.path())
+        .args(["status", "broken"])
+        .assert()
+        .failure()
+        .stdout(predicate::str::contains("failed"));
 }
 
 #[test]
@@ -44,34 +60,72 @@ fn not_openapi_is_refused_with_the_file_named() {
         .arg(&spec)
         .assert()
         .failure()
-        .stderr(predicate::str::contains("notes.json").and(predicate::str::contains("not an OpenAPI")));
+        .stderr(
+            predicate::str::contains("notes.json").and(predicate::str::contains("not an OpenAPI")),
+        );
 }
 
 #[test]
 fn background_generate_then_status_endpoints_setup_test_sync_in_json() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let fixture = rt.block_on(connector_agent_fixture::FixtureServer::start(Default::default())).unwrap();
+    let fixture = rt
+        .block_on(connector_agent_fixture::FixtureServer::start(
+            Default::default(),
+        ))
+        .unwrap();
     let home = tempfile::tempdir().unwrap();
     let spec = home.path().join("fixture.json");
     std::fs::write(&spec, serde_json::to_vec(&fixture.openapi()).unwrap()).unwrap();
-    let out = cli(home.path()).args(["--json", "generate", "--name", "Fixture", "--openapi"]).arg(&spec).assert().success();
+    let out = cli(home.path())
+        .args(["--json", "generate", "--name", "Fixture", "--openapi"])
+        .arg(&spec)
+        .assert()
+        .success();
     let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let id = v["id"].as_str().unwrap().to_string();
-    let out = cli(home.path()).args(["--json", "status", &id, "--wait"]).timeout(std::time::Duration::from_secs(600)).assert().success();
+    let out = cli(home.path())
+        .args(["--json", "status", &id, "--wait"])
+        .timeout(std::time::Duration::from_secs(600))
+        .assert()
+        .success();
     let status: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(status["phase"], "ready", "{status}");
-    let out = cli(home.path()).args(["--json", "endpoints", &id]).assert().success();
+    let out = cli(home.path())
+        .args(["--json", "endpoints", &id])
+        .assert()
+        .success();
     let endpoints: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(endpoints.as_array().unwrap().len(), 6);
-    let out = cli(home.path()).args(["--json", "setup", &id, "--set", "token=test-token"]).assert().success();
+    let out = cli(home.path())
+        .args(["--json", "setup", &id, "--set", "token=test-token"])
+        .assert()
+        .success();
     let setup: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    let token = setup["fields"].as_array().unwrap().iter().find(|f| f["name"] == "token").unwrap();
+    let token = setup["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "token")
+        .unwrap();
     assert_eq!(token["secret"], true);
     assert_eq!(token["set"], true);
-    assert!(!String::from_utf8_lossy(&out.get_output().stdout).contains("test-token"), "secrets are never printed");
-    cli(home.path()).args(["--json", "test", &id]).assert().success().stdout(predicate::str::contains("\"ok\": true"));
-    let out = cli(home.path()).args(["--json", "sync", &id]).assert().success();
+    assert!(
+        !String::from_utf8_lossy(&out.get_output().stdout).contains("test-token"),
+        "secrets are never printed"
+    );
+    cli(home.path())
+        .args(["--json", "test", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"ok\": true"));
+    let out = cli(home.path())
+        .args(["--json", "sync", &id])
+        .assert()
+        .success();
     let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    assert_eq!(report["rows"].as_u64().unwrap() as usize, 25 + 50 + 23 + 37 + 41 + 29);
+    assert_eq!(
+        report["rows"].as_u64().unwrap() as usize,
+        25 + 50 + 23 + 37 + 41 + 29
+    );
     drop(rt);
 }

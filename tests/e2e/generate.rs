@@ -4,12 +4,19 @@ use connector_agent_codegen::{generate, CodegenOptions};
 use connector_agent_model::{ApiModel, Column, ColumnType, ConfigField, Endpoint, Pagination};
 
 fn options() -> CodegenOptions {
-    CodegenOptions { crate_name: None, sdk_path: "../../guest-template".into() }
+    CodegenOptions {
+        crate_name: None,
+        sdk_path: "../../guest-template".into(),
+    }
 }
 
 #[test]
 fn fixture_connector_source_snapshot() {
-    let doc = connector_agent_fixture::openapi_document("http://127.0.0.1:1", &connector_agent_fixture::FixtureAuth::Bearer("x".into()), 1000);
+    let doc = connector_agent_fixture::openapi_document(
+        "http://127.0.0.1:1",
+        &connector_agent_fixture::FixtureAuth::Bearer("x".into()),
+        1000,
+    );
     let model = connector_agent_extract::extract_openapi(&doc, "fixture-openapi.json").unwrap();
     let krate = generate(&model, &options()).unwrap();
     insta::assert_snapshot!("fixture_lib_rs", krate.file("src/lib.rs").unwrap());
@@ -25,7 +32,14 @@ fn hostile_names_become_escaped_literals() {
         sources: vec![],
         servers: vec![],
         auth: vec![],
-        config: vec![ConfigField { name: "base_url".into(), label: evil.into(), description: evil.into(), secret: false, required: true, default: Some(evil.into()) }],
+        config: vec![ConfigField {
+            name: "base_url".into(),
+            label: evil.into(),
+            description: evil.into(),
+            secret: false,
+            required: true,
+            default: Some(evil.into()),
+        }],
         endpoints: vec![Endpoint {
             entity: evil.into(),
             method: "GET".into(),
@@ -34,7 +48,12 @@ fn hostile_names_become_escaped_literals() {
             selected: true,
             record_path: vec![evil.into()],
             primary_key: vec![evil.into()],
-            columns: vec![Column { name: evil.into(), ty: ColumnType::String, nullable: true, description: evil.into() }],
+            columns: vec![Column {
+                name: evil.into(),
+                ty: ColumnType::String,
+                nullable: true,
+                description: evil.into(),
+            }],
             query: vec![],
             pagination: Pagination::None,
             incremental: None,
@@ -45,12 +64,27 @@ fn hostile_names_become_escaped_literals() {
     };
     let krate = generate(&model, &options()).unwrap();
     let lib = krate.file("src/lib.rs").unwrap();
-    for line in lib.lines().filter(|l| !l.trim_start().starts_with("//") && l.contains("exit(1)")) {
-        assert!(line.contains(r#"x\"); std::process::exit(1);"#), "raw text leaked into code: {line}");
+    for line in lib
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//") && l.contains("exit(1)"))
+    {
+        assert!(
+            line.contains(r#"x\"); std::process::exit(1);"#),
+            "raw text leaked into code: {line}"
+        );
     }
-    assert!(lib.contains(r#"x\"); std::process::exit(1); //*/ {{name}} \n\u{202e}"#), "escaped literal expected:\n{lib}");
+    assert!(
+        lib.contains(r#"x\"); std::process::exit(1); //*/ {{name}} \n\u{202e}"#),
+        "escaped literal expected:\n{lib}"
+    );
     for line in lib.lines().filter(|l| l.trim_start().starts_with("//")) {
-        assert!(!line.contains("*/") && !line.contains('\u{202e}'), "comment not sanitised: {line}");
+        assert!(
+            !line.contains("*/") && !line.contains('\u{202e}'),
+            "comment not sanitised: {line}"
+        );
     }
-    assert!(krate.file("Cargo.toml").unwrap().contains("name = \"connector-x-std-process-exit-1-name\""));
+    assert!(krate
+        .file("Cargo.toml")
+        .unwrap()
+        .contains("name = \"connector-x-std-process-exit-1-name\""));
 }

@@ -9,11 +9,15 @@ use tempfile::TempDir;
 pub fn cache_dir() -> PathBuf {
     std::env::var_os("CONNECTOR_AGENT_CACHE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/connector-agent-cache"))
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/connector-agent-cache")
+        })
 }
 
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CONNECTOR_AGENT_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache_dir().join("target"))
+    std::env::var_os("CONNECTOR_AGENT_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache_dir().join("target"))
 }
 
 pub struct Setup {
@@ -29,12 +33,25 @@ pub async fn connection(config: FixtureConfig) -> Setup {
     let fixture = FixtureServer::start(config).await.expect("fixture starts");
     let home = tempfile::tempdir().expect("tempdir");
     let spec = home.path().join("fixture-openapi.json");
-    std::fs::write(&spec, serde_json::to_vec_pretty(&fixture.openapi()).unwrap()).unwrap();
+    std::fs::write(
+        &spec,
+        serde_json::to_vec_pretty(&fixture.openapi()).unwrap(),
+    )
+    .unwrap();
     let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).expect("engine");
-    let conn = engine.create("Fixture Billing", &[spec], None).expect("create");
+    let conn = engine
+        .create("Fixture Billing", &[spec], None)
+        .expect("create");
     tokio::task::block_in_place(|| engine.run_setup(&conn.id, &|_| {})).expect("setup");
-    engine.set_config(&conn.id, &[("token".into(), "test-token".into())]).expect("config");
-    Setup { fixture, engine, id: conn.id, _home: home }
+    engine
+        .set_config(&conn.id, &[("token".into(), "test-token".into())])
+        .expect("config");
+    Setup {
+        fixture,
+        engine,
+        id: conn.id,
+        _home: home,
+    }
 }
 
 /// Opens the connection's SQLite schema file.
@@ -42,5 +59,7 @@ pub async fn db(setup: &Setup) -> sqlx::SqliteConnection {
     use sqlx::Connection;
     let conn = setup.engine.home().load(&setup.id).unwrap();
     let path = connector_agent_sync::engine::describe_destination(&conn);
-    sqlx::SqliteConnection::connect(&format!("sqlite:{path}")).await.expect("open destination")
+    sqlx::SqliteConnection::connect(&format!("sqlite:{path}"))
+        .await
+        .expect("open destination")
 }

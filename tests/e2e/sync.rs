@@ -7,7 +7,12 @@ use serde_json::Value;
 use sqlx::Row;
 
 fn small() -> FixtureConfig {
-    FixtureConfig { customers: 60, invoices_per_customer: 2, max_page_size: 25, ..FixtureConfig::default() }
+    FixtureConfig {
+        customers: 60,
+        invoices_per_customer: 2,
+        max_page_size: 25,
+        ..FixtureConfig::default()
+    }
 }
 
 async fn customers_in_db(conn: &mut sqlx::SqliteConnection) -> Vec<Value> {
@@ -55,7 +60,9 @@ async fn historical_then_incremental_sync_matches_the_fixture() {
 
     let first = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
     assert!(!first.incremental);
-    let rows = |r: &connector_agent_sync::SyncReport, t: &str| r.tables.iter().find(|x| x.table == t).unwrap().rows_total;
+    let rows = |r: &connector_agent_sync::SyncReport, t: &str| {
+        r.tables.iter().find(|x| x.table == t).unwrap().rows_total
+    };
     assert_eq!(rows(&first, "customers"), 60);
     assert_eq!(rows(&first, "invoices"), 120);
     assert_eq!(rows(&first, "products"), s.fixture.products().len() as i64);
@@ -63,49 +70,110 @@ async fn historical_then_incremental_sync_matches_the_fixture() {
     assert_eq!(rows(&first, "orders"), s.fixture.orders().len() as i64);
     assert_eq!(rows(&first, "tickets"), s.fixture.tickets().len() as i64);
     let mut conn = db(&s).await;
-    assert_eq!(normalise(customers_in_db(&mut conn).await), normalise(s.fixture.customers()));
+    assert_eq!(
+        normalise(customers_in_db(&mut conn).await),
+        normalise(s.fixture.customers())
+    );
     let invoice_parents: i64 = sqlx::query("SELECT count(*) FROM invoices WHERE customer_id = substr(id, 4, 6) OR customer_id = 'cus_' || substr(id, 4, 6)")
         .fetch_one(&mut conn).await.unwrap().get(0);
-    assert_eq!(invoice_parents, 120, "every invoice row carries its parent's key");
+    assert_eq!(
+        invoice_parents, 120,
+        "every invoice row carries its parent's key"
+    );
 
     // Change some records; only they (and the record at the inclusive cursor) come back.
-    let previous_max = s.fixture.customers().iter().map(|c| c["updated"].as_i64().unwrap()).max().unwrap();
-    s.fixture.touch_customers(&["cus_000003", "cus_000017", "cus_000042"]);
+    let previous_max = s
+        .fixture
+        .customers()
+        .iter()
+        .map(|c| c["updated"].as_i64().unwrap())
+        .max()
+        .unwrap();
+    s.fixture
+        .touch_customers(&["cus_000003", "cus_000017", "cus_000042"]);
     s.fixture.reset_counters();
     let second = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
     assert!(second.incremental);
-    let synced = second.tables.iter().find(|t| t.table == "customers").unwrap().rows_synced;
-    let expected = s.fixture.customers().iter().filter(|c| c["updated"].as_i64().unwrap() >= previous_max).count();
+    let synced = second
+        .tables
+        .iter()
+        .find(|t| t.table == "customers")
+        .unwrap()
+        .rows_synced;
+    let expected = s
+        .fixture
+        .customers()
+        .iter()
+        .filter(|c| c["updated"].as_i64().unwrap() >= previous_max)
+        .count();
     assert_eq!(synced as usize, expected);
     assert_eq!(expected, 4, "3 changed + the one at the saved cursor");
-    let filtered = s.fixture.requests().iter().filter(|r| r.path == "/v1/customers" && r.query_param("updated_since") == Some(previous_max.to_string().as_str())).count();
+    let filtered = s
+        .fixture
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.path == "/v1/customers"
+                && r.query_param("updated_since") == Some(previous_max.to_string().as_str())
+        })
+        .count();
     assert!(filtered >= 1, "the incremental sync sends the saved cursor");
-    assert_eq!(normalise(customers_in_db(&mut conn).await), normalise(s.fixture.customers()));
-    let edited: String = sqlx::query("SELECT name FROM customers WHERE id = 'cus_000017'").fetch_one(&mut conn).await.unwrap().get(0);
+    assert_eq!(
+        normalise(customers_in_db(&mut conn).await),
+        normalise(s.fixture.customers())
+    );
+    let edited: String = sqlx::query("SELECT name FROM customers WHERE id = 'cus_000017'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get(0);
     assert!(edited.contains("edited"), "{edited}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_credentials_fail_the_check_clearly() {
     let s = connection(small()).await;
-    s.engine.set_config(&s.id, &[("token".into(), "wrong".into())]).unwrap();
+    s.engine
+        .set_config(&s.id, &[("token".into(), "wrong".into())])
+        .unwrap();
     let report = s.engine.test(&s.id).await.unwrap();
     assert!(!report.ok);
-    let creds = report.checks.iter().find(|c| c.name == "credentials accepted").expect("a credentials check");
+    let creds = report
+        .checks
+        .iter()
+        .find(|c| c.name == "credentials accepted")
+        .expect("a credentials check");
     assert!(!creds.ok);
     assert!(creds.message.contains("401"), "{}", creds.message);
-    assert!(report.checks.iter().any(|c| c.name == "destination writable" && c.ok));
+    assert!(report
+        .checks
+        .iter()
+        .any(|c| c.name == "destination writable" && c.ok));
     let conn = s.engine.home().load(&s.id).unwrap();
-    assert!(!conn.schema_frozen, "a failed test does not freeze the schema name");
+    assert!(
+        !conn.schema_frozen,
+        "a failed test does not freeze the schema name"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limits_are_retried_and_the_sync_completes() {
     let s = connection(small()).await;
-    s.fixture.inject(Fault::TooManyRequests { count: 2, retry_after_secs: 1 });
+    s.fixture.inject(Fault::TooManyRequests {
+        count: 2,
+        retry_after_secs: 1,
+    });
     s.fixture.inject(Fault::ServerError { count: 1 });
     let report = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
-    assert_eq!(report.tables.iter().find(|t| t.table == "customers").unwrap().rows_total, 60);
+    assert_eq!(
+        report
+            .tables
+            .iter()
+            .find(|t| t.table == "customers")
+            .unwrap()
+            .rows_total,
+        60
+    );
     let statuses: Vec<u16> = s.fixture.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 2);
     assert_eq!(statuses.iter().filter(|s| **s == 500).count(), 1);
@@ -113,13 +181,27 @@ async fn rate_limits_are_retried_and_the_sync_completes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failure_midway_keeps_the_last_checkpoint_and_resumes_without_loss() {
-    let s = connection(FixtureConfig { customers: 100, invoices_per_customer: 1, max_page_size: 10, ..FixtureConfig::default() }).await;
-    s.engine.select(&s.id, &["customers".into()], &[], &[]).unwrap();
+    let s = connection(FixtureConfig {
+        customers: 100,
+        invoices_per_customer: 1,
+        max_page_size: 10,
+        ..FixtureConfig::default()
+    })
+    .await;
+    s.engine
+        .select(&s.id, &["customers".into()], &[], &[])
+        .unwrap();
     tokio::task::block_in_place(|| s.engine.run_setup(&s.id, &|_| {})).unwrap();
     // Let three pages through, then answer with a body that is not JSON.
     let fixture = &s.fixture;
     let injector = async {
-        while fixture.requests().iter().filter(|r| r.path == "/v1/customers").count() < 3 {
+        while fixture
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/v1/customers")
+            .count()
+            < 3
+        {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
         fixture.inject(Fault::NotJson { count: 1000 });
@@ -128,20 +210,53 @@ async fn a_failure_midway_keeps_the_last_checkpoint_and_resumes_without_loss() {
     let err = result.expect_err("the sync fails on the broken page");
     let text = err.to_string();
     assert!(text.contains("not valid JSON"), "{text}");
-    assert!(text.contains("customers"), "the error names the table: {text}");
+    assert!(
+        text.contains("customers"),
+        "the error names the table: {text}"
+    );
     let mut conn = db(&s).await;
-    let count: i64 = sqlx::query("SELECT count(*) FROM customers").fetch_one(&mut conn).await.unwrap().get(0);
-    let state: String = sqlx::query("SELECT state FROM _connector_agent_state").fetch_one(&mut conn).await.unwrap().get(0);
+    let count: i64 = sqlx::query("SELECT count(*) FROM customers")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get(0);
+    let state: String = sqlx::query("SELECT state FROM _connector_agent_state")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get(0);
     let state: Value = serde_json::from_str(&state).unwrap();
-    let resume_after = state["tables"]["customers"]["pending"]["position"]["value"].as_str().unwrap().to_string();
-    assert!(count >= 10 && count < 100, "some pages committed: {count}");
-    let max_id: String = sqlx::query("SELECT max(id) FROM customers").fetch_one(&mut conn).await.unwrap().get(0);
-    assert_eq!(max_id, resume_after, "the state covers exactly the committed rows");
+    let resume_after = state["tables"]["customers"]["pending"]["position"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!((10..100).contains(&count), "some pages committed: {count}");
+    let max_id: String = sqlx::query("SELECT max(id) FROM customers")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        max_id, resume_after,
+        "the state covers exactly the committed rows"
+    );
 
     s.fixture.clear_faults();
     s.fixture.reset_counters();
     s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
-    let first_request = s.fixture.requests().into_iter().find(|r| r.path == "/v1/customers").unwrap();
-    assert_eq!(first_request.query_param("starting_after"), Some(resume_after.as_str()), "resumes from the checkpoint");
-    assert_eq!(normalise(customers_in_db(&mut conn).await), normalise(s.fixture.customers()));
+    let first_request = s
+        .fixture
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v1/customers")
+        .unwrap();
+    assert_eq!(
+        first_request.query_param("starting_after"),
+        Some(resume_after.as_str()),
+        "resumes from the checkpoint"
+    );
+    assert_eq!(
+        normalise(customers_in_db(&mut conn).await),
+        normalise(s.fixture.customers())
+    );
 }

@@ -53,17 +53,50 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The guest SDK sources, embedded: (path relative to the SDK root, content).
 const SDK_FILES: &[(&str, &str)] = &[
-    ("wit/connector.wit", include_str!("../../../wit/connector.wit")),
-    ("guest-template/Cargo.toml", include_str!("../../../guest-template/Cargo.toml")),
-    ("guest-template/Cargo.lock", include_str!("../../../guest-template/Cargo.lock")),
-    ("guest-template/src/lib.rs", include_str!("../../../guest-template/src/lib.rs")),
-    ("guest-template/src/decl.rs", include_str!("../../../guest-template/src/decl.rs")),
-    ("guest-template/src/driver.rs", include_str!("../../../guest-template/src/driver.rs")),
-    ("guest-template/src/http.rs", include_str!("../../../guest-template/src/http.rs")),
-    ("guest-template/src/paginate.rs", include_str!("../../../guest-template/src/paginate.rs")),
-    ("guest-template/src/records.rs", include_str!("../../../guest-template/src/records.rs")),
-    ("guest-template/src/state.rs", include_str!("../../../guest-template/src/state.rs")),
-    ("guest-template/src/time.rs", include_str!("../../../guest-template/src/time.rs")),
+    (
+        "wit/connector.wit",
+        include_str!("../../../wit/connector.wit"),
+    ),
+    (
+        "guest-template/Cargo.toml",
+        include_str!("../../../guest-template/Cargo.toml"),
+    ),
+    (
+        "guest-template/Cargo.lock",
+        include_str!("../../../guest-template/Cargo.lock"),
+    ),
+    (
+        "guest-template/src/lib.rs",
+        include_str!("../../../guest-template/src/lib.rs"),
+    ),
+    (
+        "guest-template/src/decl.rs",
+        include_str!("../../../guest-template/src/decl.rs"),
+    ),
+    (
+        "guest-template/src/driver.rs",
+        include_str!("../../../guest-template/src/driver.rs"),
+    ),
+    (
+        "guest-template/src/http.rs",
+        include_str!("../../../guest-template/src/http.rs"),
+    ),
+    (
+        "guest-template/src/paginate.rs",
+        include_str!("../../../guest-template/src/paginate.rs"),
+    ),
+    (
+        "guest-template/src/records.rs",
+        include_str!("../../../guest-template/src/records.rs"),
+    ),
+    (
+        "guest-template/src/state.rs",
+        include_str!("../../../guest-template/src/state.rs"),
+    ),
+    (
+        "guest-template/src/time.rs",
+        include_str!("../../../guest-template/src/time.rs"),
+    ),
 ];
 
 /// Release profile for connectors: small, fast to build (DESIGN.md toolchain facts).
@@ -132,7 +165,10 @@ impl Builder {
 
     /// Where the SDK is written; generated crates live two levels below the root and point here.
     pub fn sdk_dir(&self) -> PathBuf {
-        self.root.join("sdk").join(&self.sdk_hash).join("guest-template")
+        self.root
+            .join("sdk")
+            .join(&self.sdk_hash)
+            .join("guest-template")
     }
 
     /// Writes the embedded SDK (once per SDK version).
@@ -172,7 +208,12 @@ impl Builder {
         let components = self.root.join("components");
         let component = components.join(format!("{}.wasm", &hash[..32]));
         if component.exists() {
-            return Ok(Built { component, hash, cached: true, compile_seconds: 0.0 });
+            return Ok(Built {
+                component,
+                hash,
+                cached: true,
+                compile_seconds: 0.0,
+            });
         }
         fs_err::create_dir_all(&self.root)?;
         // One build at a time per cache root: the shared target dir holds one artifact per
@@ -184,13 +225,25 @@ impl Builder {
             .open(self.root.join("build.lock"))?;
         lock.lock()?;
         if component.exists() {
-            return Ok(Built { component, hash, cached: true, compile_seconds: 0.0 });
+            return Ok(Built {
+                component,
+                hash,
+                cached: true,
+                compile_seconds: 0.0,
+            });
         }
         self.ensure_sdk()?;
-        let ws = self.root.join("workspaces").join(format!("{crate_name}-{}", &hash[..16]));
+        ensure_target();
+        let ws = self
+            .root
+            .join("workspaces")
+            .join(format!("{crate_name}-{}", &hash[..16]));
         let crate_dir = ws.join("connector");
         for (rel, text) in files {
-            if rel.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+            if rel
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+            {
                 return Err(Error::CrateName(rel.display().to_string()));
             }
             let path = crate_dir.join(rel);
@@ -199,7 +252,10 @@ impl Builder {
         }
         write_if_changed(&ws.join("Cargo.toml"), WORKSPACE_TOML)?;
         if !ws.join("Cargo.lock").exists() {
-            let lock = SDK_FILES.iter().find(|(p, _)| *p == "guest-template/Cargo.lock").map(|(_, c)| *c);
+            let lock = SDK_FILES
+                .iter()
+                .find(|(p, _)| *p == "guest-template/Cargo.lock")
+                .map(|(_, c)| *c);
             fs_err::write(ws.join("Cargo.lock"), lock.unwrap_or(""))?;
         }
         let started = Instant::now();
@@ -217,13 +273,19 @@ impl Builder {
             .env_remove("CARGO_BUILD_TARGET")
             .env_remove("RUSTC_WORKSPACE_WRAPPER");
         tracing::debug!(crate_name, target_dir = %self.target_dir.display(), "cargo build");
-        let out = cmd.output().map_err(|source| Error::CargoMissing { cargo: self.cargo.clone(), source })?;
+        let out = cmd.output().map_err(|source| Error::CargoMissing {
+            cargo: self.cargo.clone(),
+            source,
+        })?;
         let compile_seconds = started.elapsed().as_secs_f64();
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let lines: Vec<&str> = stderr.lines().collect();
             let tail = lines[lines.len().saturating_sub(60)..].join("\n");
-            return Err(Error::Compile { crate_name: crate_name.into(), stderr: tail });
+            return Err(Error::Compile {
+                crate_name: crate_name.into(),
+                stderr: tail,
+            });
         }
         let module_path = self
             .target_dir
@@ -231,13 +293,40 @@ impl Builder {
             .join("release")
             .join(format!("{}.wasm", crate_name.replace('-', "_")));
         let module = fs_err::read(&module_path)?;
-        let bytes = componentize(&module).map_err(|message| Error::Component { path: module_path.clone(), message })?;
+        let bytes = componentize(&module).map_err(|message| Error::Component {
+            path: module_path.clone(),
+            message,
+        })?;
         fs_err::create_dir_all(&components)?;
         let tmp = component.with_extension("tmp");
         fs_err::write(&tmp, &bytes)?;
         fs_err::rename(&tmp, &component)?;
-        Ok(Built { component, hash, cached: false, compile_seconds })
+        Ok(Built {
+            component,
+            hash,
+            cached: false,
+            compile_seconds,
+        })
     }
+}
+
+/// Installs the wasm target with rustup when the toolchain lacks it (a fresh machine), so
+/// that building a connector needs no manual step. Failures surface as compile errors.
+fn ensure_target() {
+    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output();
+    let Ok(out) = sysroot else { return };
+    let sysroot = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(TARGET)
+        .exists()
+    {
+        return;
+    }
+    tracing::info!(target = TARGET, "installing the wasm target with rustup");
+    let _ = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .status();
 }
 
 /// Wraps a core module built with wit-bindgen into a component.
@@ -251,7 +340,9 @@ pub fn componentize(module: &[u8]) -> Result<Vec<u8>, String> {
 fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {

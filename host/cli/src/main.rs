@@ -1,5 +1,9 @@
 //! `connector-agent`: the command line. The only crate that prints or exits.
-#![allow(clippy::print_stdout, clippy::print_stderr, reason = "the CLI talks to the terminal")]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the CLI talks to the terminal"
+)]
 
 mod commands;
 
@@ -53,13 +57,19 @@ pub enum Command {
 fn main() {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CONNECTOR_AGENT_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CONNECTOR_AGENT_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match commands::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
                 std::process::exit(0);
             }
             eprintln!("error: {e}");

@@ -78,7 +78,8 @@ fn registry() -> Handlebars<'static> {
         ("paging", P_PAGING),
         ("page_size", P_PAGE_SIZE),
     ] {
-        hb.register_template_string(name, text).expect("bundled templates parse");
+        hb.register_template_string(name, text)
+            .expect("bundled templates parse");
     }
     hb.register_helper("str_lit", Box::new(str_lit));
     hb.register_helper("toml_str", Box::new(toml_str));
@@ -92,13 +93,17 @@ fn registry() -> Handlebars<'static> {
 }
 
 fn param<'a>(h: &'a Helper<'_>, name: &'static str) -> Result<&'a Value, RenderErrorReason> {
-    h.param(0).map(|p| p.value()).ok_or(RenderErrorReason::ParamNotFoundForIndex(name, 0))
+    h.param(0)
+        .map(|p| p.value())
+        .ok_or(RenderErrorReason::ParamNotFoundForIndex(name, 0))
 }
 
 fn string_param(h: &Helper<'_>, name: &'static str) -> Result<String, RenderErrorReason> {
     match param(h, name)? {
         Value::String(s) => Ok(s.clone()),
-        other => Err(RenderErrorReason::Other(format!("`{name}` expects a string, got {other}"))),
+        other => Err(RenderErrorReason::Other(format!(
+            "`{name}` expects a string, got {other}"
+        ))),
     }
 }
 
@@ -113,9 +118,9 @@ fn rust_str_slice(v: &Value, helper: &'static str) -> Result<String, RenderError
         .ok_or_else(|| RenderErrorReason::Other(format!("`{helper}` expects a list, got {v}")))?;
     let mut out = String::from("&[");
     for (i, item) in items.iter().enumerate() {
-        let s = item
-            .as_str()
-            .ok_or_else(|| RenderErrorReason::Other(format!("`{helper}` expects strings, got {item}")))?;
+        let s = item.as_str().ok_or_else(|| {
+            RenderErrorReason::Other(format!("`{helper}` expects strings, got {item}"))
+        })?;
         if i > 0 {
             out.push_str(", ");
         }
@@ -125,12 +130,24 @@ fn rust_str_slice(v: &Value, helper: &'static str) -> Result<String, RenderError
     Ok(out)
 }
 
-fn str_lit(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+fn str_lit(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
     out.write(&rust_str(&string_param(h, "str_lit")?))?;
     Ok(())
 }
 
-fn toml_str(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+fn toml_str(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
     // A JSON string literal is a valid TOML basic string.
     let s = string_param(h, "toml_str")?;
     out.write(&serde_json::to_string(&s).map_err(|e| RenderErrorReason::Other(e.to_string()))?)?;
@@ -146,7 +163,13 @@ fn is_invisible_format(c: char) -> bool {
 pub fn comment_text(s: &str) -> String {
     let one_line: String = s
         .chars()
-        .map(|c| if c.is_control() || is_invisible_format(c) { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || is_invisible_format(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let mut t = one_line.replace("*/", "* /").replace("/*", "/ *");
     if t.chars().count() > 200 {
@@ -155,42 +178,92 @@ pub fn comment_text(s: &str) -> String {
     t
 }
 
-fn doc(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+fn doc(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
     out.write(&comment_text(&string_param(h, "doc")?))?;
     Ok(())
 }
 
-fn num(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+fn num(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
     match param(h, "num")? {
         Value::Number(n) if n.is_u64() => out.write(&n.to_string())?,
-        other => return Err(RenderErrorReason::Other(format!("`num` expects an unsigned integer, got {other}")).into()),
+        other => {
+            return Err(RenderErrorReason::Other(format!(
+                "`num` expects an unsigned integer, got {other}"
+            ))
+            .into())
+        }
     }
     Ok(())
 }
 
-fn boolean(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+fn boolean(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
     match param(h, "bool")? {
         Value::Bool(b) => out.write(if *b { "true" } else { "false" })?,
-        other => return Err(RenderErrorReason::Other(format!("`bool` expects a boolean, got {other}")).into()),
+        other => {
+            return Err(
+                RenderErrorReason::Other(format!("`bool` expects a boolean, got {other}")).into(),
+            )
+        }
     }
     Ok(())
 }
 
-fn opt_str(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+fn opt_str(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
     match param(h, "opt_str")? {
         Value::Null => out.write("None")?,
         Value::String(s) => out.write(&format!("Some({})", rust_str(s)))?,
-        other => return Err(RenderErrorReason::Other(format!("`opt_str` expects a string or null, got {other}")).into()),
+        other => {
+            return Err(RenderErrorReason::Other(format!(
+                "`opt_str` expects a string or null, got {other}"
+            ))
+            .into())
+        }
     }
     Ok(())
 }
 
-fn str_slice(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+fn str_slice(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
     out.write(&rust_str_slice(param(h, "str_slice")?, "str_slice")?)?;
     Ok(())
 }
 
-fn opt_str_slice(h: &Helper<'_>, _: &Handlebars<'_>, _: &Context, _: &mut RenderContext<'_, '_>, out: &mut dyn Output) -> HelperResult {
+fn opt_str_slice(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
     match param(h, "opt_str_slice")? {
         Value::Null => out.write("None")?,
         v => out.write(&format!("Some({})", rust_str_slice(v, "opt_str_slice")?))?,
@@ -226,10 +299,16 @@ pub fn declared_endpoints(model: &ApiModel) -> Result<Vec<&Endpoint>> {
         let mut cur = e;
         while let Some(p) = &cur.parent {
             let parent = model.endpoint_by_table(&p.table).ok_or_else(|| {
-                Error::Model(format!("table `{}` names parent `{}`, which does not exist", cur.table, p.table))
+                Error::Model(format!(
+                    "table `{}` names parent `{}`, which does not exist",
+                    cur.table, p.table
+                ))
             })?;
             if chain.iter().any(|c| c.table == parent.table) {
-                return Err(Error::Model(format!("table `{}` is its own ancestor", parent.table)));
+                return Err(Error::Model(format!(
+                    "table `{}` is its own ancestor",
+                    parent.table
+                )));
             }
             chain.push(parent);
             cur = parent;
@@ -245,7 +324,9 @@ pub fn declared_endpoints(model: &ApiModel) -> Result<Vec<&Endpoint>> {
 
 fn endpoint_view(e: &Endpoint) -> Result<Value> {
     let mut v = serde_json::to_value(e).map_err(|err| Error::Model(err.to_string()))?;
-    let obj = v.as_object_mut().expect("an endpoint serialises to an object");
+    let obj = v
+        .as_object_mut()
+        .expect("an endpoint serialises to an object");
     let columns: Vec<Value> = e
         .columns
         .iter()
@@ -259,25 +340,36 @@ fn endpoint_view(e: &Endpoint) -> Result<Value> {
             None => Value::Null,
         },
     );
-    obj.insert("parent".into(), serde_json::to_value(&e.parent).map_err(|err| Error::Model(err.to_string()))?);
+    obj.insert(
+        "parent".into(),
+        serde_json::to_value(&e.parent).map_err(|err| Error::Model(err.to_string()))?,
+    );
     Ok(v)
 }
 
 /// A Cargo package name for a model: `connector-<name>`, sanitised.
 pub fn default_crate_name(model: &ApiModel) -> String {
-    format!("connector-{}", connector_agent_model::snake_ident(&model.name).replace('_', "-"))
+    format!(
+        "connector-{}",
+        connector_agent_model::snake_ident(&model.name).replace('_', "-")
+    )
 }
 
 fn valid_crate_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 /// Renders the crate for a model.
 pub fn generate(model: &ApiModel, options: &CodegenOptions) -> Result<GeneratedCrate> {
-    let crate_name = options.crate_name.clone().unwrap_or_else(|| default_crate_name(model));
+    let crate_name = options
+        .crate_name
+        .clone()
+        .unwrap_or_else(|| default_crate_name(model));
     if !valid_crate_name(&crate_name) {
         return Err(Error::Model(format!("invalid crate name `{crate_name}`")));
     }
@@ -285,7 +377,10 @@ pub fn generate(model: &ApiModel, options: &CodegenOptions) -> Result<GeneratedC
     if endpoints.is_empty() {
         return Err(Error::Model("no endpoint is selected".into()));
     }
-    let endpoints: Vec<Value> = endpoints.into_iter().map(endpoint_view).collect::<Result<_>>()?;
+    let endpoints: Vec<Value> = endpoints
+        .into_iter()
+        .map(endpoint_view)
+        .collect::<Result<_>>()?;
     let view = json!({
         "name": model.name,
         "crate_name": crate_name,
@@ -295,9 +390,13 @@ pub fn generate(model: &ApiModel, options: &CodegenOptions) -> Result<GeneratedC
     });
     let hb = registry();
     let render = |template: &str| {
-        hb.render(template, &view).map_err(|source| Error::Render { template: template.into(), source })
+        hb.render(template, &view).map_err(|source| Error::Render {
+            template: template.into(),
+            source,
+        })
     };
-    let model_json = serde_json::to_string_pretty(model).map_err(|e| Error::Model(e.to_string()))? + "\n";
+    let model_json =
+        serde_json::to_string_pretty(model).map_err(|e| Error::Model(e.to_string()))? + "\n";
     let files = vec![
         (PathBuf::from("Cargo.toml"), render("Cargo.toml")?),
         (PathBuf::from("connector.json"), model_json),
@@ -327,16 +426,25 @@ impl GeneratedCrate {
                 continue;
             }
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|source| Error::Write { path: parent.into(), source })?;
+                std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                    path: parent.into(),
+                    source,
+                })?;
             }
-            std::fs::write(&path, text).map_err(|source| Error::Write { path: path.clone(), source })?;
+            std::fs::write(&path, text).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
         }
         Ok(())
     }
 
     /// The content of one file.
     pub fn file(&self, rel: &str) -> Option<&str> {
-        self.files.iter().find(|(p, _)| p == Path::new(rel)).map(|(_, t)| t.as_str())
+        self.files
+            .iter()
+            .find(|(p, _)| p == Path::new(rel))
+            .map(|(_, t)| t.as_str())
     }
 }
 

@@ -59,7 +59,10 @@ impl TableSpec {
     pub fn all_columns(&self) -> Vec<ColumnSpec> {
         let mut cols = self.columns.clone();
         cols.retain(|c| c.name != SYNCED_AT);
-        cols.push(ColumnSpec { name: SYNCED_AT.into(), ty: SqlType::Text });
+        cols.push(ColumnSpec {
+            name: SYNCED_AT.into(),
+            ty: SqlType::Text,
+        });
         cols
     }
 }
@@ -76,18 +79,36 @@ pub fn quote_literal(text: &str) -> String {
 
 /// `CREATE TABLE` for a spec.
 pub fn create_table(spec: &TableSpec) -> String {
-    let mut cols: Vec<String> =
-        spec.all_columns().iter().map(|c| format!("{} {}", quote_ident(&c.name), c.ty.sqlite())).collect();
+    let mut cols: Vec<String> = spec
+        .all_columns()
+        .iter()
+        .map(|c| format!("{} {}", quote_ident(&c.name), c.ty.sqlite()))
+        .collect();
     if !spec.primary_key.is_empty() {
-        cols.push(format!("PRIMARY KEY ({})", spec.primary_key.iter().map(|k| quote_ident(k)).collect::<Vec<_>>().join(", ")));
+        cols.push(format!(
+            "PRIMARY KEY ({})",
+            spec.primary_key
+                .iter()
+                .map(|k| quote_ident(k))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
-    format!("CREATE TABLE IF NOT EXISTS {} ({})", quote_ident(&spec.name), cols.join(", "))
+    format!(
+        "CREATE TABLE IF NOT EXISTS {} ({})",
+        quote_ident(&spec.name),
+        cols.join(", ")
+    )
 }
 
 /// An upsert that loads a JSON array of records bound as `?1`, with `_synced_at` as `?2` and
 /// one JSON path per column from `?3` on. Returns the SQL and the paths to bind.
 pub fn upsert_from_json(spec: &TableSpec) -> (String, Vec<String>) {
-    let cols: Vec<&ColumnSpec> = spec.columns.iter().filter(|c| c.name != SYNCED_AT).collect();
+    let cols: Vec<&ColumnSpec> = spec
+        .columns
+        .iter()
+        .filter(|c| c.name != SYNCED_AT)
+        .collect();
     let mut names: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
     names.push(quote_ident(SYNCED_AT));
     let mut exprs: Vec<String> = Vec::with_capacity(cols.len() + 1);
@@ -105,7 +126,9 @@ pub fn upsert_from_json(spec: &TableSpec) -> (String, Vec<String>) {
         exprs.push(match c.ty {
             // json_extract returns objects and arrays as JSON text already; scalars in a JSON
             // column are kept as JSON too.
-            SqlType::Json => format!("CASE WHEN json_type(value, ?{n}) IN ('object','array') THEN {extract} WHEN json_type(value, ?{n}) IS NULL OR json_type(value, ?{n}) = 'null' THEN NULL ELSE json_quote({extract}) END", n = i + 3),
+            // `->` returns the JSON text of any value (objects, arrays, quoted strings);
+            // JSON null and a missing key both become SQL NULL.
+            SqlType::Json => format!("NULLIF(value -> ?{}, 'null')", i + 3),
             _ => extract,
         });
     }
@@ -124,7 +147,11 @@ pub fn upsert_from_json(spec: &TableSpec) -> (String, Vec<String>) {
             .collect();
         sql.push_str(&format!(
             " ON CONFLICT ({}) DO UPDATE SET {}",
-            spec.primary_key.iter().map(|k| quote_ident(k)).collect::<Vec<_>>().join(", "),
+            spec.primary_key
+                .iter()
+                .map(|k| quote_ident(k))
+                .collect::<Vec<_>>()
+                .join(", "),
             updates.join(", ")
         ));
     }
@@ -140,7 +167,10 @@ mod tests {
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
         let spec = TableSpec {
             name: "drop table".into(),
-            columns: vec![ColumnSpec { name: "id".into(), ty: SqlType::Text }],
+            columns: vec![ColumnSpec {
+                name: "id".into(),
+                ty: SqlType::Text,
+            }],
             primary_key: vec!["id".into()],
         };
         assert_eq!(

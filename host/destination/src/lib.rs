@@ -30,7 +30,9 @@ pub enum Error {
         reason: String,
     },
     /// The schema name is not allowed.
-    #[error("invalid schema name `{0}`: use lower-case letters, digits and `_`, starting with a letter")]
+    #[error(
+        "invalid schema name `{0}`: use lower-case letters, digits and `_`, starting with a letter"
+    )]
     SchemaName(String),
     /// A database operation failed.
     #[error("destination `{place}`: {action} failed")]
@@ -66,7 +68,10 @@ pub enum DestinationUrl {
 impl DestinationUrl {
     /// Parses `sqlite:PATH`, `sqlite://PATH` or `postgres://…`.
     pub fn parse(text: &str) -> Result<DestinationUrl> {
-        let err = |reason: &str| Error::Url { url: text.into(), reason: reason.into() };
+        let err = |reason: &str| Error::Url {
+            url: text.into(),
+            reason: reason.into(),
+        };
         if let Some(rest) = text.strip_prefix("sqlite:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             if path.is_empty() {
@@ -82,7 +87,10 @@ impl DestinationUrl {
 
     /// The SQLite file holding a schema.
     pub fn sqlite_schema_file(warehouse: &Path, schema: &str) -> PathBuf {
-        let stem = warehouse.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "warehouse".into());
+        let stem = warehouse
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "warehouse".into());
         warehouse.with_file_name(format!("{stem}.{schema}.sqlite"))
     }
 
@@ -106,7 +114,9 @@ fn redact_url(u: &str) -> String {
 pub fn validate_schema_name(name: &str) -> Result<()> {
     let ok = name.len() <= 63
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if ok {
         Ok(())
     } else {
@@ -145,7 +155,8 @@ impl Writer {
             DestinationUrl::Postgres(u) => {
                 return Err(Error::Url {
                     url: redact_url(u),
-                    reason: "PostgreSQL destinations are not supported yet; use `sqlite:PATH`".into(),
+                    reason: "PostgreSQL destinations are not supported yet; use `sqlite:PATH`"
+                        .into(),
                 })
             }
         };
@@ -161,14 +172,22 @@ impl Writer {
             .busy_timeout(std::time::Duration::from_secs(30));
         let mut conn = SqliteConnection::connect_with(&opts)
             .await
-            .map_err(|source| Error::Db { place: place.clone(), action: "opening".into(), source })?;
+            .map_err(|source| Error::Db {
+                place: place.clone(),
+                action: "opening".into(),
+                source,
+            })?;
         sqlx::query(&format!(
             "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, counter INTEGER NOT NULL, updated_at TEXT NOT NULL)"
         ))
         .execute(&mut conn)
         .await
         .map_err(|source| Error::Db { place: place.clone(), action: "creating the state table".into(), source })?;
-        Ok(Writer { conn, place, tables: HashMap::new() })
+        Ok(Writer {
+            conn,
+            place,
+            tables: HashMap::new(),
+        })
     }
 
     /// The database file.
@@ -178,29 +197,50 @@ impl Writer {
 
     fn db_err(&self, action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error + 'static {
         let (place, action) = (self.place.clone(), action.into());
-        move |source| Error::Db { place, action, source }
+        move |source| Error::Db {
+            place,
+            action,
+            source,
+        }
     }
 
     /// Creates missing tables and adds missing columns. Returns the columns added per table.
     pub async fn prepare(&mut self, specs: &[TableSpec]) -> Result<Vec<(String, Vec<String>)>> {
         let mut added_all = Vec::new();
         for spec in specs {
-            let existing: Vec<String> = sqlx::query(&format!("SELECT name FROM pragma_table_info({})", ddl::quote_literal(&spec.name)))
-                .fetch_all(&mut self.conn)
-                .await
-                .map_err(|source| Error::Db { place: self.place.clone(), action: format!("reading table `{}`", spec.name), source })?
-                .iter()
-                .map(|r| r.get::<String, _>(0))
-                .collect();
+            let existing: Vec<String> = sqlx::query(&format!(
+                "SELECT name FROM pragma_table_info({})",
+                ddl::quote_literal(&spec.name)
+            ))
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(|source| Error::Db {
+                place: self.place.clone(),
+                action: format!("reading table `{}`", spec.name),
+                source,
+            })?
+            .iter()
+            .map(|r| r.get::<String, _>(0))
+            .collect();
             if existing.is_empty() {
                 let sql = ddl::create_table(spec);
-                sqlx::query(&sql).execute(&mut self.conn).await.map_err(self.db_err(format!("creating table `{}`", spec.name)))?;
+                sqlx::query(&sql)
+                    .execute(&mut self.conn)
+                    .await
+                    .map_err(self.db_err(format!("creating table `{}`", spec.name)))?;
             } else {
                 let mut added = Vec::new();
                 for col in spec.all_columns() {
                     if !existing.iter().any(|e| e == &col.name) {
-                        let sql = format!("ALTER TABLE {} ADD COLUMN {} {}", quote_ident(&spec.name), quote_ident(&col.name), col.ty.sqlite());
-                        sqlx::query(&sql).execute(&mut self.conn).await.map_err(self.db_err(format!("adding column `{}.{}`", spec.name, col.name)))?;
+                        let sql = format!(
+                            "ALTER TABLE {} ADD COLUMN {} {}",
+                            quote_ident(&spec.name),
+                            quote_ident(&col.name),
+                            col.ty.sqlite()
+                        );
+                        sqlx::query(&sql).execute(&mut self.conn).await.map_err(
+                            self.db_err(format!("adding column `{}.{}`", spec.name, col.name)),
+                        )?;
                         added.push(col.name.clone());
                     }
                 }
@@ -209,33 +249,57 @@ impl Writer {
                 }
             }
             let (insert_sql, paths) = ddl::upsert_from_json(spec);
-            self.tables.insert(spec.name.clone(), Prepared { spec: spec.clone(), insert_sql, paths });
+            self.tables.insert(
+                spec.name.clone(),
+                Prepared {
+                    spec: spec.clone(),
+                    insert_sql,
+                    paths,
+                },
+            );
         }
         Ok(added_all)
     }
 
     /// The saved sync state and its counter.
     pub async fn load_state(&mut self) -> Result<Option<(String, i64)>> {
-        let row = sqlx::query(&format!("SELECT state, counter FROM {STATE_TABLE} WHERE id = 1"))
-            .fetch_optional(&mut self.conn)
-            .await
-            .map_err(self.db_err("reading the sync state"))?;
+        let row = sqlx::query(&format!(
+            "SELECT state, counter FROM {STATE_TABLE} WHERE id = 1"
+        ))
+        .fetch_optional(&mut self.conn)
+        .await
+        .map_err(self.db_err("reading the sync state"))?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
     /// Forgets the saved state (a full resync starts from scratch).
     pub async fn clear_state(&mut self) -> Result<()> {
-        sqlx::query(&format!("DELETE FROM {STATE_TABLE}")).execute(&mut self.conn).await.map_err(self.db_err("clearing the sync state"))?;
+        sqlx::query(&format!("DELETE FROM {STATE_TABLE}"))
+            .execute(&mut self.conn)
+            .await
+            .map_err(self.db_err("clearing the sync state"))?;
         Ok(())
     }
 
     /// Writes record batches and the state that covers them in one transaction.
-    pub async fn commit(&mut self, batches: &[(String, Vec<u8>)], state: &str, synced_at: &str) -> Result<CommitStats> {
+    pub async fn commit(
+        &mut self,
+        batches: &[(String, Vec<u8>)],
+        state: &str,
+        synced_at: &str,
+    ) -> Result<CommitStats> {
         let place = self.place.clone();
         let mut stats = CommitStats::default();
-        let mut tx = self.conn.begin().await.map_err(|source| Error::Db { place: place.clone(), action: "beginning a transaction".into(), source })?;
+        let mut tx = self.conn.begin().await.map_err(|source| Error::Db {
+            place: place.clone(),
+            action: "beginning a transaction".into(),
+            source,
+        })?;
         for (table, json) in batches {
-            let prepared = self.tables.get(table).ok_or_else(|| Error::UnknownTable(table.clone()))?;
+            let prepared = self
+                .tables
+                .get(table)
+                .ok_or_else(|| Error::UnknownTable(table.clone()))?;
             let text = std::str::from_utf8(json).map_err(|e| Error::Db {
                 place: place.clone(),
                 action: format!("loading records into `{table}`"),
@@ -260,7 +324,11 @@ impl Writer {
         .execute(&mut *tx)
         .await
         .map_err(|source| Error::Db { place: place.clone(), action: "saving the sync state".into(), source })?;
-        tx.commit().await.map_err(|source| Error::Db { place, action: "committing".into(), source })?;
+        tx.commit().await.map_err(|source| Error::Db {
+            place,
+            action: "committing".into(),
+            source,
+        })?;
         Ok(stats)
     }
 
@@ -268,12 +336,19 @@ impl Writer {
     pub async fn check_writable(&mut self) -> Result<()> {
         let err = self.db_err("beginning a transaction");
         let mut tx = self.conn.begin().await.map_err(err)?;
-        sqlx::query("CREATE TABLE _connector_agent_probe (x INTEGER)").execute(&mut *tx).await.map_err(|source| Error::Db {
+        sqlx::query("CREATE TABLE _connector_agent_probe (x INTEGER)")
+            .execute(&mut *tx)
+            .await
+            .map_err(|source| Error::Db {
+                place: self.place.clone(),
+                action: "writing a probe table".into(),
+                source,
+            })?;
+        tx.rollback().await.map_err(|source| Error::Db {
             place: self.place.clone(),
-            action: "writing a probe table".into(),
+            action: "rolling back the probe".into(),
             source,
         })?;
-        tx.rollback().await.map_err(|source| Error::Db { place: self.place.clone(), action: "rolling back the probe".into(), source })?;
         Ok(())
     }
 
@@ -289,6 +364,10 @@ impl Writer {
     /// Closes the connection cleanly (checkpoints the WAL).
     pub async fn close(self) -> Result<()> {
         let place = self.place.clone();
-        self.conn.close().await.map_err(|source| Error::Db { place, action: "closing".into(), source })
+        self.conn.close().await.map_err(|source| Error::Db {
+            place,
+            action: "closing".into(),
+            source,
+        })
     }
 }

@@ -14,14 +14,23 @@ const MAX_BYTES: u64 = 128 * 1024 * 1024;
 /// whose first non-blank character is `{` or `[` is JSON, anything else is YAML. Errors name
 /// the file and, for syntax errors, the line and column.
 pub fn read_document(path: &Path) -> Result<Value> {
-    let read_err = |source| Error::Read { path: path.to_path_buf(), source };
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = std::fs::File::open(path).map_err(read_err)?;
     let size = file.metadata().map_err(read_err)?.len();
     if size > MAX_BYTES {
-        return Err(Error::TooLarge { path: path.to_path_buf(), size, limit: MAX_BYTES });
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit: MAX_BYTES,
+        });
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.take(MAX_BYTES + 1).read_to_end(&mut bytes).map_err(read_err)?;
+    file.take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
     parse_document(&bytes, path)
 }
 
@@ -39,7 +48,12 @@ pub(crate) fn parse_document(bytes: &[u8], path: &Path) -> Result<Value> {
     }
     yaml_serde::from_slice::<Value>(bytes).map_err(|source| {
         let (line, column) = source.location().map_or((0, 0), |l| (l.line(), l.column()));
-        Error::Yaml { path: path.to_path_buf(), line, column, source }
+        Error::Yaml {
+            path: path.to_path_buf(),
+            line,
+            column,
+            source,
+        }
     })
 }
 
@@ -49,8 +63,8 @@ mod tests {
 
     #[test]
     fn yaml_integer_keys_become_strings() {
-        let doc = parse_document(b"responses:\n  200:\n    description: ok\n", Path::new("x"))
-            .unwrap();
+        let doc =
+            parse_document(b"responses:\n  200:\n    description: ok\n", Path::new("x")).unwrap();
         assert_eq!(doc["responses"]["200"]["description"], "ok");
     }
 
@@ -64,7 +78,10 @@ mod tests {
     fn broken_json_names_line_and_column() {
         let err = parse_document(b"{\n  \"a\": 1,,\n}", Path::new("spec.json")).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("`spec.json`") && text.contains("line 2"), "{text}");
+        assert!(
+            text.contains("`spec.json`") && text.contains("line 2"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -63,20 +63,33 @@ pub(crate) struct Operation<'a> {
 
 impl<'a> Operation<'a> {
     pub fn deprecated(&self) -> bool {
-        self.op.get("deprecated").and_then(Value::as_bool).unwrap_or(false)
+        self.op
+            .get("deprecated")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 }
 
 pub(crate) fn extract(root: &Value, source: &str, report: bool) -> Result<Extraction> {
-    let not_openapi =
-        |reason: String| Error::NotOpenApi { document: source.to_string(), reason };
+    let not_openapi = |reason: String| Error::NotOpenApi {
+        document: source.to_string(),
+        reason,
+    };
     let Some(map) = root.as_object() else {
-        return Err(not_openapi(format!("the top level is {}, not a mapping", type_name(root))));
+        return Err(not_openapi(format!(
+            "the top level is {}, not a mapping",
+            type_name(root)
+        )));
     };
     let version = detect_version(map, source)?;
     let doc = Doc::new(root);
     let credential_params = credential_params(doc, version);
-    let ctx = Ctx { doc, schemas: Schemas::new(doc), version, credential_params };
+    let ctx = Ctx {
+        doc,
+        schemas: Schemas::new(doc),
+        version,
+        credential_params,
+    };
 
     let mut warnings = Vec::new();
     if report && version == Version::OpenApi30 {
@@ -89,10 +102,14 @@ pub(crate) fn extract(root: &Value, source: &str, report: bool) -> Result<Extrac
 
     let info = map.get("info").and_then(Value::as_object);
     let text = |key: &str| info.and_then(|i| i.get(key)).and_then(scalar_text);
-    let name = text("title").filter(|t| !t.trim().is_empty()).unwrap_or_else(|| {
-        let stem = std::path::Path::new(source).file_stem().map(|s| s.to_string_lossy());
-        stem.map_or_else(|| source.to_string(), |s| s.into_owned())
-    });
+    let name = text("title")
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| {
+            let stem = std::path::Path::new(source)
+                .file_stem()
+                .map(|s| s.to_string_lossy());
+            stem.map_or_else(|| source.to_string(), |s| s.into_owned())
+        });
 
     let servers = servers(&ctx, map);
     let operations = operations(&ctx, map, source)?;
@@ -121,16 +138,26 @@ pub(crate) fn extract(root: &Value, source: &str, report: bool) -> Result<Extrac
         &servers,
         candidates,
     );
-    Ok(Extraction { model, skipped, warnings })
+    Ok(Extraction {
+        model,
+        skipped,
+        warnings,
+    })
 }
 
 /// Query parameter names of `apiKey` schemes sent in the query.
 fn credential_params(doc: Doc<'_>, version: Version) -> Vec<String> {
     let defined = match version {
         Version::Swagger2 => doc.root.get("securityDefinitions"),
-        _ => doc.root.get("components").and_then(|c| c.get("securitySchemes")),
+        _ => doc
+            .root
+            .get("components")
+            .and_then(|c| c.get("securitySchemes")),
     };
-    let schemes = defined.and_then(Value::as_object).into_iter().flat_map(|m| m.values());
+    let schemes = defined
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|m| m.values());
     schemes
         .filter_map(|s| doc.get(s))
         .filter(|s| s.get("in").and_then(Value::as_str) == Some("query"))
@@ -139,7 +166,12 @@ fn credential_params(doc: Doc<'_>, version: Version) -> Vec<String> {
 }
 
 fn skip(path: &str, pointer: &str, reason: String) -> Skipped {
-    Skipped { method: "GET".into(), path: path.to_string(), pointer: pointer.to_string(), reason }
+    Skipped {
+        method: "GET".into(),
+        path: path.to_string(),
+        pointer: pointer.to_string(),
+        reason,
+    }
 }
 
 fn detect_version(map: &Map<String, Value>, source: &str) -> Result<Version> {
@@ -156,7 +188,11 @@ fn detect_version(map: &Map<String, Value>, source: &str) -> Result<Version> {
         } else if version.starts_with("3.1") || version.starts_with("3.2") {
             Ok(Version::OpenApi31)
         } else {
-            Err(unsupported("openapi", version, "OpenAPI 3.0 and 3.1 are read"))
+            Err(unsupported(
+                "openapi",
+                version,
+                "OpenAPI 3.0 and 3.1 are read",
+            ))
         };
     }
     if let Some(v) = map.get("swagger") {
@@ -171,9 +207,15 @@ fn detect_version(map: &Map<String, Value>, source: &str) -> Result<Version> {
         "it has no `openapi` or `swagger` field (it looks like a Postman collection)".to_string()
     } else {
         let keys: Vec<&str> = map.keys().take(5).map(String::as_str).collect();
-        format!("it has no `openapi` or `swagger` field (top-level keys: {})", keys.join(", "))
+        format!(
+            "it has no `openapi` or `swagger` field (top-level keys: {})",
+            keys.join(", ")
+        )
     };
-    Err(Error::NotOpenApi { document: source.to_string(), reason })
+    Err(Error::NotOpenApi {
+        document: source.to_string(),
+        reason,
+    })
 }
 
 /// A string, or a number rendered as text (YAML `version: 1.0`).
@@ -201,7 +243,11 @@ fn servers(ctx: &Ctx<'_>, map: &Map<String, Value>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     if ctx.version == Version::Swagger2 {
         let host = map.get("host").and_then(Value::as_str).unwrap_or("").trim();
-        let base = map.get("basePath").and_then(Value::as_str).unwrap_or("").trim();
+        let base = map
+            .get("basePath")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim();
         let schemes: Vec<&str> = match map.get("schemes") {
             Some(Value::Array(s)) => s.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
@@ -211,7 +257,11 @@ fn servers(ctx: &Ctx<'_>, map: &Map<String, Value>) -> Vec<(String, String)> {
         } else {
             schemes[0]
         };
-        let url = if host.is_empty() { base.to_string() } else { format!("{scheme}://{host}{base}") };
+        let url = if host.is_empty() {
+            base.to_string()
+        } else {
+            format!("{scheme}://{host}{base}")
+        };
         if !url.is_empty() {
             out.push((url.trim_end_matches('/').to_string(), String::new()));
         }
@@ -223,9 +273,15 @@ fn servers(ctx: &Ctx<'_>, map: &Map<String, Value>) -> Vec<(String, String)> {
     }
     if lists.iter().all(|l| l.is_empty()) {
         // Only path-level or operation-level servers (Twilio has both): take the first found.
-        let items = map.get("paths").and_then(Value::as_object).into_iter().flatten();
+        let items = map
+            .get("paths")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten();
         for (_, item) in items {
-            let Some(item) = ctx.doc.get(item).and_then(Value::as_object) else { continue };
+            let Some(item) = ctx.doc.get(item).and_then(Value::as_object) else {
+                continue;
+            };
             let nested = std::iter::once(item)
                 .chain(item.values().filter_map(Value::as_object))
                 .find_map(|m| m.get("servers").and_then(Value::as_array));
@@ -235,14 +291,22 @@ fn servers(ctx: &Ctx<'_>, map: &Map<String, Value>) -> Vec<(String, String)> {
             }
         }
     }
+    let mut seen = std::collections::HashSet::new();
     for server in lists.into_iter().flatten() {
-        let Some(server) = server.as_object() else { continue };
-        let Some(url) = server.get("url").and_then(Value::as_str) else { continue };
+        let Some(server) = server.as_object() else {
+            continue;
+        };
+        let Some(url) = server.get("url").and_then(Value::as_str) else {
+            continue;
+        };
         let vars = server.get("variables").and_then(Value::as_object);
         let url = substitute(url, vars);
         let url = url.trim().trim_end_matches('/').to_string();
-        let description = server.get("description").and_then(Value::as_str).unwrap_or("");
-        if !url.is_empty() && !out.iter().any(|(u, _)| *u == url) {
+        let description = server
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !url.is_empty() && seen.insert(url.clone()) {
             out.push((url, description.trim().to_string()));
         }
     }
@@ -254,7 +318,9 @@ fn substitute(url: &str, vars: Option<&Map<String, Value>>) -> String {
     let mut out = String::with_capacity(url.len());
     let mut rest = url;
     while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else { break };
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
         out.push_str(&rest[..open]);
         let name = &rest[open + 1..open + close];
         let var = vars.and_then(|v| v.get(name));
@@ -303,7 +369,11 @@ fn operations<'a>(
             Ok(Value::Object(item)) => item,
             Ok(_) => continue,
             Err(err) => {
-                out.push(Err(skip(path, &item_pointer, format!("{err} (at `{item_pointer}`)"))));
+                out.push(Err(skip(
+                    path,
+                    &item_pointer,
+                    format!("{err} (at `{item_pointer}`)"),
+                )));
                 continue;
             }
         };
@@ -321,8 +391,17 @@ fn operations<'a>(
                 continue;
             }
         };
-        let produces = op.get("produces").and_then(Value::as_array).or(doc_produces);
-        out.push(Ok(Operation { path, pointer, op, params, produces }));
+        let produces = op
+            .get("produces")
+            .and_then(Value::as_array)
+            .or(doc_produces);
+        out.push(Ok(Operation {
+            path,
+            pointer,
+            op,
+            params,
+            produces,
+        }));
     }
     Ok(out)
 }
@@ -336,25 +415,32 @@ fn parameters<'a>(
     op_pointer: &str,
 ) -> std::result::Result<Vec<Param<'a>>, String> {
     let mut out: Vec<Param<'a>> = Vec::new();
-    let mut index: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
-    for (list, base) in [(item.get("parameters"), item_pointer), (op.get("parameters"), op_pointer)]
-    {
-        let Some(Value::Array(list)) = list else { continue };
+    let mut index: std::collections::HashMap<(&str, &str), usize> =
+        std::collections::HashMap::new();
+    for (list, base) in [
+        (item.get("parameters"), item_pointer),
+        (op.get("parameters"), op_pointer),
+    ] {
+        let Some(Value::Array(list)) = list else {
+            continue;
+        };
         for (i, raw) in list.iter().enumerate() {
             let at = join(&join(base, "parameters"), &i.to_string());
             let param = ctx.doc.deref(raw).map_err(|e| format!("{e} (at `{at}`)"))?;
             let Some(p) = param.as_object() else { continue };
-            let (Some(name), Some(location)) =
-                (p.get("name").and_then(Value::as_str), p.get("in").and_then(Value::as_str))
-            else {
+            let (Some(name), Some(location)) = (
+                p.get("name").and_then(Value::as_str),
+                p.get("in").and_then(Value::as_str),
+            ) else {
                 continue;
             };
             let schema = match p.get("schema") {
                 Some(schema) => Some(schema),
                 None if ctx.version == Version::Swagger2 => Some(param),
-                None => p.get("content").and_then(Value::as_object).and_then(|c| {
-                    c.values().next()?.get("schema")
-                }),
+                None => p
+                    .get("content")
+                    .and_then(Value::as_object)
+                    .and_then(|c| c.values().next()?.get("schema")),
             };
             let param = Param {
                 name,
@@ -415,24 +501,38 @@ pub(crate) fn success_response<'a>(
         if let Some(produces) = op.produces {
             let types: Vec<&str> = produces.iter().filter_map(Value::as_str).collect();
             if !types.is_empty() && !types.iter().any(|t| is_json(t)) {
-                return Err(format!("the response is not JSON (produces {})", types.join(", ")));
+                return Err(format!(
+                    "the response is not JSON (produces {})",
+                    types.join(", ")
+                ));
             }
         }
-        let example = response.get("examples").and_then(Value::as_object).and_then(|e| {
-            e.iter().find(|(t, _)| is_json(t)).map(|(_, v)| v)
-        });
+        let example = response
+            .get("examples")
+            .and_then(Value::as_object)
+            .and_then(|e| e.iter().find(|(t, _)| is_json(t)).map(|(_, v)| v));
         let schema = response.get("schema");
-        let pointer = if schema.is_some() { join(&pointer, "schema") } else { pointer };
-        return Ok(Response { schema, example, headers, pointer });
+        let pointer = if schema.is_some() {
+            join(&pointer, "schema")
+        } else {
+            pointer
+        };
+        return Ok(Response {
+            schema,
+            example,
+            headers,
+            pointer,
+        });
     }
 
     let Some(content) = response.get("content").and_then(Value::as_object) else {
         return Err(format!("the {code} response at `{pointer}` has no body"));
     };
-    let media = content
-        .iter()
-        .find(|(t, _)| is_json(t))
-        .or_else(|| content.iter().find(|(t, m)| t.starts_with("*/*") && m.get("schema").is_some()));
+    let media = content.iter().find(|(t, _)| is_json(t)).or_else(|| {
+        content
+            .iter()
+            .find(|(t, m)| t.starts_with("*/*") && m.get("schema").is_some())
+    });
     let Some((media_type, media)) = media else {
         let types: Vec<&str> = content.keys().map(String::as_str).collect();
         return Err(format!("the response is not JSON ({})", types.join(", ")));
@@ -443,11 +543,25 @@ pub(crate) fn success_response<'a>(
         ctx.doc.get(first)?.get("value")
     });
     let schema = media.get("schema");
-    let pointer = if schema.is_some() { join(&media_pointer, "schema") } else { media_pointer };
-    Ok(Response { schema, example, headers, pointer })
+    let pointer = if schema.is_some() {
+        join(&media_pointer, "schema")
+    } else {
+        media_pointer
+    };
+    Ok(Response {
+        schema,
+        example,
+        headers,
+        pointer,
+    })
 }
 
 fn is_json(media_type: &str) -> bool {
-    let t = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let t = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     t == "application/json" || t.ends_with("+json") || t.ends_with("/json") || t == "text/json"
 }

@@ -73,7 +73,9 @@ impl<'a> Doc<'a> {
             if !reference.starts_with('#') {
                 return Err(RefError::External(reference.to_string()));
             }
-            node = self.pointer(reference).ok_or_else(|| RefError::Missing(reference.into()))?;
+            node = self
+                .pointer(reference)
+                .ok_or_else(|| RefError::Missing(reference.into()))?;
         }
         Ok(node)
     }

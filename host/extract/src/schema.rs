@@ -83,7 +83,10 @@ impl<'a> Shape<'a> {
     }
 
     fn truncated() -> Self {
-        Shape { truncated: true, ..Shape::default() }
+        Shape {
+            truncated: true,
+            ..Shape::default()
+        }
     }
 }
 
@@ -96,7 +99,11 @@ pub(crate) struct Schemas<'a> {
 
 impl<'a> Schemas<'a> {
     pub fn new(doc: Doc<'a>) -> Self {
-        Schemas { doc, cache: RefCell::new(HashMap::new()), work: Cell::new(0) }
+        Schemas {
+            doc,
+            cache: RefCell::new(HashMap::new()),
+            work: Cell::new(0),
+        }
     }
 
     /// The flattened shape of a schema (which may be a `$ref`).
@@ -130,13 +137,19 @@ impl<'a> Schemas<'a> {
     fn follow(&self, reference: &str, stack: &mut Vec<*const Value>) -> Rc<Shape<'a>> {
         if !reference.starts_with('#') {
             let broken = Some(RefError::External(reference.to_string()));
-            return Rc::new(Shape { broken, ..Shape::default() });
+            return Rc::new(Shape {
+                broken,
+                ..Shape::default()
+            });
         }
         match self.doc.pointer(reference) {
             Some(target) => self.shape_at(target, stack),
             None => {
                 let broken = Some(RefError::Missing(reference.to_string()));
-                Rc::new(Shape { broken, ..Shape::default() })
+                Rc::new(Shape {
+                    broken,
+                    ..Shape::default()
+                })
             }
         }
     }
@@ -156,14 +169,18 @@ impl<'a> Schemas<'a> {
         shape.description = map.get("description").and_then(Value::as_str);
         shape.maximum = map.get("maximum").and_then(Value::as_f64);
         shape.default = map.get("default");
-        shape.example = map.get("example").or_else(|| map.get("examples")?.as_array()?.first());
+        shape.example = map
+            .get("example")
+            .or_else(|| map.get("examples")?.as_array()?.first());
         if let Some(Value::Object(props)) = map.get("properties") {
             for (name, prop) in props {
                 shape.add_property(name, prop);
             }
         }
         if let Some(Value::Array(required)) = map.get("required") {
-            shape.required.extend(required.iter().filter_map(Value::as_str));
+            shape
+                .required
+                .extend(required.iter().filter_map(Value::as_str));
         }
         // Slack writes "one of" as `items: [..]` on a schema without `type: array`.
         let mut item_variants = None;
@@ -238,7 +255,12 @@ fn own_kinds(map: &Map<String, Value>, nullable: &mut bool) -> Option<Kind> {
     match map.get("type") {
         Some(Value::String(name)) => kinds.extend(kind_named(name)),
         Some(Value::Array(names)) => {
-            kinds.extend(names.iter().filter_map(Value::as_str).filter_map(kind_named));
+            kinds.extend(
+                names
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(kind_named),
+            );
         }
         _ => {}
     }
@@ -256,7 +278,10 @@ fn combine(kinds: &[Kind]) -> Option<Kind> {
     let first = *kinds.first()?;
     if kinds.iter().all(|k| *k == first) {
         Some(first)
-    } else if kinds.iter().all(|k| matches!(k, Kind::Integer | Kind::Number)) {
+    } else if kinds
+        .iter()
+        .all(|k| matches!(k, Kind::Integer | Kind::Number))
+    {
         Some(Kind::Number)
     } else {
         Some(Kind::Mixed)
@@ -296,8 +321,11 @@ fn implied_kind(map: &Map<String, Value>, shape: &Shape<'_>) -> Kind {
     } else if shape.items.is_some() {
         Kind::Array
     } else if let Some(Value::Array(values)) = map.get("enum") {
-        let kinds: Vec<Kind> =
-            values.iter().map(kind_of_value).filter(|k| *k != Kind::Null).collect();
+        let kinds: Vec<Kind> = values
+            .iter()
+            .map(kind_of_value)
+            .filter(|k| *k != Kind::Null)
+            .collect();
         combine(&kinds).unwrap_or(Kind::Unknown)
     } else if let Some(value) = map.get("const") {
         kind_of_value(value)
@@ -344,7 +372,11 @@ fn union<'a>(shape: &mut Shape<'a>, variants: &[Rc<Shape<'a>>]) -> Kind {
         if variant.nullable || variant.kind == Kind::Null {
             shape.nullable = true;
         }
-        let kind = if variant.is_objectish() { Kind::Object } else { variant.kind };
+        let kind = if variant.is_objectish() {
+            Kind::Object
+        } else {
+            variant.kind
+        };
         match kind {
             Kind::Null => {}
             // An unconstrained variant (`{}`) admits anything.

@@ -376,7 +376,9 @@ mod tests {
             version: None,
             sources: vec![],
             servers: vec!["http://127.0.0.1".into()],
-            auth: vec![AuthScheme::Bearer { token_field: "token".into() }],
+            auth: vec![AuthScheme::Bearer {
+                token_field: "token".into(),
+            }],
             config: vec![],
             endpoints: vec![Endpoint {
                 entity: "customers".into(),
@@ -390,7 +392,10 @@ mod tests {
                 query: vec![],
                 pagination: Pagination::Offset {
                     offset_param: "offset".into(),
-                    limit: PageSize { param: "limit".into(), value: 100 },
+                    limit: PageSize {
+                        param: "limit".into(),
+                        value: 100,
+                    },
                 },
                 incremental: None,
                 parent: None,

@@ -1,7 +1,6 @@
 //! The one `bindgen!` of the host, for `wit/connector.wit`.
 #![allow(missing_docs, reason = "generated bindings")]
 
-
 wasmtime::component::bindgen!({
     path: "../../wit",
     world: "connector",

@@ -57,7 +57,12 @@ pub struct AllowList(Vec<String>);
 impl AllowList {
     /// From entries (lower-cased).
     pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(entries: I) -> AllowList {
-        AllowList(entries.into_iter().map(|e| e.into().to_ascii_lowercase()).collect())
+        AllowList(
+            entries
+                .into_iter()
+                .map(|e| e.into().to_ascii_lowercase())
+                .collect(),
+        )
     }
 
     /// The entry for a URL's host (with its port when it has one).
@@ -72,13 +77,16 @@ impl AllowList {
 
     /// Checks a parsed URL.
     pub fn allows(&self, url: &url::Url) -> bool {
-        let Some(host) = url.host_str().map(str::to_ascii_lowercase) else { return false };
+        let Some(host) = url.host_str().map(str::to_ascii_lowercase) else {
+            return false;
+        };
         let with_port = url.port_or_known_default().map(|p| format!("{host}:{p}"));
         self.0.iter().any(|e| {
             if let Some(suffix) = e.strip_prefix("*.") {
                 host.ends_with(&format!(".{suffix}"))
             } else if e.contains(':') {
-                Some(e) == with_port.as_ref() || url.port().map(|p| format!("{host}:{p}")).as_ref() == Some(e)
+                Some(e) == with_port.as_ref()
+                    || url.port().map(|p| format!("{host}:{p}")).as_ref() == Some(e)
             } else {
                 *e == host
             }
@@ -134,15 +142,23 @@ impl HttpContext {
 
     /// Sends a request for a connector: allow-list first, then credentials, then retries.
     pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let mut url = url::Url::parse(&req.url).map_err(|e| HttpError::InvalidUrl(format!("`{}`: {e}", req.url)))?;
+        let mut url = url::Url::parse(&req.url)
+            .map_err(|e| HttpError::InvalidUrl(format!("`{}`: {e}", req.url)))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(HttpError::InvalidUrl(format!("`{}`: only http and https are allowed", req.url)));
+            return Err(HttpError::InvalidUrl(format!(
+                "`{}`: only http and https are allowed",
+                req.url
+            )));
         }
         if !self.allow.allows(&url) {
             return Err(HttpError::Denied(format!(
                 "host `{}` is not in this connection's allow-list ({})",
                 url.host_str().unwrap_or(""),
-                if self.allow.entries().is_empty() { "empty".to_string() } else { self.allow.entries().join(", ") }
+                if self.allow.entries().is_empty() {
+                    "empty".to_string()
+                } else {
+                    self.allow.entries().join(", ")
+                }
             )));
         }
         if let Credentials::Query { name, value } = &self.credentials {
@@ -155,10 +171,14 @@ impl HttpContext {
             let mut rb = self.client.request(method.clone(), url.clone());
             for (name, value) in &req.headers {
                 // Credentials are the host's business; a connector cannot set or override them.
-                if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie") {
+                if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie")
+                {
                     continue;
                 }
-                if let Credentials::Header { name: key_header, .. } = &self.credentials {
+                if let Credentials::Header {
+                    name: key_header, ..
+                } = &self.credentials
+                {
                     if name.eq_ignore_ascii_case(key_header) {
                         continue;
                     }
@@ -170,7 +190,11 @@ impl HttpContext {
                 Credentials::Header { name, value } => rb.header(name, value),
                 Credentials::Basic { username, password } => rb.header(
                     "authorization",
-                    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))),
+                    format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD
+                            .encode(format!("{username}:{password}"))
+                    ),
                 ),
                 Credentials::None | Credentials::Query { .. } => rb,
             };
@@ -180,8 +204,15 @@ impl HttpContext {
             let decision = match rb.send().await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
-                    let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
-                    match self.retry.on_status(attempt, status, retry_after.as_deref()) {
+                    let retry_after = resp
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    match self
+                        .retry
+                        .on_status(attempt, status, retry_after.as_deref())
+                    {
                         Decision::Done => return self.read(resp).await,
                         d => {
                             tracing::debug!(status, attempt, url = %redact(&url), "retrying");
@@ -209,11 +240,22 @@ impl HttpContext {
         let headers = resp
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_ascii_lowercase(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let url = redact(resp.url());
-        if resp.content_length().is_some_and(|n| n as usize > self.max_body_bytes) {
-            return Err(HttpError::Network(format!("{url}: the body is larger than {} bytes", self.max_body_bytes)));
+        if resp
+            .content_length()
+            .is_some_and(|n| n as usize > self.max_body_bytes)
+        {
+            return Err(HttpError::Network(format!(
+                "{url}: the body is larger than {} bytes",
+                self.max_body_bytes
+            )));
         }
         let mut body = Vec::new();
         let mut resp = resp;
@@ -221,7 +263,10 @@ impl HttpContext {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > self.max_body_bytes {
-                        return Err(HttpError::Network(format!("{url}: the body is larger than {} bytes", self.max_body_bytes)));
+                        return Err(HttpError::Network(format!(
+                            "{url}: the body is larger than {} bytes",
+                            self.max_body_bytes
+                        )));
                     }
                     body.extend_from_slice(&chunk);
                 }
@@ -229,7 +274,11 @@ impl HttpContext {
                 Err(e) => return Err(transport_error(resp.url(), &e)),
             }
         }
-        Ok(HttpResponse { status, headers, body })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
@@ -249,7 +298,15 @@ fn transport_error(url: &url::Url, e: &reqwest::Error) -> HttpError {
         detail = s.to_string();
         source = s.source();
     }
-    HttpError::Network(format!("{}: {what}{}", redact(url), if detail.is_empty() { String::new() } else { format!(" ({detail})") }))
+    HttpError::Network(format!(
+        "{}: {what}{}",
+        redact(url),
+        if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({detail})")
+        }
+    ))
 }
 
 /// A URL without its query string (which may hold a key).

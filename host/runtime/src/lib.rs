@@ -23,7 +23,9 @@ use tokio::sync::mpsc;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 
-pub use bindings::types::{CheckResult, ColumnType, ConfigEntry, ConfigField, TableSchema, TableSelection};
+pub use bindings::types::{
+    CheckResult, ColumnType, ConfigEntry, ConfigField, TableSchema, TableSelection,
+};
 pub use http::{AllowList, Credentials, HttpContext};
 
 /// Runtime errors.
@@ -69,7 +71,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { memory_bytes: 512 << 20, cpu_slice: Duration::from_secs(10) }
+        Limits {
+            memory_bytes: 512 << 20,
+            cpu_slice: Duration::from_secs(10),
+        }
     }
 }
 
@@ -88,6 +93,15 @@ pub enum SinkEvent {
         /// Opaque state JSON.
         state: String,
     },
+}
+
+/// Where `sync` sends its events, and the flag the receiver sets when it stops accepting.
+#[derive(Debug, Clone)]
+pub struct Sink {
+    /// Events in order.
+    pub events: mpsc::Sender<SinkEvent>,
+    /// Set by the receiver when it failed; further events are refused.
+    pub closed: Arc<AtomicBool>,
 }
 
 /// A log line from a connector.
@@ -133,7 +147,10 @@ impl HostState {
 impl types::Host for HostState {}
 
 impl bindings::connector_agent::connector::host::Host for HostState {
-    async fn http_send(&mut self, request: HttpRequest) -> wasmtime::Result<Result<HttpResponse, HttpError>> {
+    async fn http_send(
+        &mut self,
+        request: HttpRequest,
+    ) -> wasmtime::Result<Result<HttpResponse, HttpError>> {
         let r = self.http.send(request).await;
         match &r {
             Err(HttpError::Denied(_)) => self.stats.denied += 1,
@@ -143,7 +160,10 @@ impl bindings::connector_agent::connector::host::Host for HostState {
         Ok(r)
     }
 
-    async fn http_send_batch(&mut self, requests: Vec<HttpRequest>) -> wasmtime::Result<Vec<Result<HttpResponse, HttpError>>> {
+    async fn http_send_batch(
+        &mut self,
+        requests: Vec<HttpRequest>,
+    ) -> wasmtime::Result<Vec<Result<HttpResponse, HttpError>>> {
         use futures::StreamExt;
         let http = self.http.clone();
         let n = requests.len();
@@ -155,15 +175,27 @@ impl bindings::connector_agent::connector::host::Host for HostState {
             .buffered(http.concurrency.max(1))
             .collect()
             .await;
-        let denied = results.iter().filter(|r| matches!(r, Err(HttpError::Denied(_)))).count() as u64;
+        let denied = results
+            .iter()
+            .filter(|r| matches!(r, Err(HttpError::Denied(_))))
+            .count() as u64;
         self.stats.denied += denied;
         self.stats.requests += n as u64 - denied;
         self.returned();
         Ok(results)
     }
 
-    async fn emit(&mut self, table: String, records: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
-        let r = self.send(SinkEvent::Records { table, json: records }).await;
+    async fn emit(
+        &mut self,
+        table: String,
+        records: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), String>> {
+        let r = self
+            .send(SinkEvent::Records {
+                table,
+                json: records,
+            })
+            .await;
         self.stats.batches += 1;
         self.returned();
         Ok(r)
@@ -186,7 +218,10 @@ impl bindings::connector_agent::connector::host::Host for HostState {
         tracing::debug!(level, "connector: {message}");
         if let Ok(mut logs) = self.logs.lock() {
             if logs.len() < 10_000 {
-                logs.push(LogLine { level: level.into(), message });
+                logs.push(LogLine {
+                    level: level.into(),
+                    message,
+                });
             }
         }
         self.returned();
@@ -195,7 +230,10 @@ impl bindings::connector_agent::connector::host::Host for HostState {
 
     async fn now(&mut self) -> wasmtime::Result<u64> {
         self.returned();
-        Ok(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0))
+        Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0))
     }
 }
 
@@ -207,7 +245,9 @@ impl HostState {
         if self.sink_closed.load(Ordering::Relaxed) {
             return Err("the destination stopped accepting records".into());
         }
-        sink.send(event).await.map_err(|_| "the destination stopped accepting records".to_string())
+        sink.send(event)
+            .await
+            .map_err(|_| "the destination stopped accepting records".to_string())
     }
 }
 
@@ -229,10 +269,17 @@ impl Runtime {
         config.epoch_interruption(true);
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
         config.max_wasm_stack(1 << 20);
-        let engine = Engine::new(&config).map_err(|source| Error::Load { path: PathBuf::new(), source })?;
+        let engine = Engine::new(&config).map_err(|source| Error::Load {
+            path: PathBuf::new(),
+            source,
+        })?;
         let mut linker = Linker::new(&engine);
-        Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|source| Error::Load { path: PathBuf::new(), source })?;
+        Connector::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(|source| {
+            Error::Load {
+                path: PathBuf::new(),
+                source,
+            }
+        })?;
         let stop_ticker = Arc::new(AtomicBool::new(false));
         {
             let engine = engine.clone();
@@ -246,17 +293,31 @@ impl Runtime {
                     }
                 })?;
         }
-        Ok(Runtime { engine, linker: Arc::new(linker), cache_dir: cache_dir.into(), stop_ticker })
+        Ok(Runtime {
+            engine,
+            linker: Arc::new(linker),
+            cache_dir: cache_dir.into(),
+            stop_ticker,
+        })
     }
 
     /// Loads a component: from the precompiled cache when this host wrote an artifact for the
     /// same bytes and engine configuration, else compiles and stores one.
     pub fn load(&self, path: &Path) -> Result<LoadedConnector> {
-        let load_err = |source| Error::Load { path: path.to_path_buf(), source };
+        let load_err = |source| Error::Load {
+            path: path.to_path_buf(),
+            source,
+        };
         let bytes = fs_err::read(path)?;
         let mut compat = std::collections::hash_map::DefaultHasher::new();
-        self.engine.precompile_compatibility_hash().hash(&mut compat);
-        let key = format!("{}-{:016x}", &hex::encode(Sha256::digest(&bytes))[..32], compat.finish());
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut compat);
+        let key = format!(
+            "{}-{:016x}",
+            &hex::encode(Sha256::digest(&bytes))[..32],
+            compat.finish()
+        );
         let cached = self.cache_dir.join(format!("{key}.cwasm"));
         let component = if cached.exists() {
             // SAFETY: the file sits in this host's own cache directory and was written by
@@ -271,14 +332,21 @@ impl Runtime {
             // SAFETY: the bytes were produced by `precompile_component` of this very engine.
             unsafe { Component::deserialize(&self.engine, &artifact) }.map_err(load_err)?
         };
-        Ok(LoadedConnector { runtime: self.clone(), component, path: path.to_path_buf() })
+        Ok(LoadedConnector {
+            runtime: self.clone(),
+            component,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Imports a component declares, as `interface#function` names (for sandbox checks).
     pub fn component_imports(&self, path: &Path) -> Result<Vec<String>> {
         let c = self.load(path)?;
         let ty = c.component.component_type();
-        Ok(ty.imports(&self.engine).map(|(name, _)| name.to_string()).collect())
+        Ok(ty
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_string())
+            .collect())
     }
 }
 
@@ -315,10 +383,20 @@ impl LoadedConnector {
         &self.path
     }
 
-    fn store(&self, http: Arc<HttpContext>, limits: Limits, sink: Option<mpsc::Sender<SinkEvent>>, sink_closed: Arc<AtomicBool>) -> Store<HostState> {
+    fn store(
+        &self,
+        http: Arc<HttpContext>,
+        limits: Limits,
+        sink: Option<mpsc::Sender<SinkEvent>>,
+        sink_closed: Arc<AtomicBool>,
+    ) -> Store<HostState> {
         let state = HostState {
             http,
-            limits: StoreLimitsBuilder::new().memory_size(limits.memory_bytes).instances(4).trap_on_grow_failure(true).build(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_bytes)
+                .instances(4)
+                .trap_on_grow_failure(true)
+                .build(),
             table: ResourceTable::new(),
             sink,
             sink_closed,
@@ -342,7 +420,11 @@ impl LoadedConnector {
         store
     }
 
-    async fn instantiate(&self, store: &mut Store<HostState>, call: &'static str) -> Result<Connector> {
+    async fn instantiate(
+        &self,
+        store: &mut Store<HostState>,
+        call: &'static str,
+    ) -> Result<Connector> {
         Connector::instantiate_async(&mut *store, &self.component, &self.runtime.linker)
             .await
             .map_err(|e| trap(call, e, store.data()))
@@ -352,11 +434,19 @@ impl LoadedConnector {
     pub async fn spec(&self, http: Arc<HttpContext>, limits: Limits) -> Result<Vec<ConfigField>> {
         let mut store = self.store(http, limits, None, Arc::default());
         let c = self.instantiate(&mut store, "spec").await?;
-        c.connector_agent_connector_source().call_spec(&mut store).await.map_err(|e| trap("spec", e, store.data()))
+        c.connector_agent_connector_source()
+            .call_spec(&mut store)
+            .await
+            .map_err(|e| trap("spec", e, store.data()))
     }
 
     /// The connector's tables.
-    pub async fn discover(&self, http: Arc<HttpContext>, limits: Limits, config: &[ConfigEntry]) -> Result<Vec<TableSchema>> {
+    pub async fn discover(
+        &self,
+        http: Arc<HttpContext>,
+        limits: Limits,
+        config: &[ConfigEntry],
+    ) -> Result<Vec<TableSchema>> {
         let mut store = self.store(http, limits, None, Arc::default());
         let c = self.instantiate(&mut store, "discover").await?;
         c.connector_agent_connector_source()
@@ -367,7 +457,13 @@ impl LoadedConnector {
     }
 
     /// Save & Test from the connector's side.
-    pub async fn check(&self, http: Arc<HttpContext>, limits: Limits, config: &[ConfigEntry], tables: &[String]) -> Result<Vec<CheckResult>> {
+    pub async fn check(
+        &self,
+        http: Arc<HttpContext>,
+        limits: Limits,
+        config: &[ConfigEntry],
+        tables: &[String],
+    ) -> Result<Vec<CheckResult>> {
         let mut store = self.store(http, limits, None, Arc::default());
         let c = self.instantiate(&mut store, "check").await?;
         c.connector_agent_connector_source()
@@ -385,10 +481,9 @@ impl LoadedConnector {
         config: &[ConfigEntry],
         selection: &[TableSelection],
         state: Option<&str>,
-        sink: mpsc::Sender<SinkEvent>,
-        sink_closed: Arc<AtomicBool>,
+        sink: Sink,
     ) -> Result<SyncOutcome> {
-        let mut store = self.store(http, limits, Some(sink), sink_closed);
+        let mut store = self.store(http, limits, Some(sink.events), sink.closed);
         let c = self.instantiate(&mut store, "sync").await?;
         let r = c
             .connector_agent_connector_source()
@@ -397,7 +492,11 @@ impl LoadedConnector {
             .map_err(|e| trap("sync", e, store.data()))?;
         let data = store.into_data();
         let logs = data.logs.lock().map(|l| l.clone()).unwrap_or_default();
-        Ok(SyncOutcome { result: r.map_err(|e| describe(&e)), stats: data.stats, logs })
+        Ok(SyncOutcome {
+            result: r.map_err(|e| describe(&e)),
+            stats: data.stats,
+            logs,
+        })
     }
 }
 

@@ -87,7 +87,11 @@ pub struct Home {
 pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     let dir = path.parent().expect("metadata files live in a folder");
     fs_err::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.tmp{}", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
     {
         use std::io::Write;
         let mut opts = std::fs::OpenOptions::new();
@@ -108,7 +112,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let text = fs_err::read_to_string(path)?;
-    serde_json::from_str(&text).map_err(|source| Error::Metadata { path: path.into(), source })
+    serde_json::from_str(&text).map_err(|source| Error::Metadata {
+        path: path.into(),
+        source,
+    })
 }
 
 impl Home {
@@ -137,18 +144,37 @@ impl Home {
         let slug = connector_agent_model::snake_ident(name).replace('_', "-");
         let slug: String = slug.chars().take(40).collect();
         (1..)
-            .map(|n| if n == 1 { slug.clone() } else { format!("{slug}-{n}") })
+            .map(|n| {
+                if n == 1 {
+                    slug.clone()
+                } else {
+                    format!("{slug}-{n}")
+                }
+            })
             .find(|id| !self.dir(id).exists())
             .expect("an unused id exists")
     }
 
     /// A schema name not used by another connection in this home.
     pub fn propose_schema(&self, name: &str) -> Result<String> {
-        let base: String = connector_agent_model::snake_ident(name).chars().take(50).collect();
-        let base = if base.starts_with(|c: char| c.is_ascii_lowercase()) { base } else { format!("s{base}") };
+        let base: String = connector_agent_model::snake_ident(name)
+            .chars()
+            .take(50)
+            .collect();
+        let base = if base.starts_with(|c: char| c.is_ascii_lowercase()) {
+            base
+        } else {
+            format!("s{base}")
+        };
         let taken: Vec<String> = self.list()?.into_iter().map(|c| c.schema).collect();
         Ok((1..)
-            .map(|n| if n == 1 { base.clone() } else { format!("{base}_{n}") })
+            .map(|n| {
+                if n == 1 {
+                    base.clone()
+                } else {
+                    format!("{base}_{n}")
+                }
+            })
             .find(|s| !taken.contains(s))
             .expect("an unused schema exists"))
     }

@@ -8,7 +8,7 @@ use connector_agent_destination::{ColumnSpec, DestinationUrl, SqlType, TableSpec
 use connector_agent_model::{ApiKeyLocation, ApiModel, AuthScheme};
 use connector_agent_runtime::{
     AllowList, CheckResult, ColumnType, ConfigEntry, Credentials, HttpContext, Limits,
-    LoadedConnector, Runtime, SinkEvent, TableSchema, TableSelection,
+    LoadedConnector, Runtime, Sink, SinkEvent, TableSchema, TableSelection,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -121,17 +121,29 @@ impl Engine {
     }
 
     /// Registers a new connection in phase `scanning`.
-    pub fn create(&self, name: &str, inputs: &[PathBuf], destination: Option<&str>) -> Result<Connection> {
+    pub fn create(
+        &self,
+        name: &str,
+        inputs: &[PathBuf],
+        destination: Option<&str>,
+    ) -> Result<Connection> {
         if inputs.is_empty() {
-            return Err(Error::Config("give at least one documentation input (e.g. `--openapi FILE`)".into()));
+            return Err(Error::Config(
+                "give at least one documentation input (e.g. `--openapi FILE`)".into(),
+            ));
         }
-        let destination = destination.map(str::to_owned).unwrap_or_else(|| self.home.default_destination());
+        let destination = destination
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.home.default_destination());
         DestinationUrl::parse(&destination)?;
         let mut abs = Vec::new();
         for p in inputs {
             let p = std::path::absolute(p)?;
             if !p.exists() {
-                return Err(Error::Config(format!("input `{}` does not exist", p.display())));
+                return Err(Error::Config(format!(
+                    "input `{}` does not exist",
+                    p.display()
+                )));
             }
             abs.push(p.display().to_string());
         }
@@ -181,7 +193,9 @@ impl Engine {
             let model = self.scan(conn)?;
             self.home.save_model(&conn.id, &model)?;
             if let Some(base) = model.servers.first() {
-                conn.config.entry("base_url".into()).or_insert_with(|| base.clone());
+                conn.config
+                    .entry("base_url".into())
+                    .or_insert_with(|| base.clone());
             }
             self.set_phase(conn, Phase::EndpointsReady)?;
         }
@@ -208,7 +222,11 @@ impl Engine {
                 None => model,
                 Some(mut m) => {
                     for e in model.endpoints {
-                        if !m.endpoints.iter().any(|x| x.path == e.path && x.method == e.method) {
+                        if !m
+                            .endpoints
+                            .iter()
+                            .any(|x| x.path == e.path && x.method == e.method)
+                        {
                             m.endpoints.push(e);
                         }
                     }
@@ -224,7 +242,10 @@ impl Engine {
     /// Renders the connector crate for the connection's current model.
     pub fn generate(&self, id: &str) -> Result<GeneratedCrate> {
         let model = self.home.load_model(id)?;
-        let options = CodegenOptions { crate_name: None, sdk_path: self.builder.sdk_path_for_crates() };
+        let options = CodegenOptions {
+            crate_name: None,
+            sdk_path: self.builder.sdk_path_for_crates(),
+        };
         Ok(connector_agent_codegen::generate(&model, &options)?)
     }
 
@@ -236,7 +257,10 @@ impl Engine {
         for (k, v) in values {
             let field = model.config.iter().find(|f| &f.name == k).ok_or_else(|| {
                 let names: Vec<&str> = model.config.iter().map(|f| f.name.as_str()).collect();
-                Error::Config(format!("unknown field `{k}`; fields are: {}", names.join(", ")))
+                Error::Config(format!(
+                    "unknown field `{k}`; fields are: {}",
+                    names.join(", ")
+                ))
             })?;
             if field.secret {
                 secrets.insert(k.clone(), v.clone());
@@ -261,8 +285,15 @@ impl Engine {
             });
         }
         connector_agent_destination::validate_schema_name(schema)?;
-        if self.home.list()?.iter().any(|c| c.id != id && c.schema == schema) {
-            return Err(Error::Config(format!("schema `{schema}` is used by another connection")));
+        if self
+            .home
+            .list()?
+            .iter()
+            .any(|c| c.id != id && c.schema == schema)
+        {
+            return Err(Error::Config(format!(
+                "schema `{schema}` is used by another connection"
+            )));
         }
         conn.schema = schema.into();
         self.home.save(&conn)
@@ -273,11 +304,17 @@ impl Engine {
         if conn.phase != Phase::Ready {
             return Err(Error::NotReady {
                 id: id.into(),
-                reason: format!("setup is at `{}`; run `connector-agent resume {id}`", conn.phase.label()),
+                reason: format!(
+                    "setup is at `{}`; run `connector-agent resume {id}`",
+                    conn.phase.label()
+                ),
             });
         }
         let model = self.home.load_model(id)?;
-        let component = conn.component.clone().ok_or_else(|| Error::NotReady { id: id.into(), reason: "no component".into() })?;
+        let component = conn.component.clone().ok_or_else(|| Error::NotReady {
+            id: id.into(),
+            reason: "no component".into(),
+        })?;
         let loaded = self.runtime.load(&component)?;
         Ok((conn, model, loaded))
     }
@@ -285,17 +322,31 @@ impl Engine {
     /// The HTTP context of a connection: allow-list and credentials.
     pub fn http_context(&self, conn: &Connection, model: &ApiModel) -> Result<Arc<HttpContext>> {
         let secrets = self.home.load_secrets(&conn.id)?;
-        let mut hosts: Vec<String> = model.servers.iter().filter_map(|s| AllowList::entry_for(s)).collect();
+        let mut hosts: Vec<String> = model
+            .servers
+            .iter()
+            .filter_map(|s| AllowList::entry_for(s))
+            .collect();
         if let Some(base) = conn.config.get("base_url") {
-            let entry = AllowList::entry_for(base).ok_or_else(|| Error::Config(format!("`base_url` `{base}` is not a valid URL")))?;
+            let entry = AllowList::entry_for(base)
+                .ok_or_else(|| Error::Config(format!("`base_url` `{base}` is not a valid URL")))?;
             hosts.push(entry);
         }
         let credentials = credentials(model, &secrets);
-        Ok(Arc::new(HttpContext::new(AllowList::new(hosts), credentials)))
+        Ok(Arc::new(HttpContext::new(
+            AllowList::new(hosts),
+            credentials,
+        )))
     }
 
     fn config_entries(conn: &Connection) -> Vec<ConfigEntry> {
-        conn.config.iter().map(|(k, v)| ConfigEntry { name: k.clone(), value: v.clone() }).collect()
+        conn.config
+            .iter()
+            .map(|(k, v)| ConfigEntry {
+                name: k.clone(),
+                value: v.clone(),
+            })
+            .collect()
     }
 
     /// Missing required fields.
@@ -306,7 +357,9 @@ impl Engine {
         Ok(model
             .config
             .iter()
-            .filter(|f| f.required && !conn.config.contains_key(&f.name) && !secrets.contains_key(&f.name))
+            .filter(|f| {
+                f.required && !conn.config.contains_key(&f.name) && !secrets.contains_key(&f.name)
+            })
             .filter(|f| f.default.is_none())
             .map(|f| f.name.clone())
             .collect())
@@ -326,8 +379,14 @@ impl Engine {
                 message: format!("required fields not set: {} (use `connector-agent setup {id} --set NAME=VALUE`)", missing.join(", ")),
             });
         }
-        let results: Vec<CheckResult> = loaded.check(http, self.limits, &Self::config_entries(&conn), &tables).await?;
-        checks.extend(results.into_iter().map(|r| CheckOutcome { name: r.name, ok: r.ok, message: r.message }));
+        let results: Vec<CheckResult> = loaded
+            .check(http, self.limits, &Self::config_entries(&conn), &tables)
+            .await?;
+        checks.extend(results.into_iter().map(|r| CheckOutcome {
+            name: r.name,
+            ok: r.ok,
+            message: r.message,
+        }));
         let dest = DestinationUrl::parse(&conn.destination)?;
         let dest_check = match Writer::open(&dest, &conn.schema).await {
             Ok(mut w) => {
@@ -338,8 +397,16 @@ impl Engine {
             Err(e) => Err(e),
         };
         checks.push(match dest_check {
-            Ok(()) => CheckOutcome { name: "destination writable".into(), ok: true, message: dest.describe(&conn.schema) },
-            Err(e) => CheckOutcome { name: "destination writable".into(), ok: false, message: error_chain(&e) },
+            Ok(()) => CheckOutcome {
+                name: "destination writable".into(),
+                ok: true,
+                message: dest.describe(&conn.schema),
+            },
+            Err(e) => CheckOutcome {
+                name: "destination writable".into(),
+                ok: false,
+                message: error_chain(&e),
+            },
         });
         let ok = checks.iter().all(|c| c.ok);
         if ok {
@@ -347,7 +414,11 @@ impl Engine {
             conn.last_test = Some(now_rfc3339());
             self.home.save(&conn)?;
         }
-        Ok(TestReport { connection: id.into(), checks, ok })
+        Ok(TestReport {
+            connection: id.into(),
+            checks,
+            ok,
+        })
     }
 
     /// Syncs the selected tables: historical the first time, incremental afterwards.
@@ -358,7 +429,11 @@ impl Engine {
         let config = Self::config_entries(&conn);
         let schemas = loaded.discover(http.clone(), self.limits, &config).await?;
         let selected: Vec<&str> = model.selected().map(|e| e.table.as_str()).collect();
-        let specs: Vec<TableSpec> = schemas.iter().filter(|s| selected.contains(&s.name.as_str())).map(table_spec).collect();
+        let specs: Vec<TableSpec> = schemas
+            .iter()
+            .filter(|s| selected.contains(&s.name.as_str()))
+            .map(table_spec)
+            .collect();
         let dest = DestinationUrl::parse(&conn.destination)?;
         let mut writer = Writer::open(&dest, &conn.schema).await?;
         let columns_added = writer.prepare(&specs).await?;
@@ -369,14 +444,34 @@ impl Engine {
         let incremental = state.is_some();
         let selection: Vec<TableSelection> = specs
             .iter()
-            .map(|s| TableSelection { table: s.name.clone(), blocked_columns: Vec::new(), full_refresh: options.full_refresh })
+            .map(|s| TableSelection {
+                table: s.name.clone(),
+                blocked_columns: Vec::new(),
+                full_refresh: options.full_refresh,
+            })
             .collect();
 
         let (tx, rx) = mpsc::channel::<SinkEvent>(16);
         let closed = Arc::new(AtomicBool::new(false));
-        let writer_task = tokio::spawn(write_events(writer, rx, closed.clone(), options.progress.clone()));
-        let outcome = loaded.sync(http, self.limits, &config, &selection, state.as_deref(), tx, closed).await;
-        let (writer, written, write_error) = writer_task.await.map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        let writer_task = tokio::spawn(write_events(
+            writer,
+            rx,
+            closed.clone(),
+            options.progress.clone(),
+        ));
+        let outcome = loaded
+            .sync(
+                http,
+                self.limits,
+                &config,
+                &selection,
+                state.as_deref(),
+                Sink { events: tx, closed },
+            )
+            .await;
+        let (writer, written, write_error) = writer_task
+            .await
+            .map_err(|e| Error::Io(std::io::Error::other(e)))?;
         let committed: u64 = written.values().sum();
         let failure = match (&outcome, &write_error) {
             (_, Some(e)) => Some(error_chain(e)),
@@ -385,7 +480,11 @@ impl Engine {
         };
         if let Some(reason) = failure {
             let _ = writer.close().await;
-            return Err(Error::SyncFailed { id: id.into(), committed_rows: committed, reason });
+            return Err(Error::SyncFailed {
+                id: id.into(),
+                committed_rows: committed,
+                reason,
+            });
         }
         let outcome = outcome.expect("checked above");
         let mut writer = writer;
@@ -423,29 +522,35 @@ async fn write_events(
     mut rx: mpsc::Receiver<SinkEvent>,
     closed: Arc<AtomicBool>,
     progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
-) -> (Writer, HashMap<String, u64>, Option<connector_agent_destination::Error>) {
+) -> (
+    Writer,
+    HashMap<String, u64>,
+    Option<connector_agent_destination::Error>,
+) {
     let mut pending: Vec<(String, Vec<u8>)> = Vec::new();
     let mut written: HashMap<String, u64> = HashMap::new();
     let mut total = 0u64;
     while let Some(event) = rx.recv().await {
         match event {
             SinkEvent::Records { table, json } => pending.push((table, json)),
-            SinkEvent::Checkpoint { state } => match writer.commit(&pending, &state, &now_rfc3339()).await {
-                Ok(stats) => {
-                    pending.clear();
-                    for (t, n) in stats.rows {
-                        total += n;
-                        *written.entry(t).or_default() += n;
+            SinkEvent::Checkpoint { state } => {
+                match writer.commit(&pending, &state, &now_rfc3339()).await {
+                    Ok(stats) => {
+                        pending.clear();
+                        for (t, n) in stats.rows {
+                            total += n;
+                            *written.entry(t).or_default() += n;
+                        }
+                        if let Some(p) = &progress {
+                            p(total);
+                        }
                     }
-                    if let Some(p) = &progress {
-                        p(total);
+                    Err(e) => {
+                        closed.store(true, Ordering::Relaxed);
+                        return (writer, written, Some(e));
                     }
                 }
-                Err(e) => {
-                    closed.store(true, Ordering::Relaxed);
-                    return (writer, written, Some(e));
-                }
-            },
+            }
         }
     }
     // Records after the last checkpoint are dropped: without a state covering them they
@@ -481,16 +586,36 @@ fn credentials(model: &ApiModel, secrets: &BTreeMap<String, String>) -> Credenti
         let get = |k: &str| secrets.get(k).cloned();
         let c = match scheme {
             AuthScheme::Bearer { token_field } => get(token_field).map(Credentials::Bearer),
-            AuthScheme::ApiKey { location, param, prefix, key_field } => get(key_field).map(|key| {
+            AuthScheme::ApiKey {
+                location,
+                param,
+                prefix,
+                key_field,
+            } => get(key_field).map(|key| {
                 let value = format!("{}{key}", prefix.as_deref().unwrap_or(""));
                 match location {
-                    ApiKeyLocation::Header => Credentials::Header { name: param.clone(), value },
-                    ApiKeyLocation::Query => Credentials::Query { name: param.clone(), value },
-                    ApiKeyLocation::Cookie => Credentials::Header { name: "cookie".into(), value: format!("{param}={value}") },
+                    ApiKeyLocation::Header => Credentials::Header {
+                        name: param.clone(),
+                        value,
+                    },
+                    ApiKeyLocation::Query => Credentials::Query {
+                        name: param.clone(),
+                        value,
+                    },
+                    ApiKeyLocation::Cookie => Credentials::Header {
+                        name: "cookie".into(),
+                        value: format!("{param}={value}"),
+                    },
                 }
             }),
-            AuthScheme::Basic { username_field, password_field } => match (get(username_field), get(password_field)) {
-                (Some(username), password) => Some(Credentials::Basic { username, password: password.unwrap_or_default() }),
+            AuthScheme::Basic {
+                username_field,
+                password_field,
+            } => match (get(username_field), get(password_field)) {
+                (Some(username), password) => Some(Credentials::Basic {
+                    username,
+                    password: password.unwrap_or_default(),
+                }),
                 _ => None,
             },
             AuthScheme::OAuth2 { .. } => get("access_token").map(Credentials::Bearer),
@@ -524,12 +649,21 @@ pub fn describe_destination(conn: &Connection) -> String {
 
 impl Engine {
     /// Selects or deselects endpoints by table name; `only` replaces the selection.
-    pub fn select(&self, id: &str, only: &[String], deselect: &[String], select: &[String]) -> Result<ApiModel> {
+    pub fn select(
+        &self,
+        id: &str,
+        only: &[String],
+        deselect: &[String],
+        select: &[String],
+    ) -> Result<ApiModel> {
         let mut model = self.home.load_model(id)?;
         for name in only.iter().chain(deselect).chain(select) {
             if model.endpoint_by_table(name).is_none() {
                 let names: Vec<&str> = model.endpoints.iter().map(|e| e.table.as_str()).collect();
-                return Err(Error::Config(format!("no table `{name}`; tables are: {}", names.join(", "))));
+                return Err(Error::Config(format!(
+                    "no table `{name}`; tables are: {}",
+                    names.join(", ")
+                )));
             }
         }
         for e in &mut model.endpoints {
@@ -544,7 +678,9 @@ impl Engine {
             }
         }
         if model.selected().next().is_none() {
-            return Err(Error::Config("at least one table must stay selected".into()));
+            return Err(Error::Config(
+                "at least one table must stay selected".into(),
+            ));
         }
         self.home.save_model(id, &model)?;
         let mut conn = self.home.load(id)?;

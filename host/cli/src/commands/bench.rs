@@ -26,7 +26,11 @@ pub struct BenchCommand {
 fn child_sync(home: &Path, id: &str) -> Result<(serde_json::Value, f64)> {
     let started = Instant::now();
     let out = std::process::Command::new(std::env::current_exe()?)
-        .arg("--home").arg(home).arg("--json").arg("sync").arg(id)
+        .arg("--home")
+        .arg(home)
+        .arg("--json")
+        .arg("sync")
+        .arg(id)
         .output()
         .context("running the sync command")?;
     let wall = started.elapsed().as_secs_f64();
@@ -65,18 +69,34 @@ impl BenchCommand {
         };
 
         // 1. Initial sync and incremental sync.
-        let fixture = rt.block_on(FixtureServer::start(FixtureConfig { customers: self.records, invoices_per_customer: 0, ..FixtureConfig::default() }))?;
+        let fixture = rt.block_on(FixtureServer::start(FixtureConfig {
+            customers: self.records,
+            invoices_per_customer: 0,
+            ..FixtureConfig::default()
+        }))?;
         let id = connection(&home, "bench-customers", &fixture.openapi(), "customers")?;
         let (initial, wall) = child_sync(&home, &id)?;
         let rows = initial["rows"].as_f64().unwrap_or(0.0);
         if rows as usize != self.records {
-            bail!("the initial sync wrote {rows} rows, expected {}", self.records);
+            bail!(
+                "the initial sync wrote {rows} rows, expected {}",
+                self.records
+            );
         }
         say(format!("initial sync: {} records in {:.2} s sync / {wall:.2} s command = {:.0} records/s; peak RSS {:.1} MB",
             self.records, initial["seconds"].as_f64().unwrap_or(0.0), initial["rows_per_second"].as_f64().unwrap_or(0.0), initial["peak_rss_mb"].as_f64().unwrap_or(0.0)));
-        figures.insert("initial_records_per_second".into(), initial["rows_per_second"].clone());
+        figures.insert(
+            "initial_records_per_second".into(),
+            initial["rows_per_second"].clone(),
+        );
         figures.insert("initial_peak_rss_mb".into(), initial["peak_rss_mb"].clone());
-        let ids: Vec<String> = fixture.customers().iter().step_by((self.records / self.changed.max(1)).max(1)).take(self.changed).filter_map(|c| c["id"].as_str().map(str::to_owned)).collect();
+        let ids: Vec<String> = fixture
+            .customers()
+            .iter()
+            .step_by((self.records / self.changed.max(1)).max(1))
+            .take(self.changed)
+            .filter_map(|c| c["id"].as_str().map(str::to_owned))
+            .collect();
         fixture.touch_customers(&ids.iter().map(String::as_str).collect::<Vec<_>>());
         fixture.reset_counters();
         let (incr, wall) = child_sync(&home, &id)?;
@@ -85,36 +105,65 @@ impl BenchCommand {
         drop(fixture);
 
         // 2. Parent → child fan-out.
-        let fixture = rt.block_on(FixtureServer::start(FixtureConfig { customers: self.parents, invoices_per_customer: 1, ..FixtureConfig::default() }))?;
+        let fixture = rt.block_on(FixtureServer::start(FixtureConfig {
+            customers: self.parents,
+            invoices_per_customer: 1,
+            ..FixtureConfig::default()
+        }))?;
         let id = connection(&home, "bench-fanout", &fixture.openapi(), "invoices")?;
         let (fan, _) = child_sync(&home, &id)?;
         let requests = fan["requests"].as_f64().unwrap_or(0.0);
         let seconds = fan["seconds"].as_f64().unwrap_or(1.0);
-        say(format!("fan-out: {} parents, {requests} requests in {seconds:.2} s = {:.0} requests/s", self.parents, requests / seconds));
-        figures.insert("fanout_requests_per_second".into(), (requests / seconds).into());
+        say(format!(
+            "fan-out: {} parents, {requests} requests in {seconds:.2} s = {:.0} requests/s",
+            self.parents,
+            requests / seconds
+        ));
+        figures.insert(
+            "fanout_requests_per_second".into(),
+            (requests / seconds).into(),
+        );
         drop(fixture);
 
         // 3. Generate + compile a spec with many endpoints against the warm target dir.
         let engine = engine_at(&home)?;
-        let doc = synthetic_openapi(&format!("http://127.0.0.1:{}", std::process::id()), self.endpoints);
+        let doc = synthetic_openapi(
+            &format!("http://127.0.0.1:{}", std::process::id()),
+            self.endpoints,
+        );
         let spec = home.join("synthetic.json");
         fs_err::write(&spec, serde_json::to_vec(&doc)?)?;
-        let conn = engine.create(&format!("bench-build-{}", std::process::id()), &[spec], None)?;
+        let conn = engine.create(
+            &format!("bench-build-{}", std::process::id()),
+            &[spec],
+            None,
+        )?;
         let started = Instant::now();
         engine.run_setup(&conn.id, &|_| {})?;
         let build = started.elapsed().as_secs_f64();
-        say(format!("generate + compile, {} endpoints, warm target dir: {build:.1} s", self.endpoints));
+        say(format!(
+            "generate + compile, {} endpoints, warm target dir: {build:.1} s",
+            self.endpoints
+        ));
         figures.insert("generate_compile_seconds".into(), build.into());
 
         // 4. Extraction speed on the corpus, when present.
-        let corpus = std::env::var_os("CONNECTOR_AGENT_CORPUS").map(std::path::PathBuf::from).unwrap_or_else(|| "../shared/corpus".into());
-        for (name, file) in [("stripe", "openapi/stripe-spec3.yaml"), ("github", "openapi/github-rest-api.json")] {
+        let corpus = std::env::var_os("CONNECTOR_AGENT_CORPUS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| "../shared/corpus".into());
+        for (name, file) in [
+            ("stripe", "openapi/stripe-spec3.yaml"),
+            ("github", "openapi/github-rest-api.json"),
+        ] {
             let path = corpus.join(file);
             if path.exists() {
                 let started = Instant::now();
                 let model = connector_agent_extract::extract_openapi_file(&path)?;
                 let s = started.elapsed().as_secs_f64();
-                say(format!("extract {name}: {s:.2} s ({} list endpoints)", model.endpoints.len()));
+                say(format!(
+                    "extract {name}: {s:.2} s ({} list endpoints)",
+                    model.endpoints.len()
+                ));
                 figures.insert(format!("extract_{name}_seconds"), s.into());
             }
         }

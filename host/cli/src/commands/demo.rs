@@ -22,7 +22,10 @@ impl DemoCommand {
         let started = Instant::now();
         let rt = runtime()?;
         let _guard = rt.enter();
-        let fixture = rt.block_on(FixtureServer::start(FixtureConfig { customers: self.customers, ..FixtureConfig::default() }))?;
+        let fixture = rt.block_on(FixtureServer::start(FixtureConfig {
+            customers: self.customers,
+            ..FixtureConfig::default()
+        }))?;
         let home = ctx.home.join("demo");
         if home.exists() {
             fs_err::remove_dir_all(&home)?;
@@ -35,27 +38,49 @@ impl DemoCommand {
                 println!("{s}");
             }
         };
-        say(format!("fixture API on {} ({} customers); its OpenAPI document: {}", fixture.base_url(), self.customers, spec.display()));
+        say(format!(
+            "fixture API on {} ({} customers); its OpenAPI document: {}",
+            fixture.base_url(),
+            self.customers,
+            spec.display()
+        ));
 
         let engine = engine_at(&home)?;
         let conn = engine.create("Fixture Billing", &[spec], None)?;
         let pb = phase_spinner(ctx.json);
         let setup_started = Instant::now();
-        let r = engine.run_setup(&conn.id, &|p: Phase| pb.set_message(format!("setup: {}", p.label())));
+        let r = engine.run_setup(&conn.id, &|p: Phase| {
+            pb.set_message(format!("setup: {}", p.label()))
+        });
         pb.finish_and_clear();
         r.context("generating the connector")?;
         let setup_seconds = setup_started.elapsed().as_secs_f64();
         let model = engine.home().load_model(&conn.id)?;
-        say(format!("generated and compiled connector `{}` in {setup_seconds:.1} s: {} tables", conn.id, model.selected().count()));
+        say(format!(
+            "generated and compiled connector `{}` in {setup_seconds:.1} s: {} tables",
+            conn.id,
+            model.selected().count()
+        ));
         for e in model.selected() {
-            say(format!("    {:<12} {} {} ({})", e.table, e.method, e.path, e.pagination.style()));
+            say(format!(
+                "    {:<12} {} {} ({})",
+                e.table,
+                e.method,
+                e.path,
+                e.pagination.style()
+            ));
         }
 
         engine.set_config(&conn.id, &[("token".into(), "test-token".into())])?;
         let test = rt.block_on(engine.test(&conn.id))?;
         say("Save & Test:".into());
         for c in &test.checks {
-            say(format!("    {} {:<22} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.message));
+            say(format!(
+                "    {} {:<22} {}",
+                if c.ok { "ok  " } else { "FAIL" },
+                c.name,
+                c.message
+            ));
         }
         ensure!(test.ok, "Save & Test failed");
 
@@ -63,17 +88,31 @@ impl DemoCommand {
         if !ctx.json {
             super::sync::print_report(&first);
         }
-        let ids: Vec<String> = fixture.customers().iter().step_by((self.customers / self.changes.max(1)).max(1)).take(self.changes).filter_map(|c| c["id"].as_str().map(str::to_owned)).collect();
+        let ids: Vec<String> = fixture
+            .customers()
+            .iter()
+            .step_by((self.customers / self.changes.max(1)).max(1))
+            .take(self.changes)
+            .filter_map(|c| c["id"].as_str().map(str::to_owned))
+            .collect();
         let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         fixture.touch_customers(&id_refs);
         fixture.add_customers(3);
         fixture.reset_counters();
-        say(format!("changed {} customers and added 3 on the fixture", ids.len()));
+        say(format!(
+            "changed {} customers and added 3 on the fixture",
+            ids.len()
+        ));
         let second = rt.block_on(engine.sync(&conn.id, SyncOptions::default()))?;
         if !ctx.json {
             super::sync::print_report(&second);
         }
-        let refetched = second.tables.iter().find(|t| t.table == "customers").map(|t| t.rows_synced).unwrap_or(0);
+        let refetched = second
+            .tables
+            .iter()
+            .find(|t| t.table == "customers")
+            .map(|t| t.rows_synced)
+            .unwrap_or(0);
         say(format!("customers re-fetched by the incremental sync: {refetched} ({} changed + 3 added + the record at the saved cursor, which the inclusive `updated_since` filter returns again)", ids.len()));
         let total = started.elapsed().as_secs_f64();
         if ctx.json {

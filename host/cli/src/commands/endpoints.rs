@@ -23,7 +23,9 @@ fn paging(p: &Pagination) -> String {
     match p {
         Pagination::None => "none".into(),
         Pagination::Cursor { cursor_param, .. } => format!("cursor ({cursor_param})"),
-        Pagination::NextUrl { next_url_path, .. } => format!("next url ({})", next_url_path.join(".")),
+        Pagination::NextUrl { next_url_path, .. } => {
+            format!("next url ({})", next_url_path.join("."))
+        }
         Pagination::LinkHeader { .. } => "link header".into(),
         Pagination::PageNumber { page_param, .. } => format!("page ({page_param})"),
         Pagination::Offset { offset_param, .. } => format!("offset ({offset_param})"),
@@ -43,22 +45,42 @@ impl EndpointsCommand {
             ctx.print_json(&model.endpoints)?;
             return Ok(0);
         }
-        println!("{:<3} {:<24} {:<44} {:<14} {:<10} {:<22} {:<14} {:<12}", "sel", "table", "endpoint", "records", "key", "paging", "cursor", "parent");
+        println!(
+            "{:<3} {:<24} {:<44} {:<14} {:<10} {:<22} {:<14} {:<12}",
+            "sel", "table", "endpoint", "records", "key", "paging", "cursor", "parent"
+        );
         for e in &model.endpoints {
             println!(
                 "{:<3} {:<24} {:<44} {:<14} {:<10} {:<22} {:<14} {:<12}",
                 if e.selected { "[x]" } else { "[ ]" },
                 e.table,
                 format!("{} {}", e.method, e.path),
-                if e.record_path.is_empty() { "(body)".to_string() } else { e.record_path.join(".") },
-                if e.primary_key.is_empty() { "-".to_string() } else { e.primary_key.join(",") },
+                if e.record_path.is_empty() {
+                    "(body)".to_string()
+                } else {
+                    e.record_path.join(".")
+                },
+                if e.primary_key.is_empty() {
+                    "-".to_string()
+                } else {
+                    e.primary_key.join(",")
+                },
                 paging(&e.pagination),
-                e.incremental.as_ref().map(|i| i.cursor_field.clone()).unwrap_or_else(|| "full refresh".into()),
-                e.parent.as_ref().map(|p| p.table.clone()).unwrap_or_else(|| "-".into()),
+                e.incremental
+                    .as_ref()
+                    .map(|i| i.cursor_field.clone())
+                    .unwrap_or_else(|| "full refresh".into()),
+                e.parent
+                    .as_ref()
+                    .map(|p| p.table.clone())
+                    .unwrap_or_else(|| "-".into()),
             );
         }
         if changed {
-            eprintln!("selection saved; run `connector-agent resume {}` to regenerate the connector", self.id);
+            eprintln!(
+                "selection saved; run `connector-agent resume {}` to regenerate the connector",
+                self.id
+            );
         }
         Ok(0)
     }

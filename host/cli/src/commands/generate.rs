@@ -42,7 +42,9 @@ impl GenerateCommand {
         let log = fs_err::File::create(dir.join("worker.log"))?;
         let mut cmd = std::process::Command::new(std::env::current_exe()?);
         cmd.arg("--home").arg(&ctx.home).arg("worker").arg(&conn.id);
-        cmd.stdin(std::process::Stdio::null()).stdout(log.try_clone()?.into_parts().0).stderr(log.into_parts().0);
+        cmd.stdin(std::process::Stdio::null())
+            .stdout(log.try_clone()?.into_parts().0)
+            .stderr(log.into_parts().0);
         #[cfg(unix)]
         {
             // Own process group: closing the terminal does not stop generation.
@@ -54,7 +56,10 @@ impl GenerateCommand {
             ctx.print_json(&serde_json::json!({ "id": conn.id, "phase": conn.phase }))?;
         } else {
             println!("{}", conn.id);
-            eprintln!("generating in the background; follow with `connector-agent status {} --wait`", conn.id);
+            eprintln!(
+                "generating in the background; follow with `connector-agent status {} --wait`",
+                conn.id
+            );
         }
         Ok(0)
     }

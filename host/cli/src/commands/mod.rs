@@ -34,7 +34,9 @@ impl Ctx {
 /// An engine over any data directory, sharing the cache and the cargo target dir.
 pub fn engine_at(home: &std::path::Path) -> Result<Engine> {
     let cache = cache_dir();
-    let target = std::env::var_os("CONNECTOR_AGENT_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| cache.join("target"));
+    let target = std::env::var_os("CONNECTOR_AGENT_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cache.join("target"));
     Engine::new(Home::new(home), &cache, &target).context("starting the engine")
 }
 
@@ -46,15 +48,23 @@ pub fn cache_dir() -> PathBuf {
 }
 
 pub fn default_home() -> PathBuf {
-    dirs::data_dir().map(|d| d.join("connector-agent")).unwrap_or_else(|| PathBuf::from(".connector-agent"))
+    dirs::data_dir()
+        .map(|d| d.join("connector-agent"))
+        .unwrap_or_else(|| PathBuf::from(".connector-agent"))
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 pub fn run(cli: Cli) -> Result<i32> {
-    let ctx = Ctx { home: cli.home.clone().unwrap_or_else(default_home), json: cli.json };
+    let ctx = Ctx {
+        home: cli.home.clone().unwrap_or_else(default_home),
+        json: cli.json,
+    };
     match cli.command {
         Command::Demo(c) => c.run(&ctx),
         Command::Generate(c) => c.run(&ctx),
@@ -72,8 +82,15 @@ pub fn run(cli: Cli) -> Result<i32> {
 
 /// A spinner that shows the setup phases on a terminal (hidden otherwise).
 pub fn phase_spinner(json: bool) -> indicatif::ProgressBar {
-    let pb = if json { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
-    pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("valid template"));
+    let pb = if json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    };
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+            .expect("valid template"),
+    );
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     pb
 }

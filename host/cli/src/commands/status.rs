@@ -40,9 +40,20 @@ impl StatusCommand {
             if let Some(e) = &conn.error {
                 println!("error        {e}");
             }
-            println!("destination  {} (schema `{}`{})", destination, conn.schema, if conn.schema_frozen { ", frozen" } else { "" });
-            println!("last test    {}", conn.last_test.as_deref().unwrap_or("never"));
-            println!("last sync    {}", conn.last_sync.as_deref().unwrap_or("never"));
+            println!(
+                "destination  {} (schema `{}`{})",
+                destination,
+                conn.schema,
+                if conn.schema_frozen { ", frozen" } else { "" }
+            );
+            println!(
+                "last test    {}",
+                conn.last_test.as_deref().unwrap_or("never")
+            );
+            println!(
+                "last sync    {}",
+                conn.last_sync.as_deref().unwrap_or("never")
+            );
         }
         Ok(if conn.phase == Phase::Failed { 1 } else { 0 })
     }
@@ -55,7 +66,12 @@ pub fn list(ctx: &Ctx) -> Result<i32> {
         ctx.print_json(&all)?;
     } else {
         for c in all {
-            println!("{:<30} {:<28} {}", c.id, c.phase.label(), c.last_sync.as_deref().unwrap_or("never synced"));
+            println!(
+                "{:<30} {:<28} {}",
+                c.id,
+                c.phase.label(),
+                c.last_sync.as_deref().unwrap_or("never synced")
+            );
         }
     }
     Ok(0)

@@ -25,13 +25,22 @@ pub fn peak_rss_mb() -> Option<f64> {
 impl SyncCommand {
     pub fn run(self, ctx: &Ctx) -> Result<i32> {
         let engine = ctx.engine()?;
-        let pb = if ctx.json { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
-        pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("valid template"));
+        let pb = if ctx.json {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::new_spinner()
+        };
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+                .expect("valid template"),
+        );
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         let pb2 = pb.clone();
         let options = SyncOptions {
             full_refresh: self.full,
-            progress: Some(Arc::new(move |rows| pb2.set_message(format!("{rows} rows committed")))),
+            progress: Some(Arc::new(move |rows| {
+                pb2.set_message(format!("{rows} rows committed"))
+            })),
         };
         let report = runtime()?.block_on(engine.sync(&self.id, options));
         pb.finish_and_clear();
@@ -48,9 +57,25 @@ impl SyncCommand {
 }
 
 pub fn print_report(r: &connector_agent_sync::SyncReport) {
-    println!("{} sync of {}: {} rows in {:.2} s ({:.0} rows/s), {} requests, {} pages committed", if r.incremental { "incremental" } else { "historical" }, r.connection, r.rows, r.seconds, r.rows_per_second, r.requests, r.checkpoints);
+    println!(
+        "{} sync of {}: {} rows in {:.2} s ({:.0} rows/s), {} requests, {} pages committed",
+        if r.incremental {
+            "incremental"
+        } else {
+            "historical"
+        },
+        r.connection,
+        r.rows,
+        r.seconds,
+        r.rows_per_second,
+        r.requests,
+        r.checkpoints
+    );
     for t in &r.tables {
-        println!("    {:<24} {:>8} synced  {:>8} in table", t.table, t.rows_synced, t.rows_total);
+        println!(
+            "    {:<24} {:>8} synced  {:>8} in table",
+            t.table, t.rows_synced, t.rows_total
+        );
     }
     println!("    data: {}", r.destination);
 }

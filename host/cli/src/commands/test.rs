@@ -17,9 +17,21 @@ impl TestCommand {
             ctx.print_json(&report)?;
         } else {
             for c in &report.checks {
-                println!("{} {:<28} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.message);
+                println!(
+                    "{} {:<28} {}",
+                    if c.ok { "ok  " } else { "FAIL" },
+                    c.name,
+                    c.message
+                );
             }
-            println!("{}", if report.ok { "all checks passed" } else { "some checks failed" });
+            println!(
+                "{}",
+                if report.ok {
+                    "all checks passed"
+                } else {
+                    "some checks failed"
+                }
+            );
         }
         Ok(if report.ok { 0 } else { 2 })
     }

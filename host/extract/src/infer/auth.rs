@@ -19,10 +19,15 @@ pub(crate) fn infer(ctx: &Ctx<'_>, used_scopes: &[(String, Vec<String>)]) -> Aut
     let root = ctx.doc.root;
     let defined = match ctx.version {
         Version::Swagger2 => root.get("securityDefinitions"),
-        _ => root.get("components").and_then(|c| c.get("securitySchemes")),
+        _ => root
+            .get("components")
+            .and_then(|c| c.get("securitySchemes")),
     };
     let Some(defined) = defined.and_then(Value::as_object) else {
-        return Auth { schemes: Vec::new(), config: Vec::new() };
+        return Auth {
+            schemes: Vec::new(),
+            config: Vec::new(),
+        };
     };
     // Top-level `security` first (in its order), else every defined scheme.
     let mut names: Vec<&str> = Vec::new();
@@ -42,19 +47,32 @@ pub(crate) fn infer(ctx: &Ctx<'_>, used_scopes: &[(String, Vec<String>)]) -> Aut
 
     let mut found: Vec<(u8, &str, &Map<String, Value>)> = Vec::new();
     for name in names {
-        let Some(scheme) = ctx.doc.get(&defined[name]).and_then(Value::as_object) else { continue };
+        let Some(scheme) = ctx.doc.get(&defined[name]).and_then(Value::as_object) else {
+            continue;
+        };
         if let Some(rank) = rank(scheme) {
             found.push((rank, name, scheme));
         }
     }
     found.sort_by_key(|(rank, _, _)| *rank);
 
-    let mut auth = Auth { schemes: Vec::new(), config: Vec::new() };
+    let mut auth = Auth {
+        schemes: Vec::new(),
+        config: Vec::new(),
+    };
     for (i, (_, name, scheme)) in found.into_iter().enumerate() {
         let primary = i == 0;
-        let description = scheme.get("description").and_then(Value::as_str).map(clean_text).filter(|d| !d.is_empty());
+        let description = scheme
+            .get("description")
+            .and_then(Value::as_str)
+            .map(clean_text)
+            .filter(|d| !d.is_empty());
         let ty = scheme.get("type").and_then(Value::as_str).unwrap_or("");
-        let http = scheme.get("scheme").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+        let http = scheme
+            .get("scheme")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let mut field = |base: &str, label: &str, generic: String, secret: bool, required: bool| {
             let field_name = unique_name(&auth.config, base, name);
             let text = description.clone().unwrap_or(generic);
@@ -90,10 +108,17 @@ pub(crate) fn infer(ctx: &Ctx<'_>, used_scopes: &[(String, Vec<String>)]) -> Aut
                     "Password for HTTP basic auth (security scheme `{name}`), as issued by the API provider."
                 );
                 let password_field = field("password", "Password", generic, true, true);
-                auth.schemes.push(AuthScheme::Basic { username_field, password_field });
+                auth.schemes.push(AuthScheme::Basic {
+                    username_field,
+                    password_field,
+                });
             }
             ("apiKey", _) => {
-                let param = scheme.get("name").and_then(Value::as_str).unwrap_or("api_key").to_string();
+                let param = scheme
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("api_key")
+                    .to_string();
                 let location = match scheme.get("in").and_then(Value::as_str) {
                     Some("query") => ApiKeyLocation::Query,
                     Some("cookie") => ApiKeyLocation::Cookie,
@@ -106,12 +131,19 @@ pub(crate) fn infer(ctx: &Ctx<'_>, used_scopes: &[(String, Vec<String>)]) -> Aut
                     ApiKeyLocation::Query => "query parameter",
                     ApiKeyLocation::Cookie => "cookie",
                 };
-                let shown = prefix.as_deref().map_or_else(String::new, |p| format!(" as `{p}<key>`"));
+                let shown = prefix
+                    .as_deref()
+                    .map_or_else(String::new, |p| format!(" as `{p}<key>`"));
                 let generic = format!(
                     "API key sent in the `{param}` {place}{shown} (security scheme `{name}`). Create one in the API provider's dashboard or developer settings."
                 );
                 let key_field = field("api_key", "API key", generic, true, true);
-                auth.schemes.push(AuthScheme::ApiKey { location, param, prefix, key_field });
+                auth.schemes.push(AuthScheme::ApiKey {
+                    location,
+                    param,
+                    prefix,
+                    key_field,
+                });
             }
             ("oauth2", _) => {
                 let (authorization_url, token_url, all_scopes) = oauth_flow(ctx.version, scheme);
@@ -120,7 +152,12 @@ pub(crate) fn infer(ctx: &Ctx<'_>, used_scopes: &[(String, Vec<String>)]) -> Aut
                     .find(|(n, _)| n == name)
                     .map(|(_, s)| s.clone())
                     .filter(|s| !s.is_empty())
-                    .or_else(|| top_scopes.iter().find(|(n, _)| n == name).map(|(_, s)| s.clone()))
+                    .or_else(|| {
+                        top_scopes
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map(|(_, s)| s.clone())
+                    })
                     .filter(|s| !s.is_empty())
                     .unwrap_or(all_scopes);
                 let generic = format!(
@@ -135,7 +172,11 @@ pub(crate) fn infer(ctx: &Ctx<'_>, used_scopes: &[(String, Vec<String>)]) -> Aut
                     "OAuth 2.0 access token (security scheme `{name}`). Filled in by the authorisation flow; paste one only to skip that flow."
                 );
                 field("access_token", "OAuth access token", generic, true, false);
-                auth.schemes.push(AuthScheme::OAuth2 { authorization_url, token_url, scopes });
+                auth.schemes.push(AuthScheme::OAuth2 {
+                    authorization_url,
+                    token_url,
+                    scopes,
+                });
             }
             _ => {}
         }
@@ -146,7 +187,11 @@ pub(crate) fn infer(ctx: &Ctx<'_>, used_scopes: &[(String, Vec<String>)]) -> Aut
 /// Simplest for the user first; `None` for schemes the host cannot apply.
 fn rank(scheme: &Map<String, Value>) -> Option<u8> {
     let ty = scheme.get("type").and_then(Value::as_str)?;
-    let http = scheme.get("scheme").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+    let http = scheme
+        .get("scheme")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match (ty, http.as_str()) {
         ("http", "bearer") => Some(0),
         ("apiKey", _) => Some(1),
@@ -179,9 +224,14 @@ fn key_prefix(param: &str, location: ApiKeyLocation, description: Option<&str>) 
     if let Some(text) = description {
         if let Some(open) = text.find('<') {
             let before = &text[..open];
-            let start = before.rfind(['`', '"', '\'', ':', '\n']).map_or(0, |i| i + 1);
+            let start = before
+                .rfind(['`', '"', '\'', ':', '\n'])
+                .map_or(0, |i| i + 1);
             let prefix = before[start..].trim_start();
-            if !prefix.is_empty() && prefix.len() <= 24 && (prefix.ends_with(' ') || prefix.ends_with('=')) {
+            if !prefix.is_empty()
+                && prefix.len() <= 24
+                && (prefix.ends_with(' ') || prefix.ends_with('='))
+            {
                 return Some(prefix.to_string());
             }
         }
@@ -190,18 +240,34 @@ fn key_prefix(param: &str, location: ApiKeyLocation, description: Option<&str>) 
 }
 
 /// Authorisation URL, token URL and all scopes of the best flow.
-fn oauth_flow(version: Version, scheme: &Map<String, Value>) -> (Option<String>, Option<String>, Vec<String>) {
-    let url = |m: &Map<String, Value>, key: &str| m.get(key).and_then(Value::as_str).map(str::to_string);
+fn oauth_flow(
+    version: Version,
+    scheme: &Map<String, Value>,
+) -> (Option<String>, Option<String>, Vec<String>) {
+    let url =
+        |m: &Map<String, Value>, key: &str| m.get(key).and_then(Value::as_str).map(str::to_string);
     let scopes = |m: &Map<String, Value>| -> Vec<String> {
-        m.get("scopes").and_then(Value::as_object).map(|s| s.keys().cloned().collect()).unwrap_or_default()
+        m.get("scopes")
+            .and_then(Value::as_object)
+            .map(|s| s.keys().cloned().collect())
+            .unwrap_or_default()
     };
     if version == Version::Swagger2 {
-        return (url(scheme, "authorizationUrl"), url(scheme, "tokenUrl"), scopes(scheme));
+        return (
+            url(scheme, "authorizationUrl"),
+            url(scheme, "tokenUrl"),
+            scopes(scheme),
+        );
     }
     let Some(flows) = scheme.get("flows").and_then(Value::as_object) else {
         return (None, None, Vec::new());
     };
-    for flow in ["authorizationCode", "clientCredentials", "implicit", "password"] {
+    for flow in [
+        "authorizationCode",
+        "clientCredentials",
+        "implicit",
+        "password",
+    ] {
         if let Some(f) = flows.get(flow).and_then(Value::as_object) {
             return (url(f, "authorizationUrl"), url(f, "tokenUrl"), scopes(f));
         }
@@ -228,7 +294,12 @@ pub(crate) fn collect_scopes(reqs: &[Value], out: &mut Vec<(String, Vec<String>)
                     out.len() - 1
                 }
             };
-            for scope in scopes.as_array().into_iter().flatten().filter_map(Value::as_str) {
+            for scope in scopes
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
                 if !out[index].1.iter().any(|s| s == scope) {
                     out[index].1.push(scope.to_string());
                 }

@@ -10,14 +10,36 @@ use super::naming::squash;
 
 /// Record fields that hold an update time, best first (squashed).
 const UPDATED_FIELDS: &[&str] = &[
-    "updatedat", "updated", "modifiedat", "modified", "lastmodified", "lastmodifiedat",
-    "dateupdated", "datemodified", "updatedtime", "modifiedtime", "lastupdated",
-    "lastupdatedat", "updatedon", "modifiedon", "updateddateutc", "lastmodifieddatetime",
-    "lastmodifieddate", "updateddate", "changedat",
+    "updatedat",
+    "updated",
+    "modifiedat",
+    "modified",
+    "lastmodified",
+    "lastmodifiedat",
+    "dateupdated",
+    "datemodified",
+    "updatedtime",
+    "modifiedtime",
+    "lastupdated",
+    "lastupdatedat",
+    "updatedon",
+    "modifiedon",
+    "updateddateutc",
+    "lastmodifieddatetime",
+    "lastmodifieddate",
+    "updateddate",
+    "changedat",
 ];
 /// Record fields that hold a creation time, best first (squashed).
-const CREATED_FIELDS: &[&str] =
-    &["created", "createdat", "datecreated", "createdtime", "createdon", "createddate", "creationdate"];
+const CREATED_FIELDS: &[&str] = &[
+    "created",
+    "createdat",
+    "datecreated",
+    "createdtime",
+    "createdon",
+    "createddate",
+    "creationdate",
+];
 /// Parameter name endings meaning "at or after" (squashed).
 const AFTER_OPS: &[&str] = &["gte", "gt", "min", "after", "since", "from", "start"];
 
@@ -34,15 +56,29 @@ pub(crate) struct Found {
     pub note: String,
 }
 
-pub(crate) fn infer<'a>(ctx: &Ctx<'a>, params: &[Param<'a>], columns: &[Column], used: &[String]) -> Option<Found> {
+pub(crate) fn infer<'a>(
+    ctx: &Ctx<'a>,
+    params: &[Param<'a>],
+    columns: &[Column],
+    used: &[String],
+) -> Option<Found> {
     let mut best: Option<(u8, Found)> = None;
-    for param in params.iter().filter(|p| p.location == "query" && !used.iter().any(|u| u == p.name)) {
-        let Some((family, field_hint, query_name, op_shape)) = classify(ctx, param) else { continue };
-        let Some(field) = cursor_field(columns, family, &field_hint) else { continue };
+    for param in params
+        .iter()
+        .filter(|p| p.location == "query" && !used.iter().any(|u| u == p.name))
+    {
+        let Some((family, field_hint, query_name, op_shape)) = classify(ctx, param) else {
+            continue;
+        };
+        let Some(field) = cursor_field(columns, family, &field_hint) else {
+            continue;
+        };
         let kind = op_shape.as_ref().map_or(Kind::Unknown, |s| s.kind);
         let format = match kind {
             Kind::Integer | Kind::Number => CursorFormat::UnixSeconds,
-            Kind::String if matches!(op_shape.and_then(|s| s.format), Some("date-time" | "date")) => {
+            Kind::String
+                if matches!(op_shape.and_then(|s| s.format), Some("date-time" | "date")) =>
+            {
                 CursorFormat::Rfc3339
             }
             _ => CursorFormat::Same,
@@ -53,7 +89,11 @@ pub(crate) fn infer<'a>(ctx: &Ctx<'a>, params: &[Param<'a>], columns: &[Column],
         };
         let note = format!("incremental on `{field}` via `{query_name}`");
         let found = Found {
-            incremental: Incremental { param: query_name, cursor_field: field, format },
+            incremental: Incremental {
+                param: query_name,
+                cursor_field: field,
+                format,
+            },
             param: param.name.to_string(),
             note,
         };
@@ -84,8 +124,14 @@ fn classify<'a>(
     };
     // Stripe style: `created` with `style: deepObject` and a `gte` member → `created[gte]`.
     if let Some(family) = family_of(&squashed) {
-        if let Some(op) = ["gte", "gt"].into_iter().find(|op| shape.as_ref().is_some_and(|s| s.property(op).is_some())) {
-            let member = shape.as_ref().and_then(|s| s.property(op)).map(|m| ctx.schemas.shape(m));
+        if let Some(op) = ["gte", "gt"]
+            .into_iter()
+            .find(|op| shape.as_ref().is_some_and(|s| s.property(op).is_some()))
+        {
+            let member = shape
+                .as_ref()
+                .and_then(|s| s.property(op))
+                .map(|m| ctx.schemas.shape(m));
             return Some((family, squashed, format!("{}[{op}]", param.name), member));
         }
         if param.name.ends_with('>') || param.name.ends_with(">=") {
@@ -94,10 +140,21 @@ fn classify<'a>(
         return None;
     }
     if squashed == "since" {
-        return Some((Family::Updated, String::new(), param.name.to_string(), shape));
+        return Some((
+            Family::Updated,
+            String::new(),
+            param.name.to_string(),
+            shape,
+        ));
     }
     let (field, _) = AFTER_OPS.iter().find_map(|op| {
-        let field = squashed.strip_suffix(op).or_else(|| if *op == "min" { squashed.strip_prefix(op) } else { None })?;
+        let field = squashed.strip_suffix(op).or_else(|| {
+            if *op == "min" {
+                squashed.strip_prefix(op)
+            } else {
+                None
+            }
+        })?;
         Some((field.to_string(), *op))
     })?;
     let family = family_of(&field)?;
@@ -105,7 +162,12 @@ fn classify<'a>(
 }
 
 fn cursor_field(columns: &[Column], family: Family, hint: &str) -> Option<String> {
-    let by_squash = |wanted: &str| columns.iter().find(|c| squash(&c.name) == wanted).map(|c| c.name.clone());
+    let by_squash = |wanted: &str| {
+        columns
+            .iter()
+            .find(|c| squash(&c.name) == wanted)
+            .map(|c| c.name.clone())
+    };
     if !hint.is_empty() {
         if let Some(field) = by_squash(hint) {
             return Some(field);

@@ -44,12 +44,20 @@ pub(crate) struct Candidate {
 /// Query parameters that carry credentials; the host adds those, never the connector.
 const CREDENTIAL_PARAMS: &[&str] = &["token", "accesstoken", "apikey", "apitoken", "authtoken"];
 /// Headers a connector need not be told about.
-const ROUTINE_HEADERS: &[&str] = &["accept", "contenttype", "authorization", "useragent", "acceptlanguage"];
+const ROUTINE_HEADERS: &[&str] = &[
+    "accept",
+    "contenttype",
+    "authorization",
+    "useragent",
+    "acceptlanguage",
+];
 
 /// Looks at one `GET` operation. `Err` says why it is not a list endpoint.
 pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate, String> {
     if let Some(word) = naming::action_word(op.path) {
-        return Err(format!("looks like a search, export or action rather than a list (`{word}`)"));
+        return Err(format!(
+            "looks like a search, export or action rather than a list (`{word}`)"
+        ));
     }
     let entity = naming::entity(op.path).ok_or("the path names no resource")?;
     let response = success_response(ctx, op)?;
@@ -60,17 +68,25 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
                 return Err(format!("{broken} (at `{}`)", response.pointer));
             }
             if shape.truncated {
-                return Err(format!("the response schema at `{}` is a reference loop", response.pointer));
+                return Err(format!(
+                    "the response schema at `{}` is a reference loop",
+                    response.pointer
+                ));
             }
         }
     }
-    let example = response.example.or_else(|| shape.as_ref().and_then(|s| s.example));
+    let example = response
+        .example
+        .or_else(|| shape.as_ref().and_then(|s| s.example));
     let body = Body { shape, example };
     let ends_with_param = matches!(segments(op.path).last(), Some(Segment::Param(_)));
     let found = records::find(ctx, &body, &entity, ends_with_param)?;
     if let Some(broken) = found.item.as_ref().and_then(|i| i.broken.clone()) {
         if found.item.as_ref().is_some_and(|i| i.properties.is_empty()) && found.example.is_none() {
-            return Err(format!("the record schema is unusable: {broken} (under `{}`)", response.pointer));
+            return Err(format!(
+                "the record schema is unusable: {broken} (under `{}`)",
+                response.pointer
+            ));
         }
     }
 
@@ -79,7 +95,14 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
     for column in columns.iter_mut().filter(|c| primary_key.contains(&c.name)) {
         column.nullable = false;
     }
-    let paging = pagination::infer(ctx, &op.params, &body, &found.path, &response.headers, &primary_key);
+    let paging = pagination::infer(
+        ctx,
+        &op.params,
+        &body,
+        &found.path,
+        &response.headers,
+        &primary_key,
+    );
     let incremental = incremental::infer(ctx, &op.params, &columns, &paging.params);
 
     let mut notes = vec![format!("GET {} lists {}: {}", op.path, entity, found.how)];
@@ -113,42 +136,74 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
     let mut query = paging.query.clone();
     let mut query_configs = Vec::new();
     let consumed = |name: &str| {
-        paging.params.iter().any(|p| p == name) || incremental.as_ref().is_some_and(|i| i.param == name)
+        paging.params.iter().any(|p| p == name)
+            || incremental.as_ref().is_some_and(|i| i.param == name)
     };
-    let path_param_names: HashSet<&str> =
-        op.params.iter().filter(|p| p.location == "path").map(|p| p.name).collect();
-    for param in op.params.iter().filter(|p| p.required && p.location == "query" && !consumed(p.name)) {
+    let path_param_names: HashSet<&str> = op
+        .params
+        .iter()
+        .filter(|p| p.location == "path")
+        .map(|p| p.name)
+        .collect();
+    for param in op
+        .params
+        .iter()
+        .filter(|p| p.required && p.location == "query" && !consumed(p.name))
+    {
         if CREDENTIAL_PARAMS.contains(&naming::squash(param.name).as_str())
             || ctx.credential_params.iter().any(|c| c == param.name)
         {
             continue;
         }
         if path_param_names.contains(param.name) {
-            notes.push(format!("query parameter `{}` repeats the path parameter", param.name));
+            notes.push(format!(
+                "query parameter `{}` repeats the path parameter",
+                param.name
+            ));
             continue;
         }
         let shape = param.schema.map(|s| ctx.schemas.shape(s));
         let fixed = shape.as_ref().and_then(|s| {
             s.default.and_then(scalar_or_bool).or_else(|| {
                 let schema = param.schema.and_then(|v| ctx.doc.get(v))?;
-                schema.get("enum")?.as_array()?.first().and_then(scalar_or_bool)
+                schema
+                    .get("enum")?
+                    .as_array()?
+                    .first()
+                    .and_then(scalar_or_bool)
             })
         });
         match fixed {
-            Some(value) => query.push(QueryParam { name: param.name.to_string(), value }),
+            Some(value) => query.push(QueryParam {
+                name: param.name.to_string(),
+                value,
+            }),
             None => {
                 let field = snake_ident(param.name);
-                query.push(QueryParam { name: param.name.to_string(), value: format!("{{{field}}}") });
+                query.push(QueryParam {
+                    name: param.name.to_string(),
+                    value: format!("{{{field}}}"),
+                });
                 let description = clean_text(param.description);
-                notes.push(format!("needs config `{field}` for required query parameter `{}`", param.name));
+                notes.push(format!(
+                    "needs config `{field}` for required query parameter `{}`",
+                    param.name
+                ));
                 query_configs.push((field, description));
                 confidence -= 0.1;
             }
         }
     }
-    for param in op.params.iter().filter(|p| p.required && p.location == "header") {
+    for param in op
+        .params
+        .iter()
+        .filter(|p| p.required && p.location == "header")
+    {
         if !ROUTINE_HEADERS.contains(&naming::squash(param.name).as_str()) {
-            notes.push(format!("requires header `{}`, which the model cannot carry yet", param.name));
+            notes.push(format!(
+                "requires header `{}`, which the model cannot carry yet",
+                param.name
+            ));
             confidence -= 0.2;
         }
     }
@@ -206,6 +261,7 @@ pub(crate) fn assemble(
 ) -> ApiModel {
     let tables = table_names(&candidates);
     let parents = parents(&candidates, &tables);
+    let ancestors = ancestral_params(&candidates, &parents);
 
     let mut used_scopes: Vec<(String, Vec<String>)> = Vec::new();
     for candidate in &candidates {
@@ -218,14 +274,24 @@ pub(crate) fn assemble(
 
     let mut config = vec![base_url_field(servers)];
     config.extend(auth.config);
-    let reserved: Vec<String> = config.iter().map(|f| f.name.clone()).chain(["start_date".to_string()]).collect();
+    let reserved: Vec<String> = config
+        .iter()
+        .map(|f| f.name.clone())
+        .chain(["start_date".to_string()])
+        .collect();
     let mut param_fields: Vec<ConfigField> = Vec::new();
     let mut param_names: HashSet<String> = HashSet::new();
     let mut add_param_field = |field: &str, kind: &str, param: &str, description: &str| -> String {
-        let name = if reserved.iter().any(|r| r == field) { format!("{kind}_{field}") } else { field.to_string() };
+        let name = if reserved.iter().any(|r| r == field) {
+            format!("{kind}_{field}")
+        } else {
+            field.to_string()
+        };
         if param_names.insert(name.clone()) {
             let text = if description.is_empty() {
-                format!("Value for the `{param}` {kind} parameter, which no list endpoint provides.")
+                format!(
+                    "Value for the `{param}` {kind} parameter, which no list endpoint provides."
+                )
             } else {
                 format!("Value for the `{param}` {kind} parameter: {description}")
             };
@@ -243,23 +309,33 @@ pub(crate) fn assemble(
 
     let mut endpoints = Vec::with_capacity(candidates.len());
     for (i, candidate) in candidates.into_iter().enumerate() {
-        let Candidate { mut path, mut notes, mut confidence, mut query, .. } = candidate;
-        let parent = parents[i].clone();
-        if let Some((parent, inherited)) = &parent {
+        let Candidate {
+            mut path,
+            mut notes,
+            mut confidence,
+            mut query,
+            ..
+        } = candidate;
+        let parent = parents[i].as_ref().map(|(link, _)| link.clone());
+        // Parameters the parent itself takes from its own parent: a chain of lists.
+        let ancestral = parents[i].as_ref().map(|(_, p)| &ancestors[*p]);
+        if let Some(link) = &parent {
             notes.push(format!(
                 "child of `{}`: `{{{}}}` takes each parent record's `{}` (column `{}`)",
-                parent.table, parent.path_param, parent.parent_key, parent.column
+                link.table, link.path_param, link.parent_key, link.column
             ));
-            if !inherited.is_empty() {
-                notes.push(format!("`{}` as in the parent's request", inherited.join("`, `")));
-            }
         }
         let mut needs = Vec::new();
+        let mut chained = Vec::new();
         for (param, description) in &candidate.path_params {
-            let from_parent = parent.as_ref().is_some_and(|(p, inherited)| {
-                p.path_param == *param || inherited.iter().any(|i| i == param)
-            });
-            if from_parent {
+            if parent
+                .as_ref()
+                .is_some_and(|link| link.path_param == *param)
+            {
+                continue;
+            }
+            if ancestral.is_some_and(|a| a.contains(param)) {
+                chained.push(param.clone());
                 continue;
             }
             let field = add_param_field(&snake_ident(param), "path", param, description);
@@ -272,6 +348,13 @@ pub(crate) fn assemble(
                 needs.join("`, `")
             ));
             confidence -= 0.2;
+        }
+        if !chained.is_empty() {
+            notes.push(format!(
+                "`{}` comes from the parent's own parent, so the sync must walk the whole chain",
+                chained.join("`, `")
+            ));
+            confidence -= 0.1;
         }
         for (field, description) in &candidate.query_configs {
             let name = add_param_field(field, "query", field, description);
@@ -295,7 +378,7 @@ pub(crate) fn assemble(
             query,
             pagination: candidate.pagination,
             incremental: candidate.incremental,
-            parent: parent.map(|(p, _)| p),
+            parent,
             reason: notes.join("; "),
             confidence: (confidence.clamp(0.05, 1.0) * 100.0).round() / 100.0,
         });
@@ -320,13 +403,29 @@ pub(crate) fn assemble(
 
 fn base_url_field(servers: &[(String, String)]) -> ConfigField {
     let description = if servers.is_empty() {
-        "Base URL of the API, e.g. https://api.example.com/v1. The documentation names no server.".to_string()
+        "Base URL of the API, e.g. https://api.example.com/v1. The documentation names no server."
+            .to_string()
     } else {
         let listed: Vec<String> = servers
             .iter()
-            .map(|(url, d)| if d.is_empty() { url.clone() } else { format!("{url} ({})", clean_text(d).trim_end_matches('.')) })
+            .take(10)
+            .map(|(url, d)| {
+                if d.is_empty() {
+                    url.clone()
+                } else {
+                    format!("{url} ({})", clean_text(d).trim_end_matches('.'))
+                }
+            })
             .collect();
-        format!("Base URL of the API that paths are appended to. Documented: {}.", listed.join("; "))
+        let relative = if is_absolute(&servers[0].0) {
+            ""
+        } else {
+            " The first is relative to where the documentation is hosted: give the full URL."
+        };
+        format!(
+            "Base URL of the API that paths are appended to. Documented: {}.{relative}",
+            listed.join("; ")
+        )
     };
     ConfigField {
         name: "base_url".into(),
@@ -334,8 +433,16 @@ fn base_url_field(servers: &[(String, String)]) -> ConfigField {
         description,
         secret: false,
         required: true,
-        default: servers.first().map(|(url, _)| url.clone()),
+        default: servers
+            .first()
+            .map(|(url, _)| url.clone())
+            .filter(|u| is_absolute(u)),
     }
+}
+
+fn is_absolute(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
 }
 
 /// `account_sid` → `Account sid`.
@@ -393,7 +500,10 @@ fn table_names(candidates: &[Candidate]) -> Vec<String> {
 fn parent_key(param: &str, parent: &Candidate, singular: &str) -> String {
     let find = |wanted: &str| {
         let wanted = naming::squash(wanted);
-        let found = parent.columns.iter().find(|c| !wanted.is_empty() && naming::squash(&c.name) == wanted);
+        let found = parent
+            .columns
+            .iter()
+            .find(|c| !wanted.is_empty() && naming::squash(&c.name) == wanted);
         found.map(|c| c.name.clone())
     };
     let snake = snake_ident(param);
@@ -403,7 +513,10 @@ fn parent_key(param: &str, parent: &Candidate, singular: &str) -> String {
         let stripped = format!("_{snake}_").replace(&format!("_{owner}_"), "_");
         tries.push(stripped.trim_matches('_').to_string());
     }
-    if matches!(snake.as_str(), "username" | "user_name" | "login" | "user" | "org" | "owner") {
+    if matches!(
+        snake.as_str(),
+        "username" | "user_name" | "login" | "user" | "org" | "owner"
+    ) {
         tries.extend(["login".to_string(), "username".to_string()]);
     }
     if snake != singular && snake != last_word(singular) {
@@ -416,12 +529,37 @@ fn parent_key(param: &str, parent: &Candidate, singular: &str) -> String {
         .unwrap_or_else(|| "id".into())
 }
 
-/// For each candidate, its parent link and the other path parameters it shares with the
-/// parent's path.
-fn parents(candidates: &[Candidate], tables: &[String]) -> Vec<Option<(ParentRef, Vec<String>)>> {
+/// For each candidate, the path parameters that its chain of parents fills (parents come
+/// before children in path order, so one pass suffices).
+fn ancestral_params(
+    candidates: &[Candidate],
+    parents: &[Option<(ParentRef, usize)>],
+) -> Vec<HashSet<String>> {
+    let mut out: Vec<HashSet<String>> = Vec::with_capacity(candidates.len());
+    for (i, c) in candidates.iter().enumerate() {
+        let mut filled = HashSet::new();
+        if let Some((link, p)) = &parents[i] {
+            filled.insert(link.path_param.clone());
+            if let Some(from_parent) = out.get(*p) {
+                for (param, _) in &c.path_params {
+                    if from_parent.contains(param) {
+                        filled.insert(param.clone());
+                    }
+                }
+            }
+        }
+        out.push(filled);
+    }
+    out
+}
+
+/// For each candidate, its parent link and the parent's index.
+fn parents(candidates: &[Candidate], tables: &[String]) -> Vec<Option<(ParentRef, usize)>> {
     let mut by_key: HashMap<String, usize> = HashMap::new();
     for (i, c) in candidates.iter().enumerate() {
-        by_key.entry(naming::path_key(&segments(&c.path))).or_insert(i);
+        by_key
+            .entry(naming::path_key(&segments(&c.path)))
+            .or_insert(i);
     }
     candidates
         .iter()
@@ -432,7 +570,9 @@ fn parents(candidates: &[Candidate], tables: &[String]) -> Vec<Option<(ParentRef
             if p == 0 || p + 1 == segs.len() {
                 return None;
             }
-            let Segment::Param(param) = segs[p] else { return None };
+            let Segment::Param(param) = segs[p] else {
+                return None;
+            };
             let parent = *by_key.get(&naming::path_key(&segs[..p]))?;
             if parent == i {
                 return None;
@@ -446,15 +586,14 @@ fn parents(candidates: &[Candidate], tables: &[String]) -> Vec<Option<(ParentRef
             } else {
                 snake_ident(&format!("{singular}_{key_snake}"))
             };
-            let parent_params = naming::path_params(&parent_c.path);
-            let inherited = naming::path_params(&c.path)
-                .into_iter()
-                .filter(|q| *q != param && parent_params.contains(q))
-                .map(str::to_string)
-                .collect();
             Some((
-                ParentRef { table: tables[parent].clone(), path_param: param.to_string(), parent_key, column },
-                inherited,
+                ParentRef {
+                    table: tables[parent].clone(),
+                    path_param: param.to_string(),
+                    parent_key,
+                    column,
+                },
+                parent,
             ))
         })
         .collect()

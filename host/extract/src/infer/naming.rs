@@ -39,7 +39,9 @@ pub(crate) fn path_key(segments: &[Segment<'_>]) -> String {
         out.push('/');
         match segment {
             Segment::Param(_) => out.push_str("{}"),
-            Segment::Literal(text) if i + 1 == segments.len() => out.push_str(strip_extension(text)),
+            Segment::Literal(text) if i + 1 == segments.len() => {
+                out.push_str(strip_extension(text))
+            }
             Segment::Literal(text) => out.push_str(text),
         }
     }
@@ -57,15 +59,37 @@ fn strip_extension(text: &str) -> &str {
 
 /// Words that, as a path segment or dotted part, mark an operation that is not a plain list.
 const ACTION_WORDS: &[&str] = &[
-    "search", "export", "exports", "download", "downloads", "autocomplete", "typeahead",
-    "lookup", "preview", "upcoming", "validate", "verify", "render", "count", "counts",
-    "suggest", "suggestions", "query", "find", "calculate", "estimate", "_search", "_count",
+    "search",
+    "export",
+    "exports",
+    "download",
+    "downloads",
+    "autocomplete",
+    "typeahead",
+    "lookup",
+    "preview",
+    "upcoming",
+    "validate",
+    "verify",
+    "render",
+    "count",
+    "counts",
+    "suggest",
+    "suggestions",
+    "query",
+    "find",
+    "calculate",
+    "estimate",
+    "_search",
+    "_count",
 ];
 
 /// The action word in a path, if it looks like a search/export/action rather than a list.
 pub(crate) fn action_word(path: &str) -> Option<String> {
     for segment in segments(path) {
-        let Segment::Literal(text) = segment else { continue };
+        let Segment::Literal(text) = segment else {
+            continue;
+        };
         let text = strip_extension(text);
         for part in text.split(['.', ':']) {
             let snake = snake_ident(part);
@@ -86,9 +110,12 @@ pub(crate) fn action_word(path: &str) -> Option<String> {
 /// Whether a segment is a version or API prefix rather than a resource (`v1`, `2010-04-01`).
 fn is_prefix_segment(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
-    let versionish = lower.starts_with('v') && lower[1..].chars().all(|c| c.is_ascii_digit() || c == '.');
+    let versionish =
+        lower.starts_with('v') && lower[1..].chars().all(|c| c.is_ascii_digit() || c == '.');
     versionish
-        || lower.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '.')
+        || lower
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == '.')
         || matches!(lower.as_str(), "api" | "rest" | "latest")
 }
 
@@ -105,7 +132,11 @@ pub(crate) fn entity(path: &str) -> Option<String> {
     })?;
     let text = strip_extension(text);
     let mut parts: Vec<&str> = text.split('.').filter(|p| !p.is_empty()).collect();
-    while parts.len() > 1 && parts.last().is_some_and(|p| RPC_VERBS.contains(&p.to_ascii_lowercase().as_str())) {
+    while parts.len() > 1
+        && parts
+            .last()
+            .is_some_and(|p| RPC_VERBS.contains(&p.to_ascii_lowercase().as_str()))
+    {
         parts.pop();
     }
     let joined = parts.join(".");
@@ -118,13 +149,19 @@ pub(crate) fn entity(path: &str) -> Option<String> {
 /// → `service_audit`, `/user/issues` → `user`.
 pub(crate) fn table_prefix(path: &str) -> Option<String> {
     let segs = segments(path);
-    let last_literal = segs.iter().rposition(|s| matches!(s, Segment::Literal(_)))?;
+    let last_literal = segs
+        .iter()
+        .rposition(|s| matches!(s, Segment::Literal(_)))?;
     let literal = |s: &Segment<'_>| match s {
-        Segment::Literal(text) if !is_prefix_segment(text) => Some(snake_ident(strip_extension(text))),
+        Segment::Literal(text) if !is_prefix_segment(text) => {
+            Some(snake_ident(strip_extension(text)))
+        }
         _ => None,
     };
     let mut words = Vec::new();
-    let last_param = segs[..last_literal].iter().rposition(|s| matches!(s, Segment::Param(_)));
+    let last_param = segs[..last_literal]
+        .iter()
+        .rposition(|s| matches!(s, Segment::Param(_)));
     let owner_end = match last_param {
         Some(p) => {
             words.extend(segs[p + 1..last_literal].iter().filter_map(literal));
@@ -152,7 +189,11 @@ pub(crate) fn singular(snake: &str) -> String {
             last.to_string()
         }
         w if w.ends_with("ies") && w.len() > 3 => format!("{}y", &w[..w.len() - 3]),
-        w if w.ends_with("sses") || w.ends_with("xes") || w.ends_with("ches") || w.ends_with("shes") => {
+        w if w.ends_with("sses")
+            || w.ends_with("xes")
+            || w.ends_with("ches")
+            || w.ends_with("shes") =>
+        {
             w[..w.len() - 2].to_string()
         }
         w if w.ends_with("ss") || w.ends_with("us") || w.ends_with("is") => w.to_string(),
@@ -167,7 +208,11 @@ pub(crate) fn plural(snake: &str) -> String {
     if snake.ends_with('s') {
         return snake.to_string();
     }
-    if snake.ends_with('y') && !snake.ends_with("ay") && !snake.ends_with("ey") && !snake.ends_with("oy") {
+    if snake.ends_with('y')
+        && !snake.ends_with("ay")
+        && !snake.ends_with("ey")
+        && !snake.ends_with("oy")
+    {
         return format!("{}ies", &snake[..snake.len() - 1]);
     }
     if snake.ends_with('x') || snake.ends_with("ch") || snake.ends_with("sh") {
@@ -178,7 +223,10 @@ pub(crate) fn plural(snake: &str) -> String {
 
 /// Lower-case ASCII letters and digits only: `page[size]` → `pagesize`, `PageToken` → `pagetoken`.
 pub(crate) fn squash(name: &str) -> String {
-    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 #[cfg(test)]
@@ -187,9 +235,18 @@ mod tests {
 
     #[test]
     fn entities_come_from_the_last_literal_segment() {
-        assert_eq!(entity("/v1/customers/{customer_id}/invoices").as_deref(), Some("invoices"));
-        assert_eq!(entity("/2010-04-01/Accounts/{AccountSid}/Calls.json").as_deref(), Some("Calls"));
-        assert_eq!(entity("/conversations.list").as_deref(), Some("conversations"));
+        assert_eq!(
+            entity("/v1/customers/{customer_id}/invoices").as_deref(),
+            Some("invoices")
+        );
+        assert_eq!(
+            entity("/2010-04-01/Accounts/{AccountSid}/Calls.json").as_deref(),
+            Some("Calls")
+        );
+        assert_eq!(
+            entity("/conversations.list").as_deref(),
+            Some("conversations")
+        );
         assert_eq!(entity("/v1").as_deref(), None);
         assert_eq!(entity("/users/{id}").as_deref(), Some("users"));
     }
@@ -208,19 +265,34 @@ mod tests {
 
     #[test]
     fn actions_are_recognised() {
-        assert_eq!(action_word("/v1/customers/search").as_deref(), Some("search"));
+        assert_eq!(
+            action_word("/v1/customers/search").as_deref(),
+            Some("search")
+        );
         assert_eq!(action_word("/search.messages").as_deref(), Some("search"));
-        assert_eq!(action_word("/marketing/contacts/count").as_deref(), Some("count"));
+        assert_eq!(
+            action_word("/marketing/contacts/count").as_deref(),
+            Some("count")
+        );
         assert_eq!(action_word("/v1/customers"), None);
         assert_eq!(action_word("/v1/countries"), None);
     }
 
     #[test]
     fn path_keys_ignore_extensions_and_param_names() {
-        assert_eq!(path_key(&segments("/2010-04-01/Accounts.json")), "/2010-04-01/Accounts");
+        assert_eq!(
+            path_key(&segments("/2010-04-01/Accounts.json")),
+            "/2010-04-01/Accounts"
+        );
         assert_eq!(path_key(&segments("/a/{x}/b")), "/a/{}/b");
-        assert_eq!(table_prefix("/v1/customers/{customer}/invoices").as_deref(), Some("customer"));
-        assert_eq!(table_prefix("/services/{id}/audit/records").as_deref(), Some("service_audit"));
+        assert_eq!(
+            table_prefix("/v1/customers/{customer}/invoices").as_deref(),
+            Some("customer")
+        );
+        assert_eq!(
+            table_prefix("/services/{id}/audit/records").as_deref(),
+            Some("service_audit")
+        );
         assert_eq!(table_prefix("/user/issues").as_deref(), Some("user"));
         assert_eq!(table_prefix("/issues"), None);
     }

@@ -12,43 +12,107 @@ use super::records::Body;
 
 /// Query parameters that take an opaque cursor (compared squashed: lower case, alphanumeric).
 const CURSOR_PARAMS: &[&str] = &[
-    "startingafter", "after", "cursor", "pagetoken", "nextpagetoken", "nexttoken",
-    "continuationtoken", "continuation", "marker", "pagecursor", "startcursor", "pageafter",
-    "nextcursor", "scrollid", "offset",
+    "startingafter",
+    "after",
+    "cursor",
+    "pagetoken",
+    "nextpagetoken",
+    "nexttoken",
+    "continuationtoken",
+    "continuation",
+    "marker",
+    "pagecursor",
+    "startcursor",
+    "pageafter",
+    "nextcursor",
+    "scrollid",
+    "offset",
 ];
 /// Cursor parameters whose value is the last record's key (Stripe style).
 const RECORD_CURSOR_PARAMS: &[&str] = &["startingafter", "after", "pageafter"];
 const PAGE_PARAMS: &[&str] = &["page", "pagenumber", "pagenum", "pageno", "pageindex"];
 const OFFSET_PARAMS: &[&str] = &["offset", "skip", "startat", "startindex", "start", "first"];
 const SIZE_PARAMS: &[&str] = &[
-    "limit", "perpage", "pagesize", "pagelimit", "maxresults", "count", "size", "top",
-    "resultsperpage", "itemsperpage", "maxitems", "max", "take", "number", "rows",
+    "limit",
+    "perpage",
+    "pagesize",
+    "pagelimit",
+    "maxresults",
+    "count",
+    "size",
+    "top",
+    "resultsperpage",
+    "itemsperpage",
+    "maxitems",
+    "max",
+    "take",
+    "number",
+    "rows",
 ];
 
 /// Containers where pagination fields live one level down.
 const CONTAINERS: &[&str] = &[
-    "meta", "metadata", "pagination", "paging", "page", "pageinfo", "responsemetadata",
-    "links", "cursor", "cursors", "nextpage", "info",
+    "meta",
+    "metadata",
+    "pagination",
+    "paging",
+    "page",
+    "pageinfo",
+    "responsemetadata",
+    "links",
+    "cursor",
+    "cursors",
+    "nextpage",
+    "info",
 ];
 
 /// Fields holding the next cursor token.
 const TOKEN_FIELDS: &[&[&str]] = &[
-    &["next_cursor"], &["nextCursor"], &["next_page_token"], &["nextPageToken"],
-    &["next_token"], &["nextToken"], &["next_marker"], &["nextMarker"],
-    &["continuation_token"], &["continuationToken"], &["next_page", "offset"],
-    &["nextPage", "offset"], &["cursors", "after"], &["end_cursor"], &["endCursor"],
-    &["next_page_cursor"], &["after"], &["cursor"], &["scroll_id"],
+    &["next_cursor"],
+    &["nextCursor"],
+    &["next_page_token"],
+    &["nextPageToken"],
+    &["next_token"],
+    &["nextToken"],
+    &["next_marker"],
+    &["nextMarker"],
+    &["continuation_token"],
+    &["continuationToken"],
+    &["next_page", "offset"],
+    &["nextPage", "offset"],
+    &["cursors", "after"],
+    &["end_cursor"],
+    &["endCursor"],
+    &["next_page_cursor"],
+    &["after"],
+    &["cursor"],
+    &["scroll_id"],
 ];
 /// Fields holding the next page's URL.
 const URL_FIELDS: &[&[&str]] = &[
-    &["next"], &["next_url"], &["nextUrl"], &["next_page_url"], &["nextPageUrl"],
-    &["next_page_uri"], &["nextPageUri"], &["next_link"], &["nextLink"],
-    &["@odata.nextLink"], &["next", "href"], &["next_href"],
+    &["next"],
+    &["next_url"],
+    &["nextUrl"],
+    &["next_page_url"],
+    &["nextPageUrl"],
+    &["next_page_uri"],
+    &["nextPageUri"],
+    &["next_link"],
+    &["nextLink"],
+    &["@odata.nextLink"],
+    &["next", "href"],
+    &["next_href"],
 ];
 /// Boolean "more pages" flags.
 const MORE_FIELDS: &[&[&str]] = &[
-    &["has_more"], &["hasMore"], &["has_next"], &["hasNext"], &["has_next_page"],
-    &["hasNextPage"], &["more"], &["has_more_items"],
+    &["has_more"],
+    &["hasMore"],
+    &["has_next"],
+    &["hasNext"],
+    &["has_next_page"],
+    &["hasNextPage"],
+    &["more"],
+    &["has_more_items"],
 ];
 
 /// The pagination of one endpoint and what was noticed on the way.
@@ -71,26 +135,62 @@ pub(crate) fn infer<'a>(
 ) -> Paging {
     let query: Vec<&Param<'a>> = params.iter().filter(|p| p.location == "query").collect();
     let find_param = |names: &[&str], want: &dyn Fn(&Param<'a>) -> bool| {
-        names.iter().find_map(|n| query.iter().copied().find(|p| squash(p.name) == *n && want(p)))
+        names.iter().find_map(|n| {
+            query
+                .iter()
+                .copied()
+                .find(|p| squash(p.name) == *n && want(p))
+        })
     };
-    let kind_of = |p: &Param<'a>| p.schema.map_or(Kind::Unknown, |s| ctx.schemas.shape(s).kind);
+    let kind_of = |p: &Param<'a>| {
+        p.schema
+            .map_or(Kind::Unknown, |s| ctx.schemas.shape(s).kind)
+    };
 
-    let size = find_param(SIZE_PARAMS, &|p| matches!(kind_of(p), Kind::Integer | Kind::Number | Kind::Unknown))
-        .map(|p| PageSize { param: p.name.to_string(), value: page_size(ctx, p) });
+    let size = find_param(SIZE_PARAMS, &|p| {
+        matches!(kind_of(p), Kind::Integer | Kind::Number | Kind::Unknown)
+    })
+    .map(|p| PageSize {
+        param: p.name.to_string(),
+        value: page_size(ctx, p),
+    });
     let cursor = find_param(CURSOR_PARAMS, &|p| {
         squash(p.name) != "offset" || matches!(kind_of(p), Kind::String)
     });
-    let page = find_param(PAGE_PARAMS, &|p| !matches!(kind_of(p), Kind::Boolean | Kind::Object));
-    let offset = find_param(OFFSET_PARAMS, &|p| matches!(kind_of(p), Kind::Integer | Kind::Number));
+    let page = find_param(PAGE_PARAMS, &|p| {
+        !matches!(kind_of(p), Kind::Boolean | Kind::Object)
+    });
+    let offset = find_param(OFFSET_PARAMS, &|p| {
+        matches!(kind_of(p), Kind::Integer | Kind::Number)
+    });
 
-    let record_field = record_path.first().map(String::as_str);
-    let token = find_field(ctx, body, TOKEN_FIELDS, record_field, &|b| {
+    // Fields beside a nested record array first (`{"artists": {"items", "next"}}`), then at
+    // the top level.
+    let search = |patterns: &[&[&str]], accept: &dyn Fn(&Body<'a>) -> bool| {
+        if let [outer @ .., last] = record_path {
+            if !outer.is_empty() {
+                let names: Vec<&str> = outer.iter().map(String::as_str).collect();
+                let inner = body.at(ctx, &names);
+                if let Some(found) = find_field(ctx, &inner, patterns, Some(last), accept) {
+                    return Some(outer.iter().cloned().chain(found).collect());
+                }
+            }
+        }
+        find_field(
+            ctx,
+            body,
+            patterns,
+            record_path.first().map(String::as_str),
+            accept,
+        )
+    };
+    let token = search(TOKEN_FIELDS, &|b| {
         matches!(b.kind(), Kind::String | Kind::Unknown) && b.exists() && !looks_like_url(b)
     });
-    let next_url = find_field(ctx, body, URL_FIELDS, record_field, &|b| {
+    let next_url = search(URL_FIELDS, &|b| {
         b.kind() == Kind::String && (b.example.is_none() || looks_like_url(b))
     });
-    let more = find_field(ctx, body, MORE_FIELDS, record_field, &|b| b.kind() == Kind::Boolean);
+    let more = search(MORE_FIELDS, &|b| b.kind() == Kind::Boolean);
     let link_header = headers.iter().any(|h| h.eq_ignore_ascii_case("link"));
 
     let mut used: Vec<String> = Vec::new();
@@ -100,7 +200,10 @@ pub(crate) fn infer<'a>(
             used.push(p.name.to_string());
         }
     };
-    use_param(size.as_ref().and_then(|s| query.iter().copied().find(|p| p.name == s.param)));
+    use_param(
+        size.as_ref()
+            .and_then(|s| query.iter().copied().find(|p| p.name == s.param)),
+    );
     let limit = size.clone();
     let show = |path: &[String]| path.join(".");
 
@@ -108,7 +211,10 @@ pub(crate) fn infer<'a>(
         use_param(Some(param));
         if squash(param.name) == "marker" {
             if let Some(flag) = query.iter().find(|p| squash(p.name) == "usemarker") {
-                extra.push(QueryParam { name: flag.name.to_string(), value: "true".into() });
+                extra.push(QueryParam {
+                    name: flag.name.to_string(),
+                    value: "true".into(),
+                });
                 use_param(Some(flag));
             }
         }
@@ -148,20 +254,47 @@ pub(crate) fn infer<'a>(
         )
     } else if let Some(path) = &next_url {
         let note = format!("follows the next-page URL in `{}`", show(path));
-        (Pagination::NextUrl { next_url_path: path.clone(), limit }, note)
+        (
+            Pagination::NextUrl {
+                next_url_path: path.clone(),
+                limit,
+            },
+            note,
+        )
     } else if link_header && (page.is_some() || size.is_some() || cursor.is_some()) {
         use_param(page);
-        (Pagination::LinkHeader { limit }, "follows `rel=\"next\"` in the `Link` header".into())
+        (
+            Pagination::LinkHeader { limit },
+            "follows `rel=\"next\"` in the `Link` header".into(),
+        )
     } else if let Some(param) = page {
         use_param(Some(param));
-        let default = param.schema.and_then(|s| ctx.schemas.shape(s).default.and_then(Value::as_u64));
+        let default = param
+            .schema
+            .and_then(|s| ctx.schemas.shape(s).default.and_then(Value::as_u64));
         let start = u32::from(default != Some(0));
         let note = format!("numbers pages with `{}` until a short page", param.name);
-        (Pagination::PageNumber { page_param: param.name.to_string(), start, limit }, note)
+        (
+            Pagination::PageNumber {
+                page_param: param.name.to_string(),
+                start,
+                limit,
+            },
+            note,
+        )
     } else if let (Some(param), Some(limit)) = (offset, limit) {
         use_param(Some(param));
-        let note = format!("pages with `{}` + `{}` until a short page", param.name, limit.param);
-        (Pagination::Offset { offset_param: param.name.to_string(), limit }, note)
+        let note = format!(
+            "pages with `{}` + `{}` until a short page",
+            param.name, limit.param
+        );
+        (
+            Pagination::Offset {
+                offset_param: param.name.to_string(),
+                limit,
+            },
+            note,
+        )
     } else {
         let note = match (cursor, &token) {
             (Some(p), None) => format!(
@@ -172,7 +305,12 @@ pub(crate) fn infer<'a>(
         };
         (Pagination::None, note)
     };
-    Paging { pagination, note, query: extra, params: used }
+    Paging {
+        pagination,
+        note,
+        query: extra,
+        params: used,
+    }
 }
 
 /// The value to send as page size: the documented maximum (schema or text), else the
@@ -182,8 +320,15 @@ fn page_size<'a>(ctx: &Ctx<'a>, param: &Param<'a>) -> u32 {
     let maximum = shape.as_ref().and_then(|s| s.maximum).filter(|m| *m >= 1.0);
     let from_text = max_from_text(param.description)
         .or_else(|| max_from_text(shape.as_ref().and_then(|s| s.description).unwrap_or("")));
-    let default = shape.as_ref().and_then(|s| s.default).and_then(Value::as_f64).filter(|d| *d >= 1.0);
-    let value = maximum.or(from_text.map(f64::from)).or(default).unwrap_or(100.0);
+    let default = shape
+        .as_ref()
+        .and_then(|s| s.default)
+        .and_then(Value::as_f64)
+        .filter(|d| *d >= 1.0);
+    let value = maximum
+        .or(from_text.map(f64::from))
+        .or(default)
+        .unwrap_or(100.0);
     // In range after the clamp, so the cast cannot truncate.
     value.clamp(1.0, 1000.0).round() as u32
 }
@@ -193,9 +338,23 @@ pub(crate) fn max_from_text(text: &str) -> Option<u32> {
     let lower = text.to_ascii_lowercase();
     let mut best: Option<(usize, u32)> = None;
     let keys = [
-        "maximum of", "maximum is", "maximum value is", "maximum value of", "maximum:",
-        "maximum", "max.", "max:", "max", "up to", "no larger than", "no more than",
-        "not exceed", "cannot exceed", "at most", "less than or equal to", "limit is",
+        "maximum of",
+        "maximum is",
+        "maximum value is",
+        "maximum value of",
+        "maximum:",
+        "maximum",
+        "max.",
+        "max:",
+        "max",
+        "up to",
+        "no larger than",
+        "no more than",
+        "not exceed",
+        "cannot exceed",
+        "at most",
+        "less than or equal to",
+        "limit is",
     ];
     for key in keys {
         let mut from = 0;
@@ -296,9 +455,18 @@ mod tests {
 
     #[test]
     fn maxima_are_read_from_text() {
-        assert_eq!(max_from_text("The number of results per page (max 100)."), Some(100));
-        assert_eq!(max_from_text("Limit can range between 1 and 100, and the default is 10."), Some(100));
-        assert_eq!(max_from_text("Must be an integer no larger than 1000."), Some(1000));
+        assert_eq!(
+            max_from_text("The number of results per page (max 100)."),
+            Some(100)
+        );
+        assert_eq!(
+            max_from_text("Limit can range between 1 and 100, and the default is 10."),
+            Some(100)
+        );
+        assert_eq!(
+            max_from_text("Must be an integer no larger than 1000."),
+            Some(1000)
+        );
         assert_eq!(max_from_text("Maximum: 1,000"), Some(1000));
         assert_eq!(max_from_text("How many to return."), None);
     }

@@ -13,10 +13,16 @@ use crate::schema::{kind_of_value, Kind, Shape};
 use super::naming::{plural, singular, squash};
 
 /// Names that hold the record array of a list response, best first (compared without `_`).
-const RECORD_NAMES: &[&str] = &["data", "items", "results", "records", "entries", "values", "list", "rows", "elements", "objects"];
+const RECORD_NAMES: &[&str] = &[
+    "data", "items", "results", "records", "entries", "values", "list", "rows", "elements",
+    "objects",
+];
 
 /// Object properties that wrap a list one level down (`{"data": {"items": [...]}}`).
-const WRAPPER_NAMES: &[&str] = &["data", "result", "results", "response", "payload", "embedded", "page", "body", "content", "list"];
+const WRAPPER_NAMES: &[&str] = &[
+    "data", "result", "results", "response", "payload", "embedded", "page", "body", "content",
+    "list",
+];
 
 /// The record array found in a response.
 pub(crate) struct Records<'a> {
@@ -41,8 +47,15 @@ pub(crate) struct Body<'a> {
 impl<'a> Body<'a> {
     /// The body one property down.
     pub fn child(&self, ctx: &Ctx<'a>, name: &str) -> Body<'a> {
-        let shape = self.shape.as_ref().and_then(|s| s.property(name)).map(|p| ctx.schemas.shape(p));
-        let example = self.example.and_then(|e| e.get(name)).filter(|v| !v.is_null());
+        let shape = self
+            .shape
+            .as_ref()
+            .and_then(|s| s.property(name))
+            .map(|p| ctx.schemas.shape(p));
+        let example = self
+            .example
+            .and_then(|e| e.get(name))
+            .filter(|v| !v.is_null());
         let example = example.or_else(|| shape.as_ref().and_then(|s| s.example));
         Body { shape, example }
     }
@@ -55,7 +68,11 @@ impl<'a> Body<'a> {
         }
         if let Some(Value::Object(map)) = self.example {
             let known: HashSet<&str> = names.iter().copied().collect();
-            names.extend(map.keys().map(String::as_str).filter(|k| !known.contains(k)));
+            names.extend(
+                map.keys()
+                    .map(String::as_str)
+                    .filter(|k| !known.contains(k)),
+            );
         }
         names
     }
@@ -63,7 +80,10 @@ impl<'a> Body<'a> {
     /// Property names for finding records: the schema's first (examples are sometimes out of
     /// date), then the example's (schemas are sometimes placeholders).
     fn record_names(&self) -> [Vec<&'a str>; 2] {
-        let schema = self.shape.as_ref().map(|s| s.properties.iter().map(|p| p.0).collect());
+        let schema = self
+            .shape
+            .as_ref()
+            .map(|s| s.properties.iter().map(|p| p.0).collect());
         let example = match self.example {
             Some(Value::Object(map)) => map.keys().map(String::as_str).collect(),
             _ => Vec::new(),
@@ -73,7 +93,13 @@ impl<'a> Body<'a> {
 
     /// The kind of the body's value: the schema's, else the example's.
     pub fn kind(&self) -> Kind {
-        let from_schema = self.shape.as_ref().map(|s| if s.is_objectish() { Kind::Object } else { s.kind });
+        let from_schema = self.shape.as_ref().map(|s| {
+            if s.is_objectish() {
+                Kind::Object
+            } else {
+                s.kind
+            }
+        });
         match (from_schema, self.example) {
             (Some(kind), _) if kind != Kind::Unknown => kind,
             (_, Some(example)) => kind_of_value(example),
@@ -106,12 +132,19 @@ impl<'a> Body<'a> {
         if self.kind() != Kind::Array {
             return None;
         }
-        let item_shape = self.shape.as_ref().and_then(|s| s.items).map(|i| ctx.schemas.shape(i));
+        let item_shape = self
+            .shape
+            .as_ref()
+            .and_then(|s| s.items)
+            .map(|i| ctx.schemas.shape(i));
         let example = match self.example {
             Some(Value::Array(items)) => items.iter().find(|v| v.is_object()),
             _ => None,
         };
-        let items = Body { shape: item_shape, example };
+        let items = Body {
+            shape: item_shape,
+            example,
+        };
         let objectish = match &items.shape {
             Some(shape) if shape.is_objectish() => true,
             // Unusable item schemas are reported by the caller, with the reason.
@@ -133,7 +166,12 @@ pub(crate) fn find<'a>(
     match body.kind() {
         Kind::Array => {
             return match body.record_items(ctx) {
-                Some(items) => Ok(records(Vec::new(), items, "the body is an array of records", false)),
+                Some(items) => Ok(records(
+                    Vec::new(),
+                    items,
+                    "the body is an array of records",
+                    false,
+                )),
                 None => Err("the body is an array of scalars, not records".into()),
             };
         }
@@ -142,22 +180,33 @@ pub(crate) fn find<'a>(
         }
         Kind::Object => {}
         Kind::File => return Err("the response is a file".into()),
-        Kind::String if body.format() == Some("binary") => return Err("the response is binary".into()),
-        Kind::Unknown => return Err("the response has no schema or example to read records from".into()),
+        Kind::String if body.format() == Some("binary") => {
+            return Err("the response is binary".into())
+        }
+        Kind::Unknown => {
+            return Err("the response has no schema or example to read records from".into())
+        }
         other => return Err(format!("the body is a {other:?} value, not a list").to_lowercase()),
     }
     if let Some(found) = find_in_object(ctx, body, entity, false) {
         return Ok(found);
     }
-    // One level down, inside a wrapper object (`{"data": {"items": [...]}}`).
-    for name in body.record_names().concat() {
-        if !WRAPPER_NAMES.contains(&squash(name).as_str()) {
+    // One level down, inside a wrapper object (`{"data": {"items": [...]}}`), or inside the
+    // object that is all the body holds (Spotify's `{"artists": {"items": [...], "next": ...}}`).
+    let names = body.record_names().concat();
+    let bare = names.len() <= 2 && !names.iter().any(|n| matches!(*n, "id" | "gid" | "uuid"));
+    let objects: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| body.child(ctx, n).kind() == Kind::Object)
+        .collect();
+    for name in objects.iter().copied() {
+        let wrapper = WRAPPER_NAMES.contains(&squash(name).as_str());
+        let sole = bare && objects.len() == 1;
+        if !(wrapper || sole) {
             continue;
         }
         let inner = body.child(ctx, name);
-        if inner.kind() != Kind::Object {
-            continue;
-        }
         if let Some(mut found) = find_in_object(ctx, &inner, entity, true) {
             found.path.insert(0, name.to_string());
             found.how = format!("{} inside `{name}`", found.how);
@@ -168,14 +217,26 @@ pub(crate) fn find<'a>(
 }
 
 fn records<'a>(path: Vec<String>, items: Body<'a>, how: &str, guessed: bool) -> Records<'a> {
-    Records { path, item: items.shape, example: items.example, how: how.to_string(), guessed }
+    Records {
+        path,
+        item: items.shape,
+        example: items.example,
+        how: how.to_string(),
+        guessed,
+    }
 }
 
 /// A record array property of an object body, by preference: well-known names, the entity's
 /// plural, then the only array of objects. With `strict`, only well-known names count.
-fn find_in_object<'a>(ctx: &Ctx<'a>, body: &Body<'a>, entity: &str, strict: bool) -> Option<Records<'a>> {
+fn find_in_object<'a>(
+    ctx: &Ctx<'a>,
+    body: &Body<'a>,
+    entity: &str,
+    strict: bool,
+) -> Option<Records<'a>> {
     let [schema, example] = body.record_names();
-    find_among(ctx, body, &schema, entity, strict).or_else(|| find_among(ctx, body, &example, entity, strict))
+    find_among(ctx, body, &schema, entity, strict)
+        .or_else(|| find_among(ctx, body, &example, entity, strict))
 }
 
 fn find_among<'a>(
@@ -188,7 +249,11 @@ fn find_among<'a>(
     let arrays: Vec<(&'a str, Body<'a>)> = names
         .iter()
         .copied()
-        .filter_map(|name| body.child(ctx, name).record_items(ctx).map(|items| (name, items)))
+        .filter_map(|name| {
+            body.child(ctx, name)
+                .record_items(ctx)
+                .map(|items| (name, items))
+        })
         .collect();
     if arrays.is_empty() {
         return None;
@@ -200,7 +265,11 @@ fn find_among<'a>(
         }
     }
     let entity_snake = snake_ident(entity);
-    let forms = [entity_snake.clone(), plural(&entity_snake), singular(&entity_snake)];
+    let forms = [
+        entity_snake.clone(),
+        plural(&entity_snake),
+        singular(&entity_snake),
+    ];
     if let Some((name, items)) = arrays.iter().find(|(n, _)| forms.contains(&snake_ident(n))) {
         let how = format!("records are in `{name}`, named after the entity");
         return Some(records(vec![name.to_string()], items.clone(), &how, false));
@@ -213,7 +282,8 @@ fn find_among<'a>(
     let last_word = entity_snake.rsplit('_').next().unwrap_or("");
     if let Some((name, items)) = arrays.iter().find(|(n, _)| {
         let snake = snake_ident(n);
-        snake.ends_with(&format!("_{}", plural(last_word))) || snake.ends_with(&format!("_{last_word}"))
+        snake.ends_with(&format!("_{}", plural(last_word)))
+            || snake.ends_with(&format!("_{last_word}"))
     }) {
         let how = format!("records are in `{name}`, ending in the entity's name");
         return Some(records(vec![name.to_string()], items.clone(), &how, has_id));
@@ -247,10 +317,17 @@ pub(crate) fn columns<'a>(ctx: &Ctx<'a>, records: &Records<'a>) -> Vec<Column> {
                 continue;
             }
             let ty = match kind_of_value(value) {
-                Kind::String if looks_like_timestamp(value.as_str().unwrap_or("")) => ColumnType::Timestamp,
+                Kind::String if looks_like_timestamp(value.as_str().unwrap_or("")) => {
+                    ColumnType::Timestamp
+                }
                 kind => type_of_kind(kind, None),
             };
-            out.push(Column { name: name.clone(), ty, nullable: true, description: String::new() });
+            out.push(Column {
+                name: name.clone(),
+                ty,
+                nullable: true,
+                description: String::new(),
+            });
         }
     }
     out
@@ -261,12 +338,19 @@ pub(crate) fn column_type(shape: &Shape<'_>) -> ColumnType {
     if shape.truncated || shape.broken.is_some() {
         return ColumnType::Json;
     }
-    let kind = if shape.is_objectish() { Kind::Object } else { shape.kind };
+    let kind = if shape.is_objectish() {
+        Kind::Object
+    } else {
+        shape.kind
+    };
     type_of_kind(kind, shape.format)
 }
 
 fn type_of_kind(kind: Kind, format: Option<&str>) -> ColumnType {
-    let time = matches!(format, Some("date-time" | "unix-time" | "datetime" | "timestamp"));
+    let time = matches!(
+        format,
+        Some("date-time" | "unix-time" | "datetime" | "timestamp")
+    );
     match kind {
         Kind::String | Kind::Integer | Kind::Number if time => ColumnType::Timestamp,
         Kind::String => ColumnType::String,
@@ -289,35 +373,83 @@ fn looks_like_timestamp(text: &str) -> bool {
 
 /// The primary key: `id`, else `<entity>_id`, the only `*_id`, `uuid`, `key`, `gid`, `sid`.
 pub(crate) fn primary_key(columns: &[Column], entity: &str) -> Vec<String> {
-    let find = |wanted: &str| columns.iter().find(|c| snake_ident(&c.name) == wanted).map(|c| c.name.clone());
+    let find = |wanted: &str| {
+        columns
+            .iter()
+            .find(|c| snake_ident(&c.name) == wanted)
+            .map(|c| c.name.clone())
+    };
     let entity_id = format!("{}_id", singular(&snake_ident(entity)));
     if let Some(key) = find("id").or_else(|| find(&entity_id)) {
         return vec![key];
     }
-    let ids: Vec<&Column> = columns.iter().filter(|c| snake_ident(&c.name).ends_with("_id")).collect();
+    let ids: Vec<&Column> = columns
+        .iter()
+        .filter(|c| snake_ident(&c.name).ends_with("_id"))
+        .collect();
     if let [only] = ids.as_slice() {
         return vec![only.name.clone()];
     }
-    ["uuid", "key", "gid", "sid", "guid"].iter().find_map(|k| find(k)).into_iter().collect()
+    ["uuid", "key", "gid", "sid", "guid"]
+        .iter()
+        .find_map(|k| find(k))
+        .into_iter()
+        .collect()
 }
 
 /// HTML tags removed from descriptions; anything else in `<...>` (like `<API_KEY>`) is text.
 const HTML_TAGS: &[&str] = &[
-    "a", "b", "i", "p", "br", "em", "hr", "li", "ol", "ul", "td", "th", "tr", "h1", "h2", "h3",
-    "h4", "h5", "h6", "pre", "sub", "sup", "img", "div", "code", "span", "table", "tbody", "thead",
-    "strong", "details", "summary", "blockquote",
+    "a",
+    "b",
+    "i",
+    "p",
+    "br",
+    "em",
+    "hr",
+    "li",
+    "ol",
+    "ul",
+    "td",
+    "th",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "sub",
+    "sup",
+    "img",
+    "div",
+    "code",
+    "span",
+    "table",
+    "tbody",
+    "thead",
+    "strong",
+    "details",
+    "summary",
+    "blockquote",
 ];
 
 /// Tags after which a word break belongs.
-const BLOCK_TAGS: &[&str] = &["p", "br", "li", "div", "tr", "td", "th", "h1", "h2", "h3", "h4", "pre", "hr"];
+const BLOCK_TAGS: &[&str] = &[
+    "p", "br", "li", "div", "tr", "td", "th", "h1", "h2", "h3", "h4", "pre", "hr",
+];
 
 /// The length of an HTML tag starting at `text[0] == '<'` and whether it breaks words.
 fn html_tag(text: &str) -> Option<(usize, bool)> {
     let end = text.char_indices().take(200).find(|(_, c)| *c == '>')?.0;
     let inner = text[1..end].trim_start_matches('/');
-    let name_end = inner.find(|c: char| c.is_whitespace() || c == '/').unwrap_or(inner.len());
+    let name_end = inner
+        .find(|c: char| c.is_whitespace() || c == '/')
+        .unwrap_or(inner.len());
     let name = inner[..name_end].to_ascii_lowercase();
-    HTML_TAGS.contains(&name.as_str()).then(|| (end + 1, BLOCK_TAGS.contains(&name.as_str())))
+    HTML_TAGS
+        .contains(&name.as_str())
+        .then(|| (end + 1, BLOCK_TAGS.contains(&name.as_str())))
 }
 
 /// Description text without HTML tags, whitespace collapsed, at most 500 characters.

@@ -75,9 +75,15 @@ fn ref_loop_becomes_json_columns_not_a_hang() {
     );
     let model = extract_openapi(&doc, "loop.json").unwrap();
     let nodes = &model.endpoints[0];
-    let types: Vec<String> =
-        nodes.columns.iter().map(|c| format!("{}:{:?}", c.name, c.ty)).collect();
-    assert_eq!(types, ["id:String", "parent:Json", "alias:Json", "twisted:Json"]);
+    let types: Vec<String> = nodes
+        .columns
+        .iter()
+        .map(|c| format!("{}:{:?}", c.name, c.ty))
+        .collect();
+    assert_eq!(
+        types,
+        ["id:String", "parent:Json", "alias:Json", "twisted:Json"]
+    );
     assert_eq!(nodes.primary_key, ["id"]);
 }
 
@@ -91,7 +97,12 @@ fn record_schema_that_is_a_pure_ref_loop_keeps_the_list_without_columns() {
         json!({"A": {"$ref": "#/components/schemas/B"}, "B": {"$ref": "#/components/schemas/A"}}),
     );
     let report = extract_openapi_report(&doc, "loop.json").unwrap();
-    let tables: Vec<&str> = report.model.endpoints.iter().map(|e| e.table.as_str()).collect();
+    let tables: Vec<&str> = report
+        .model
+        .endpoints
+        .iter()
+        .map(|e| e.table.as_str())
+        .collect();
     assert_eq!(tables, ["fine", "loops"]);
     // The loop leaves the records without columns: still proposed, but with low confidence.
     let loops = &report.model.endpoints[1];
@@ -114,10 +125,18 @@ fn ref_to_nowhere_skips_only_that_endpoint_and_says_where() {
         json!({"User": {"type": "object", "properties": {"id": {"type": "string"}}}}),
     );
     let report = extract_openapi_report(&doc, "refs.json").unwrap();
-    let tables: Vec<&str> = report.model.endpoints.iter().map(|e| e.table.as_str()).collect();
+    let tables: Vec<&str> = report
+        .model
+        .endpoints
+        .iter()
+        .map(|e| e.table.as_str())
+        .collect();
     assert_eq!(tables, ["users"]);
-    let reasons: Vec<String> =
-        report.skipped.iter().map(|s| format!("{} {}: {}", s.method, s.path, s.reason)).collect();
+    let reasons: Vec<String> = report
+        .skipped
+        .iter()
+        .map(|s| format!("{} {}: {}", s.method, s.path, s.reason))
+        .collect();
     insta::assert_snapshot!("dangling_refs", reasons.join("\n"));
 }
 
@@ -127,7 +146,10 @@ fn hostile_names_become_identifiers_and_stay_data() {
     // Braces in a path segment make it a parameter and `/` splits it, so literals avoid them.
     let literal = "it\"'; DROP TABLE t;--*\n\u{202e}";
     let mut paths = serde_json::Map::new();
-    paths.insert(format!("/v1/{literal}"), list_op(json!({"type": "object", "properties": {"id": {}}})));
+    paths.insert(
+        format!("/v1/{literal}"),
+        list_op(json!({"type": "object", "properties": {"id": {}}})),
+    );
     paths.insert(
         format!("/v1/{literal}/{{{literal}}}/it\"ems*/"),
         list_op(json!({"type": "object", "properties": {
@@ -140,23 +162,37 @@ fn hostile_names_become_identifiers_and_stay_data() {
     paths.insert("/*/".into(), list_op(json!({"type": "object"})));
     let mut doc = spec(Value::Object(paths), json!({}));
     doc["info"]["title"] = json!(evil);
-    doc["servers"] = json!([{"url": "https://{evil}.example.com", "variables": {"evil": {"default": "*/"}}}]);
+    doc["servers"] =
+        json!([{"url": "https://{evil}.example.com", "variables": {"evil": {"default": "*/"}}}]);
     doc["components"]["securitySchemes"] =
         json!({evil: {"type": "apiKey", "in": "header", "name": evil, "description": evil}});
     let model = extract_openapi(&doc, evil).unwrap();
     assert_eq!(model.endpoints.len(), 3, "{:#?}", model.endpoints);
     assert!(model.endpoints.iter().any(|e| e.parent.is_some()));
     for endpoint in &model.endpoints {
-        assert_eq!(endpoint.table, snake_ident(&endpoint.table), "table {:?}", endpoint.table);
+        assert_eq!(
+            endpoint.table,
+            snake_ident(&endpoint.table),
+            "table {:?}",
+            endpoint.table
+        );
         if let Some(parent) = &endpoint.parent {
             assert_eq!(parent.column, snake_ident(&parent.column));
         }
     }
     for field in &model.config {
-        assert_eq!(field.name, snake_ident(&field.name), "config field {:?}", field.name);
+        assert_eq!(
+            field.name,
+            snake_ident(&field.name),
+            "config field {:?}",
+            field.name
+        );
     }
     // Column names are data (the generator escapes them), kept exactly as documented.
-    assert!(model.endpoints.iter().any(|e| e.columns.iter().any(|c| c.name == evil)));
+    assert!(model
+        .endpoints
+        .iter()
+        .any(|e| e.columns.iter().any(|c| c.name == evil)));
     let back: ApiModel = serde_json::from_str(&serde_json::to_string(&model).unwrap()).unwrap();
     assert_eq!(back, model);
 }
@@ -173,7 +209,9 @@ fn non_openapi_yaml_is_rejected_clearly() {
     let old = extract_openapi(&json!({"swagger": "1.2"}), "old.json").unwrap_err();
     let future = extract_openapi(&json!({"openapi": "4.0.0"}), "new.json").unwrap_err();
     let paths = extract_openapi(&json!({"openapi": "3.0.0", "paths": [1]}), "p.json").unwrap_err();
-    let all = [err, scalar, postman, old, future, paths].map(|e| chain(&e)).join("\n");
+    let all = [err, scalar, postman, old, future, paths]
+        .map(|e| chain(&e))
+        .join("\n");
     insta::assert_snapshot!("not_openapi", all);
 }
 
@@ -191,7 +229,10 @@ fn malformed_yaml_names_file_and_line() {
 
 #[test]
 fn malformed_json_names_file_line_and_column() {
-    let (dir, result) = read_text("broken.json", "{\n  \"openapi\": \"3.0.0\",\n  \"paths\": {,}\n}\n");
+    let (dir, result) = read_text(
+        "broken.json",
+        "{\n  \"openapi\": \"3.0.0\",\n  \"paths\": {,}\n}\n",
+    );
     let err = result.unwrap_err();
     match &err {
         Error::Json { line, column, .. } => assert_eq!((*line, *column), (3, 13)),
@@ -204,7 +245,10 @@ fn malformed_json_names_file_line_and_column() {
 fn missing_file_names_the_file() {
     let err = extract_openapi_file(Path::new("/nonexistent/spec.yaml")).unwrap_err();
     assert!(matches!(err, Error::Read { .. }));
-    assert!(err.to_string().contains("`/nonexistent/spec.yaml`"), "{err}");
+    assert!(
+        err.to_string().contains("`/nonexistent/spec.yaml`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -229,14 +273,21 @@ fn deep_composition_is_cut_short() {
         let own = json!({"properties": {format!("f{i}"): {"type": "string"}}});
         schemas.insert(format!("S{i}"), json!({"allOf": [{"$ref": next}, own]}));
     }
-    schemas.insert("S500".into(), json!({"type": "object", "properties": {"id": {"type": "string"}}}));
+    schemas.insert(
+        "S500".into(),
+        json!({"type": "object", "properties": {"id": {"type": "string"}}}),
+    );
     let doc = spec(
         json!({"/deep": list_op(json!({"$ref": "#/components/schemas/S0"}))}),
         Value::Object(schemas),
     );
     let model = extract_openapi(&doc, "deep.json").unwrap();
     let deep = &model.endpoints[0];
-    assert!(!deep.columns.is_empty() && deep.columns.len() < 500, "{}", deep.columns.len());
+    assert!(
+        !deep.columns.is_empty() && deep.columns.len() < 500,
+        "{}",
+        deep.columns.len()
+    );
 }
 
 #[test]
@@ -254,7 +305,10 @@ fn large_spec_has_no_quadratic_blowup() {
     }
     let big = json!({"allOf": [{"$ref": "#/components/schemas/Big"}, {"$ref": "#/components/schemas/Big"}]});
     paths.insert("/big".into(), list_op(big));
-    let doc = spec(Value::Object(paths), json!({"Big": {"type": "object", "properties": props}}));
+    let doc = spec(
+        Value::Object(paths),
+        json!({"Big": {"type": "object", "properties": props}}),
+    );
     let start = Instant::now();
     let model = extract_openapi(&doc, "large.json").unwrap();
     let elapsed = start.elapsed();

@@ -60,8 +60,12 @@ fn record_path_prefers_well_known_names_and_nests_one_level() {
         "/users/{id}": get(json!([]), record(json!({"id": {"type": "string"}, "data": items})))
     }));
     let report = extract_openapi_report(&doc, "t.json").unwrap();
-    let paths: Vec<(&str, Vec<String>)> =
-        report.model.endpoints.iter().map(|e| (e.path.as_str(), e.record_path.clone())).collect();
+    let paths: Vec<(&str, Vec<String>)> = report
+        .model
+        .endpoints
+        .iter()
+        .map(|e| (e.path.as_str(), e.record_path.clone()))
+        .collect();
     assert_eq!(
         paths,
         [
@@ -71,7 +75,11 @@ fn record_path_prefers_well_known_names_and_nests_one_level() {
         ]
     );
     assert_eq!(report.skipped.len(), 1);
-    assert!(report.skipped[0].reason.contains("single object"), "{:?}", report.skipped);
+    assert!(
+        report.skipped[0].reason.contains("single object"),
+        "{:?}",
+        report.skipped
+    );
 }
 
 #[test]
@@ -87,10 +95,24 @@ fn single_reads_binary_and_actions_are_not_lists() {
         "/me": get(json!([]), record(json!({"id": {"type": "string"}, "name": {"type": "string"}})))
     }));
     let report = extract_openapi_report(&doc, "t.json").unwrap();
-    let tables: Vec<&str> = report.model.endpoints.iter().map(|e| e.table.as_str()).collect();
+    let tables: Vec<&str> = report
+        .model
+        .endpoints
+        .iter()
+        .map(|e| e.table.as_str())
+        .collect();
     assert_eq!(tables, ["files"]);
     let skipped: Vec<&str> = report.skipped.iter().map(|s| s.path.as_str()).collect();
-    assert_eq!(skipped, ["/files/export", "/files/search", "/files/{id}", "/files/{id}/content", "/me"]);
+    assert_eq!(
+        skipped,
+        [
+            "/files/export",
+            "/files/search",
+            "/files/{id}",
+            "/files/{id}/content",
+            "/me"
+        ]
+    );
 }
 
 #[test]
@@ -104,33 +126,40 @@ fn primary_keys_follow_the_rules() {
         (json!({"name": {}}), vec![]),
     ];
     for (props, want) in cases {
-        let doc = openapi(json!({"/invoices": get(json!([]), json!({"type": "array", "items": record(props.clone())}))}));
+        let doc = openapi(
+            json!({"/invoices": get(json!([]), json!({"type": "array", "items": record(props.clone())}))}),
+        );
         assert_eq!(only(&doc).primary_key, want, "{props}");
     }
 }
 
 #[test]
 fn column_types_and_nullability() {
-    let doc = openapi(json!({"/events": get(json!([]), json!({"type": "array", "items": {
-        "type": "object",
-        "required": ["id", "at", "n", "maybe", "either"],
-        "properties": {
-            "id": {"type": "string"},
-            "at": {"type": "string", "format": "date-time"},
-            "created": {"type": "integer", "format": "unix-time"},
-            "n": {"type": "integer"},
-            "price": {"type": "number"},
-            "ok": {"type": "boolean"},
-            "meta": {"type": "object"},
-            "tags": {"type": "array", "items": {"type": "string"}},
-            "maybe": {"type": "string", "nullable": true},
-            "either": {"oneOf": [{"type": "string"}, {"type": "object"}]},
-            "merged": {"allOf": [{"type": "integer"}, {"description": "merged doc"}]}
-        }
-    }}))}));
+    let doc = openapi(
+        json!({"/events": get(json!([]), json!({"type": "array", "items": {
+            "type": "object",
+            "required": ["id", "at", "n", "maybe", "either"],
+            "properties": {
+                "id": {"type": "string"},
+                "at": {"type": "string", "format": "date-time"},
+                "created": {"type": "integer", "format": "unix-time"},
+                "n": {"type": "integer"},
+                "price": {"type": "number"},
+                "ok": {"type": "boolean"},
+                "meta": {"type": "object"},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "maybe": {"type": "string", "nullable": true},
+                "either": {"oneOf": [{"type": "string"}, {"type": "object"}]},
+                "merged": {"allOf": [{"type": "integer"}, {"description": "merged doc"}]}
+            }
+        }}))}),
+    );
     let events = only(&doc);
-    let cols: Vec<(&str, ColumnType, bool)> =
-        events.columns.iter().map(|c| (c.name.as_str(), c.ty, c.nullable)).collect();
+    let cols: Vec<(&str, ColumnType, bool)> = events
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.ty, c.nullable))
+        .collect();
     assert_eq!(
         cols,
         [
@@ -152,15 +181,26 @@ fn column_types_and_nullability() {
 
 #[test]
 fn openapi_31_type_arrays_are_nullable() {
-    let mut doc = openapi(json!({"/things": get(json!([]), json!({"type": "array", "items": {
-        "type": "object", "required": ["a"],
-        "properties": {"a": {"type": ["string", "null"]}, "b": {"type": ["integer", "null"], "format": "unix-time"}}
-    }}))}));
+    let mut doc = openapi(
+        json!({"/things": get(json!([]), json!({"type": "array", "items": {
+            "type": "object", "required": ["a"],
+            "properties": {"a": {"type": ["string", "null"]}, "b": {"type": ["integer", "null"], "format": "unix-time"}}
+        }}))}),
+    );
     doc["openapi"] = json!("3.1.0");
     let things = only(&doc);
-    let cols: Vec<(&str, ColumnType, bool)> =
-        things.columns.iter().map(|c| (c.name.as_str(), c.ty, c.nullable)).collect();
-    assert_eq!(cols, [("a", ColumnType::String, true), ("b", ColumnType::Timestamp, true)]);
+    let cols: Vec<(&str, ColumnType, bool)> = things
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.ty, c.nullable))
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            ("a", ColumnType::String, true),
+            ("b", ColumnType::Timestamp, true)
+        ]
+    );
 }
 
 fn wrapped(extra: Value) -> Value {
@@ -184,7 +224,10 @@ fn cursor_from_the_last_record_while_has_more() {
             cursor_from_record: Some("id".into()),
             cursor_path: None,
             has_more_path: Some(vec!["has_more".into()]),
-            limit: Some(PageSize { param: "limit".into(), value: 100 }),
+            limit: Some(PageSize {
+                param: "limit".into(),
+                value: 100
+            }),
         }
     );
 }
@@ -202,7 +245,10 @@ fn cursor_token_in_the_body() {
             cursor_from_record: None,
             cursor_path: Some(vec!["response_metadata".into(), "next_cursor".into()]),
             has_more_path: None,
-            limit: Some(PageSize { param: "limit".into(), value: 1000 }),
+            limit: Some(PageSize {
+                param: "limit".into(),
+                value: 1000
+            }),
         }
     );
     // Asana: an opaque `offset` token and `next_page.offset`.
@@ -211,9 +257,16 @@ fn cursor_token_in_the_body() {
         wrapped(json!({"next_page": {"type": "object", "nullable": true, "properties": {"offset": {"type": "string"}, "uri": {"type": "string"}}}}))
     )}));
     match only(&doc).pagination {
-        Pagination::Cursor { cursor_param, cursor_path, .. } => {
+        Pagination::Cursor {
+            cursor_param,
+            cursor_path,
+            ..
+        } => {
             assert_eq!(cursor_param, "offset");
-            assert_eq!(cursor_path, Some(vec!["next_page".to_string(), "offset".to_string()]));
+            assert_eq!(
+                cursor_path,
+                Some(vec!["next_page".to_string(), "offset".to_string()])
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -222,7 +275,10 @@ fn cursor_token_in_the_body() {
 #[test]
 fn next_url_link_header_page_number_and_offset() {
     let page = query("page", json!({"type": "integer"}));
-    let per_page = query("per_page", json!({"type": "integer", "default": 30, "description": "Results per page (max 100)."}));
+    let per_page = query(
+        "per_page",
+        json!({"type": "integer", "default": 30, "description": "Results per page (max 100)."}),
+    );
     let list = json!({"type": "array", "items": record(json!({"id": {"type": "integer"}}))});
     let mut linked = get(json!([page, per_page]), list.clone());
     linked["get"]["responses"]["200"]["headers"] = json!({"Link": {"schema": {"type": "string"}}});
@@ -234,14 +290,34 @@ fn next_url_link_header_page_number_and_offset() {
     }));
     let model = extract_openapi(&doc, "t.json").unwrap();
     let styles: Vec<&Pagination> = model.endpoints.iter().map(|e| &e.pagination).collect();
-    let limit = |param: &str, value| Some(PageSize { param: param.into(), value });
+    let limit = |param: &str, value| {
+        Some(PageSize {
+            param: param.into(),
+            value,
+        })
+    };
     assert_eq!(
         styles,
         [
-            &Pagination::NextUrl { next_url_path: vec!["links".into(), "next".into()], limit: limit("limit", 100) },
-            &Pagination::LinkHeader { limit: limit("per_page", 100) },
-            &Pagination::PageNumber { page_param: "page".into(), start: 1, limit: limit("per_page", 100) },
-            &Pagination::Offset { offset_param: "offset".into(), limit: PageSize { param: "limit".into(), value: 25 } },
+            &Pagination::NextUrl {
+                next_url_path: vec!["links".into(), "next".into()],
+                limit: limit("limit", 100)
+            },
+            &Pagination::LinkHeader {
+                limit: limit("per_page", 100)
+            },
+            &Pagination::PageNumber {
+                page_param: "page".into(),
+                start: 1,
+                limit: limit("per_page", 100)
+            },
+            &Pagination::Offset {
+                offset_param: "offset".into(),
+                limit: PageSize {
+                    param: "limit".into(),
+                    value: 25
+                }
+            },
         ]
     );
 }
@@ -249,16 +325,41 @@ fn next_url_link_header_page_number_and_offset() {
 #[test]
 fn incremental_params_and_formats() {
     let cases = [
-        (query("updated_since", json!({"type": "string", "format": "date-time"})), "updated_since", "updated_at", CursorFormat::Rfc3339),
-        (query("since", json!({"type": "string", "format": "date-time"})), "since", "updated_at", CursorFormat::Rfc3339),
-        (query("updated_at[gte]", json!({"type": "integer"})), "updated_at[gte]", "updated_at", CursorFormat::UnixSeconds),
-        (query("modified_after", json!({"type": "string"})), "modified_after", "updated_at", CursorFormat::Same),
+        (
+            query(
+                "updated_since",
+                json!({"type": "string", "format": "date-time"}),
+            ),
+            "updated_since",
+            "updated_at",
+            CursorFormat::Rfc3339,
+        ),
+        (
+            query("since", json!({"type": "string", "format": "date-time"})),
+            "since",
+            "updated_at",
+            CursorFormat::Rfc3339,
+        ),
+        (
+            query("updated_at[gte]", json!({"type": "integer"})),
+            "updated_at[gte]",
+            "updated_at",
+            CursorFormat::UnixSeconds,
+        ),
+        (
+            query("modified_after", json!({"type": "string"})),
+            "modified_after",
+            "updated_at",
+            CursorFormat::Same,
+        ),
         (
             json!({"name": "created", "in": "query", "style": "deepObject", "schema": {"anyOf": [
                 {"type": "object", "properties": {"gt": {"type": "integer"}, "gte": {"type": "integer"}}},
                 {"type": "integer"}
             ]}}),
-            "created[gte]", "created", CursorFormat::UnixSeconds,
+            "created[gte]",
+            "created",
+            CursorFormat::UnixSeconds,
         ),
     ];
     for (param, want_param, want_field, want_format) in cases {
@@ -269,13 +370,22 @@ fn incremental_params_and_formats() {
         let model = extract_openapi(&doc, "t.json").unwrap();
         assert_eq!(
             model.endpoints[0].incremental,
-            Some(Incremental { param: want_param.into(), cursor_field: want_field.into(), format: want_format })
+            Some(Incremental {
+                param: want_param.into(),
+                cursor_field: want_field.into(),
+                format: want_format
+            })
         );
-        assert!(model.config.iter().any(|f| f.name == "start_date" && !f.required));
+        assert!(model
+            .config
+            .iter()
+            .any(|f| f.name == "start_date" && !f.required));
     }
     // A `since` without any update-time field is no incremental filter.
-    let doc = openapi(json!({"/commits": get(json!([query("since", json!({"type": "string"}))]),
-        json!({"type": "array", "items": record(json!({"sha": {"type": "string"}}))}))}));
+    let doc = openapi(
+        json!({"/commits": get(json!([query("since", json!({"type": "string"}))]),
+        json!({"type": "array", "items": record(json!({"sha": {"type": "string"}}))}))}),
+    );
     assert_eq!(only(&doc).incremental, None);
 }
 
@@ -299,7 +409,10 @@ fn children_link_to_parent_lists_and_unfilled_params_become_config() {
         .endpoints
         .iter()
         .map(|e| match &e.parent {
-            Some(p) => format!("{} {} <- {}.{} via {{{}}} as {}", e.table, e.path, p.table, p.parent_key, p.path_param, p.column),
+            Some(p) => format!(
+                "{} {} <- {}.{} via {{{}}} as {}",
+                e.table, e.path, p.table, p.parent_key, p.path_param, p.column
+            ),
             None => format!("{} {}", e.table, e.path),
         })
         .collect();
@@ -307,7 +420,7 @@ fn children_link_to_parent_lists_and_unfilled_params_become_config() {
         summary,
         [
             "calls /2010/Accounts/{account_sid}/Calls.json",
-            "events /2010/Accounts/{AccountSid}/Calls/{CallSid}/Events.json <- calls.sid via {CallSid} as call_sid",
+            "events /2010/Accounts/{account_sid}/Calls/{CallSid}/Events.json <- calls.sid via {CallSid} as call_sid",
             "teams /teams",
             "members /teams/{team_slug}/members <- teams.slug via {team_slug} as team_slug",
             "customers /v1/customers",
@@ -315,10 +428,22 @@ fn children_link_to_parent_lists_and_unfilled_params_become_config() {
             "invoices /v1/invoices",
         ]
     );
-    let account = model.config.iter().find(|f| f.name == "account_sid").unwrap();
+    let account = model
+        .config
+        .iter()
+        .find(|f| f.name == "account_sid")
+        .unwrap();
     assert!(account.required && !account.secret);
-    assert!(account.description.contains("The SID of the account."), "{}", account.description);
-    assert!(model.endpoints[0].reason.contains("account_sid"), "{}", model.endpoints[0].reason);
+    assert!(
+        account.description.contains("The SID of the account."),
+        "{}",
+        account.description
+    );
+    assert!(
+        model.endpoints[0].reason.contains("account_sid"),
+        "{}",
+        model.endpoints[0].reason
+    );
     assert!(model.endpoints[0].confidence < model.endpoints[2].confidence);
 }
 
@@ -333,8 +458,18 @@ fn required_query_params_get_defaults_or_config() {
         json!({"type": "array", "items": record(json!({"id": {}}))})
     )}));
     let model = extract_openapi(&doc, "t.json").unwrap();
-    let q: Vec<(String, String)> = model.endpoints[0].query.iter().map(|q| (q.name.clone(), q.value.clone())).collect();
-    assert_eq!(q, [("kind".to_string(), "daily".to_string()), ("workspace".to_string(), "{workspace}".to_string())]);
+    let q: Vec<(String, String)> = model.endpoints[0]
+        .query
+        .iter()
+        .map(|q| (q.name.clone(), q.value.clone()))
+        .collect();
+    assert_eq!(
+        q,
+        [
+            ("kind".to_string(), "daily".to_string()),
+            ("workspace".to_string(), "{workspace}".to_string())
+        ]
+    );
     let ws = model.config.iter().find(|f| f.name == "workspace").unwrap();
     assert!(ws.description.contains("Workspace GID."));
 }
@@ -350,7 +485,15 @@ fn table_names_are_unique_and_stable() {
     }));
     let model = extract_openapi(&doc, "t.json").unwrap();
     let tables: Vec<&str> = model.endpoints.iter().map(|e| e.table.as_str()).collect();
-    assert_eq!(tables, ["customers", "customer_invoices", "invoices", "customer_invoices_2"]);
+    assert_eq!(
+        tables,
+        [
+            "customers",
+            "customer_invoices",
+            "invoices",
+            "customer_invoices_2"
+        ]
+    );
     // Same input, same output.
     assert_eq!(extract_openapi(&doc, "t.json").unwrap(), model);
 }
@@ -372,7 +515,12 @@ fn auth_schemes_and_config_fields() {
     assert_eq!(
         model.auth,
         [
-            AuthScheme::ApiKey { location: ApiKeyLocation::Header, param: "X-Api-Key".into(), prefix: None, key_field: "api_key".into() },
+            AuthScheme::ApiKey {
+                location: ApiKeyLocation::Header,
+                param: "X-Api-Key".into(),
+                prefix: None,
+                key_field: "api_key".into()
+            },
             AuthScheme::ApiKey {
                 location: ApiKeyLocation::Header,
                 param: "Authorization".into(),
@@ -386,7 +534,11 @@ fn auth_schemes_and_config_fields() {
             },
         ]
     );
-    let fields: Vec<(&str, bool, bool)> = model.config.iter().map(|f| (f.name.as_str(), f.secret, f.required)).collect();
+    let fields: Vec<(&str, bool, bool)> = model
+        .config
+        .iter()
+        .map(|f| (f.name.as_str(), f.secret, f.required))
+        .collect();
     assert_eq!(
         fields,
         [
@@ -399,8 +551,15 @@ fn auth_schemes_and_config_fields() {
         ]
     );
     assert_eq!(model.config[1].description, "Find it under Settings → API.");
-    assert_eq!(model.config[0].default.as_deref(), Some("https://api.example.com/v1"));
-    assert!(model.config[0].description.contains("Production"), "{}", model.config[0].description);
+    assert_eq!(
+        model.config[0].default.as_deref(),
+        Some("https://api.example.com/v1")
+    );
+    assert!(
+        model.config[0].description.contains("Production"),
+        "{}",
+        model.config[0].description
+    );
 
     // Without top-level `security`, every defined scheme counts, simplest first.
     doc.as_object_mut().unwrap().remove("security");
@@ -429,7 +588,13 @@ fn servers_substitute_variable_defaults() {
         {"url": "https://backup.example.com/"}
     ]);
     let model = extract_openapi(&doc, "t.json").unwrap();
-    assert_eq!(model.servers, ["https://eu.api.example.com/v2", "https://backup.example.com"]);
+    assert_eq!(
+        model.servers,
+        [
+            "https://eu.api.example.com/v2",
+            "https://backup.example.com"
+        ]
+    );
     assert_eq!(model.name, "Test API");
     assert_eq!(model.version.as_deref(), Some("2.1"));
     assert_eq!(model.sources, ["t.json"]);
@@ -469,7 +634,15 @@ fn swagger_2_documents_are_read() {
     let report = extract_openapi_report(&doc, "old.json").unwrap();
     let model = &report.model;
     assert_eq!(model.servers, ["https://api.example.com/api"]);
-    assert_eq!(model.auth, [AuthScheme::ApiKey { location: ApiKeyLocation::Query, param: "api_key".into(), prefix: None, key_field: "api_key".into() }]);
+    assert_eq!(
+        model.auth,
+        [AuthScheme::ApiKey {
+            location: ApiKeyLocation::Query,
+            param: "api_key".into(),
+            prefix: None,
+            key_field: "api_key".into()
+        }]
+    );
     let items = &model.endpoints[0];
     assert_eq!(items.record_path, ["items"]);
     // The credential parameter is left to the host; the other required one becomes config.
@@ -478,10 +651,27 @@ fn swagger_2_documents_are_read() {
     assert!(!items.columns[0].nullable && items.columns[1].nullable);
     // Columns and pagination read from the example alone.
     let messages = &model.endpoints[1];
-    let cols: Vec<(&str, ColumnType)> = messages.columns.iter().map(|c| (c.name.as_str(), c.ty)).collect();
-    assert_eq!(cols, [("ts", ColumnType::String), ("text", ColumnType::String), ("reactions", ColumnType::Integer), ("at", ColumnType::Timestamp)]);
-    assert!(matches!(&messages.pagination, Pagination::Cursor { cursor_path: Some(p), .. } if p == &["response_metadata", "next_cursor"]));
-    assert!(report.skipped.iter().any(|s| s.path == "/report.csv" && s.reason.contains("not JSON")));
+    let cols: Vec<(&str, ColumnType)> = messages
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.ty))
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            ("ts", ColumnType::String),
+            ("text", ColumnType::String),
+            ("reactions", ColumnType::Integer),
+            ("at", ColumnType::Timestamp)
+        ]
+    );
+    assert!(
+        matches!(&messages.pagination, Pagination::Cursor { cursor_path: Some(p), .. } if p == &["response_metadata", "next_cursor"])
+    );
+    assert!(report
+        .skipped
+        .iter()
+        .any(|s| s.path == "/report.csv" && s.reason.contains("not JSON")));
 }
 
 #[test]
@@ -506,4 +696,33 @@ fn small_model_snapshot() {
     let mut doc = doc;
     doc["components"] = json!({"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "Create a token under Settings → API."}}});
     insta::assert_yaml_snapshot!(extract_openapi(&doc, "small.json").unwrap());
+}
+
+#[test]
+fn pagination_fields_beside_a_nested_record_array() {
+    // Spotify: `{"artists": {"items": [...], "cursors": {"after": ...}, "next": ...}}`.
+    let page = record(json!({
+        "items": {"type": "array", "items": record(json!({"id": {"type": "string"}}))},
+        "next": {"type": "string", "nullable": true},
+        "cursors": record(json!({"after": {"type": "string"}}))
+    }));
+    let doc = openapi(json!({"/me/following": get(
+        json!([query("after", json!({"type": "string"})), query("limit", json!({"type": "integer", "maximum": 50}))]),
+        record(json!({"artists": page}))
+    )}));
+    let following = only(&doc);
+    assert_eq!(following.record_path, ["artists", "items"]);
+    assert_eq!(
+        following.pagination,
+        Pagination::Cursor {
+            cursor_param: "after".into(),
+            cursor_from_record: None,
+            cursor_path: Some(vec!["artists".into(), "cursors".into(), "after".into()]),
+            has_more_path: None,
+            limit: Some(PageSize {
+                param: "limit".into(),
+                value: 50
+            }),
+        }
+    );
 }
