@@ -1,7 +1,9 @@
 //! End-to-end tests: one binary, one module per area (see tests/README.md).
 
 mod cli;
+mod corpus;
 mod generate;
+mod golden;
 mod runtime;
 mod support;
 mod sync;
