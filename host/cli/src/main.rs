@@ -44,6 +44,8 @@ pub enum Command {
     Test(commands::test::TestCommand),
     /// Sync: all history the first time, then only what changed.
     Sync(commands::sync::SyncCommand),
+    /// Print what the extractor inferred per document (keys, paginators, cursors, parents).
+    Scorecard(commands::scorecard::ScorecardCommand),
     /// Measure sync, fan-out and build speed against the fixture API.
     Bench(commands::bench::BenchCommand),
     /// Runs a connection's setup phases (started by `generate`).

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod demo;
 pub mod endpoints;
 pub mod generate;
+pub mod scorecard;
 pub mod setup;
 pub mod status;
 pub mod sync;
@@ -76,6 +77,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Test(c) => c.run(&ctx),
         Command::Sync(c) => c.run(&ctx),
         Command::Bench(c) => c.run(&ctx),
+        Command::Scorecard(c) => c.run(&ctx),
         Command::Worker { id } => generate::worker(&ctx, &id),
     }
 }
