@@ -75,6 +75,9 @@ impl EndpointsCommand {
                     .map(|p| p.table.clone())
                     .unwrap_or_else(|| "-".into()),
             );
+            if !e.reason.is_empty() {
+                println!("      why: {} (confidence {:.2})", e.reason, e.confidence);
+            }
         }
         if changed {
             eprintln!(
