@@ -161,23 +161,32 @@ pub fn check(decl: &ConnectorDecl, config: &[ConfigEntry], tables: &[String]) ->
 
 /// Fetches one endpoint's first page; returns (ok, message, HTTP status if any answer came).
 fn check_endpoint(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[ConfigEntry]) -> (bool, String, Option<u16>) {
-    let mut path_params = config_path_params(e, config);
-    let parent_key;
-    if let Some(p) = e.parent {
-        let Some(parent) = decl.endpoint(p.table) else {
-            return (false, format!("parent table `{}` is not declared", p.table), None);
+    let mut owned: Vec<(&str, String)> = config_path_params(e, config).into_iter().map(|(k, v)| (k, v.to_string())).collect();
+    if e.parent.is_some() {
+        let chain = match ancestors(decl, e) {
+            Ok(c) => c,
+            Err(err) => return (false, format!("{err:?}"), None),
         };
-        match first_page(parent, base, config, &config_path_params(parent, config)) {
-            Err((msg, status)) => return (false, format!("parent `{}`: {msg}", p.table), status),
-            Ok((_, records, _)) => {
-                let Some(key) = records.iter().find_map(|r| field(r, p.parent_key).and_then(crate::records::scalar_text)) else {
-                    return (true, format!("parent `{}` has no records; nothing to read yet", p.table), Some(200));
-                };
-                parent_key = key;
-                path_params.push((p.path_param, parent_key.as_str()));
+        let below: Vec<&EndpointDecl> = chain[1..].iter().copied().chain(std::iter::once(e)).collect();
+        let mut gathered: Vec<(&str, String)> = Vec::new();
+        for (level, next) in chain.iter().zip(below) {
+            let link = next.parent.expect("a child has a parent");
+            let mut params: Vec<(&str, String)> = config_path_params(level, config).into_iter().map(|(k, v)| (k, v.to_string())).collect();
+            params.extend(gathered.iter().cloned());
+            let refs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            match first_page(level, base, config, &refs) {
+                Err((msg, status)) => return (false, format!("parent `{}`: {msg}", level.table), status),
+                Ok((_, records, _)) => {
+                    let Some(key) = records.iter().find_map(|r| field(r, link.parent_key).and_then(crate::records::scalar_text)) else {
+                        return (true, format!("parent `{}` has no records; nothing to read yet", level.table), Some(200));
+                    };
+                    gathered.push((link.path_param, key));
+                }
             }
         }
+        owned.extend(gathered);
     }
+    let path_params: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     match first_page(e, base, config, &path_params) {
         Err((msg, status)) => (false, msg, status),
         Ok((url, records, status)) => {
@@ -317,80 +326,155 @@ fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSe
     }
 }
 
-/// One child request in flight: which parent it belongs to and which page it asks for.
-struct ChildPage {
+/// Path parameters gathered down a parent chain, and the immediate parent's key (raw JSON).
+#[derive(Clone)]
+struct Ctx {
+    params: Vec<(&'static str, String)>,
     parent_key_json: String,
-    parent_key_text: String,
+}
+
+/// One request in flight during a fan-out.
+struct Flight {
+    ctx: usize,
     position: Position,
     url: String,
 }
 
-fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSelection, state: &mut SyncState) -> Result<(), ConnectorError> {
-    let link = e.parent.expect("child endpoint");
-    let parent = decl
-        .endpoint(link.table)
-        .ok_or_else(|| ConnectorError::Config(format!("table `{}`: parent table `{}` is not declared", e.table, link.table)))?;
-    let parent_fixed = fixed_query(parent, config)?;
-    let parent_params = config_path_params(parent, config);
-    let parent_target = Target { base, endpoint: parent, path_params: &parent_params, fixed_query: &parent_fixed, filter: None };
+/// The ancestors of a child endpoint, root first, each with the link from the level below.
+fn ancestors(decl: &ConnectorDecl, e: &EndpointDecl) -> Result<Vec<&'static EndpointDecl>, ConnectorError> {
+    let mut chain = Vec::new();
+    let mut cur = e;
+    while let Some(link) = cur.parent {
+        let parent = decl
+            .endpoint(link.table)
+            .ok_or_else(|| ConnectorError::Config(format!("table `{}`: parent table `{}` is not declared", cur.table, link.table)))?;
+        if chain.iter().any(|c: &&EndpointDecl| c.table == parent.table) || chain.len() > 8 {
+            return Err(ConnectorError::Config(format!("table `{}`: the parent chain loops", e.table)));
+        }
+        chain.push(parent);
+        cur = parent;
+    }
+    chain.reverse();
+    Ok(chain)
+}
+
+/// Receives each page of a fan-out: the context index and the page's records.
+type OnPage<'a> = dyn FnMut(usize, &[&RawValue]) -> Result<(), ConnectorError> + 'a;
+
+/// Fetches every page of `e` for every context, all contexts at once (one batch per wave),
+/// handing each page's records to `on_page`.
+fn fan_out(
+    e: &EndpointDecl,
+    base: &str,
+    config: &[ConfigEntry],
+    ctxs: &[Ctx],
+    filter: Option<(&str, String)>,
+    on_page: &mut OnPage<'_>,
+) -> Result<(), ConnectorError> {
     let fixed = fixed_query(e, config)?;
     let config_params = config_path_params(e, config);
+    let target_for = |ctx: &Ctx| -> Vec<(&str, String)> {
+        let mut params: Vec<(&str, String)> = config_params.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        params.extend(ctx.params.iter().map(|(k, v)| (*k, v.clone())));
+        params
+    };
+    let url_for = |ctx: &Ctx, position: &Position| {
+        let owned = target_for(ctx);
+        let params: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
+        page_url(&target, position)
+    };
+    let mut wave: Vec<Flight> = ctxs
+        .iter()
+        .enumerate()
+        .map(|(i, ctx)| Flight { ctx: i, position: Position::Start, url: url_for(ctx, &Position::Start) })
+        .collect();
+    while !wave.is_empty() {
+        let requests: Vec<_> = wave.iter().map(|f| get(f.url.clone())).collect();
+        let responses = host::http_send_batch(&requests);
+        let mut next_wave = Vec::new();
+        for (flight, result) in wave.into_iter().zip(responses) {
+            let resp: HttpResponse = match result {
+                Ok(r) if r.status == 404 => {
+                    host::log(Level::Warn, &format!("table `{}`: GET {} answered 404; skipped (parent removed?)", e.table, flight.url));
+                    continue;
+                }
+                Ok(r) => require_ok(e.table, &flight.url, r)?,
+                Err(err) => return Err(ConnectorError::Http(format!("table `{}`: GET {}: {}", e.table, flight.url, describe_http_error(&err)))),
+            };
+            let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &flight.url, why))?;
+            let records = body.records(e.record_path).map_err(|why| unexpected(e.table, &flight.url, why))?;
+            on_page(flight.ctx, &records)?;
+            let owned = target_for(&ctxs[flight.ctx]);
+            let params: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
+            if let Some(position) = next_position(&target, &flight.position, &flight.url, &resp, &body, &records).map_err(|why| unexpected(e.table, &flight.url, why))? {
+                let url = page_url(&target, &position);
+                next_wave.push(Flight { ctx: flight.ctx, position, url });
+            }
+        }
+        wave = next_wave;
+    }
+    Ok(())
+}
+
+/// Contexts for the level below, from one level's records.
+fn child_contexts(parent_ctx: &Ctx, records: &[&RawValue], link: crate::ParentDecl, out: &mut Vec<Ctx>) {
+    for r in records {
+        let Some(key) = field(r, link.parent_key) else { continue };
+        let Some(text) = crate::records::scalar_text(key) else { continue };
+        let mut params = parent_ctx.params.clone();
+        params.push((link.path_param, text));
+        out.push(Ctx { params, parent_key_json: key.get().to_string() });
+    }
+}
+
+fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSelection, state: &mut SyncState) -> Result<(), ConnectorError> {
+    let chain = ancestors(decl, e)?;
+    let root = chain[0];
+    let root_fixed = fixed_query(root, config)?;
+    let root_params = config_path_params(root, config);
+    let root_target = Target { base, endpoint: root, path_params: &root_params, fixed_query: &root_fixed, filter: None };
+    // The link from each level to the one above: chain[1..] and then `e` itself.
+    let below: Vec<&EndpointDecl> = chain[1..].iter().copied().chain(std::iter::once(e)).collect();
     let mut pass = start_pass(e, config, state);
     let filter = filter_pair(e, &pass);
     let cursor_field = e.incremental.map(|i| i.cursor_field);
     let mut batch = Vec::with_capacity(64 * 1024);
     loop {
-        // One page of parents.
-        let url = page_url(&parent_target, &pass.position);
-        let resp = send_ok(parent.table, get(url.clone()))?;
-        let body = Body::parse(&resp.body).map_err(|why| unexpected(parent.table, &url, why))?;
-        let parents = body.records(parent.record_path).map_err(|why| unexpected(parent.table, &url, why))?;
-        let mut wave: Vec<ChildPage> = Vec::with_capacity(parents.len());
-        for p in &parents {
-            let Some(key) = field(p, link.parent_key) else { continue };
-            let Some(text) = crate::records::scalar_text(key) else { continue };
-            let mut params = config_params.clone();
-            params.push((link.path_param, text.as_str()));
-            let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
-            let url = page_url(&target, &Position::Start);
-            wave.push(ChildPage { parent_key_json: key.get().to_string(), parent_key_text: text, position: Position::Start, url });
+        // One page of the root list.
+        let url = page_url(&root_target, &pass.position);
+        let resp = send_ok(root.table, get(url.clone()))?;
+        let body = Body::parse(&resp.body).map_err(|why| unexpected(root.table, &url, why))?;
+        let roots = body.records(root.record_path).map_err(|why| unexpected(root.table, &url, why))?;
+        let mut ctxs = Vec::new();
+        let top = Ctx { params: Vec::new(), parent_key_json: String::new() };
+        child_contexts(&top, &roots, below[0].parent.expect("a child has a parent"), &mut ctxs);
+        // Walk down the intermediate levels.
+        for (level, next) in chain[1..].iter().zip(below[1..].iter()) {
+            let link = next.parent.expect("a child has a parent");
+            let mut next_ctxs = Vec::new();
+            let current = std::mem::take(&mut ctxs);
+            fan_out(level, base, config, &current, None, &mut |i, records| {
+                child_contexts(&current[i], records, link, &mut next_ctxs);
+                Ok(())
+            })?;
+            ctxs = next_ctxs;
         }
         batch.clear();
         batch.push(b'[');
-        // Fetch children wave by wave: first pages of all parents at once, then any next pages.
-        while !wave.is_empty() {
-            let requests: Vec<_> = wave.iter().map(|c| get(c.url.clone())).collect();
-            let responses = host::http_send_batch(&requests);
-            let mut next_wave = Vec::new();
-            for (child, result) in wave.into_iter().zip(responses) {
-                let resp: HttpResponse = match result {
-                    Ok(r) if r.status == 404 => {
-                        host::log(Level::Warn, &format!("table `{}`: GET {} answered 404; skipped (parent removed?)", e.table, child.url));
-                        continue;
-                    }
-                    Ok(r) => require_ok(e.table, &child.url, r)?,
-                    Err(err) => return Err(ConnectorError::Http(format!("table `{}`: GET {}: {}", e.table, child.url, describe_http_error(&err)))),
-                };
-                let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &child.url, why))?;
-                let records = body.records(e.record_path).map_err(|why| unexpected(e.table, &child.url, why))?;
-                let shape = Shape { blocked: &sel.blocked_columns, parent: Some((link.column, &child.parent_key_json)), cursor_field };
-                let page_max = write_records(&records, &shape, &mut batch).map_err(|why| unexpected(e.table, &child.url, why))?;
-                pass.max_cursor = max_cursor(pass.max_cursor.take(), page_max);
-                let mut params = config_params.clone();
-                params.push((link.path_param, child.parent_key_text.as_str()));
-                let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
-                if let Some(position) = next_position(&target, &child.position, &child.url, &resp, &body, &records).map_err(|why| unexpected(e.table, &child.url, why))? {
-                    let url = page_url(&target, &position);
-                    next_wave.push(ChildPage { position, url, ..child });
-                }
-            }
-            wave = next_wave;
-        }
+        let link = e.parent.expect("child endpoint");
+        fan_out(e, base, config, &ctxs, filter.clone(), &mut |i, records| {
+            let shape = Shape { blocked: &sel.blocked_columns, parent: Some((link.column, &ctxs[i].parent_key_json)), cursor_field };
+            let page_max = write_records(records, &shape, &mut batch).map_err(|why| unexpected(e.table, "", why))?;
+            pass.max_cursor = max_cursor(pass.max_cursor.take(), page_max);
+            Ok(())
+        })?;
         batch.push(b']');
         if batch.len() > 2 {
             emit(e.table, &batch)?;
         }
-        let next = next_position(&parent_target, &pass.position, &url, &resp, &body, &parents).map_err(|why| unexpected(parent.table, &url, why))?;
+        let next = next_position(&root_target, &pass.position, &url, &resp, &body, &roots).map_err(|why| unexpected(root.table, &url, why))?;
         finish_page(e, state, next.clone(), &pass)?;
         match next {
             Some(p) => pass.position = p,

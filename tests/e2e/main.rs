@@ -2,6 +2,7 @@
 
 mod cli;
 mod corpus;
+mod fuzz;
 mod generate;
 mod golden;
 mod runtime;

@@ -155,3 +155,57 @@ async fn sandbox_denies_hosts_and_stops_loops_and_memory_bombs() {
         .unwrap();
     assert!(!again[0].ok);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blocked_columns_never_leave_the_connector() {
+    use connector_agent_runtime::{SinkEvent, TableSelection};
+    let s = connection(FixtureConfig::default()).await;
+    let conn = s.engine.home().load(&s.id).unwrap();
+    let model = s.engine.home().load_model(&s.id).unwrap();
+    let loaded = s
+        .engine
+        .runtime()
+        .load(conn.component.as_ref().unwrap())
+        .unwrap();
+    let http = s.engine.http_context(&conn, &model).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let collector = tokio::spawn(async move {
+        let mut batches = Vec::new();
+        while let Some(event) = rx.recv().await {
+            if let SinkEvent::Records { json, .. } = event {
+                batches.push(String::from_utf8(json).unwrap());
+            }
+        }
+        batches
+    });
+    let selection = [TableSelection {
+        table: "customers".into(),
+        blocked_columns: vec!["email".into()],
+        full_refresh: false,
+    }];
+    let config = Engine::config_entries(&conn);
+    let outcome = loaded
+        .sync(
+            http,
+            Limits::default(),
+            &config,
+            &selection,
+            None,
+            Sink {
+                events: tx,
+                closed: Arc::default(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+    let batches = collector.await.unwrap();
+    assert!(!batches.is_empty());
+    for b in &batches {
+        assert!(b.contains("\"name\""), "{b}");
+        assert!(
+            !b.contains("\"email\"") && !b.contains("@example.com"),
+            "a blocked column left the sandbox: {b}"
+        );
+    }
+}

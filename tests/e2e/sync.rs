@@ -65,6 +65,11 @@ async fn historical_then_incremental_sync_matches_the_fixture() {
     };
     assert_eq!(rows(&first, "customers"), 60);
     assert_eq!(rows(&first, "invoices"), 120);
+    assert_eq!(
+        rows(&first, "lines"),
+        s.fixture.lines().len() as i64,
+        "three levels: customers → invoices → lines"
+    );
     assert_eq!(rows(&first, "products"), s.fixture.products().len() as i64);
     assert_eq!(rows(&first, "events"), s.fixture.events().len() as i64);
     assert_eq!(rows(&first, "orders"), s.fixture.orders().len() as i64);
@@ -259,4 +264,112 @@ async fn a_failure_midway_keeps_the_last_checkpoint_and_resumes_without_loss() {
         normalise(customers_in_db(&mut conn).await),
         normalise(s.fixture.customers())
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blocked_hashed_columns_and_the_schema_policy_shape_the_destination() {
+    use connector_agent_sync::SchemaPolicy;
+    let s = connection(small()).await;
+    s.engine
+        .select(&s.id, &[], &["products".into()], &[])
+        .unwrap();
+    tokio::task::block_in_place(|| s.engine.run_setup(&s.id, &|_| {})).unwrap();
+    s.engine
+        .customize(&s.id, |c| {
+            c.blocked_tables.insert("events".into());
+            c.blocked_columns
+                .entry("customers".into())
+                .or_default()
+                .insert("email".into());
+            c.hashed_columns
+                .entry("customers".into())
+                .or_default()
+                .insert("name".into());
+            c.schema_policy = SchemaPolicy::BlockAll;
+        })
+        .unwrap();
+    let refused = s.engine.customize(&s.id, |c| {
+        c.hashed_columns
+            .entry("customers".into())
+            .or_default()
+            .insert("id".into());
+    });
+    assert!(refused.unwrap_err().to_string().contains("primary key"));
+
+    let first = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    let tables: Vec<&str> = first.tables.iter().map(|t| t.table.as_str()).collect();
+    assert!(
+        !tables.contains(&"events") && !tables.contains(&"products"),
+        "{tables:?}"
+    );
+    let mut conn = db(&s).await;
+    let cols: Vec<String> = sqlx::query("SELECT name FROM pragma_table_info('customers')")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(!cols.contains(&"email".to_string()), "{cols:?}");
+    let key = hex_key(&s);
+    let rows = sqlx::query("SELECT id, name FROM customers ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 60);
+    for (row, customer) in rows.iter().zip(s.fixture.customers()) {
+        let stored: String = row.get(1);
+        assert_ne!(
+            stored,
+            customer["name"].as_str().unwrap(),
+            "the plain value never reaches the destination"
+        );
+        assert_eq!(
+            Value::String(stored),
+            connector_agent_sync::policy::hash_value(&key, &customer["name"])
+        );
+    }
+
+    // A table selected later is held back by `block_all`, then created under `allow_all`.
+    s.engine
+        .select(&s.id, &[], &[], &["products".into()])
+        .unwrap();
+    tokio::task::block_in_place(|| s.engine.run_setup(&s.id, &|_| {})).unwrap();
+    let second = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    assert_eq!(
+        second.schema_changes.held_back_tables,
+        vec!["products".to_string()]
+    );
+    let exists: i64 = sqlx::query("SELECT count(*) FROM sqlite_master WHERE name = 'products'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(exists, 0);
+    s.engine
+        .customize(&s.id, |c| c.schema_policy = SchemaPolicy::AllowAll)
+        .unwrap();
+    let third = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    assert_eq!(
+        third.schema_changes.added_tables,
+        vec!["products".to_string()]
+    );
+    assert_eq!(
+        third
+            .tables
+            .iter()
+            .find(|t| t.table == "products")
+            .unwrap()
+            .rows_total,
+        s.fixture.products().len() as i64
+    );
+}
+
+fn hex_key(s: &crate::support::Setup) -> Vec<u8> {
+    let secrets = s.engine.home().load_secrets(&s.id).unwrap();
+    let hex = secrets.get("_hash_key").expect("a hashing key was made");
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
 }

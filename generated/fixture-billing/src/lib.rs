@@ -92,6 +92,24 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                     incremental: None,
                     parent: Some(ParentDecl { table: "customers", path_param: "customer_id", parent_key: "id", column: "customer_id" }),
                 },
+        // GET /v1/customers/{customer_id}/invoices/{invoice_id}/lines
+        EndpointDecl {
+                    table: "lines",
+                    path: "/v1/customers/{customer_id}/invoices/{invoice_id}/lines",
+                    record_path: &["data"],
+                    primary_key: &["id"],
+                    columns: &[
+                        ColumnDecl { name: "id", kind: ColumnKind::String, nullable: false },
+                        ColumnDecl { name: "invoice", kind: ColumnKind::String, nullable: false },
+                        ColumnDecl { name: "description", kind: ColumnKind::String, nullable: false },
+                        ColumnDecl { name: "amount", kind: ColumnKind::Integer, nullable: false },
+                    ],
+                    query: &[
+                    ],
+                    paging: PagingDecl::None,
+                    incremental: None,
+                    parent: Some(ParentDecl { table: "invoices", path_param: "invoice_id", parent_key: "id", column: "invoice_id" }),
+                },
         // GET /v1/events
         EndpointDecl {
                     table: "events",

@@ -42,6 +42,8 @@ pub enum Command {
     Setup(commands::setup::SetupCommand),
     /// Save & Test: credentials, each endpoint's first page, the destination.
     Test(commands::test::TestCommand),
+    /// Block tables or columns, hash columns, choose the schema-change policy.
+    Customize(commands::customize::CustomizeCommand),
     /// Sync: all history the first time, then only what changed.
     Sync(commands::sync::SyncCommand),
     /// Print what the extractor inferred per document (keys, paginators, cursors, parents).

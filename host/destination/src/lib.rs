@@ -204,6 +204,18 @@ impl Writer {
         }
     }
 
+    /// The columns a table has now; empty when the table does not exist.
+    pub async fn existing_columns(&mut self, table: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(&format!(
+            "SELECT name FROM pragma_table_info({})",
+            ddl::quote_literal(table)
+        ))
+        .fetch_all(&mut self.conn)
+        .await
+        .map_err(self.db_err(format!("reading table `{table}`")))?;
+        Ok(rows.iter().map(|r| r.get::<String, _>(0)).collect())
+    }
+
     /// Creates missing tables and adds missing columns. Returns the columns added per table.
     pub async fn prepare(&mut self, specs: &[TableSpec]) -> Result<Vec<(String, Vec<String>)>> {
         let mut added_all = Vec::new();

@@ -75,6 +75,39 @@ pub struct Connection {
     /// Last sync time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync: Option<String>,
+    /// Blocked tables and columns, hashed columns, schema-change policy.
+    #[serde(default)]
+    pub customization: Customization,
+}
+
+/// What the user chose after Save & Test.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Customization {
+    /// Tables never synced.
+    #[serde(default)]
+    pub blocked_tables: std::collections::BTreeSet<String>,
+    /// Columns dropped inside the connector, per table.
+    #[serde(default)]
+    pub blocked_columns: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// Columns stored as HMAC-SHA-256 under the connection's key, per table.
+    #[serde(default)]
+    pub hashed_columns: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// What happens to tables and columns that appear after the first sync.
+    #[serde(default)]
+    pub schema_policy: SchemaPolicy,
+}
+
+/// Schema-change policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemaPolicy {
+    /// New tables and columns are created.
+    #[default]
+    AllowAll,
+    /// New columns are added; new tables are held back.
+    AllowNewColumns,
+    /// Nothing new is created; new tables and columns are held back.
+    BlockAll,
 }
 
 /// The data directory.

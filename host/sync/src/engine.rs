@@ -59,8 +59,8 @@ pub struct SyncReport {
     pub rows_per_second: f64,
     /// Where the data is.
     pub destination: String,
-    /// Columns added to existing tables.
-    pub columns_added: Vec<(String, Vec<String>)>,
+    /// Tables and columns the schema-change policy added or held back.
+    pub schema_changes: crate::policy::SchemaChanges,
 }
 
 /// Save & Test results.
@@ -161,6 +161,7 @@ impl Engine {
             component_hash: None,
             last_test: None,
             last_sync: None,
+            customization: Default::default(),
         };
         self.home.save(&conn)?;
         Ok(conn)
@@ -339,7 +340,8 @@ impl Engine {
         )))
     }
 
-    fn config_entries(conn: &Connection) -> Vec<ConfigEntry> {
+    /// The non-secret config handed to the connector.
+    pub fn config_entries(conn: &Connection) -> Vec<ConfigEntry> {
         conn.config
             .iter()
             .map(|(k, v)| ConfigEntry {
@@ -429,27 +431,67 @@ impl Engine {
         let config = Self::config_entries(&conn);
         let schemas = loaded.discover(http.clone(), self.limits, &config).await?;
         let selected: Vec<&str> = model.selected().map(|e| e.table.as_str()).collect();
-        let specs: Vec<TableSpec> = schemas
+        let discovered: Vec<TableSpec> = schemas
             .iter()
             .filter(|s| selected.contains(&s.name.as_str()))
             .map(table_spec)
             .collect();
         let dest = DestinationUrl::parse(&conn.destination)?;
         let mut writer = Writer::open(&dest, &conn.schema).await?;
-        let columns_added = writer.prepare(&specs).await?;
         if options.full_refresh {
             writer.clear_state().await?;
         }
         let state = writer.load_state().await?.map(|(s, _)| s);
         let incremental = state.is_some();
+        let mut existing: HashMap<String, Vec<String>> = HashMap::new();
+        for spec in &discovered {
+            existing.insert(
+                spec.name.clone(),
+                writer.existing_columns(&spec.name).await?,
+            );
+        }
+        let first_sync = conn.last_sync.is_none() && state.is_none();
+        let custom = conn.customization.clone();
+        let (specs, schema_changes) = crate::policy::plan_tables(
+            discovered,
+            &custom,
+            &|t| existing.get(t).cloned().unwrap_or_default(),
+            first_sync,
+        );
+        let mut specs = specs;
+        for spec in &mut specs {
+            if let Some(hashed) = custom.hashed_columns.get(&spec.name) {
+                for c in spec.columns.iter_mut().filter(|c| hashed.contains(&c.name)) {
+                    c.ty = SqlType::Text;
+                }
+            }
+        }
+        writer.prepare(&specs).await?;
         let selection: Vec<TableSelection> = specs
             .iter()
             .map(|s| TableSelection {
                 table: s.name.clone(),
-                blocked_columns: Vec::new(),
+                blocked_columns: custom
+                    .blocked_columns
+                    .get(&s.name)
+                    .map(|cols| {
+                        cols.iter()
+                            .filter(|c| !s.primary_key.contains(c))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 full_refresh: options.full_refresh,
             })
             .collect();
+        let hashing = Hashing {
+            key: self.hash_key(&conn.id)?,
+            columns: custom
+                .hashed_columns
+                .iter()
+                .map(|(t, cols)| (t.clone(), cols.iter().cloned().collect()))
+                .collect(),
+        };
 
         let (tx, rx) = mpsc::channel::<SinkEvent>(16);
         let closed = Arc::new(AtomicBool::new(false));
@@ -458,6 +500,7 @@ impl Engine {
             rx,
             closed.clone(),
             options.progress.clone(),
+            hashing,
         ));
         let outcome = loaded
             .sync(
@@ -511,9 +554,15 @@ impl Engine {
             seconds,
             rows_per_second: committed as f64 / seconds.max(1e-9),
             destination,
-            columns_added,
+            schema_changes,
         })
     }
+}
+
+/// Columns to hash per table, and the connection's key (held by the host only).
+struct Hashing {
+    key: Vec<u8>,
+    columns: HashMap<String, Vec<String>>,
 }
 
 /// The writer task: buffers batches until a checkpoint, then commits rows and state together.
@@ -522,6 +571,7 @@ async fn write_events(
     mut rx: mpsc::Receiver<SinkEvent>,
     closed: Arc<AtomicBool>,
     progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    hashing: Hashing,
 ) -> (
     Writer,
     HashMap<String, u64>,
@@ -532,7 +582,22 @@ async fn write_events(
     let mut total = 0u64;
     while let Some(event) = rx.recv().await {
         match event {
-            SinkEvent::Records { table, json } => pending.push((table, json)),
+            SinkEvent::Records { table, json } => match hashing.columns.get(&table) {
+                Some(cols) if !cols.is_empty() => {
+                    match crate::policy::hash_records(&json, cols, &hashing.key) {
+                        Ok(hashed) => pending.push((table, hashed)),
+                        Err(e) => {
+                            closed.store(true, Ordering::Relaxed);
+                            let err =
+                                connector_agent_destination::Error::Io(std::io::Error::other(
+                                    format!("records for `{table}` are not a JSON array: {e}"),
+                                ));
+                            return (writer, written, Some(err));
+                        }
+                    }
+                }
+                _ => pending.push((table, json)),
+            },
             SinkEvent::Checkpoint { state } => {
                 match writer.commit(&pending, &state, &now_rfc3339()).await {
                     Ok(stats) => {
@@ -696,5 +761,65 @@ impl Engine {
     /// The builder (for building hand-written components in tests and tools).
     pub fn builder(&self) -> &Builder {
         &self.builder
+    }
+}
+
+impl Engine {
+    /// The connection's hashing key: 32 random bytes kept with its secrets, made on first use.
+    fn hash_key(&self, id: &str) -> Result<Vec<u8>> {
+        const FIELD: &str = "_hash_key";
+        let mut secrets = self.home.load_secrets(id)?;
+        if let Some(k) = secrets.get(FIELD).and_then(|k| hex::decode(k).ok()) {
+            return Ok(k);
+        }
+        let mut key = vec![0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+        secrets.insert(FIELD.into(), hex::encode(&key));
+        self.home.save_secrets(id, &secrets)?;
+        Ok(key)
+    }
+
+    /// Changes the customisation; table and column names are checked against the model.
+    pub fn customize(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut crate::Customization),
+    ) -> Result<crate::Customization> {
+        let mut conn = self.home.load(id)?;
+        let model = self.home.load_model(id)?;
+        let mut custom = conn.customization.clone();
+        change(&mut custom);
+        let known = |t: &str| model.endpoint_by_table(t).is_some();
+        let tables = custom
+            .blocked_tables
+            .iter()
+            .chain(custom.blocked_columns.keys())
+            .chain(custom.hashed_columns.keys());
+        for t in tables {
+            if !known(t) {
+                let names: Vec<&str> = model.endpoints.iter().map(|e| e.table.as_str()).collect();
+                return Err(Error::Config(format!(
+                    "no table `{t}`; tables are: {}",
+                    names.join(", ")
+                )));
+            }
+        }
+        for (t, cols) in custom
+            .blocked_columns
+            .iter()
+            .chain(custom.hashed_columns.iter())
+        {
+            let e = model.endpoint_by_table(t).expect("checked above");
+            for c in cols {
+                if e.primary_key.contains(c) {
+                    return Err(Error::Config(format!(
+                        "`{t}.{c}` is the primary key; it cannot be blocked or hashed"
+                    )));
+                }
+            }
+        }
+        conn.customization = custom.clone();
+        self.home.save(&conn)?;
+        Ok(custom)
     }
 }

@@ -8,8 +8,9 @@
 
 pub mod connection;
 pub mod engine;
+pub mod policy;
 
-pub use connection::{Connection, Home, Phase};
+pub use connection::{Connection, Customization, Home, Phase, SchemaPolicy};
 pub use engine::{Engine, SyncReport, TableReport, TestReport};
 
 /// Orchestration errors.

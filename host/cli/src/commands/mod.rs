@@ -1,6 +1,7 @@
 //! One module per verb.
 
 pub mod bench;
+pub mod customize;
 pub mod demo;
 pub mod endpoints;
 pub mod generate;
@@ -75,6 +76,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Endpoints(c) => c.run(&ctx),
         Command::Setup(c) => c.run(&ctx),
         Command::Test(c) => c.run(&ctx),
+        Command::Customize(c) => c.run(&ctx),
         Command::Sync(c) => c.run(&ctx),
         Command::Bench(c) => c.run(&ctx),
         Command::Scorecard(c) => c.run(&ctx),

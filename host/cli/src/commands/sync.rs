@@ -77,5 +77,19 @@ pub fn print_report(r: &connector_agent_sync::SyncReport) {
             t.table, t.rows_synced, t.rows_total
         );
     }
+    let c = &r.schema_changes;
+    for (what, items) in [
+        ("tables added", &c.added_tables),
+        ("columns added", &c.added_columns),
+        ("tables held back by the schema policy", &c.held_back_tables),
+        (
+            "columns held back by the schema policy",
+            &c.held_back_columns,
+        ),
+    ] {
+        if !items.is_empty() {
+            println!("    {what}: {}", items.join(", "));
+        }
+    }
     println!("    data: {}", r.destination);
 }
