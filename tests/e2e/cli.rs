@@ -152,3 +152,65 @@ fn background_generate_then_status_endpoints_setup_test_sync_in_json() {
     );
     drop(rt);
 }
+
+#[test]
+fn setup_asks_on_a_terminal_and_never_echoes_secrets() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fixture = rt
+        .block_on(connector_agent_fixture::FixtureServer::start(
+            Default::default(),
+        ))
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let spec = home.path().join("fixture.json");
+    std::fs::write(&spec, serde_json::to_vec(&fixture.openapi()).unwrap()).unwrap();
+    cli(home.path())
+        .args(["generate", "--name", "Tty", "--wait", "--openapi"])
+        .arg(&spec)
+        .assert()
+        .success();
+
+    let mut cmd = std::process::Command::new(binary());
+    cmd.env("CONNECTOR_AGENT_HOME", home.path())
+        .env("CONNECTOR_AGENT_CACHE", crate::support::cache_dir())
+        .args(["setup", "tty"]);
+    let mut p = rexpect::session::spawn_command(cmd, Some(60_000)).unwrap();
+    let mut transcript = String::new();
+    transcript += &p.exp_string("base_url").unwrap();
+    p.send_line("").unwrap(); // keep the documented default
+    transcript += &p.exp_string("token").unwrap();
+    p.send_line("s3cret-token").unwrap();
+    transcript += &p.exp_string("start_date").unwrap();
+    p.send_line("2024-01-01T00:00:00Z").unwrap();
+    transcript += &p.exp_eof().unwrap();
+    assert!(
+        transcript.contains("Create a key under Settings"),
+        "descriptions are shown: {transcript}"
+    );
+    assert!(
+        !transcript.contains("s3cret-token"),
+        "the secret was echoed: {transcript}"
+    );
+
+    let out = cli(home.path())
+        .args(["--json", "setup", "tty"])
+        .assert()
+        .success();
+    let setup: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let field = |n: &str| {
+        setup["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(field("token")["set"], true);
+    assert_eq!(field("start_date")["value"], "2024-01-01T00:00:00Z");
+    assert_eq!(
+        field("base_url")["value"].as_str().unwrap(),
+        fixture.base_url()
+    );
+    drop(rt);
+}

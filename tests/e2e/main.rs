@@ -5,6 +5,7 @@ mod corpus;
 mod fuzz;
 mod generate;
 mod golden;
+mod inputs;
 mod runtime;
 mod support;
 mod sync;

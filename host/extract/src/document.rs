@@ -34,6 +34,12 @@ pub fn read_document(path: &Path) -> Result<Value> {
     parse_document(&bytes, path)
 }
 
+/// Parses JSON or YAML bytes, told apart by content as in [`read_document`]; `source` (a
+/// URL or name) only names the document in errors. The caller bounds the size.
+pub fn parse_document_bytes(bytes: &[u8], source: &str) -> Result<Value> {
+    parse_document(bytes, Path::new(source))
+}
+
 /// Parses document bytes; `path` only names the document in errors.
 pub(crate) fn parse_document(bytes: &[u8], path: &Path) -> Result<Value> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

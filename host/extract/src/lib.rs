@@ -4,15 +4,21 @@
 //! infers which `GET` operations list records worth syncing: the record array, primary key,
 //! columns, pagination, incremental filter, parent→child links, auth and config fields.
 //!
-//! What it must not do: print, touch the network, or panic or hang on hostile input. The
+//! What it must not do: print, touch the network (except [`crawl`], the docs-homepage
+//! crawler, which stays on one site and within limits), or panic or hang on hostile input. The
 //! only I/O is [`read_document`] and [`extract_openapi_file`], which read one local file;
 //! everything else works on a parsed [`serde_json::Value`]. Local `$ref`s are resolved by a
 //! resolver of our own (cycles become JSON columns, dangling references skip the one
 //! endpoint and say why), so one broken corner never fails a whole document.
 
+pub mod crawl;
 mod document;
+mod html;
 mod infer;
 mod openapi;
+mod pdf;
+mod postman;
+mod prose;
 mod resolve;
 mod schema;
 
@@ -21,7 +27,14 @@ use std::path::{Path, PathBuf};
 pub use connector_agent_model::ApiModel;
 use connector_agent_model::Pagination;
 
-pub use document::read_document;
+pub use crawl::{extract_docs_url, CrawlLimits, CrawlResult, CrawledPage, FoundSpec, SpecKind};
+pub use document::{parse_document_bytes, read_document};
+pub use pdf::{extract_pdf_file, pdf_text};
+pub use postman::{
+    detect_kind, extract_postman, extract_postman_file, extract_postman_report,
+    extract_postman_with_env, DocKind,
+};
+pub use prose::{extract_markdown_dir, extract_prose, ProseKind, ProsePage};
 
 /// Errors of the extract stage. Every message names the file or document and the place.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +93,14 @@ pub enum Error {
         /// Why not.
         reason: String,
     },
+    /// The document parsed but is not a Postman collection (v2.0 or v2.1).
+    #[error("`{document}` is not a Postman collection: {reason}")]
+    NotPostman {
+        /// The document (file path or name).
+        document: String,
+        /// Why not.
+        reason: String,
+    },
     /// The document declares a version this crate does not read.
     #[error("`{document}` declares unsupported version `{version}` in `{field}`: {supported}")]
     UnsupportedVersion {
@@ -101,6 +122,45 @@ pub enum Error {
         pointer: String,
         /// What is wrong.
         reason: String,
+    },
+    /// A PDF could not be turned into text (unreadable, hostile, or too slow).
+    #[error("cannot read PDF `{path}`: {reason}")]
+    Pdf {
+        /// The file.
+        path: PathBuf,
+        /// Why not.
+        reason: String,
+    },
+    /// Prose documentation could not be read as a whole (no pages, too much text, ...).
+    #[error("cannot read documentation `{document}`: {reason}")]
+    Prose {
+        /// The file, folder or name of the documentation.
+        document: String,
+        /// Why not.
+        reason: String,
+    },
+    /// A documentation site could not be crawled at all (its start page is unreadable).
+    #[error("cannot crawl `{url}`: {reason}")]
+    Crawl {
+        /// The start URL.
+        url: String,
+        /// Why not.
+        reason: String,
+    },
+    /// The crawled site names no OpenAPI, Swagger or Postman description, and its prose
+    /// names no endpoint either. The pages are kept for the caller to show or read.
+    #[error(
+        "no OpenAPI, Swagger or Postman description found on `{url}`, and its prose names no \
+         endpoint ({} pages read)",
+        .pages.len()
+    )]
+    NoMachineReadableSpec {
+        /// The start URL.
+        url: String,
+        /// The pages read.
+        pages: Vec<CrawledPage>,
+        /// URLs not read, with the reason.
+        skipped: Vec<(String, String)>,
     },
 }
 

@@ -12,12 +12,15 @@
 //! mid-page, so a page that never finishes leaks one thread until the process exits.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use pdfplumber::{ExtractOptions, Pdf, WordOptions};
 
+use connector_agent_model::ApiModel;
+
+use crate::prose::{extract_prose, ProseKind, ProsePage};
 use crate::{Error, Result};
 
 /// The largest PDF read, in bytes.
@@ -30,6 +33,22 @@ const MAX_TEXT_BYTES: usize = 16 * 1024 * 1024;
 const DEADLINE: Duration = Duration::from_secs(60);
 /// Words whose tops differ by at most this many points share a line.
 const LINE_TOLERANCE: f64 = 3.0;
+
+/// Reads a PDF's text ([`pdf_text`]) and extracts a model from it as prose
+/// ([`crate::extract_prose`]); the model is named after the file.
+pub fn extract_pdf_file(path: &Path) -> Result<ApiModel> {
+    let text = pdf_text(path)?;
+    let name = path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let page = ProsePage {
+        source: path.display().to_string(),
+        text,
+        kind: ProseKind::PlainText,
+    };
+    extract_prose(&[page], &name)
+}
 
 /// The text of a PDF, one line per visual line, pages separated by a form feed (`\x0c`).
 pub fn pdf_text(path: &Path) -> Result<String> {
@@ -59,7 +78,11 @@ pub(crate) fn pdf_bytes_text(bytes: &[u8], path: &Path, deadline: Duration) -> R
         path: path.to_path_buf(),
         reason,
     };
-    if !bytes.starts_with(b"%PDF-") && !bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+    if !bytes.starts_with(b"%PDF-")
+        && !bytes[..bytes.len().min(1024)]
+            .windows(5)
+            .any(|w| w == b"%PDF-")
+    {
         return Err(fail("no `%PDF-` header in the first 1024 bytes".into()));
     }
     let owned = bytes.to_vec();
@@ -97,14 +120,17 @@ pub(crate) fn pdf_bytes_text(bytes: &[u8], path: &Path, deadline: Duration) -> R
 
 /// Reads every page's words and rebuilds its lines. `Err` is the reason, for [`Error::Pdf`].
 fn read_pages(bytes: &[u8], stop_at: Instant) -> std::result::Result<String, String> {
-    let mut options = ExtractOptions::default();
-    options.max_input_bytes = Some(MAX_PDF_BYTES as usize);
-    options.max_pages = Some(MAX_PAGES);
-    options.max_stream_bytes = 32 * 1024 * 1024;
-    options.max_total_objects = Some(20_000_000);
-    options.max_total_image_bytes = Some(0);
-    options.collect_warnings = false;
-    let pdf = Pdf::open_bytes(bytes, Some(options)).map_err(|e| format!("not a readable PDF: {e}"))?;
+    let options = ExtractOptions {
+        max_input_bytes: Some(MAX_PDF_BYTES as usize),
+        max_pages: Some(MAX_PAGES),
+        max_stream_bytes: 32 * 1024 * 1024,
+        max_total_objects: Some(20_000_000),
+        max_total_image_bytes: Some(0),
+        collect_warnings: false,
+        ..ExtractOptions::default()
+    };
+    let pdf =
+        Pdf::open_bytes(bytes, Some(options)).map_err(|e| format!("not a readable PDF: {e}"))?;
     let words = WordOptions {
         x_tolerance: 1.5,
         ..WordOptions::default()
@@ -161,12 +187,6 @@ fn lines(words: Vec<(f64, f64, String)>) -> Vec<String> {
     }
     flush(&mut current);
     out
-}
-
-/// The path as the error names it.
-#[allow(dead_code, reason = "kept for callers that have only bytes")]
-pub(crate) fn unnamed() -> PathBuf {
-    PathBuf::from("<bytes>")
 }
 
 #[cfg(test)]

@@ -39,6 +39,48 @@ impl Phase {
     }
 }
 
+/// One documentation input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "location", rename_all = "snake_case")]
+pub enum Input {
+    /// A reference file whose kind is read from its content (OpenAPI, Postman, PDF) or a
+    /// folder of Markdown.
+    File(String),
+    /// An OpenAPI 3.x or Swagger 2.0 file.
+    Openapi(String),
+    /// A Postman collection.
+    Postman(String),
+    /// A PDF of API documentation.
+    Pdf(String),
+    /// A folder (or file) of Markdown documentation.
+    Markdown(String),
+    /// A documentation homepage to crawl.
+    DocsUrl(String),
+}
+
+impl Input {
+    /// Reference files beat prose, which beats a crawled URL (lower ranks first).
+    pub fn rank(&self) -> u8 {
+        match self {
+            Input::Openapi(_) | Input::Postman(_) | Input::File(_) => 0,
+            Input::Pdf(_) | Input::Markdown(_) => 1,
+            Input::DocsUrl(_) => 2,
+        }
+    }
+
+    /// The path or URL.
+    pub fn location(&self) -> &str {
+        match self {
+            Input::File(l)
+            | Input::Openapi(l)
+            | Input::Postman(l)
+            | Input::Pdf(l)
+            | Input::Markdown(l)
+            | Input::DocsUrl(l) => l,
+        }
+    }
+}
+
 /// One connection's metadata (no secrets).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Connection {
@@ -47,7 +89,7 @@ pub struct Connection {
     /// Name given by the user.
     pub name: String,
     /// Documentation inputs (absolute paths or URLs).
-    pub inputs: Vec<String>,
+    pub inputs: Vec<Input>,
     /// Destination URL.
     pub destination: String,
     /// Destination schema name.

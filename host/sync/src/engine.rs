@@ -1,6 +1,6 @@
 //! The pipeline behind every command: setup phases, Save & Test, sync.
 
-use crate::connection::{Connection, Home, Phase};
+use crate::connection::{Connection, Home, Input, Phase};
 use crate::{Error, Result};
 use connector_agent_builder::Builder;
 use connector_agent_codegen::{CodegenOptions, GeneratedCrate};
@@ -120,16 +120,31 @@ impl Engine {
         &self.runtime
     }
 
-    /// Registers a new connection in phase `scanning`.
+    /// Registers a new connection in phase `scanning` from reference files (kind read from
+    /// their content).
     pub fn create(
         &self,
         name: &str,
         inputs: &[PathBuf],
         destination: Option<&str>,
     ) -> Result<Connection> {
+        let inputs: Vec<Input> = inputs
+            .iter()
+            .map(|p| Input::File(p.display().to_string()))
+            .collect();
+        self.create_with(name, &inputs, destination)
+    }
+
+    /// Registers a new connection in phase `scanning`.
+    pub fn create_with(
+        &self,
+        name: &str,
+        inputs: &[Input],
+        destination: Option<&str>,
+    ) -> Result<Connection> {
         if inputs.is_empty() {
             return Err(Error::Config(
-                "give at least one documentation input (e.g. `--openapi FILE`)".into(),
+                "give at least one documentation input (`--openapi`, `--postman`, `--pdf`, `--markdown` or `--docs-url`)".into(),
             ));
         }
         let destination = destination
@@ -137,15 +152,38 @@ impl Engine {
             .unwrap_or_else(|| self.home.default_destination());
         DestinationUrl::parse(&destination)?;
         let mut abs = Vec::new();
-        for p in inputs {
-            let p = std::path::absolute(p)?;
-            if !p.exists() {
-                return Err(Error::Config(format!(
-                    "input `{}` does not exist",
-                    p.display()
-                )));
-            }
-            abs.push(p.display().to_string());
+        for input in inputs {
+            let resolved = match input {
+                Input::DocsUrl(u) => {
+                    let parsed = url::Url::parse(u)
+                        .map_err(|e| Error::Config(format!("`--docs-url {u}`: {e}")))?;
+                    if !matches!(parsed.scheme(), "http" | "https") {
+                        return Err(Error::Config(format!(
+                            "`--docs-url {u}`: only http and https URLs can be crawled"
+                        )));
+                    }
+                    input.clone()
+                }
+                other => {
+                    let p = std::path::absolute(other.location())?;
+                    if !p.exists() {
+                        return Err(Error::Config(format!(
+                            "input `{}` does not exist",
+                            p.display()
+                        )));
+                    }
+                    let loc = p.display().to_string();
+                    match other {
+                        Input::File(_) => Input::File(loc),
+                        Input::Openapi(_) => Input::Openapi(loc),
+                        Input::Postman(_) => Input::Postman(loc),
+                        Input::Pdf(_) => Input::Pdf(loc),
+                        Input::Markdown(_) => Input::Markdown(loc),
+                        Input::DocsUrl(_) => unreachable!("handled above"),
+                    }
+                }
+            };
+            abs.push(resolved);
         }
         let conn = Connection {
             id: self.home.new_id(name),
@@ -216,26 +254,13 @@ impl Engine {
     }
 
     fn scan(&self, conn: &Connection) -> Result<ApiModel> {
-        let mut merged: Option<ApiModel> = None;
-        for input in &conn.inputs {
-            let model = connector_agent_extract::extract_openapi_file(Path::new(input))?;
-            merged = Some(match merged {
-                None => model,
-                Some(mut m) => {
-                    for e in model.endpoints {
-                        if !m
-                            .endpoints
-                            .iter()
-                            .any(|x| x.path == e.path && x.method == e.method)
-                        {
-                            m.endpoints.push(e);
-                        }
-                    }
-                    m
-                }
-            });
+        let mut inputs = conn.inputs.clone();
+        inputs.sort_by_key(Input::rank);
+        let mut models = Vec::new();
+        for input in &inputs {
+            models.push(extract_input(input)?);
         }
-        let mut model = merged.expect("inputs are not empty");
+        let mut model = crate::merge::merge(models).expect("inputs are not empty");
         model.name = conn.name.clone();
         Ok(model)
     }
@@ -822,4 +847,69 @@ impl Engine {
         self.home.save(&conn)?;
         Ok(custom)
     }
+}
+
+/// Extracts one input, by its declared kind or, for plain files, by its content.
+fn extract_input(input: &Input) -> Result<ApiModel> {
+    use connector_agent_extract as x;
+    let path = Path::new(input.location());
+    Ok(match input {
+        Input::Openapi(_) => x::extract_openapi_file(path)?,
+        Input::Postman(_) => x::extract_postman_file(path)?,
+        Input::Pdf(_) => x::extract_pdf_file(path)?,
+        Input::Markdown(_) if path.is_dir() => x::extract_markdown_dir(path)?,
+        Input::Markdown(_) => {
+            let text = fs_err::read_to_string(path)?;
+            let page = x::ProsePage {
+                source: path.display().to_string(),
+                text,
+                kind: x::ProseKind::Markdown,
+            };
+            x::extract_prose(
+                &[page],
+                &path.file_stem().unwrap_or_default().to_string_lossy(),
+            )?
+        }
+        Input::File(_) if path.is_dir() => x::extract_markdown_dir(path)?,
+        Input::File(_) => {
+            let head = {
+                use std::io::Read;
+                let mut buf = [0u8; 5];
+                let n = fs_err::File::open(path)?.read(&mut buf)?;
+                buf[..n].to_vec()
+            };
+            if head.starts_with(b"%PDF") {
+                x::extract_pdf_file(path)?
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "md" || e == "markdown")
+            {
+                extract_input(&Input::Markdown(input.location().into()))?
+            } else {
+                let doc = x::read_document(path)?;
+                match x::detect_kind(&doc) {
+                    x::DocKind::Postman => x::extract_postman(&doc, &path.display().to_string())?,
+                    _ => x::extract_openapi(&doc, &path.display().to_string())?,
+                }
+            }
+        }
+        Input::DocsUrl(url) => {
+            // The crawl is the only network I/O of setup; it runs on a runtime of its own so that
+            // setup can be called from sync code and from inside another runtime alike.
+            let url = url.clone();
+            std::thread::scope(|s| {
+                s.spawn(move || -> Result<ApiModel> {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    let limits = x::CrawlLimits::default();
+                    let progress =
+                        |page: &str, n: usize| tracing::info!(page, pages = n, "crawling");
+                    Ok(rt.block_on(x::extract_docs_url(&url, &limits, &progress))?)
+                })
+                .join()
+                .map_err(|_| Error::Config("the docs crawler panicked".into()))?
+            })?
+        }
+    })
 }

@@ -8,9 +8,10 @@
 
 pub mod connection;
 pub mod engine;
+pub mod merge;
 pub mod policy;
 
-pub use connection::{Connection, Customization, Home, Phase, SchemaPolicy};
+pub use connection::{Connection, Customization, Home, Input, Phase, SchemaPolicy};
 pub use engine::{Engine, SyncReport, TableReport, TestReport};
 
 /// Orchestration errors.

@@ -2,7 +2,7 @@
 
 use super::{phase_spinner, Ctx};
 use anyhow::{Context, Result};
-use connector_agent_sync::Phase;
+use connector_agent_sync::{Input, Phase};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -13,6 +13,18 @@ pub struct GenerateCommand {
     /// OpenAPI 3.x or Swagger 2.0 description (YAML or JSON).
     #[arg(long)]
     pub openapi: Vec<PathBuf>,
+    /// Postman collection (v2.0 or v2.1 JSON).
+    #[arg(long)]
+    pub postman: Vec<PathBuf>,
+    /// PDF of the API's documentation.
+    #[arg(long)]
+    pub pdf: Vec<PathBuf>,
+    /// Markdown documentation: a file or a folder of `.md` files.
+    #[arg(long)]
+    pub markdown: Vec<PathBuf>,
+    /// Documentation homepage to crawl (same site only; linked OpenAPI/Postman files are preferred).
+    #[arg(long)]
+    pub docs_url: Vec<String>,
     /// Destination: `sqlite:PATH` (default: the data directory's warehouse) or `postgres://…`.
     #[arg(long)]
     pub destination: Option<String>,
@@ -24,7 +36,17 @@ pub struct GenerateCommand {
 impl GenerateCommand {
     pub fn run(self, ctx: &Ctx) -> Result<i32> {
         let engine = ctx.engine()?;
-        let conn = engine.create(&self.name, &self.openapi, self.destination.as_deref())?;
+        let path = |p: &PathBuf| p.display().to_string();
+        let inputs: Vec<Input> = self
+            .openapi
+            .iter()
+            .map(|p| Input::Openapi(path(p)))
+            .chain(self.postman.iter().map(|p| Input::Postman(path(p))))
+            .chain(self.pdf.iter().map(|p| Input::Pdf(path(p))))
+            .chain(self.markdown.iter().map(|p| Input::Markdown(path(p))))
+            .chain(self.docs_url.iter().map(|u| Input::DocsUrl(u.clone())))
+            .collect();
+        let conn = engine.create_with(&self.name, &inputs, self.destination.as_deref())?;
         if self.wait {
             let pb = phase_spinner(ctx.json);
             let r = engine.run_setup(&conn.id, &|p: Phase| pb.set_message(p.label()));

@@ -13,6 +13,65 @@ pub struct SetupCommand {
     /// Change the destination schema name (until the first successful test).
     #[arg(long)]
     pub schema: Option<String>,
+    /// Ask for every field on the terminal (secrets are not echoed). The default when no
+    /// `--set`/`--schema` is given and standard input is a terminal.
+    #[arg(long)]
+    pub interactive: bool,
+}
+
+/// Asks for each field on the terminal; returns the values entered (empty answers keep the
+/// current value).
+fn prompt_fields(
+    model: &connector_agent_model::ApiModel,
+    conn: &connector_agent_sync::Connection,
+    secrets: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<(String, String)>> {
+    use dialoguer::{Input, Password};
+    let mut values = Vec::new();
+    eprintln!(
+        "Destination schema: {} ({})",
+        conn.schema,
+        if conn.schema_frozen {
+            "frozen"
+        } else {
+            "change it later with --schema"
+        }
+    );
+    for f in &model.config {
+        eprintln!(
+            "\n{}{}\n  {}",
+            f.label,
+            if f.required { " (required)" } else { "" },
+            f.description
+        );
+        let value = if f.secret {
+            let set = secrets.contains_key(&f.name);
+            Password::new()
+                .with_prompt(if set {
+                    format!("{} [set; Enter keeps it]", f.name)
+                } else {
+                    f.name.clone()
+                })
+                .allow_empty_password(true)
+                .interact()?
+        } else {
+            let current = conn
+                .config
+                .get(&f.name)
+                .cloned()
+                .or_else(|| f.default.clone())
+                .unwrap_or_default();
+            Input::<String>::new()
+                .with_prompt(f.name.clone())
+                .with_initial_text(current.clone())
+                .allow_empty(true)
+                .interact_text()?
+        };
+        if !value.is_empty() {
+            values.push((f.name.clone(), value));
+        }
+    }
+    Ok(values)
 }
 
 impl SetupCommand {
@@ -24,6 +83,14 @@ impl SetupCommand {
                 bail!("`--set {kv}`: expected NAME=VALUE")
             };
             values.push((k.trim().to_string(), v.to_string()));
+        }
+        let terminal = std::io::IsTerminal::is_terminal(&std::io::stdin());
+        if self.interactive || (terminal && values.is_empty() && self.schema.is_none() && !ctx.json)
+        {
+            let conn = engine.home().load(&self.id)?;
+            let model = engine.home().load_model(&self.id)?;
+            let secrets = engine.home().load_secrets(&self.id)?;
+            values.extend(prompt_fields(&model, &conn, &secrets)?);
         }
         if !values.is_empty() {
             engine.set_config(&self.id, &values)?;

@@ -3,9 +3,9 @@
 
 mod auth;
 mod incremental;
-mod naming;
-mod pagination;
-mod records;
+pub(crate) mod naming;
+pub(crate) mod pagination;
+pub(crate) mod records;
 
 use std::collections::{HashMap, HashSet};
 
@@ -24,27 +24,28 @@ use records::{clean_text, Body};
 
 /// A list operation before names, parents and config are settled across the document.
 pub(crate) struct Candidate {
-    path: String,
-    entity: String,
-    record_path: Vec<String>,
-    columns: Vec<Column>,
-    primary_key: Vec<String>,
-    pagination: Pagination,
-    incremental: Option<Incremental>,
-    query: Vec<QueryParam>,
+    pub(crate) path: String,
+    pub(crate) entity: String,
+    pub(crate) record_path: Vec<String>,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) primary_key: Vec<String>,
+    pub(crate) pagination: Pagination,
+    pub(crate) incremental: Option<Incremental>,
+    pub(crate) query: Vec<QueryParam>,
     /// Config fields wanted by required query parameters: (field, description).
-    query_configs: Vec<(String, String)>,
+    pub(crate) query_configs: Vec<(String, String)>,
     /// Path parameters as named in the path, with their descriptions.
-    path_params: Vec<(String, String)>,
-    notes: Vec<String>,
-    confidence: f32,
-    scopes: Vec<(String, Vec<String>)>,
+    pub(crate) path_params: Vec<(String, String)>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) confidence: f32,
+    pub(crate) scopes: Vec<(String, Vec<String>)>,
 }
 
 /// Query parameters that carry credentials; the host adds those, never the connector.
-const CREDENTIAL_PARAMS: &[&str] = &["token", "accesstoken", "apikey", "apitoken", "authtoken"];
+pub(crate) const CREDENTIAL_PARAMS: &[&str] =
+    &["token", "accesstoken", "apikey", "apitoken", "authtoken"];
 /// Headers a connector need not be told about.
-const ROUTINE_HEADERS: &[&str] = &[
+pub(crate) const ROUTINE_HEADERS: &[&str] = &[
     "accept",
     "contenttype",
     "authorization",

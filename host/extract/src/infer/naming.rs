@@ -108,7 +108,7 @@ pub(crate) fn action_word(path: &str) -> Option<String> {
 }
 
 /// Whether a segment is a version or API prefix rather than a resource (`v1`, `2010-04-01`).
-fn is_prefix_segment(text: &str) -> bool {
+pub(crate) fn is_prefix_segment(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     let versionish =
         lower.starts_with('v') && lower[1..].chars().all(|c| c.is_ascii_digit() || c == '.');

@@ -11,7 +11,7 @@ use super::naming::squash;
 use super::records::Body;
 
 /// Query parameters that take an opaque cursor (compared squashed: lower case, alphanumeric).
-const CURSOR_PARAMS: &[&str] = &[
+pub(crate) const CURSOR_PARAMS: &[&str] = &[
     "startingafter",
     "after",
     "cursor",
@@ -30,9 +30,10 @@ const CURSOR_PARAMS: &[&str] = &[
 ];
 /// Cursor parameters whose value is the last record's key (Stripe style).
 const RECORD_CURSOR_PARAMS: &[&str] = &["startingafter", "after", "pageafter"];
-const PAGE_PARAMS: &[&str] = &["page", "pagenumber", "pagenum", "pageno", "pageindex"];
-const OFFSET_PARAMS: &[&str] = &["offset", "skip", "startat", "startindex", "start", "first"];
-const SIZE_PARAMS: &[&str] = &[
+pub(crate) const PAGE_PARAMS: &[&str] = &["page", "pagenumber", "pagenum", "pageno", "pageindex"];
+pub(crate) const OFFSET_PARAMS: &[&str] =
+    &["offset", "skip", "startat", "startindex", "start", "first"];
+pub(crate) const SIZE_PARAMS: &[&str] = &[
     "limit",
     "perpage",
     "pagesize",
@@ -346,6 +347,7 @@ pub(crate) fn max_from_text(text: &str) -> Option<u32> {
         "maximum",
         "max.",
         "max:",
+        "max is",
         "max",
         "up to",
         "no larger than",
@@ -468,6 +470,7 @@ mod tests {
             Some(1000)
         );
         assert_eq!(max_from_text("Maximum: 1,000"), Some(1000));
+        assert_eq!(max_from_text("Default is 10, max is 100"), Some(100));
         assert_eq!(max_from_text("How many to return."), None);
     }
 }

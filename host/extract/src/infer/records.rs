@@ -361,7 +361,7 @@ fn type_of_kind(kind: Kind, format: Option<&str>) -> ColumnType {
     }
 }
 
-fn looks_like_timestamp(text: &str) -> bool {
+pub(crate) fn looks_like_timestamp(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() >= 19
         && b[..4].iter().all(u8::is_ascii_digit)

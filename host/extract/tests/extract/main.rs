@@ -1,6 +1,9 @@
-//! Tests of the extract crate's public API: the real corpus, hostile inputs and inference
-//! rules on small inline specs.
+//! Tests of the extract crate's public API: the real corpus, hostile inputs, inference
+//! rules on small inline specs, and the docs crawler against in-process sites.
 
 mod corpus;
+mod crawl;
 mod hostile;
 mod inference;
+mod postman;
+mod prose;

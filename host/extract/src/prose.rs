@@ -1,0 +1,2450 @@
+//! Prose documentation (Markdown, HTML, plain text from PDFs) → [`ApiModel`].
+//!
+//! The reader looks for what a person would: `GET /path` lines (bullets, backticks, full
+//! URLs, `GET /x HTTP/1.1` request blocks with a `Host:` line, `curl` examples), base URLs
+//! the prose declares, parameter tables and bullet lists, JSON examples in code blocks after
+//! an endpoint, "The X Object" sections, auth sections and paging conventions (a `Link`
+//! header, a pagination section's parameters).
+//!
+//! What it finds is written out as a small OpenAPI 3.0 document and run through the same
+//! inference as real OpenAPI files (`crate::infer`: record path, key, columns, pagination,
+//! incremental, parents, auth config fields), so prose and specs are judged by one set of
+//! rules. Each endpoint's `reason` then starts with where the evidence was (file and line),
+//! and its confidence is mapped into 0.3–0.7: prose is weaker evidence than a spec.
+//!
+//! Everything here is linear in the input: each line is looked at a bounded number of
+//! times, JSON blocks found by brace matching in plain text are capped, and the whole input
+//! is capped at [`MAX_TOTAL_BYTES`].
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+
+use connector_agent_model::{snake_ident, ApiModel, Pagination, QueryParam};
+
+use crate::infer::naming::{self, Segment};
+use crate::infer::records::clean_text;
+use crate::{Error, Result};
+
+/// The format of one page of prose documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProseKind {
+    /// Markdown (GitHub-flavoured: fences, tables, ATX and setext headings).
+    Markdown,
+    /// HTML; tags are stripped, `<pre>` blocks stay code blocks.
+    Html,
+    /// Plain text, e.g. extracted from a PDF (form feeds separate pages).
+    PlainText,
+}
+
+/// One page (file) of prose documentation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProsePage {
+    /// Where the page came from (a path or URL); evidence in `reason` texts names it.
+    pub source: String,
+    /// The page's text.
+    pub text: String,
+    /// How to read the text.
+    pub kind: ProseKind,
+}
+
+/// All pages together may hold at most this many bytes.
+pub(crate) const MAX_TOTAL_BYTES: usize = 64 * 1024 * 1024;
+/// Files read at most from one folder.
+const MAX_FILES: usize = 5000;
+/// Folder depth walked at most.
+const MAX_DEPTH: usize = 32;
+/// Lines a plain-text JSON example may span, and bytes.
+const MAX_JSON_LINES: usize = 2000;
+const MAX_JSON_BYTES: usize = 512 * 1024;
+
+/// Reads every `*.md` file below `dir` (sorted by path) and extracts a model from them.
+pub fn extract_markdown_dir(dir: &Path) -> Result<ApiModel> {
+    let mut files = Vec::new();
+    walk(dir, dir, 0, &mut files)?;
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Prose {
+            document: dir.display().to_string(),
+            reason: "no `.md` files below it".into(),
+        });
+    }
+    let mut pages = Vec::with_capacity(files.len());
+    let mut total = 0usize;
+    for relative in files {
+        let path = dir.join(&relative);
+        let bytes = std::fs::read(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        total += bytes.len();
+        if total > MAX_TOTAL_BYTES {
+            return Err(Error::TooLarge {
+                path: dir.to_path_buf(),
+                size: total as u64,
+                limit: MAX_TOTAL_BYTES as u64,
+            });
+        }
+        pages.push(ProsePage {
+            source: relative,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+            kind: ProseKind::Markdown,
+        });
+    }
+    let name = dir.file_name().map_or_else(
+        || dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    extract(&pages, &name, vec![dir.display().to_string()])
+}
+
+/// Relative paths (with `/`) of the `*.md` files below `dir`.
+fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<String>) -> Result<()> {
+    if depth > MAX_DEPTH {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        // Symlinks are not followed: a loop or a link out of the folder reads nothing.
+        let Ok(ty) = entry.file_type() else { continue };
+        let path = entry.path();
+        if ty.is_dir() {
+            walk(root, &path, depth + 1, out)?;
+        } else if ty.is_file()
+            && path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+        {
+            if out.len() >= MAX_FILES {
+                return Err(Error::Prose {
+                    document: root.display().to_string(),
+                    reason: format!("more than {MAX_FILES} `.md` files"),
+                });
+            }
+            let relative = path.strip_prefix(root).unwrap_or(&path);
+            let parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            out.push(parts.join("/"));
+        }
+    }
+    Ok(())
+}
+
+/// Extracts a model from pages of prose documentation. `name` becomes the model's name.
+/// Pages with nothing recognisable give a model without endpoints, not an error.
+pub fn extract_prose(pages: &[ProsePage], name: &str) -> Result<ApiModel> {
+    let sources = pages.iter().map(|p| p.source.clone()).collect();
+    extract(pages, name, sources)
+}
+
+fn extract(pages: &[ProsePage], name: &str, sources: Vec<String>) -> Result<ApiModel> {
+    let total: usize = pages.iter().map(|p| p.text.len()).sum();
+    if total > MAX_TOTAL_BYTES {
+        return Err(Error::TooLarge {
+            path: name.into(),
+            size: total as u64,
+            limit: MAX_TOTAL_BYTES as u64,
+        });
+    }
+    let docs: Vec<Vec<Block>> = pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| parse_page(i, p))
+        .collect();
+    let mut reader = Reader::new(pages);
+    for (index, blocks) in docs.iter().enumerate() {
+        reader.facts(index, blocks);
+    }
+    for (index, blocks) in docs.iter().enumerate() {
+        reader.endpoints(index, blocks);
+    }
+    let synthetic = reader.openapi(name);
+    let mut model = crate::openapi::extract(&synthetic.doc, name, false)?.model;
+    finish(&mut model, &synthetic, sources);
+    Ok(model)
+}
+
+// ---------------------------------------------------------------------------------------
+// Pages → blocks
+
+/// A place in the documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct At {
+    page: usize,
+    /// 1-based line in the page's text (after HTML conversion, for HTML).
+    line: usize,
+    /// 1-based PDF page (form feeds counted) in plain text; 0 elsewhere.
+    sheet: usize,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Heading(usize, String),
+    /// A code block: its language and its lines with their places.
+    Code(String, Vec<(At, String)>),
+    Table(Vec<String>, Vec<Vec<String>>),
+    Text(String),
+}
+
+#[derive(Debug, Clone)]
+struct Block {
+    at: At,
+    kind: Kind,
+}
+
+fn parse_page(page: usize, source: &ProsePage) -> Vec<Block> {
+    match source.kind {
+        ProseKind::Markdown => markdown_blocks(page, &source.text),
+        ProseKind::Html => markdown_blocks(page, &crate::html::to_markdown(&source.text)),
+        ProseKind::PlainText => plain_blocks(page, &source.text),
+    }
+}
+
+/// Splits text into lines, tracking form feeds as PDF pages.
+fn lines_of(page: usize, text: &str, count_sheets: bool) -> Vec<(At, &str)> {
+    let mut sheet = usize::from(count_sheets);
+    text.split('\n')
+        .enumerate()
+        .map(|(i, line)| {
+            if count_sheets {
+                sheet += line.matches('\x0c').count();
+            }
+            let at = At {
+                page,
+                line: i + 1,
+                sheet,
+            };
+            (at, line.trim_matches(['\r', '\x0c']))
+        })
+        .collect()
+}
+
+fn markdown_blocks(page: usize, text: &str) -> Vec<Block> {
+    let lines = lines_of(page, text, false);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let (at, line) = lines[i];
+        let trimmed = line.trim();
+        // Fenced code: until the closing fence of the same character, or the end.
+        if let Some(fence) = ["```", "~~~"].into_iter().find(|f| trimmed.starts_with(f)) {
+            let lang = trimmed
+                .trim_start_matches(fence.chars().next().unwrap_or('`'))
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let mut code = Vec::new();
+            i += 1;
+            while i < lines.len() && !lines[i].1.trim_start().starts_with(fence) {
+                code.push((lines[i].0, lines[i].1.to_string()));
+                i += 1;
+            }
+            i += 1;
+            out.push(Block {
+                at,
+                kind: Kind::Code(lang, code),
+            });
+            continue;
+        }
+        if trimmed.is_empty() {
+            i += 1;
+            continue;
+        }
+        // ATX heading.
+        let hashes = trimmed.chars().take_while(|c| *c == '#').count();
+        if (1..=6).contains(&hashes)
+            && trimmed[hashes..].starts_with([' ', '\t'])
+            && line.len() - line.trim_start().len() < 4
+        {
+            let title = trimmed[hashes..].trim().trim_end_matches('#').trim();
+            out.push(Block {
+                at,
+                kind: Kind::Heading(hashes, title.to_string()),
+            });
+            i += 1;
+            continue;
+        }
+        // Setext heading: a text line underlined by `===` or `---`.
+        if let Some((_, next)) = lines.get(i + 1) {
+            let next = next.trim();
+            let underline = |c: char| next.len() >= 3 && next.chars().all(|x| x == c);
+            let plain = !trimmed.starts_with(['-', '*', '+', '|', '>', '<', '`']);
+            if plain && (underline('=') || underline('-')) {
+                let level = if underline('=') { 1 } else { 2 };
+                out.push(Block {
+                    at,
+                    kind: Kind::Heading(level, trimmed.to_string()),
+                });
+                i += 2;
+                continue;
+            }
+        }
+        // Table: a row of cells, then a separator row.
+        if trimmed.contains('|') {
+            if let Some((_, next)) = lines.get(i + 1) {
+                if is_separator(next) {
+                    let header = cells(trimmed);
+                    let mut rows = Vec::new();
+                    i += 2;
+                    while i < lines.len()
+                        && lines[i].1.contains('|')
+                        && !lines[i].1.trim().is_empty()
+                    {
+                        rows.push(cells(lines[i].1.trim()));
+                        i += 1;
+                    }
+                    out.push(Block {
+                        at,
+                        kind: Kind::Table(header, rows),
+                    });
+                    continue;
+                }
+            }
+        }
+        out.push(Block {
+            at,
+            kind: Kind::Text(line.to_string()),
+        });
+        i += 1;
+    }
+    out
+}
+
+fn is_separator(line: &str) -> bool {
+    let t = line.trim();
+    t.contains('-')
+        && t.contains(['|', ':'])
+        && t.chars().all(|c| matches!(c, '|' | ':' | '-' | ' ' | '\t'))
+}
+
+/// The cells of a table row, without Markdown emphasis and code marks.
+fn cells(row: &str) -> Vec<String> {
+    let row = row.trim();
+    let row = row.strip_prefix('|').unwrap_or(row);
+    let row = row.strip_suffix('|').unwrap_or(row);
+    let mut out = Vec::new();
+    let mut cell = String::new();
+    let mut escaped = false;
+    for ch in row.chars() {
+        if escaped {
+            cell.push(ch);
+            escaped = false;
+        } else if ch == '\\' {
+            escaped = true;
+        } else if ch == '|' {
+            out.push(plain(&cell));
+            cell.clear();
+        } else {
+            cell.push(ch);
+        }
+    }
+    out.push(plain(&cell));
+    out
+}
+
+/// Text without Markdown marks: `**`, `` ` ``, `\_`, entity `&#124;`.
+fn plain(text: &str) -> String {
+    let text = text
+        .replace("&#124;", "|")
+        .replace("\\_", "_")
+        .replace(['`', '*'], "");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Plain text: lines, and JSON examples found by matching braces.
+fn plain_blocks(page: usize, text: &str) -> Vec<Block> {
+    let lines = without_running_lines(lines_of(page, text, true));
+    let mut out = Vec::new();
+    let mut i = 0;
+    // JSON is not looked for again inside a stretch already scanned (keeps this linear).
+    let mut scanned_to = 0;
+    while i < lines.len() {
+        let (at, line) = lines[i];
+        let trimmed = line.trim_start();
+        if i >= scanned_to && trimmed.starts_with(['{', '[']) {
+            let (end, balanced) = json_extent(&lines, i);
+            scanned_to = end;
+            if balanced {
+                let code: Vec<(At, String)> = lines[i..end]
+                    .iter()
+                    .map(|(a, l)| (*a, (*l).to_string()))
+                    .collect();
+                let joined: Vec<&str> = code.iter().map(|(_, l)| l.as_str()).collect();
+                if lenient_json(&joined.join("\n")).is_some() {
+                    out.push(Block {
+                        at,
+                        kind: Kind::Code("json".into(), code),
+                    });
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        if !line.trim().is_empty() {
+            out.push(Block {
+                at,
+                kind: Kind::Text(line.to_string()),
+            });
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Drops the running header and footer lines of a paged text: lines that open or close at
+/// least half of the pages (three at least), compared with digits blanked ("Page 3 of 40").
+fn without_running_lines(lines: Vec<(At, &str)>) -> Vec<(At, &str)> {
+    let norm = |l: &str| -> String {
+        l.trim()
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '#' } else { c })
+            .collect()
+    };
+    let mut edges: HashMap<String, usize> = HashMap::new();
+    let mut sheets = 0usize;
+    let mut start = 0;
+    while start < lines.len() {
+        let sheet = lines[start].0.sheet;
+        let end = lines[start..]
+            .iter()
+            .position(|(a, _)| a.sheet != sheet)
+            .map_or(lines.len(), |n| start + n);
+        let filled: Vec<&str> = lines[start..end]
+            .iter()
+            .map(|(_, l)| *l)
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        let mut seen: Vec<String> = Vec::new();
+        for l in filled.iter().take(2).chain(filled.iter().rev().take(2)) {
+            let n = norm(l);
+            if !seen.contains(&n) {
+                *edges.entry(n.clone()).or_insert(0) += 1;
+                seen.push(n);
+            }
+        }
+        sheets += 1;
+        start = end;
+    }
+    let threshold = (sheets / 2).max(3);
+    if sheets < 3 {
+        return lines;
+    }
+    lines
+        .into_iter()
+        .filter(|(_, l)| edges.get(&norm(l)).is_none_or(|n| *n < threshold))
+        .collect()
+}
+
+/// From a line starting with `{` or `[`: the end (exclusive) of the lines up to the
+/// matching bracket, and whether it was found within the caps.
+fn json_extent(lines: &[(At, &str)], start: usize) -> (usize, bool) {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut bytes = 0;
+    for (offset, (_, line)) in lines[start..].iter().enumerate() {
+        bytes += line.len() + 1;
+        if offset >= MAX_JSON_LINES || bytes > MAX_JSON_BYTES {
+            return (start + offset, false);
+        }
+        for ch in line.chars() {
+            if in_string {
+                match (escaped, ch) {
+                    (true, _) => escaped = false,
+                    (false, '\\') => escaped = true,
+                    (false, '"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match ch {
+                '"' => in_string = true,
+                '{' | '[' => depth += 1,
+                '}' | ']' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return (start + offset + 1, true);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // A string never spans lines in an example; a stray quote ends at the line's end.
+        in_string = false;
+    }
+    (lines.len(), false)
+}
+
+/// Parses a JSON example as documentation writes them: trailing commas, `...` placeholders,
+/// `// comments` and `{ "..." }` stand-ins are tolerated. `None` if it is still not JSON.
+pub(crate) fn lenient_json(text: &str) -> Option<Value> {
+    if text.len() > MAX_JSON_BYTES {
+        return None;
+    }
+    if let Ok(value) = serde_json::from_str(text) {
+        return Some(value);
+    }
+    // A string wrapped over two lines (PDF text) is valid once the break is a space.
+    let text = &text.replace(['\n', '\r', '\t'], " ");
+    if let Ok(value) = serde_json::from_str(text) {
+        return Some(value);
+    }
+    // One pass outside strings: drop comments and bare `...`/`…`; then trailing commas and
+    // placeholder strings standing where an object member should be.
+    let mut cleaned = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut in_string = false;
+    let mut escaped = false;
+    while let Some(ch) = chars.next() {
+        if in_string {
+            cleaned.push(ch);
+            match (escaped, ch) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match ch {
+            '"' => {
+                in_string = true;
+                cleaned.push(ch);
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for next in chars.by_ref() {
+                    if next == '\n' {
+                        cleaned.push('\n');
+                        break;
+                    }
+                }
+            }
+            '.' | '…' => {
+                if ch == '.' && !cleaned.ends_with(|c: char| c.is_ascii_digit()) {
+                    continue;
+                }
+                if ch == '.' {
+                    cleaned.push(ch);
+                }
+            }
+            _ => cleaned.push(ch),
+        }
+    }
+    let cleaned = drop_placeholders(&cleaned);
+    serde_json::from_str(&cleaned).ok()
+}
+
+/// Removes trailing commas, and placeholder strings (`"..."`) that stand in an object where a
+/// member should be.
+fn drop_placeholders(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut stack: Vec<char> = Vec::new();
+    let mut i = 0;
+    let next_significant = |from: usize| chars[from..].iter().copied().find(|c| !c.is_whitespace());
+    while i < chars.len() {
+        let ch = chars[i];
+        match ch {
+            '"' => {
+                let start = i;
+                i += 1;
+                let mut escaped = false;
+                while i < chars.len() {
+                    let c = chars[i];
+                    i += 1;
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' {
+                        escaped = true;
+                    } else if c == '"' {
+                        break;
+                    }
+                }
+                let string: String = chars[start..i].iter().collect();
+                let in_object = stack.last() == Some(&'{');
+                let is_member_name = next_significant(i) == Some(':');
+                let inner = string.trim_matches('"').trim();
+                let placeholder =
+                    inner.is_empty() || inner.chars().all(|c| matches!(c, '.' | '…' | ' '));
+                if in_object && !is_member_name && placeholder {
+                    // Skip the placeholder and a comma after it.
+                    while i < chars.len() && chars[i].is_whitespace() {
+                        i += 1;
+                    }
+                    if i < chars.len() && chars[i] == ',' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                out.push_str(&string);
+                continue;
+            }
+            '{' | '[' => stack.push(ch),
+            '}' | ']' => {
+                stack.pop();
+                // Trailing comma before the close.
+                let trimmed_len = out.trim_end().len();
+                if out[..trimmed_len].ends_with(',') {
+                    out.truncate(trimmed_len - 1);
+                }
+            }
+            _ => {}
+        }
+        out.push(ch);
+        i += 1;
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Blocks → evidence
+
+/// A parameter as documented.
+#[derive(Debug, Clone)]
+struct ParamDoc {
+    name: String,
+    description: String,
+    required: bool,
+    ty: String,
+    at: At,
+}
+
+/// A record field as documented in a table.
+#[derive(Debug, Clone)]
+struct FieldDoc {
+    name: String,
+    ty: String,
+    description: String,
+}
+
+/// "The X Object" section: an example record and a field table.
+#[derive(Debug, Clone)]
+struct ObjectDoc {
+    entity: String,
+    example: Option<(Value, At)>,
+    fields: Vec<FieldDoc>,
+    at: At,
+}
+
+/// One `GET` mention with what follows it in its section.
+#[derive(Debug, Clone)]
+struct Slot {
+    target: String,
+    via: &'static str,
+    at: At,
+    example: Option<(Value, At)>,
+    params: Vec<ParamDoc>,
+    list_hint: Option<At>,
+}
+
+/// Everything found, across pages.
+struct Reader<'p> {
+    pages: &'p [ProsePage],
+    slots: Vec<Slot>,
+    /// Base URLs the prose declares.
+    bases: Vec<(String, At)>,
+    /// Origins of full URLs used by requests (endpoint lines, curl, `Host:`), in order.
+    origins: Vec<String>,
+    link_header: Option<At>,
+    link_page_param: Option<String>,
+    bearer: Option<(At, String)>,
+    basic: Vec<(At, String)>,
+    api_key: Option<(At, &'static str, String)>,
+    oauth: Option<(At, String)>,
+    authorize_urls: Vec<(String, At)>,
+    token_urls: Vec<(String, At)>,
+    paging_params: Vec<ParamDoc>,
+    page_params: Vec<(usize, ParamDoc)>,
+    objects: Vec<ObjectDoc>,
+    envelope: Option<(String, At)>,
+    /// Whether the current section has named a request (any method) yet.
+    section_mentioned: bool,
+}
+
+/// Words around a URL that declare it the base of all requests.
+const BASE_WORDS: &[&str] = &[
+    "base url",
+    "base uri",
+    "base path",
+    "base address",
+    "root url",
+    "root uri",
+    "api url",
+    "api endpoint",
+    "urls start with",
+    "url starts with",
+    "all urls",
+    "all requests",
+    "all api requests",
+    "uri for each resource",
+    "url for each resource",
+    "api is available at",
+    "api lives at",
+    "service url",
+    "host url",
+];
+/// Hosts of links that are never an API's base.
+const DOC_HOSTS: &[&str] = &[
+    "github.com",
+    "wikipedia.org",
+    "ietf.org",
+    "oauth.net",
+    "w3.org",
+    "swagger.io",
+    "json.org",
+    "curl.haxx.se",
+    "curl.se",
+    "jsonapi.org",
+    "schema.org",
+];
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+/// First header cells of a parameter table (squashed).
+const PARAM_HEADS: &[&str] = &[
+    "name",
+    "parameter",
+    "parameters",
+    "param",
+    "argument",
+    "arguments",
+    "queryparameter",
+    "queryparameters",
+    "parametername",
+    "paramname",
+    "key",
+];
+/// First header cells of a record field table (squashed).
+const FIELD_HEADS: &[&str] = &[
+    "field",
+    "fieldname",
+    "fields",
+    "attribute",
+    "attributes",
+    "property",
+    "properties",
+    "name",
+];
+/// Parameters that page, for plain text where tables are not recognisable (squashed).
+const PAGING_WORDS: &[&str] = &[
+    "page",
+    "perpage",
+    "pagesize",
+    "limit",
+    "offset",
+    "offsetid",
+    "page",
+    "pagenumber",
+];
+/// Record array properties of a response envelope.
+const ENVELOPES: &[&str] = &["response", "data", "result", "results", "items", "records"];
+
+impl<'p> Reader<'p> {
+    fn new(pages: &'p [ProsePage]) -> Self {
+        Reader {
+            pages,
+            slots: Vec::new(),
+            bases: Vec::new(),
+            origins: Vec::new(),
+            link_header: None,
+            link_page_param: None,
+            bearer: None,
+            basic: Vec::new(),
+            api_key: None,
+            oauth: None,
+            authorize_urls: Vec::new(),
+            token_urls: Vec::new(),
+            paging_params: Vec::new(),
+            page_params: Vec::new(),
+            objects: Vec::new(),
+            envelope: None,
+            section_mentioned: false,
+        }
+    }
+
+    /// `file:line` (with the PDF page when known).
+    fn place(&self, at: At) -> String {
+        let source = self.pages.get(at.page).map_or("?", |p| p.source.as_str());
+        if at.sheet > 0 {
+            format!("{source} p. {} line {}", at.sheet, at.line)
+        } else {
+            format!("{source}:{}", at.line)
+        }
+    }
+
+    /// Page-wide facts: base URLs, auth, the `Link` header.
+    fn facts(&mut self, _page: usize, blocks: &[Block]) {
+        let lines = flat_lines(blocks);
+        for (i, (at, line)) in lines.iter().enumerate() {
+            let lower = line.to_ascii_lowercase();
+            let context: String = lines[i.saturating_sub(2)..=i]
+                .iter()
+                .map(|(_, l)| l.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(" ");
+            if BASE_WORDS.iter().any(|w| context.contains(w)) {
+                for url in urls_in(line) {
+                    if let Some(base) = base_candidate(&url) {
+                        if !self.bases.iter().any(|(b, _)| *b == base) {
+                            self.bases.push((base, *at));
+                        }
+                    }
+                }
+            }
+            if self.link_header.is_none()
+                && (lower.contains("rel=\"next\"")
+                    || lower.contains("rel=next")
+                    || lower.contains("rel='next'")
+                    || (lower.contains("link")
+                        && lower.contains("header")
+                        && lower.contains("next")))
+            {
+                self.link_header = Some(*at);
+            }
+            if self.link_page_param.is_none() && lower.contains("link:") && lower.contains("next") {
+                self.link_page_param = urls_in(line)
+                    .iter()
+                    .flat_map(|u| query_names(u))
+                    .find(|n| naming::squash(n).contains("page"));
+            }
+            self.auth_facts(*at, line, &lower, &context);
+        }
+    }
+
+    /// `context` is the line with the two before it, lower case: a sentence broken over
+    /// lines ("all token\nrequests require ... HTTP Basic") is judged whole.
+    fn auth_facts(&mut self, at: At, line: &str, lower: &str, context: &str) {
+        let negated = [
+            "no more",
+            "not supported",
+            "deprecated",
+            "instead of",
+            "no longer",
+        ]
+        .iter()
+        .any(|n| context.contains(n));
+        let about_client = ["client", "token request", "authorization request"]
+            .iter()
+            .any(|n| context.contains(n));
+        if self.bearer.is_none()
+            && (lower.contains("authorization: bearer")
+                || lower.contains("bearer token")
+                || lower.contains("bearer <"))
+        {
+            self.bearer = Some((at, line.trim().to_string()));
+        }
+        let curl_user = is_curl(lower) && (lower.contains(" -u ") || lower.contains(" --user "));
+        if !negated
+            && !about_client
+            && (lower.contains("basic auth")
+                || lower.contains("http basic")
+                || lower.contains("authorization: basic")
+                || curl_user)
+            && self.basic.len() < 50
+        {
+            self.basic.push((at, line.trim().to_string()));
+        }
+        if !negated
+            && self.oauth.is_none()
+            && (lower.contains("oauth 2") || lower.contains("oauth2"))
+        {
+            self.oauth = Some((at, line.trim().to_string()));
+        }
+        for url in urls_in(line) {
+            let path = url_path(&url).to_ascii_lowercase();
+            if self.authorize_urls.len() < 20
+                && path.contains("authoriz")
+                && !path.ends_with(".json")
+                && (lower.contains("authoriz") || lower.contains("oauth"))
+            {
+                self.authorize_urls
+                    .push((strip_query(&url).to_string(), at));
+            }
+            let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+            if self.token_urls.len() < 20
+                && (last == "token" || last == "access_token" || last == "tokens")
+                && (lower.contains("token"))
+            {
+                self.token_urls.push((strip_query(&url).to_string(), at));
+            }
+            if self.api_key.is_none() {
+                if let Some(name) = query_names(&url).into_iter().find(|n| {
+                    matches!(
+                        naming::squash(n).as_str(),
+                        "apikey" | "key" | "token" | "accesstoken" | "authtoken" | "apitoken"
+                    )
+                }) {
+                    self.api_key = Some((at, "query", name));
+                }
+            }
+        }
+        // `GET /api/v1/oauth2/authorize`, `POST /oauth2/v0/token`: relative to the server.
+        for method in ["GET", "POST"] {
+            let Some(i) = line.find(&format!("{method} /")) else {
+                continue;
+            };
+            let Some(path) = target_token(&line[i + method.len() + 1..]) else {
+                continue;
+            };
+            let path = strip_query(&path).to_string();
+            let lower_path = path.to_ascii_lowercase();
+            let last = lower_path.rsplit('/').next().unwrap_or("");
+            if method == "GET" && lower_path.contains("authoriz") && self.authorize_urls.len() < 20
+            {
+                self.authorize_urls.push((path, at));
+            } else if method == "POST" && last == "token" && self.token_urls.len() < 20 {
+                self.token_urls.push((path, at));
+            }
+        }
+        if let Some(command) = curl_part(line).filter(|_| self.api_key.is_none()) {
+            for header in curl_args(command, &["-H", "--header"]) {
+                let Some((name, value)) = header.split_once(':') else {
+                    continue;
+                };
+                let squashed = naming::squash(name);
+                let keyish = squashed.contains("key") || squashed.contains("token");
+                let routine = matches!(
+                    squashed.as_str(),
+                    "authorization" | "contenttype" | "accept" | "useragent" | "cookie"
+                );
+                if keyish && !routine {
+                    self.api_key = Some((at, "header", name.trim().to_string()));
+                } else if squashed == "authorization"
+                    && value.trim().to_ascii_lowercase().starts_with("token ")
+                {
+                    self.api_key = Some((at, "header_token", name.trim().to_string()));
+                }
+            }
+        }
+    }
+
+    /// Endpoint mentions and what follows them in their section.
+    fn endpoints(&mut self, page: usize, blocks: &[Block]) {
+        let plain_text = self.pages[page].kind == ProseKind::PlainText;
+        let mut open: Option<(usize, usize)> = None; // (slot, section level)
+        let mut level = 0usize;
+        let mut title = String::new();
+        let mut paging: Option<usize> = None;
+        let mut object: Option<(usize, usize)> = None; // (objects index, level)
+                                                       // After a line introducing parameters: whether it says they are required.
+        let mut param_intro: Option<bool> = None;
+        for (b, block) in blocks.iter().enumerate() {
+            match &block.kind {
+                Kind::Heading(l, text) => {
+                    param_intro = None;
+                    self.section_mentioned = false;
+                    if open.is_some_and(|(_, ol)| *l <= ol) {
+                        open = None;
+                    }
+                    if paging.is_some_and(|pl| *l <= pl) {
+                        paging = None;
+                    }
+                    if object.is_some_and(|(_, ol)| *l <= ol) {
+                        object = None;
+                    }
+                    level = *l;
+                    title = text.to_ascii_lowercase();
+                    if title.contains("pagination") || title.contains("paging") {
+                        paging = Some(*l);
+                    }
+                    if let Some(entity) = object_heading(text) {
+                        self.objects.push(ObjectDoc {
+                            entity,
+                            example: None,
+                            fields: Vec::new(),
+                            at: block.at,
+                        });
+                        object = Some((self.objects.len() - 1, *l));
+                    }
+                }
+                Kind::Text(line) => {
+                    let lower = line.to_ascii_lowercase();
+                    // A request line in plain text (`GET /x HTTP/1.1`) with a `Host:` after it.
+                    let host = line
+                        .contains(" HTTP/")
+                        .then(|| {
+                            blocks[b + 1..].iter().take(6).find_map(|n| match &n.kind {
+                                Kind::Text(l) => host_header(l),
+                                _ => None,
+                            })
+                        })
+                        .flatten();
+                    let found = self.mentions(block.at, line, host.as_deref());
+                    if !found.is_empty() {
+                        param_intro = None;
+                        open = self.open_mentions(found, level, &title, open);
+                        if let Some((slot, _)) = open {
+                            if self.slots[slot].list_hint.is_none() && is_list_words(&lower) {
+                                self.slots[slot].list_hint = Some(block.at);
+                            }
+                        }
+                        continue;
+                    }
+                    if let Some(mut param) = bullet_param(line, block.at) {
+                        if let Some(required) = param_intro {
+                            param.required |= required;
+                            self.place_param(param, open, paging, Some(page));
+                            continue;
+                        }
+                    }
+                    if let Some(param) = inline_required_param(line, block.at) {
+                        self.place_param(param, open, paging, Some(page));
+                        continue;
+                    }
+                    if plain_text {
+                        if let Some(param) = plain_paging_param(line, block.at) {
+                            self.paging_params.push(param);
+                            continue;
+                        }
+                    }
+                    // "Response parameters" are fields of the body, not of the request.
+                    let about_response = (lower.contains("response") || title.contains("response"))
+                        && !lower.contains("request")
+                        && !lower.contains("query");
+                    param_intro = (lower.contains("parameter") && !about_response)
+                        .then(|| lower.contains("required") && !lower.contains("optional"));
+                    if let Some((slot, _)) = open {
+                        if is_list_words(&lower) && self.slots[slot].list_hint.is_none() {
+                            self.slots[slot].list_hint = Some(block.at);
+                        }
+                    }
+                }
+                Kind::Code(lang, lines) => {
+                    param_intro = None;
+                    let mut found = Vec::new();
+                    let joined = join_continuations(lines);
+                    for (i, (at, line)) in joined.iter().enumerate() {
+                        let host = joined[i + 1..]
+                            .iter()
+                            .take(6)
+                            .find_map(|(_, l)| host_header(l));
+                        found.extend(self.mentions(*at, line, host.as_deref()));
+                    }
+                    if !found.is_empty() {
+                        open = self.open_mentions(found, level, &title, open);
+                        continue;
+                    }
+                    let jsonish =
+                        matches!(lang.as_str(), "json" | "" | "javascript" | "js" | "json5");
+                    if !jsonish {
+                        continue;
+                    }
+                    let text: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+                    let Some(value) = lenient_json(&text.join("\n")) else {
+                        continue;
+                    };
+                    if let Some((index, _)) = object {
+                        let doc = &mut self.objects[index];
+                        if doc.example.is_none() {
+                            doc.example = Some((record_of(&value), block.at));
+                        }
+                        continue;
+                    }
+                    match open {
+                        Some((slot, _)) => {
+                            if self.slots[slot].example.is_none() {
+                                self.slots[slot].example = Some((value, block.at));
+                            }
+                        }
+                        None => {
+                            if self.envelope.is_none() {
+                                self.envelope = envelope_of(&value).map(|k| (k, block.at));
+                            }
+                        }
+                    }
+                }
+                Kind::Table(header, rows) => {
+                    param_intro = None;
+                    let head = header
+                        .first()
+                        .map(|h| naming::squash(h))
+                        .unwrap_or_default();
+                    let column = |names: &[&str]| {
+                        header
+                            .iter()
+                            .position(|h| names.contains(&naming::squash(h).as_str()))
+                    };
+                    let ty = column(&["type", "datatype", "format"]);
+                    let description =
+                        column(&["description", "notes", "desc", "details", "meaning"]);
+                    let required = column(&["required", "mandatory", "optional"]);
+                    let cell = |row: &Vec<String>, i: Option<usize>| {
+                        i.and_then(|i| row.get(i)).cloned().unwrap_or_default()
+                    };
+                    if let Some((index, _)) = object {
+                        if FIELD_HEADS.contains(&head.as_str()) && ty.is_some() {
+                            for row in rows.iter().take(500) {
+                                let name = cell(row, Some(0));
+                                if is_identifier(&name) {
+                                    self.objects[index].fields.push(FieldDoc {
+                                        name,
+                                        ty: cell(row, ty),
+                                        description: cell(row, description),
+                                    });
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    if !PARAM_HEADS.contains(&head.as_str()) {
+                        continue;
+                    }
+                    for row in rows.iter().take(500) {
+                        let name = cell(row, Some(0));
+                        if !is_identifier(&name) {
+                            continue;
+                        }
+                        let text = cell(row, description);
+                        let req = cell(row, required).to_ascii_lowercase();
+                        let required =
+                            matches!(req.as_str(), "yes" | "true" | "required" | "y" | "✓" | "x")
+                                || text.to_ascii_lowercase().starts_with("required");
+                        let param = ParamDoc {
+                            name,
+                            description: text,
+                            required,
+                            ty: cell(row, ty),
+                            at: block.at,
+                        };
+                        self.place_param(param, open, paging, Some(page));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Files a parameter with the open endpoint, the paging convention or the page.
+    fn place_param(
+        &mut self,
+        param: ParamDoc,
+        open: Option<(usize, usize)>,
+        paging: Option<usize>,
+        page: Option<usize>,
+    ) {
+        if paging.is_some() {
+            if !self.paging_params.iter().any(|p| p.name == param.name) {
+                self.paging_params.push(param);
+            }
+        } else if let Some((slot, _)) = open {
+            let params = &mut self.slots[slot].params;
+            if !params.iter().any(|p| p.name == param.name) && params.len() < 200 {
+                params.push(param);
+            }
+        } else if let Some(page) = page.filter(|_| !self.section_mentioned) {
+            // Parameters in a section of their own (Toggl's "Request Parameters") hold for
+            // the page's endpoints; those after another method's request are that request's.
+            if self.pages[page].kind != ProseKind::PlainText && self.page_params.len() < 1000 {
+                self.page_params.push((page, param));
+            }
+        }
+    }
+
+    /// Opens the `GET` mentions found on a line; any other method closes the section's
+    /// endpoint (what follows belongs to that request).
+    fn open_mentions(
+        &mut self,
+        found: Vec<(String, Slot)>,
+        level: usize,
+        title: &str,
+        mut open: Option<(usize, usize)>,
+    ) -> Option<(usize, usize)> {
+        self.section_mentioned = true;
+        for (method, mut slot) in found {
+            if method != "GET" {
+                open = None;
+                continue;
+            }
+            let list_title = ["list", "get all", "all ", "index"]
+                .iter()
+                .any(|w| title.starts_with(w) || title.contains(&format!(" {w}")));
+            if list_title {
+                slot.list_hint = Some(slot.at);
+            }
+            self.slots.push(slot);
+            open = Some((self.slots.len() - 1, level));
+        }
+        open
+    }
+
+    /// `METHOD /path`, `METHOD https://...`, `curl ...` on one line. `host` is a `Host:`
+    /// header that follows a request line in the same code block.
+    fn mentions(&mut self, at: At, line: &str, host: Option<&str>) -> Vec<(String, Slot)> {
+        let slot = |target: String, via| Slot {
+            target,
+            via,
+            at,
+            example: None,
+            params: Vec::new(),
+            list_hint: None,
+        };
+        let mut out = Vec::new();
+        if let Some(line) = curl_part(line) {
+            let url = shell_words(line)
+                .into_iter()
+                .find(|w| w.starts_with("http://") || w.starts_with("https://"));
+            if let Some(url) = url {
+                let explicit = curl_args(line, &["-X", "--request"])
+                    .into_iter()
+                    .next()
+                    .map(|m| m.to_ascii_uppercase());
+                let data = [
+                    "-d",
+                    "--data",
+                    "--data-raw",
+                    "--data-binary",
+                    "--data-urlencode",
+                    "-F",
+                    "--form",
+                    "-T",
+                ]
+                .iter()
+                .any(|f| {
+                    shell_words(line)
+                        .iter()
+                        .any(|w| w == f || w.starts_with(&format!("{f}=")))
+                });
+                let method =
+                    explicit.unwrap_or_else(|| if data { "POST".into() } else { "GET".into() });
+                self.note_origin(&url);
+                out.push((method, slot(url, "curl example")));
+            }
+            return out;
+        }
+        let bytes = line.as_bytes();
+        for method in METHODS {
+            let mut from = 0;
+            while let Some(i) = line[from..].find(method) {
+                let start = from + i;
+                from = start + method.len();
+                let before_ok = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
+                let rest = &line[from..];
+                let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+                if !before_ok || gap == 0 {
+                    continue;
+                }
+                let Some(target) = target_token(&rest[gap..]) else {
+                    continue;
+                };
+                let target = match host {
+                    Some(host) if target.starts_with('/') && rest.contains("HTTP/") => {
+                        let scheme = if host.starts_with("localhost") {
+                            "http"
+                        } else {
+                            "https"
+                        };
+                        format!("{scheme}://{host}{target}")
+                    }
+                    _ => target,
+                };
+                if target.starts_with("http") {
+                    self.note_origin(&target);
+                }
+                let via = if host.is_some() {
+                    "request example"
+                } else {
+                    "endpoint line"
+                };
+                out.push(((*method).to_string(), slot(target, via)));
+            }
+        }
+        out.sort_by_key(|(_, s)| s.at.line);
+        out
+    }
+
+    fn note_origin(&mut self, url: &str) {
+        if let Some(origin) = origin_of(url) {
+            if self.origins.len() < 100_000 {
+                self.origins.push(origin);
+            }
+        }
+    }
+}
+
+/// Every line of the blocks, with its place (table rows joined by ` | `).
+fn flat_lines(blocks: &[Block]) -> Vec<(At, String)> {
+    let mut out = Vec::new();
+    for block in blocks {
+        match &block.kind {
+            Kind::Heading(_, text) | Kind::Text(text) => out.push((block.at, text.clone())),
+            Kind::Code(_, lines) => out.extend(join_continuations(lines)),
+            Kind::Table(header, rows) => {
+                out.push((block.at, header.join(" | ")));
+                out.extend(rows.iter().map(|r| (block.at, r.join(" | "))));
+            }
+        }
+    }
+    out
+}
+
+/// Shell lines ending in `\` joined with the next (at most 40).
+fn join_continuations(lines: &[(At, String)]) -> Vec<(At, String)> {
+    let mut out: Vec<(At, String)> = Vec::new();
+    let mut joining = 0;
+    for (at, line) in lines {
+        if joining > 0 {
+            if let Some((_, last)) = out.last_mut() {
+                last.push(' ');
+                last.push_str(line.trim());
+                joining -= 1;
+                if !last.ends_with('\\') {
+                    joining = 0;
+                } else {
+                    last.pop();
+                }
+                continue;
+            }
+        }
+        let mut text = line.clone();
+        if text.trim_end().ends_with('\\') {
+            text = text.trim_end().trim_end_matches('\\').to_string();
+            joining = 40;
+        }
+        out.push((*at, text));
+    }
+    out
+}
+
+fn is_curl(lower: &str) -> bool {
+    curl_part(lower).is_some()
+}
+
+/// The curl command on a line: the whole line (`curl ...`, `$ curl ...`) or an inline one
+/// in backticks (`` `curl -H "X-Api-Key: KEY" https://...` ``).
+fn curl_part(line: &str) -> Option<&str> {
+    let t = line.trim_start().trim_start_matches("$ ");
+    if t.starts_with("curl ") {
+        return Some(t);
+    }
+    let start = line.find("`curl ")? + 1;
+    let end = line[start..].find('`').map_or(line.len(), |e| start + e);
+    Some(&line[start..end])
+}
+
+/// Words of a shell line, quotes removed (no expansion).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut any = false;
+    for ch in line.chars() {
+        match quote {
+            Some(q) if ch == q => quote = None,
+            Some(_) => word.push(ch),
+            None if ch == '"' || ch == '\'' => {
+                quote = Some(ch);
+                any = true;
+            }
+            None if ch.is_whitespace() => {
+                if any || !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            None => word.push(ch),
+        }
+        if out.len() > 500 {
+            break;
+        }
+    }
+    if any || !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+/// The values of a curl option (`-X GET`, `-XGET`, `--request=GET`).
+fn curl_args(line: &str, flags: &[&str]) -> Vec<String> {
+    let words = shell_words(line);
+    let mut out = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        for flag in flags {
+            if word == flag {
+                if let Some(value) = words.get(i + 1) {
+                    out.push(value.clone());
+                }
+            } else if let Some(value) = word.strip_prefix(&format!("{flag}=")) {
+                out.push(value.to_string());
+            } else if flag.len() == 2 && word.starts_with(flag) && word.len() > 2 {
+                out.push(word[2..].to_string());
+            }
+        }
+    }
+    out
+}
+
+/// `Host: example.com` → `example.com`.
+fn host_header(line: &str) -> Option<String> {
+    let (name, value) = line.trim().split_once(':')?;
+    if !name.eq_ignore_ascii_case("host") {
+        return None;
+    }
+    let value = value.trim();
+    (!value.is_empty() && !value.contains(char::is_whitespace)).then(|| value.to_string())
+}
+
+/// The path or URL right after a method word, if it looks like one.
+fn target_token(text: &str) -> Option<String> {
+    let end = text
+        .find(|c: char| c.is_whitespace() || "`'\"<>)]|*,;".contains(c))
+        .unwrap_or(text.len());
+    let token = text[..end].trim_end_matches(['.', ':']);
+    let ok_start = if let Some(rest) = token.strip_prefix('/') {
+        rest.starts_with(|c: char| c.is_ascii_alphanumeric() || "{:$_<".contains(c))
+    } else {
+        (token.starts_with("https://") || token.starts_with("http://"))
+            && origin_of(token).is_some()
+    };
+    (ok_start && token.len() <= 400 && !token.contains("//{") && !token.contains("..."))
+        .then(|| token.to_string())
+}
+
+/// URLs in a line of text.
+fn urls_in(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = line[from..].find("http") {
+        let start = from + i;
+        let rest = &line[start..];
+        from = start + 4;
+        if !(rest.starts_with("https://") || rest.starts_with("http://")) {
+            continue;
+        }
+        let end = rest
+            .find(|c: char| c.is_whitespace() || "`'\"<>)]|*,;".contains(c))
+            .unwrap_or(rest.len());
+        let url = rest[..end].trim_end_matches(['.', ':']);
+        if origin_of(url).is_some() {
+            out.push(url.to_string());
+        }
+        if out.len() > 50 {
+            break;
+        }
+    }
+    out
+}
+
+/// `https://host[:port]` of a URL, `None` if it has no host.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-.:{}_$[]".contains(c));
+    valid.then(|| format!("{}://{host}", scheme.to_ascii_lowercase()))
+}
+
+fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    strip_query(path)
+}
+
+fn strip_query(text: &str) -> &str {
+    text.split(['?', '#']).next().unwrap_or(text)
+}
+
+/// Names of the query parameters of a URL.
+fn query_names(url: &str) -> Vec<String> {
+    let Some((_, query)) = url.split_once('?') else {
+        return Vec::new();
+    };
+    query
+        .split(['&', '#'])
+        .filter_map(|pair| pair.split('=').next())
+        .filter(|n| is_identifier(n))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A declared base URL, cleaned: no query, no trailing `/` or `{resource}`-like segment; not
+/// a documentation link, an auth URL or a file.
+fn base_candidate(url: &str) -> Option<String> {
+    let origin = origin_of(url)?;
+    let host = origin
+        .split("://")
+        .nth(1)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if DOC_HOSTS
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+    {
+        return None;
+    }
+    let mut path = url_path(url).trim_end_matches('/').to_string();
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("oauth") || lower.contains("authoriz") || lower.contains("token") {
+        return None;
+    }
+    while let Some(i) = path.rfind('/') {
+        let last = &path[i + 1..];
+        if last.starts_with('{') && last.ends_with('}') {
+            path.truncate(i);
+        } else {
+            break;
+        }
+    }
+    let last = path.rsplit('/').next().unwrap_or("");
+    if last.contains('.') {
+        return None;
+    }
+    Some(format!("{origin}{path}"))
+}
+
+/// Query parameters that select the call of an RPC-over-GET endpoint (squashed).
+const RPC_SELECTORS: &[&str] = &[
+    "api", "method", "version", "action", "op", "cmd", "function",
+];
+
+/// `?api=SYNO.FileStation.List&version=2&method=list_share` → (`shares`, the selectors).
+fn rpc_selector(target: &str) -> Option<(String, Vec<(String, String)>)> {
+    let (_, query) = target.split_once('?')?;
+    let pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(n, v)| RPC_SELECTORS.contains(&naming::squash(n).as_str()) && !v.is_empty())
+        .filter(|(n, v)| is_identifier(n) && v.len() <= 100 && !v.contains(['{', '<', '$']))
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let value = |names: &[&str]| {
+        pairs
+            .iter()
+            .find(|(n, _)| names.contains(&naming::squash(n).as_str()))
+            .map(|(_, v)| v.as_str())
+    };
+    let call = value(&["method", "action", "op", "cmd", "function"])?;
+    let verbs = ["list", "get", "fetch", "read", "index", "all"];
+    let mut words: Vec<String> = snake_ident(call)
+        .split('_')
+        .filter(|w| !verbs.contains(w))
+        .map(str::to_string)
+        .collect();
+    if words.is_empty() {
+        // `method=list` on `api=SYNO.FileStation.List`: the API's last noun.
+        let api = value(&["api"]).unwrap_or("");
+        words = api
+            .rsplit('.')
+            .map(snake_ident)
+            .find(|w| !verbs.contains(&w.as_str()) && w != "x")
+            .into_iter()
+            .collect();
+    }
+    let word = naming::plural(&words.join("_"));
+    (!word.is_empty() && is_identifier(&word)).then_some((word, pairs))
+}
+
+/// Last path words that name a view of the resource before them, not a resource.
+const VIEW_WORDS: &[&str] = &[
+    "recent",
+    "newest",
+    "latest",
+    "oldest",
+    "all",
+    "active",
+    "archived",
+    "completed",
+    "trashed",
+    "mine",
+    "current",
+    "due",
+    "overdue",
+];
+
+/// The singular entity whose records a path lists: its last resource word, or the one before
+/// a view word (`/companies/recent` → `company`).
+fn record_entity(path: &str) -> Option<String> {
+    let words: Vec<String> = naming::segments(path)
+        .iter()
+        .filter_map(|s| match s {
+            Segment::Literal(l) if !is_version_segment(l) => {
+                Some(snake_ident(l.split('.').next().unwrap_or(l)))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut rev = words.iter().rev();
+    let last = rev.next()?;
+    let word = if VIEW_WORDS.contains(&last.as_str()) {
+        rev.next().unwrap_or(last)
+    } else {
+        last
+    };
+    Some(naming::singular(word))
+}
+
+/// Words that say an endpoint returns a list.
+fn is_list_words(lower: &str) -> bool {
+    [
+        "list of",
+        "array of",
+        "paginated",
+        "return all",
+        "returns all",
+        "collection of",
+        "all the ",
+        "a list",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+}
+
+/// `**Required parameters**: \`type\`, which must be ...` → a required parameter.
+fn inline_required_param(line: &str, at: At) -> Option<ParamDoc> {
+    let text = plain(line);
+    let lower = text.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("required parameters")
+        .or_else(|| lower.strip_prefix("required parameter"))?;
+    let rest = rest.trim_start_matches([':', ' ', '-']);
+    let len = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .count();
+    // The original spelling: the lower-cased copy only found the place (ASCII, same length).
+    let offset = text.len() - rest.len();
+    let name = text.get(offset..offset + len)?.to_string();
+    is_identifier(&name).then(|| ParamDoc {
+        description: clean_text(&text),
+        name,
+        required: true,
+        ty: String::new(),
+        at,
+    })
+}
+
+/// `* \`name\` - text`, `- name: text`, `* **name** (integer): text` → a parameter.
+fn bullet_param(line: &str, at: At) -> Option<ParamDoc> {
+    let t = line.trim_start();
+    // `*`, `-`, `+` or any symbol bullet (`•`, and the private-use glyphs PDFs use).
+    let mut chars = t.chars();
+    let bullet = chars.next()?;
+    let is_bullet = matches!(bullet, '*' | '-' | '+' | '•' | '▪' | '◦' | '·' | '–')
+        || ('\u{e000}'..='\u{f8ff}').contains(&bullet);
+    let rest = chars.as_str();
+    if !is_bullet || !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let rest = rest.trim_start_matches(['`', '*', '_']);
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || "_-.[]".contains(c)))
+        .unwrap_or(rest.len());
+    let name = &rest[..end];
+    let after = rest[end..].trim_start_matches(['`', '*', '_']).trim_start();
+    if !is_identifier(name) || !(after.starts_with(['-', ':', '(', '—', '–']) || after.is_empty())
+    {
+        return None;
+    }
+    let description = plain(after.trim_start_matches(['-', ':', '—', '–']).trim());
+    let lower = description.to_ascii_lowercase();
+    Some(ParamDoc {
+        name: name.to_string(),
+        required: lower.starts_with("required") || lower.contains("(required"),
+        ty: String::new(),
+        description,
+        at,
+    })
+}
+
+/// In plain text (PDF tables flattened to lines): `offset Optional. Specify how many ...`.
+fn plain_paging_param(line: &str, at: At) -> Option<ParamDoc> {
+    let mut words = line.split_whitespace();
+    let name = words.next()?;
+    let rest: Vec<&str> = words.collect();
+    let lower = rest.join(" ").to_ascii_lowercase();
+    let describes = [
+        "page",
+        "offset",
+        "skip",
+        "return",
+        "number of",
+        "how many",
+        "records",
+        "results",
+        "items",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    (PAGING_WORDS.contains(&naming::squash(name).as_str())
+        && is_identifier(name)
+        && rest.len() >= 3
+        && describes)
+        .then(|| ParamDoc {
+            name: name.to_string(),
+            description: rest.join(" "),
+            required: false,
+            ty: String::new(),
+            at,
+        })
+}
+
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.[]$".contains(c))
+}
+
+/// "The Company Object" → `company`.
+fn object_heading(text: &str) -> Option<String> {
+    let lower = plain(text).to_ascii_lowercase();
+    let lower = lower.trim_end_matches(':').trim();
+    // "The Tax Object (Beta)": drop a trailing remark.
+    let lower = lower.split(" (").next().unwrap_or(lower).trim();
+    let name = lower
+        .strip_suffix(" object")
+        .or_else(|| lower.strip_suffix(" objects"))?;
+    let name = name.strip_prefix("the ").unwrap_or(name);
+    let name = name.strip_prefix("a ").unwrap_or(name);
+    let words = name.split_whitespace().count();
+    // "Additional Fields and Linked Objects" is about options, not a record.
+    ((1..=3).contains(&words) && !name.contains(" and ") && !name.contains("linked"))
+        .then(|| naming::singular(&snake_ident(name)))
+}
+
+/// An example record: the object itself, or the first object of an array.
+fn record_of(value: &Value) -> Value {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .find(|v| v.is_object())
+            .cloned()
+            .unwrap_or(Value::Null),
+        other => other.clone(),
+    }
+}
+
+/// How much an example looks like a list response: an array of records 3, an object holding
+/// one 2, another object 1, an error body 0.
+fn example_rank(value: &Value) -> u8 {
+    let records = |v: &Value| v.as_array().is_some_and(|a| a.iter().any(Value::is_object));
+    match value {
+        Value::Object(map) if map.keys().any(|k| k.to_ascii_lowercase().contains("error")) => 0,
+        Value::Array(_) if records(value) => 3,
+        Value::Object(map) if map.values().any(records) => 2,
+        Value::Object(_) => 1,
+        _ => 0,
+    }
+}
+
+/// `{"meta": {...}, "response": {}}` → `response`: an envelope whose record member is a
+/// placeholder.
+fn envelope_of(value: &Value) -> Option<String> {
+    let map = value.as_object()?;
+    if map.len() < 2 {
+        return None;
+    }
+    map.iter()
+        .find(|(k, v)| {
+            ENVELOPES.contains(&k.as_str())
+                && match v {
+                    Value::Object(m) => m.is_empty(),
+                    Value::Array(a) => a.is_empty(),
+                    Value::String(s) => s.trim_matches('.').is_empty(),
+                    _ => false,
+                }
+        })
+        .map(|(k, _)| k.clone())
+}
+
+// ---------------------------------------------------------------------------------------
+// Evidence → a synthetic OpenAPI document → the shared inference
+
+/// The document handed to the OpenAPI inference, and what it was made from.
+struct Synthetic {
+    doc: Value,
+    /// Path key → where the evidence is, in words.
+    evidence: HashMap<String, String>,
+    /// Where the `Link` header convention is described.
+    link_header: Option<String>,
+    /// Path key of an RPC endpoint's stand-in path → its real path and fixed selectors.
+    rpc: HashMap<String, (String, Vec<(String, String)>)>,
+}
+
+/// Whether two host patterns can name the same host (`{deployment}.api.x.com` matches
+/// `acme.api.x.com`).
+fn hosts_match(a: &str, b: &str) -> bool {
+    let a: Vec<&str> = a.split('.').collect();
+    let b: Vec<&str> = b.split('.').collect();
+    a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|(x, y)| x.eq_ignore_ascii_case(y) || is_placeholder(x) || is_placeholder(y))
+}
+
+fn is_placeholder(segment: &str) -> bool {
+    segment.contains(['{', '$', '<']) || segment.starts_with(':')
+}
+
+fn is_version_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    let versionish = lower.len() > 1
+        && lower.starts_with('v')
+        && lower[1..].chars().all(|c| c.is_ascii_digit() || c == '.');
+    versionish || matches!(lower.as_str(), "api" | "rest" | "latest" | "public")
+}
+
+/// A segment that is an example value or placeholder rather than a name.
+fn is_id_segment(segment: &str) -> bool {
+    let stem = segment.split('.').next().unwrap_or(segment);
+    let numeric = !stem.is_empty()
+        && stem.chars().all(|c| c.is_ascii_digit() || c == ',')
+        && stem.chars().any(|c| c.is_ascii_digit());
+    let uuid = stem.len() == 36 && stem.chars().filter(|c| *c == '-').count() == 4;
+    // `u123`, `g425123356`, `s12-345-678`: a short letter prefix on a number.
+    let letters = stem.chars().take_while(char::is_ascii_alphabetic).count();
+    let tail = &stem[letters..];
+    let prefixed = (1..=3).contains(&letters)
+        && tail.starts_with(|c: char| c.is_ascii_digit())
+        && tail.chars().all(|c| c.is_ascii_digit() || c == '-')
+        && tail.chars().filter(char::is_ascii_digit).count() >= 3;
+    // `uID`, `gID`: a placeholder written as a name.
+    let named = (3..=5).contains(&stem.len())
+        && (stem.ends_with("ID") || stem.ends_with("Id"))
+        && stem.chars().all(|c| c.is_ascii_alphabetic());
+    numeric || uuid || prefixed || named || is_placeholder(stem)
+}
+
+/// Rewrites example IDs and `$VAR`/`:var`/`<var>` segments as `{name}` parameters:
+/// `/todosets/3/todolists.json` → `/todosets/{todoset_id}/todolists.json`.
+fn template(path: &str) -> String {
+    let mut out = String::new();
+    let mut previous: Option<String> = None;
+    let mut names: Vec<String> = Vec::new();
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        out.push('/');
+        let (stem, ext) = match segment.split_once('.') {
+            Some((s, e)) if is_id_segment(segment) && !s.starts_with('{') => (s, Some(e)),
+            _ => (segment, None),
+        };
+        let rewritten = if stem.starts_with('{') && stem.ends_with('}') {
+            let inner = snake_ident(&stem[1..stem.len() - 1]);
+            Some(inner)
+        } else if is_id_segment(stem) {
+            let declared = stem
+                .trim_start_matches(['$', ':', '<'])
+                .trim_end_matches('>')
+                .to_string();
+            // A written placeholder keeps its name (`$ACCOUNT_ID`, `<uID>`); an example value
+            // is named after the resource before it (`/todosets/3` → `todoset_id`).
+            let written = is_placeholder(stem) || stem.ends_with("ID") || stem.ends_with("Id");
+            let name = if written && declared.chars().any(|c| c.is_ascii_alphabetic()) {
+                snake_ident(&declared)
+            } else {
+                match &previous {
+                    Some(prev) => format!("{}_id", naming::singular(prev)),
+                    None => "id".to_string(),
+                }
+            };
+            Some(name)
+        } else {
+            None
+        };
+        match rewritten {
+            Some(mut name) => {
+                if names.contains(&name) {
+                    let mut n = 2;
+                    while names.contains(&format!("{name}_{n}")) {
+                        n += 1;
+                    }
+                    name = format!("{name}_{n}");
+                }
+                out.push_str(&format!("{{{name}}}"));
+                if let Some(ext) = ext {
+                    out.push('.');
+                    out.push_str(ext);
+                }
+                names.push(name);
+                previous = None;
+            }
+            None => {
+                out.push_str(segment);
+                let word = segment.split('.').next().unwrap_or(segment);
+                previous = (!is_version_segment(word)).then(|| snake_ident(word));
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+/// The OpenAPI schema of a documented type (`unsigned`, `unix ts`, `string`, ...); the
+/// example value, when there is one, wins over the table (it is what the wire carries).
+fn type_schema(ty: &str, example: Option<&Value>) -> Value {
+    let lower = ty.to_ascii_lowercase();
+    let from_text = if lower.contains(" or ") {
+        json!({})
+    } else if lower.contains("unix") || lower.contains("epoch") {
+        json!({"type": "integer", "format": "unix-time"})
+    } else if lower.contains("date-time")
+        || lower.contains("datetime")
+        || lower.contains("timestamp")
+    {
+        json!({"type": "string", "format": "date-time"})
+    } else if lower.contains("bool") {
+        json!({"type": "boolean"})
+    } else if lower.contains("int") || lower.contains("unsigned") || lower.contains("long") {
+        json!({"type": "integer"})
+    } else if lower.contains("float")
+        || lower.contains("decimal")
+        || lower.contains("number")
+        || lower.contains("double")
+    {
+        json!({"type": "number"})
+    } else if lower.contains("array") || lower.contains("list") {
+        json!({"type": "array"})
+    } else if lower.contains("object") || lower.contains("hash") {
+        json!({"type": "object"})
+    } else if lower.contains("date") {
+        json!({"type": "string", "format": "date"})
+    } else if lower.contains("string") || lower.contains("text") || lower.contains("enum") {
+        json!({"type": "string"})
+    } else {
+        json!({})
+    };
+    match example {
+        Some(Value::String(_))
+            if from_text.get("format").and_then(Value::as_str) != Some("date-time") =>
+        {
+            json!({"type": "string"})
+        }
+        _ => from_text,
+    }
+}
+
+/// `Default is 10`, `defaults to 0`, `default: 1` → the number.
+fn default_from_text(text: &str) -> Option<u64> {
+    let lower = text.to_ascii_lowercase();
+    let i = lower.find("default")?;
+    let rest = lower[i + 7..].trim_start_matches(|c: char| c.is_alphabetic() || " :=(".contains(c));
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+fn param_value(param: &ParamDoc) -> Value {
+    let squashed = naming::squash(&param.name);
+    let mut schema = if param.ty.is_empty() {
+        let numeric = PAGING_WORDS.contains(&squashed.as_str())
+            || squashed.ends_with("page")
+            || squashed.ends_with("limit");
+        if numeric {
+            json!({"type": "integer"})
+        } else {
+            json!({"type": "string"})
+        }
+    } else {
+        type_schema(&param.ty, None)
+    };
+    if let (Some(default), Some(map)) = (
+        default_from_text(&param.description),
+        schema.as_object_mut(),
+    ) {
+        map.insert("default".into(), json!(default));
+    }
+    json!({
+        "name": param.name,
+        "in": "query",
+        "required": param.required,
+        "description": param.description,
+        "schema": schema,
+    })
+}
+
+impl Reader<'_> {
+    fn openapi(&self, name: &str) -> Synthetic {
+        // The server: the origin most requests go to (a declared base counts thrice).
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        let mut bump =
+            |origin: String, by: usize| match counts.iter_mut().find(|(o, _)| *o == origin) {
+                Some((_, n)) => *n += by,
+                None => counts.push((origin, by)),
+            };
+        for (base, _) in &self.bases {
+            if let Some(origin) = origin_of(base) {
+                bump(origin, 3);
+            }
+        }
+        for origin in &self.origins {
+            bump(origin.clone(), 1);
+        }
+        let primary = counts
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, (_, n))| (*n, usize::MAX - i))
+            .map(|(_, (o, _))| o.clone());
+        let host_of = |origin: &str| origin.split("://").nth(1).unwrap_or("").to_string();
+        let on_primary = |url: &str| match (&primary, origin_of(url)) {
+            (Some(p), Some(o)) => hosts_match(&host_of(p), &host_of(&o)),
+            _ => false,
+        };
+        let mut account: Option<(String, Vec<String>)> = None;
+        let mut prefixes: Vec<String> = Vec::new();
+        for (base, _) in &self.bases {
+            if !on_primary(base) {
+                continue;
+            }
+            let segs: Vec<String> = url_path(base)
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            if segs.is_empty() {
+                continue;
+            }
+            if segs.iter().all(|s| is_version_segment(s)) {
+                let prefix = format!("/{}", segs.join("/"));
+                if !prefixes.contains(&prefix) {
+                    prefixes.push(prefix);
+                }
+            } else if account.is_none() && segs.iter().any(|s| is_id_segment(s)) {
+                account = Some((base.clone(), segs));
+            }
+        }
+        let prefix = (prefixes.len() == 1).then(|| prefixes[0].clone());
+        let server = account
+            .as_ref()
+            .map(|(b, _)| b.clone())
+            .or_else(|| primary.clone());
+
+        let normalize = |target: &str| -> Option<String> {
+            let path = if target.starts_with("http") {
+                if !on_primary(target) {
+                    return None;
+                }
+                let path = url_path(target);
+                match &account {
+                    Some((_, segs)) => {
+                        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+                        let matches = parts.len() > segs.len()
+                            && segs
+                                .iter()
+                                .zip(&parts)
+                                .all(|(a, b)| a == b || (is_id_segment(a) && is_id_segment(b)));
+                        if !matches {
+                            return None;
+                        }
+                        format!("/{}", parts[segs.len()..].join("/"))
+                    }
+                    None => path.to_string(),
+                }
+            } else {
+                strip_query(target).to_string()
+            };
+            // Paths written without the declared version prefix (`/companies` beside
+            // `https://{deployment}.api.accelo.com/api/v0`) get it.
+            let path = match &prefix {
+                Some(p) if !path.starts_with(&format!("{p}/")) && path != *p => {
+                    format!("{p}{path}")
+                }
+                _ => path,
+            };
+            let path = template(path.trim_end_matches('/'));
+            // `/api/v0/{object}/{object_id}/...` names no resource: a generic route.
+            let generic = naming::segments(&path)
+                .iter()
+                .find(|s| !matches!(s, Segment::Literal(l) if is_version_segment(l)))
+                .is_some_and(|s| matches!(s, Segment::Param(_)));
+            (path.len() > 1 && path.split('/').count() <= 16 && !generic).then_some(path)
+        };
+
+        let mut rpc: HashMap<String, (String, Vec<(String, String)>)> = HashMap::new();
+        // Slots grouped by path, in order of first mention.
+        let mut groups: Vec<(String, Vec<&Slot>)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for slot in &self.slots {
+            let Some(mut path) = normalize(&slot.target) else {
+                continue;
+            };
+            // RPC over GET (`/webapi/entry.cgi?api=…&method=list_share`): one endpoint per
+            // selected method, named after it; the selectors become fixed query parameters.
+            if let Some((word, fixed)) = rpc_selector(&slot.target) {
+                let real = path.clone();
+                path = format!("{real}/{word}");
+                rpc.insert(naming::path_key(&naming::segments(&path)), (real, fixed));
+            }
+            let key = naming::path_key(&naming::segments(&path));
+            match index.get(&key) {
+                Some(&i) => groups[i].1.push(slot),
+                None => {
+                    index.insert(key, groups.len());
+                    groups.push((path, vec![slot]));
+                }
+            }
+        }
+        // A path written without the version prefix (`GET /users` in a sentence) is the
+        // prefixed one (`/api/v1/users`) when exactly one such exists.
+        let tail = |path: &str| {
+            let segs = naming::segments(path);
+            let skip = segs
+                .iter()
+                .take_while(|s| matches!(s, Segment::Literal(l) if is_version_segment(l)))
+                .count();
+            (skip, naming::path_key(&segs[skip..]))
+        };
+        let mut merged: Vec<(String, Vec<&Slot>)> = Vec::new();
+        for (path, slots) in &groups {
+            let (skip, key) = tail(path);
+            if skip == 0 {
+                let prefixed: Vec<usize> = groups
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (p, _))| {
+                        let (s, k) = tail(p);
+                        s > 0 && k == key
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                if let [only] = prefixed.as_slice() {
+                    let target = &groups[*only].0;
+                    match merged.iter_mut().find(|(p, _)| p == target) {
+                        Some((_, list)) => list.extend(slots.iter().copied()),
+                        None => merged.push((target.clone(), slots.clone())),
+                    }
+                    continue;
+                }
+            }
+            match merged.iter_mut().find(|(p, _)| p == path) {
+                Some((_, list)) => {
+                    // Its own mentions come first: they are the documented form.
+                    let mut own = slots.clone();
+                    own.append(list);
+                    *list = own;
+                }
+                None => merged.push((path.clone(), slots.clone())),
+            }
+        }
+        let groups = merged;
+
+        // List examples by entity, lent to lists of the same records that show none
+        // (`/projects/{id}/people.json` looks like `/people.json`).
+        let mut donors: HashMap<String, (&str, &Value, At)> = HashMap::new();
+        for (path, slots) in &groups {
+            let ends_with_param = matches!(naming::segments(path).last(), Some(Segment::Param(_)));
+            let best = slots
+                .iter()
+                .filter_map(|s| s.example.as_ref())
+                .filter(|(v, _)| example_rank(v) >= 2)
+                .max_by_key(|(v, _)| example_rank(v));
+            if let (Some((value, at)), Some(entity), false) =
+                (best, record_entity(path), ends_with_param)
+            {
+                donors.entry(entity).or_insert((path.as_str(), value, *at));
+            }
+        }
+
+        let mut paths = Map::new();
+        let mut evidence = HashMap::new();
+        for (path, slots) in &groups {
+            let key = naming::path_key(&naming::segments(path));
+            // Cited first: a written `GET /path` line over a request example over curl.
+            let rank = |via: &str| match via {
+                "endpoint line" => 0,
+                "request example" => 1,
+                _ => 2,
+            };
+            let first = slots
+                .iter()
+                .copied()
+                .min_by_key(|s| rank(s.via))
+                .unwrap_or(slots[0]);
+            let mut words = vec![format!(
+                "documented as `GET {path}` at {} ({})",
+                self.place(first.at),
+                first.via
+            )];
+            // The example that looks most like a list wins; error bodies lose.
+            let example = slots
+                .iter()
+                .filter_map(|s| s.example.as_ref())
+                .enumerate()
+                .max_by_key(|(i, (v, _))| (example_rank(v), usize::MAX - i))
+                .map(|(_, e)| e);
+            let list_hint = slots.iter().find_map(|s| s.list_hint);
+            let ends_with_param = matches!(naming::segments(path).last(), Some(Segment::Param(_)));
+            let object =
+                record_entity(path).and_then(|e| self.objects.iter().find(|o| o.entity == e));
+
+            let mut params: Vec<Value> = Vec::new();
+            let mut names: Vec<String> = Vec::new();
+            let mut add = |p: &ParamDoc, names: &mut Vec<String>| {
+                if !names.contains(&p.name) && !path.contains(&format!("{{{}}}", p.name)) {
+                    names.push(p.name.clone());
+                    params.push(param_value(p));
+                }
+            };
+            for slot in slots {
+                for p in &slot.params {
+                    add(p, &mut names);
+                }
+            }
+            let pages: Vec<usize> = slots.iter().map(|s| s.at.page).collect();
+            for (_, p) in self.page_params.iter().filter(|(pg, _)| pages.contains(pg)) {
+                add(p, &mut names);
+            }
+            if let Some(p) = self.paging_params.first() {
+                words.push(format!("paging parameters from {}", self.place(p.at)));
+            }
+            for p in &self.paging_params {
+                add(p, &mut names);
+            }
+            if let Some(name) = &self.link_page_param {
+                if self.link_header.is_some() {
+                    let p = ParamDoc {
+                        name: name.clone(),
+                        description: "Page number, as in the documented `Link` header.".into(),
+                        required: false,
+                        ty: "integer".into(),
+                        at: first.at,
+                    };
+                    add(&p, &mut names);
+                }
+            }
+
+            let mut content: Option<Value> = None;
+            if let Some((value, at)) = example {
+                words.push(format!("response example at {}", self.place(*at)));
+                content = Some(json!({"example": value}));
+            } else if let Some(object) = object.filter(|_| list_hint.is_some() || !ends_with_param)
+            {
+                let item = object
+                    .example
+                    .as_ref()
+                    .map(|(v, _)| v.clone())
+                    .unwrap_or(json!({}));
+                let mut properties = Map::new();
+                for field in &object.fields {
+                    let mut schema = type_schema(&field.ty, item.get(&field.name));
+                    if let Some(map) = schema.as_object_mut() {
+                        map.insert("description".into(), json!(field.description));
+                    }
+                    properties.insert(field.name.clone(), schema);
+                }
+                let item_schema = json!({"type": "object", "properties": properties});
+                words.push(format!(
+                    "records described by the `{}` object at {}",
+                    object.entity,
+                    self.place(object.at)
+                ));
+                content = Some(self.wrap(item, item_schema, &mut words));
+            } else if let Some((donor, value, at)) = record_entity(path)
+                .and_then(|e| donors.get(&e))
+                .filter(|_| list_hint.is_some() && !ends_with_param)
+            {
+                words.push(format!(
+                    "a list by the words at {}; no example of its own, so shaped like the example of `GET {donor}` at {}",
+                    self.place(list_hint.unwrap_or(first.at)),
+                    self.place(*at)
+                ));
+                content = Some(json!({"example": value}));
+            } else if let Some(at) = list_hint.filter(|_| !ends_with_param) {
+                words.push(format!(
+                    "no response example; a list by the words at {}",
+                    self.place(at)
+                ));
+                content = Some(self.wrap(json!({}), json!({"type": "object"}), &mut words));
+            }
+            let mut response = json!({"description": "documented in prose"});
+            if let Some(content) = content {
+                response["content"] = json!({"application/json": content});
+            }
+            if let Some(at) = self.link_header {
+                response["headers"] =
+                    json!({"Link": {"description": format!("described at {}", self.place(at))}});
+            }
+            let op = json!({
+                "parameters": params,
+                "responses": {"200": response},
+            });
+            paths.insert(path.clone(), json!({"get": op}));
+            evidence.insert(key, words.join("; "));
+        }
+
+        let mut doc = json!({
+            "openapi": "3.0.3",
+            "info": {"title": name},
+            "paths": paths,
+            "components": {"securitySchemes": self.security_schemes(primary.as_deref())},
+        });
+        if let Some(server) = server {
+            doc["servers"] = json!([{"url": server, "description": self.server_description()}]);
+        }
+        Synthetic {
+            doc,
+            evidence,
+            link_header: self.link_header.map(|at| self.place(at)),
+            rpc,
+        }
+    }
+
+    /// A list body around one example record: inside the documented envelope if any.
+    fn wrap(&self, item: Value, item_schema: Value, words: &mut Vec<String>) -> Value {
+        let array = json!({"type": "array", "items": item_schema});
+        match &self.envelope {
+            Some((key, at)) => {
+                words.push(format!("envelope `{key}` from {}", self.place(*at)));
+                json!({
+                    "example": {key.as_str(): [item]},
+                    "schema": {"type": "object", "properties": {key.as_str(): array}},
+                })
+            }
+            None => json!({"example": [item], "schema": array}),
+        }
+    }
+
+    fn server_description(&self) -> String {
+        match self.bases.first() {
+            Some((_, at)) => format!("declared at {}", self.place(*at)),
+            None => "taken from request examples".into(),
+        }
+    }
+
+    /// `origin` resolves auth URLs the docs write as paths.
+    fn security_schemes(&self, origin: Option<&str>) -> Value {
+        let mut schemes = Map::new();
+        let said = |at: At, text: &str| format!("{} (see {})", clean_text(text), self.place(at));
+        if let Some((at, line)) = &self.bearer {
+            let how = if self.oauth.is_some() {
+                "Access token sent as `Authorization: Bearer <token>`; the documentation describes getting one through OAuth 2.0."
+            } else {
+                "Token sent as `Authorization: Bearer <token>`."
+            };
+            schemes.insert(
+                "bearer".into(),
+                json!({"type": "http", "scheme": "bearer", "description": format!("{how} Example: {}", said(*at, line))}),
+            );
+        }
+        // The most telling basic-auth line: one that names the token, else the first.
+        let basic = self
+            .basic
+            .iter()
+            .find(|(_, l)| {
+                let lower = l.to_ascii_lowercase();
+                lower.contains("token") && lower.contains("password") && !is_curl(&lower)
+            })
+            .or_else(|| {
+                self.basic.iter().find(|(_, l)| {
+                    let lower = l.to_ascii_lowercase();
+                    lower.contains("token") && !is_curl(&lower)
+                })
+            })
+            .or_else(|| self.basic.first());
+        if let Some((at, line)) = basic {
+            schemes.insert(
+                "basic".into(),
+                json!({"type": "http", "scheme": "basic", "description": format!("HTTP basic auth. {}", said(*at, line))}),
+            );
+        }
+        if let Some((at, place, name)) = &self.api_key {
+            let (location, description) = match *place {
+                "query" => (
+                    "query",
+                    format!("API key sent in the `{name}` query parameter"),
+                ),
+                "header_token" => ("header", format!("API key sent as `{name}: Token <key>`")),
+                _ => ("header", format!("API key sent in the `{name}` header")),
+            };
+            schemes.insert(
+                "api_key".into(),
+                json!({"type": "apiKey", "in": location, "name": name, "description": format!("{description} (see {}).", self.place(*at))}),
+            );
+        }
+        if let Some((at, line)) = &self.oauth {
+            // A templated host (`{deployment}`) over an example one, else the first named.
+            let pick = |urls: &[(String, At)]| {
+                let absolute = urls.iter().filter(|(u, _)| u.starts_with("http"));
+                let relative = urls.iter().filter(|(u, _)| u.starts_with('/'));
+                absolute
+                    .clone()
+                    .find(|(u, _)| origin_of(u).is_some_and(|o| o.contains(['{', '$', '<'])))
+                    .or_else(|| absolute.clone().next())
+                    .map(|(u, _)| u.clone())
+                    .or_else(|| {
+                        let (path, _) = relative.clone().next()?;
+                        Some(format!("{}{path}", origin?))
+                    })
+            };
+            let authorization = pick(&self.authorize_urls);
+            let token = pick(&self.token_urls);
+            let flow = match (&authorization, &token) {
+                (Some(a), t) => {
+                    json!({"authorizationCode": {"authorizationUrl": a, "tokenUrl": t, "scopes": {}}})
+                }
+                (None, Some(t)) => json!({"clientCredentials": {"tokenUrl": t, "scopes": {}}}),
+                (None, None) => json!({}),
+            };
+            schemes.insert(
+                "oauth2".into(),
+                json!({"type": "oauth2", "flows": flow, "description": format!("OAuth 2.0. {}", said(*at, line))}),
+            );
+        }
+        Value::Object(schemes)
+    }
+}
+
+/// Puts the prose evidence in front of each endpoint's reason, maps confidence into 0.3–0.7,
+/// applies the `Link` header convention where the inference found no paging, and drops a
+/// base URL default that still holds a placeholder.
+fn finish(model: &mut ApiModel, synthetic: &Synthetic, sources: Vec<String>) {
+    model.sources = sources;
+    for endpoint in &mut model.endpoints {
+        let key = naming::path_key(&naming::segments(&endpoint.path));
+        let evidence = synthetic.evidence.get(&key).cloned().unwrap_or_default();
+        if endpoint.pagination == Pagination::None {
+            if let Some(place) = &synthetic.link_header {
+                endpoint.pagination = Pagination::LinkHeader { limit: None };
+                endpoint.reason = endpoint.reason.replace(
+                    "no pagination documented",
+                    &format!("follows `rel=\"next\"` in the `Link` header (convention described at {place})"),
+                );
+            }
+        }
+        endpoint.reason = format!("prose: {evidence}; {}", endpoint.reason);
+        if let Some((real, fixed)) = synthetic.rpc.get(&key) {
+            let shown: Vec<String> = fixed.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            endpoint.reason = endpoint.reason.replace(&endpoint.path, real);
+            endpoint
+                .reason
+                .push_str(&format!("; RPC call selected by `{}`", shown.join("&")));
+            endpoint.path = real.clone();
+            for (name, value) in fixed {
+                if !endpoint.query.iter().any(|q| q.name == *name) {
+                    endpoint.query.push(QueryParam {
+                        name: name.clone(),
+                        value: value.clone(),
+                    });
+                }
+            }
+        }
+        let c = f64::from(endpoint.confidence);
+        let mapped = 0.3 + 0.4 * ((c - 0.3) / 0.6).clamp(0.0, 1.0);
+        endpoint.confidence = ((mapped * 100.0).round() / 100.0) as f32;
+    }
+    for field in &mut model.config {
+        if field.name == "base_url" {
+            if let Some(default) = &field.default {
+                if default.contains(['{', '$', '<']) {
+                    field.description = format!(
+                        "{} Replace the placeholder in `{default}` with your own value.",
+                        field.description
+                    );
+                    field.default = None;
+                }
+            }
+        }
+    }
+}

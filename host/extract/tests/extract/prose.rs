@@ -1,0 +1,688 @@
+//! Prose documentation: Markdown folders, HTML pages and PDFs. The real documents are read
+//! in place from the shared corpus (skipped when it is absent); small inline documents pin
+//! each rule; hostile inputs must give an error or an empty model, never a panic, in
+//! bounded time.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use connector_agent_extract::{
+    extract_markdown_dir, extract_pdf_file, extract_prose, pdf_text, scorecard, ProseKind,
+    ProsePage, Scorecard,
+};
+use connector_agent_model::{ApiModel, AuthScheme, Endpoint, PageSize, Pagination};
+
+/// The corpus folder: `CONNECTOR_AGENT_CORPUS`, else `shared/corpus` beside the checkout.
+fn docs_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("CONNECTOR_AGENT_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+    };
+    let docs = dir.join("docs");
+    docs.is_dir().then_some(docs)
+}
+
+fn endpoint<'m>(model: &'m ApiModel, path: &str) -> &'m Endpoint {
+    model
+        .endpoints
+        .iter()
+        .find(|e| e.path == path)
+        .unwrap_or_else(|| {
+            let paths: Vec<&str> = model.endpoints.iter().map(|e| e.path.as_str()).collect();
+            panic!("no endpoint `{path}` among {paths:#?}")
+        })
+}
+
+fn at_least(found: Scorecard, floor: Scorecard, what: &str) {
+    let pairs = [
+        ("lists", found.lists, floor.lists),
+        ("with_key", found.with_key, floor.with_key),
+        ("with_paginator", found.with_paginator, floor.with_paginator),
+        (
+            "with_record_path",
+            found.with_record_path,
+            floor.with_record_path,
+        ),
+        (
+            "with_incremental",
+            found.with_incremental,
+            floor.with_incremental,
+        ),
+        ("with_parent", found.with_parent, floor.with_parent),
+    ];
+    for (name, got, want) in pairs {
+        assert!(
+            got >= want,
+            "{what}: {name} is {got}, floor {want} ({found:?})"
+        );
+    }
+}
+
+const fn card(
+    lists: usize,
+    with_key: usize,
+    with_paginator: usize,
+    with_record_path: usize,
+    with_incremental: usize,
+    with_parent: usize,
+) -> Scorecard {
+    Scorecard {
+        lists,
+        with_key,
+        with_paginator,
+        with_record_path,
+        with_incremental,
+        with_parent,
+    }
+}
+
+/// Every endpoint says where its evidence is and stays in the prose confidence band.
+fn check_reasons(model: &ApiModel, marker: &str) {
+    for e in &model.endpoints {
+        assert!(
+            e.reason.starts_with("prose: documented as `GET ") && e.reason.contains(marker),
+            "{}: {}",
+            e.path,
+            e.reason
+        );
+        assert!(
+            (0.3..=0.7).contains(&e.confidence),
+            "{}: confidence {}",
+            e.path,
+            e.confidence
+        );
+        assert_eq!(e.method, "GET");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The real documents
+
+/// Floors read off the documents by hand: Basecamp's sections document about 50 list
+/// endpoints (`GET /…json` bullets, each with a JSON array example), pages with the `Link`
+/// header (README "Pagination") and authenticates with OAuth 2.0 (launchpad URLs).
+#[test]
+fn basecamp_markdown_lists_with_link_header_paging() {
+    let Some(docs) = docs_dir() else { return };
+    let model = extract_markdown_dir(&docs.join("markdown/basecamp-bc3-api")).unwrap();
+    at_least(scorecard(&model), card(44, 42, 44, 0, 0, 5), "basecamp");
+    check_reasons(&model, ".md:");
+    assert_eq!(model.servers, ["https://3.basecampapi.com/999999999"]);
+    for e in &model.endpoints {
+        assert_eq!(
+            e.pagination,
+            Pagination::LinkHeader { limit: None },
+            "{}",
+            e.path
+        );
+    }
+    for path in [
+        "/projects.json",
+        "/people.json",
+        "/todosets/{todoset_id}/todolists.json",
+        "/todolists/{todolist_id}/todos.json",
+        "/recordings/{recording_id}/comments.json",
+    ] {
+        let e = endpoint(&model, path);
+        assert_eq!(e.primary_key, ["id"], "{path}");
+        assert!(e.record_path.is_empty(), "{path}: a top-level array");
+        assert!(e.columns.len() > 5, "{path}");
+    }
+    // No example of its own: shaped like `/people.json`'s.
+    let project_people = endpoint(&model, "/projects/{project_id}/people.json");
+    assert_eq!(project_people.primary_key, ["id"]);
+    assert_eq!(
+        endpoint(&model, "/chats/{chat_id}/lines.json")
+            .parent
+            .as_ref()
+            .unwrap()
+            .table,
+        "chats"
+    );
+    // `type` is required by the recordings index.
+    let recordings = endpoint(&model, "/projects/recordings.json");
+    assert!(recordings.query.iter().any(|q| q.name == "type"));
+    // Single resources (`/todolists/2.json`) are not lists.
+    assert!(model
+        .endpoints
+        .iter()
+        .all(|e| e.path != "/todolists/{todolist_id}.json"));
+    let oauth = model.auth.iter().find_map(|a| match a {
+        AuthScheme::OAuth2 {
+            authorization_url,
+            token_url,
+            ..
+        } => Some((authorization_url.clone(), token_url.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        oauth,
+        Some((
+            Some("https://launchpad.37signals.com/authorization/new".into()),
+            Some("https://launchpad.37signals.com/authorization/token".into())
+        ))
+    );
+    assert!(matches!(model.auth[0], AuthScheme::Bearer { .. }));
+}
+
+/// Toggl v8: `GET https://api.track.toggl.com/api/v8/…` lines with JSON arrays after them,
+/// basic auth with the API token as user name, and the Reports API's `page` parameter.
+#[test]
+fn toggl_markdown_full_urls_and_basic_auth() {
+    let Some(docs) = docs_dir() else { return };
+    let model = extract_markdown_dir(&docs.join("markdown/toggl-api-v8")).unwrap();
+    at_least(scorecard(&model), card(16, 15, 1, 2, 1, 8), "toggl");
+    check_reasons(&model, ".md:");
+    assert_eq!(model.servers, ["https://api.track.toggl.com"]);
+    assert!(matches!(model.auth.as_slice(), [AuthScheme::Basic { .. }]));
+    let username = model.config.iter().find(|c| c.name == "username").unwrap();
+    assert!(
+        username.description.contains("API token"),
+        "{}",
+        username.description
+    );
+    for path in [
+        "/api/v8/workspaces",
+        "/api/v8/clients",
+        "/api/v8/time_entries",
+        "/api/v8/workspaces/{workspace_id}/users",
+    ] {
+        assert_eq!(endpoint(&model, path).primary_key, ["id"], "{path}");
+    }
+    let projects = endpoint(&model, "/api/v8/workspaces/{workspace_id}/projects");
+    let parent = projects.parent.as_ref().unwrap();
+    assert_eq!(
+        (parent.table.as_str(), parent.parent_key.as_str()),
+        ("workspaces", "id")
+    );
+    let details = endpoint(&model, "/reports/api/v2/details");
+    assert_eq!(details.record_path, ["data"]);
+    assert!(matches!(
+        &details.pagination,
+        Pagination::PageNumber { page_param, start: 1, .. } if page_param == "page"
+    ));
+    assert!(details.query.iter().any(|q| q.name == "workspace_id"));
+}
+
+/// Accelo (Slate): `GET /api/v0/companies HTTP/1.1` request blocks and `GET /companies` lines
+/// are one endpoint; records sit in the `response` envelope; `_page`/`_limit` paging from
+/// the "Configuring Responses" page (default 0, max 100); OAuth 2.0 under the deployment.
+#[test]
+fn accelo_markdown_slate_sections() {
+    let Some(docs) = docs_dir() else { return };
+    let model = extract_markdown_dir(&docs.join("markdown/accelo-api")).unwrap();
+    at_least(scorecard(&model), card(140, 70, 140, 140, 0, 40), "accelo");
+    check_reasons(&model, ".md:");
+    assert_eq!(model.servers, ["https://{deployment}.api.accelo.com"]);
+    let base = model.config.iter().find(|c| c.name == "base_url").unwrap();
+    assert_eq!(base.default, None, "a placeholder is no default");
+    let companies = endpoint(&model, "/api/v0/companies");
+    assert_eq!(companies.record_path, ["response"]);
+    assert_eq!(companies.primary_key, ["id"]);
+    assert!(companies.columns.iter().any(|c| c.name == "date_modified"));
+    assert_eq!(
+        companies.pagination,
+        Pagination::PageNumber {
+            page_param: "_page".into(),
+            start: 0,
+            limit: Some(PageSize {
+                param: "_limit".into(),
+                value: 100
+            }),
+        }
+    );
+    assert!(model.endpoints.iter().all(|e| e.path != "/companies"));
+    assert!(model.endpoints.iter().all(|e| !e.path.ends_with("/count")));
+    assert!(model.auth.iter().any(|a| matches!(
+        a,
+        AuthScheme::OAuth2 { authorization_url: Some(a), token_url: Some(t), .. }
+            if a.ends_with("/oauth2/v0/authorize") && t.ends_with("/oauth2/v0/token")
+    )));
+    assert!(
+        !model
+            .auth
+            .iter()
+            .any(|a| matches!(a, AuthScheme::Basic { .. })),
+        "basic auth is only for the token request"
+    );
+}
+
+/// Per PDF: the least found, checked by hand. Files not listed must still extract.
+const PDF_FLOORS: &[(&str, Scorecard)] =
+    &[("teamviewer-api-documentation.pdf", card(4, 3, 0, 3, 0, 0))];
+
+#[test]
+fn pdf_corpus_extracts_in_bounded_time() {
+    let Some(docs) = docs_dir() else { return };
+    let Ok(entries) = std::fs::read_dir(docs.join("pdf")) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .collect();
+    files.sort();
+    for file in files {
+        let started = Instant::now();
+        let model = extract_pdf_file(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{}: {:?}",
+            file.display(),
+            started.elapsed()
+        );
+        check_reasons(&model, " p. ");
+        let name = file.file_name().unwrap().to_string_lossy();
+        if let Some((_, floor)) = PDF_FLOORS.iter().find(|(n, _)| *n == name) {
+            at_least(scorecard(&model), *floor, &name);
+        }
+    }
+}
+
+/// TeamViewer's PDF: REST + JSON, `GET /api/v1/…` lines, examples broken over pages (the
+/// running header and footer are dropped), OAuth 2.0 with relative endpoint paths.
+#[test]
+fn teamviewer_pdf_endpoints_and_auth() {
+    let Some(docs) = docs_dir() else { return };
+    let file = docs.join("pdf/teamviewer-api-documentation.pdf");
+    if !file.is_file() {
+        return;
+    }
+    let text = pdf_text(&file).unwrap();
+    assert!(text
+        .lines()
+        .any(|l| l == "GET /api/v1/users?online=true&full_list=true"));
+    assert_eq!(text.matches('\x0c').count(), 39, "40 pages");
+    let model = extract_pdf_file(&file).unwrap();
+    assert_eq!(model.servers, ["https://webapi.teamviewer.com"]);
+    let users = endpoint(&model, "/api/v1/users");
+    assert_eq!(
+        (users.record_path.as_slice(), users.primary_key.as_slice()),
+        (&["users".to_string()][..], &["id".to_string()][..])
+    );
+    let groups = endpoint(&model, "/api/v1/groups");
+    assert_eq!(groups.record_path, ["groups"]);
+    assert!(model.auth.iter().any(|a| matches!(
+        a,
+        AuthScheme::OAuth2 { token_url: Some(t), .. }
+            if t == "https://webapi.teamviewer.com/api/v1/oauth2/token"
+    )));
+    // A parameter of a POST request is not a filter of the GET lists.
+    assert!(model.config.iter().all(|c| c.name != "groupname"));
+}
+
+/// A PDF made from Markdown-like HTML by LibreOffice, when LibreOffice is installed.
+#[test]
+fn libreoffice_pdf_round_trip() {
+    let Some(office) = ["soffice", "libreoffice"].into_iter().find(|bin| {
+        std::process::Command::new(bin)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("widgets.html");
+    std::fs::write(&html, WIDGETS_HTML).unwrap();
+    let status = std::process::Command::new(office)
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(dir.path())
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let model = extract_pdf_file(&dir.path().join("widgets.pdf")).unwrap();
+    assert_eq!(endpoint(&model, "/v1/widgets").primary_key, ["id"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Rules on small documents
+
+fn page(source: &str, kind: ProseKind, text: &str) -> ProsePage {
+    ProsePage {
+        source: source.into(),
+        text: text.into(),
+        kind,
+    }
+}
+
+const WIDGETS_HTML: &str = r#"<html><head><title>Widgets</title>
+<script>fetch("GET /api/evil")</script><style>p { color: red }</style></head>
+<body><h1>Widgets API</h1><p>All URLs start with <code>https://api.example.com</code>.</p>
+<h2>List widgets</h2><p><code>GET /v1/widgets</code> returns a list of widgets.</p>
+<table><tr><th>Name</th><th>Type</th><th>Description</th></tr>
+<tr><td>offset</td><td>integer</td><td>Records to skip.</td></tr>
+<tr><td>limit</td><td>integer</td><td>Page size, max 500.</td></tr></table>
+<pre><code class="language-json">[
+  {"id": 1, "name": "a &lt;b&gt;", "updated_at": "2024-01-01T00:00:00Z"}
+]</code></pre>
+<script>document.write("GET /v1/secret")</script>
+<p>Authenticate with <code>-H "Authorization: Bearer $TOKEN"</code>.</p>
+</body></html>"#;
+
+#[test]
+fn html_pages_keep_code_blocks_and_drop_scripts() {
+    let model = extract_prose(
+        &[page("widgets.html", ProseKind::Html, WIDGETS_HTML)],
+        "Widgets",
+    )
+    .unwrap();
+    assert_eq!(model.endpoints.len(), 1, "{:#?}", model.endpoints);
+    let widgets = endpoint(&model, "/v1/widgets");
+    assert_eq!(widgets.primary_key, ["id"]);
+    assert_eq!(
+        widgets.pagination,
+        Pagination::Offset {
+            offset_param: "offset".into(),
+            limit: PageSize {
+                param: "limit".into(),
+                value: 500
+            }
+        }
+    );
+    assert!(
+        widgets.reason.contains("widgets.html"),
+        "{}",
+        widgets.reason
+    );
+    assert_eq!(model.servers, ["https://api.example.com"]);
+    assert!(matches!(model.auth.as_slice(), [AuthScheme::Bearer { .. }]));
+}
+
+#[test]
+fn markdown_rules() {
+    let text = r#"# Shop API
+
+The base URL is `https://shop.example.com/api/v2`.
+
+Authenticate with an API key: `curl -H "X-Api-Key: KEY" https://shop.example.com/api/v2/orders`.
+
+## Orders
+
+### List orders
+
+`GET /orders`
+
+| Name | Type | Description |
+|------|------|-------------|
+| page | integer | Page number, default 1 |
+| per_page | integer | Results per page (max 250) |
+| updated_since | datetime | Only orders changed after this time |
+
+```json
+{"data": [{"id": "o1", "total": 9.5, "updated_at": "2024-01-01T00:00:00Z"}], "has_more": true}
+```
+
+### Get an order
+
+`GET /orders/123`
+
+```json
+{"data": {"id": "o1"}}
+```
+
+### Create an order
+
+`POST /orders`
+
+```json
+[{"id": "not a list response"}]
+```
+
+### List an order's lines
+
+* `GET /orders/123/lines` returns a paginated list of lines.
+
+```json
+[{"id": 1, "sku": "x"}]
+```
+"#;
+    let model = extract_prose(&[page("shop.md", ProseKind::Markdown, text)], "Shop").unwrap();
+    let paths: Vec<&str> = model.endpoints.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["/api/v2/orders", "/api/v2/orders/{order_id}/lines"]);
+    assert_eq!(model.servers, ["https://shop.example.com"]);
+    let orders = &model.endpoints[0];
+    assert_eq!(orders.record_path, ["data"]);
+    assert_eq!(
+        orders.pagination,
+        Pagination::PageNumber {
+            page_param: "page".into(),
+            start: 1,
+            limit: Some(PageSize {
+                param: "per_page".into(),
+                value: 250
+            })
+        }
+    );
+    assert_eq!(orders.incremental.as_ref().unwrap().param, "updated_since");
+    assert!(orders.reason.contains("shop.md:11"), "{}", orders.reason);
+    let lines = &model.endpoints[1];
+    assert_eq!(lines.parent.as_ref().unwrap().table, "orders");
+    assert!(matches!(
+        model.auth.as_slice(),
+        [AuthScheme::ApiKey { param, .. }] if param == "X-Api-Key"
+    ));
+}
+
+#[test]
+fn plain_text_offset_paging_and_rpc_urls() {
+    // Synology-style RPC over GET, as PDF text comes out: a parameter table flattened to lines.
+    let text = "File Station API\n\
+        Request:\n\
+        GET /webapi/entry.cgi?api=SYNO.FileStation.List&version=2&method=list_share\n\
+        offset Optional. Specify how many shared folders are skipped before beginning to return listed shared folders. Integer 0\n\
+        limit Optional. Number of shared folders requested. 0 lists all shared folders. Integer 0\n\
+        Response:\n\
+        {\"data\": {\"offset\": 0, \"shares\": [\n\
+        {\"isdir\": true, \"name\": \"video\",\n\
+        \"path\": \"/video\"}\n\
+        ], \"total\": 1}, \"success\": true}\n";
+    let model = extract_prose(&[page("fs.pdf", ProseKind::PlainText, text)], "Synology").unwrap();
+    let shares = endpoint(&model, "/webapi/entry.cgi");
+    assert_eq!(shares.record_path, ["data", "shares"]);
+    assert!(
+        matches!(&shares.pagination, Pagination::Offset { offset_param, .. } if offset_param == "offset")
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile inputs
+
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = format!("error: {err}");
+    let mut source = err.source();
+    let mut n = 1;
+    while let Some(cause) = source {
+        write!(out, "\ncaused by {n}: {cause}").unwrap();
+        source = cause.source();
+        n += 1;
+    }
+    out
+}
+
+/// Deterministic noise (xorshift), so a failure can be replayed.
+fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 24) as u8
+        })
+        .collect()
+}
+
+/// A one-page PDF with the given lines of text, its cross-reference table computed.
+fn tiny_pdf(lines: &[&str]) -> Vec<u8> {
+    let mut stream = String::from("BT /F1 10 Tf 12 TL 50 750 Td\n");
+    for line in lines {
+        let escaped = line
+            .replace('\\', "\\\\")
+            .replace('(', "\\(")
+            .replace(')', "\\)");
+        writeln!(stream, "({escaped}) Tj T*").unwrap();
+    }
+    stream.push_str("ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>".to_string(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+    ];
+    let mut pdf = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        write!(pdf, "{} 0 obj\n{body}\nendobj\n", i + 1).unwrap();
+    }
+    let xref = pdf.len();
+    write!(pdf, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).unwrap();
+    for offset in offsets {
+        writeln!(pdf, "{offset:010} 00000 n ").unwrap();
+    }
+    write!(
+        pdf,
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    )
+    .unwrap();
+    pdf.into_bytes()
+}
+
+#[test]
+fn tiny_pdf_reads_as_prose() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tiny.pdf");
+    std::fs::write(
+        &file,
+        tiny_pdf(&[
+            "Base URL: https://api.example.com",
+            "GET /v1/items (list all items)",
+            "[{\"id\": 7, \"name\": \"x\"}]",
+        ]),
+    )
+    .unwrap();
+    let text = pdf_text(&file).unwrap();
+    assert!(text.contains("GET /v1/items (list all items)"), "{text:?}");
+    let model = extract_pdf_file(&file).unwrap();
+    let items = endpoint(&model, "/v1/items");
+    assert_eq!(items.primary_key, ["id"]);
+    assert!(
+        items.reason.contains("tiny.pdf p. 1 line 2"),
+        "{}",
+        items.reason
+    );
+}
+
+#[test]
+fn hostile_pdfs_are_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cases: Vec<(String, Vec<u8>)> = vec![
+        ("random.pdf".into(), noise(64 * 1024, 7)),
+        ("header-only.pdf".into(), b"%PDF-1.7\n".to_vec()),
+        (
+            "random-with-header.pdf".into(),
+            [b"%PDF-1.4\n".to_vec(), noise(32 * 1024, 11)].concat(),
+        ),
+        ("empty.pdf".into(), Vec::new()),
+    ];
+    let tiny = tiny_pdf(&["GET /v1/items"]);
+    for cut in [tiny.len() / 4, tiny.len() / 2, tiny.len() - 20] {
+        cases.push((format!("tiny-cut-{cut}.pdf"), tiny[..cut].to_vec()));
+    }
+    let mut flipped = tiny.clone();
+    for i in (0..flipped.len()).step_by(37) {
+        flipped[i] ^= 0x5a;
+    }
+    cases.push(("tiny-flipped.pdf".into(), flipped));
+    if let Some(docs) = docs_dir() {
+        if let Ok(real) = std::fs::read(docs.join("pdf/teamviewer-api-documentation.pdf")) {
+            cases.push(("real-truncated.pdf".into(), real[..real.len() / 2].to_vec()));
+            cases.push((
+                "real-head.pdf".into(),
+                real[..4096.min(real.len())].to_vec(),
+            ));
+        }
+    }
+    for (name, bytes) in cases {
+        let file = dir.path().join(&name);
+        std::fs::write(&file, &bytes).unwrap();
+        let started = Instant::now();
+        // Either outcome is fine; a panic or a hang is not.
+        let outcome = std::panic::catch_unwind(|| extract_pdf_file(&file));
+        assert!(outcome.is_ok(), "{name}: panicked");
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "{name}: {:?}",
+            started.elapsed()
+        );
+    }
+    let file = dir.path().join("random.pdf");
+    let err = pdf_text(&file).unwrap_err();
+    let text = chain(&err).replace(&dir.path().display().to_string(), "<dir>");
+    insta::assert_snapshot!("hostile_pdf_random", text);
+}
+
+#[test]
+fn garbage_text_is_bounded() {
+    let bytes = noise(10 * 1024 * 1024, 3);
+    // Printable garbage with many lines, braces and method words, as text and Markdown.
+    let text: String = bytes
+        .iter()
+        .map(|b| match b % 16 {
+            0 => '\n',
+            1 => '{',
+            2 => '"',
+            3 => '|',
+            4 => '`',
+            5 => '/',
+            6 => ' ',
+            _ => char::from(b'a' + b % 26),
+        })
+        .collect();
+    let text = text.replace("abc", "GET /x");
+    for kind in [ProseKind::PlainText, ProseKind::Markdown, ProseKind::Html] {
+        let started = Instant::now();
+        let result = extract_prose(&[page("garbage", kind, &text)], "garbage");
+        assert!(result.is_ok(), "{kind:?}: {result:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{kind:?}: {:?}",
+            started.elapsed()
+        );
+    }
+    // Deep nesting is quadratic for an HTML5 tree builder; it must not be for us.
+    let deep = "<div><span>".repeat(100_000) + "GET /v1/deep";
+    let started = Instant::now();
+    extract_prose(&[page("deep.html", ProseKind::Html, &deep)], "deep").unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    // Nothing but opening braces: the JSON finder must stay linear.
+    let braces = "{\n".repeat(2_000_000);
+    let started = Instant::now();
+    let model = extract_prose(&[page("braces", ProseKind::PlainText, &braces)], "braces").unwrap();
+    assert!(model.endpoints.is_empty());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn empty_inputs() {
+    let model = extract_prose(&[], "nothing").unwrap();
+    assert!(model.endpoints.is_empty() && model.servers.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let err = extract_markdown_dir(dir.path()).unwrap_err();
+    let text = chain(&err).replace(&dir.path().display().to_string(), "<dir>");
+    insta::assert_snapshot!("empty_markdown_dir", text);
+    let err = extract_markdown_dir(&dir.path().join("missing")).unwrap_err();
+    assert!(err.to_string().starts_with("cannot read `"), "{err}");
+}
