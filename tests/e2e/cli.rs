@@ -214,3 +214,105 @@ fn setup_asks_on_a_terminal_and_never_echoes_secrets() {
     );
     drop(rt);
 }
+
+#[test]
+fn setup_reads_a_config_file_and_rejects_unknown_fields() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fixture = rt
+        .block_on(connector_agent_fixture::FixtureServer::start(
+            Default::default(),
+        ))
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let spec = home.path().join("fixture.json");
+    std::fs::write(&spec, serde_json::to_vec(&fixture.openapi()).unwrap()).unwrap();
+    cli(home.path())
+        .args(["generate", "--name", "Cfg", "--wait", "--openapi"])
+        .arg(&spec)
+        .assert()
+        .success();
+    let file = home.path().join("config.yaml");
+    std::fs::write(&file, "token: test-token\nstart_date: 2024-01-01\n").unwrap();
+    cli(home.path())
+        .args(["setup", "cfg", "--config"])
+        .arg(&file)
+        .assert()
+        .success();
+    cli(home.path())
+        .args(["--json", "test", "cfg"])
+        .assert()
+        .success();
+    std::fs::write(&file, "tokn: x\n").unwrap();
+    cli(home.path())
+        .args(["setup", "cfg", "--config"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("unknown field `tokn`").and(predicate::str::contains("token")),
+        );
+    drop(rt);
+}
+
+#[test]
+fn a_killed_worker_is_reported_and_resume_finishes_the_setup() {
+    let home = tempfile::tempdir().unwrap();
+    let spec = home.path().join("big.json");
+    // Enough endpoints that compiling takes a moment to interrupt.
+    let doc = connector_agent_fixture::synthetic_openapi(
+        &format!("http://127.0.0.1:{}", std::process::id()),
+        300,
+    );
+    std::fs::write(&spec, serde_json::to_vec(&doc).unwrap()).unwrap();
+    cli(home.path())
+        .args(["generate", "--name", "Killme", "--openapi"])
+        .arg(&spec)
+        .assert()
+        .success();
+    let dir = home.path().join("connections/killme");
+    let started = std::time::Instant::now();
+    let phase = || -> String {
+        let c: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("connection.json")).unwrap_or_default())
+                .unwrap_or_default();
+        c["phase"].as_str().unwrap_or("").to_string()
+    };
+    while !matches!(phase().as_str(), "generating" | "compiling" | "ready") {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the worker never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let pid = std::fs::read_to_string(dir.join("worker.pid")).expect("the worker wrote its pid");
+    assert_ne!(
+        phase(),
+        "ready",
+        "the worker finished before it could be interrupted"
+    );
+    std::process::Command::new("kill")
+        .args(["-9", pid.trim()])
+        .status()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let out = cli(home.path())
+        .args(["--json", "status", "killme"])
+        .assert()
+        .failure();
+    let status: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(status["interrupted"], true, "{status}");
+    cli(home.path())
+        .args(["resume", "killme"])
+        .assert()
+        .success();
+    let out = cli(home.path())
+        .args(["--json", "status", "killme"])
+        .assert()
+        .success();
+    let status: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(status["phase"], "ready");
+    assert!(
+        home.path().join("connections/killme/model.json").exists(),
+        "the extracted model was kept, not redone"
+    );
+}

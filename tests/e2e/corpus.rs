@@ -1,4 +1,4 @@
-//! A connector generated from every OpenAPI document in the corpus compiles, loads, and
+//! A connector generated from every OpenAPI document and Postman collection in the corpus compiles, loads, and
 //! answers `spec` and `discover` with the tables the extractor proposed.
 
 use crate::support::{cache_dir, target_dir};
@@ -16,18 +16,26 @@ fn corpus() -> Option<PathBuf> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn every_corpus_openapi_document_becomes_a_working_component() {
+async fn every_corpus_openapi_and_postman_document_becomes_a_working_component() {
     let Some(dir) = corpus() else { return };
     let home = tempfile::tempdir().unwrap();
     let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).unwrap();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("openapi"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
+    let mut files: Vec<PathBuf> = ["openapi", "postman"]
+        .iter()
+        .flat_map(|sub| {
+            std::fs::read_dir(dir.join(sub))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+        })
         .collect();
     files.sort();
     let mut built = 0;
     for file in &files {
-        let model = connector_agent_extract::extract_openapi_file(file).unwrap();
+        let model = if file.parent().is_some_and(|p| p.ends_with("postman")) {
+            connector_agent_extract::extract_postman_file(file).unwrap()
+        } else {
+            connector_agent_extract::extract_openapi_file(file).unwrap()
+        };
         if model.endpoints.is_empty() {
             continue; // webhook-only document
         }
@@ -60,5 +68,5 @@ async fn every_corpus_openapi_document_becomes_a_working_component() {
         }
         built += 1;
     }
-    assert!(built >= 19, "only {built} corpus connectors were built");
+    assert!(built >= 25, "only {built} corpus connectors were built");
 }

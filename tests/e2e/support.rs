@@ -43,9 +43,12 @@ pub async fn connection(config: FixtureConfig) -> Setup {
         .create("Fixture Billing", &[spec], None)
         .expect("create");
     tokio::task::block_in_place(|| engine.run_setup(&conn.id, &|_| {})).expect("setup");
-    engine
-        .set_config(&conn.id, &[("token".into(), "test-token".into())])
-        .expect("config");
+    let model = engine.home().load_model(&conn.id).expect("model");
+    if model.config.iter().any(|f| f.name == "token") {
+        engine
+            .set_config(&conn.id, &[("token".into(), "test-token".into())])
+            .expect("config");
+    }
     Setup {
         fixture,
         engine,

@@ -373,3 +373,98 @@ fn hex_key(s: &crate::support::Setup) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_key_header_query_and_basic_auth_are_added_by_the_host() {
+    use connector_agent_fixture::FixtureAuth;
+    let variants = [
+        (
+            FixtureAuth::ApiKeyHeader {
+                header: "X-Api-Key".into(),
+                key: "k-123".into(),
+            },
+            "api_key",
+            "k-123",
+        ),
+        (
+            FixtureAuth::ApiKeyQuery {
+                param: "api_key".into(),
+                key: "q-456".into(),
+            },
+            "api_key",
+            "q-456",
+        ),
+        (
+            FixtureAuth::Basic {
+                username: "ann".into(),
+                password: "pw".into(),
+            },
+            "username",
+            "ann",
+        ),
+    ];
+    for (auth, field, value) in variants {
+        let s = connection(FixtureConfig {
+            customers: 12,
+            auth: auth.clone(),
+            ..FixtureConfig::default()
+        })
+        .await;
+        let model = s.engine.home().load_model(&s.id).unwrap();
+        let secret_fields: Vec<&str> = model
+            .config
+            .iter()
+            .filter(|f| f.secret)
+            .map(|f| f.name.as_str())
+            .collect();
+        assert!(
+            secret_fields.contains(&field),
+            "{auth:?}: secret fields {secret_fields:?}"
+        );
+        let mut values = vec![(field.to_string(), value.to_string())];
+        if matches!(auth, FixtureAuth::Basic { .. }) {
+            values.push(("password".into(), "pw".into()));
+        }
+        s.engine.set_config(&s.id, &values).unwrap();
+        let test = s.engine.test(&s.id).await.unwrap();
+        assert!(test.ok, "{auth:?}: {:#?}", test.checks);
+        let report = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+        assert_eq!(
+            report
+                .tables
+                .iter()
+                .find(|t| t.table == "customers")
+                .unwrap()
+                .rows_total,
+            12,
+            "{auth:?}"
+        );
+        // The generated source never holds the credential.
+        let conn = s.engine.home().load(&s.id).unwrap();
+        let wasm = std::fs::read(conn.component.unwrap()).unwrap();
+        assert!(
+            !wasm.windows(value.len()).any(|w| w == value.as_bytes()),
+            "{auth:?}: the secret is in the component"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_sync_of_the_same_connection_is_refused_while_one_runs() {
+    let s = connection(small()).await;
+    s.fixture.inject(Fault::Delay {
+        count: 3,
+        millis: 400,
+    });
+    let first = s.engine.sync(&s.id, SyncOptions::default());
+    let second = async {
+        while s.fixture.requests().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        s.engine.sync(&s.id, SyncOptions::default()).await
+    };
+    let (first, second) = tokio::join!(first, second);
+    first.expect("the first sync completes");
+    let err = second.expect_err("the second is refused").to_string();
+    assert!(err.contains("another sync"), "{err}");
+}

@@ -452,6 +452,23 @@ impl Engine {
     pub async fn sync(&self, id: &str, options: SyncOptions) -> Result<SyncReport> {
         let started = Instant::now();
         let (mut conn, model, loaded) = self.ready(id)?;
+        // One sync at a time per connection, across processes; the OS drops the lock if the
+        // process dies, so a crash never leaves a connection locked.
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.home.dir(id).join("sync.lock"))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::NotReady {
+                    id: id.into(),
+                    reason: "another sync of this connection is running".into(),
+                })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::Io(e)),
+        }
         let http = self.http_context(&conn, &model)?;
         let config = Self::config_entries(&conn);
         let schemas = loaded.discover(http.clone(), self.limits, &config).await?;

@@ -73,7 +73,8 @@ impl GenerateCommand {
             use std::os::unix::process::CommandExt;
             cmd.process_group(0);
         }
-        cmd.spawn().context("starting the background worker")?;
+        let child = cmd.spawn().context("starting the background worker")?;
+        fs_err::write(dir.join("worker.pid"), child.id().to_string())?;
         if ctx.json {
             ctx.print_json(&serde_json::json!({ "id": conn.id, "phase": conn.phase }))?;
         } else {
@@ -90,6 +91,20 @@ impl GenerateCommand {
 /// The background worker: runs the setup phases of one connection.
 pub fn worker(ctx: &Ctx, id: &str) -> Result<i32> {
     let engine = ctx.engine()?;
-    engine.run_setup(id, &|_| {})?;
+    let pid_file = engine.home().dir(id).join("worker.pid");
+    fs_err::write(&pid_file, std::process::id().to_string())?;
+    let r = engine.run_setup(id, &|_| {});
+    let _ = fs_err::remove_file(&pid_file);
+    r?;
     Ok(0)
+}
+
+/// Whether the background worker of a connection is running (Linux: by its /proc entry).
+pub fn worker_alive(dir: &std::path::Path) -> bool {
+    let Ok(pid) = std::fs::read_to_string(dir.join("worker.pid")) else {
+        return false;
+    };
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid.trim())).unwrap_or_default();
+    // Guard against a reused pid: the process must be one of our workers.
+    cmdline.split(|b| *b == 0).any(|arg| arg == b"worker")
 }

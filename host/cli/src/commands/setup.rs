@@ -10,6 +10,9 @@ pub struct SetupCommand {
     /// Set a field: `--set NAME=VALUE` (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Read field values from a JSON or YAML file of `name: value` pairs.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// Change the destination schema name (until the first successful test).
     #[arg(long)]
     pub schema: Option<String>,
@@ -83,6 +86,26 @@ impl SetupCommand {
                 bail!("`--set {kv}`: expected NAME=VALUE")
             };
             values.push((k.trim().to_string(), v.to_string()));
+        }
+        if let Some(file) = &self.config {
+            let doc = connector_agent_extract::read_document(file)?;
+            let Some(map) = doc.as_object() else {
+                bail!(
+                    "`{}`: expected a mapping of field names to values",
+                    file.display()
+                )
+            };
+            for (k, v) in map {
+                let value = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(_) | serde_json::Value::Bool(_) => v.to_string(),
+                    _ => bail!(
+                        "`{}`: field `{k}` must be a string, number or boolean",
+                        file.display()
+                    ),
+                };
+                values.push((k.clone(), value));
+            }
         }
         let terminal = std::io::IsTerminal::is_terminal(&std::io::stdin());
         if self.interactive || (terminal && values.is_empty() && self.schema.is_none() && !ctx.json)

@@ -17,26 +17,41 @@ pub struct StatusCommand {
 impl StatusCommand {
     pub fn run(self, ctx: &Ctx) -> Result<i32> {
         let engine = ctx.engine()?;
+        let dir = engine.home().dir(&self.id);
         let mut conn = engine.home().load(&self.id)?;
+        let in_progress = |p: Phase| !matches!(p, Phase::Ready | Phase::Failed);
         if self.wait {
             let pb = phase_spinner(ctx.json);
-            while !matches!(conn.phase, Phase::Ready | Phase::Failed) {
+            while in_progress(conn.phase) && super::generate::worker_alive(&dir) {
                 pb.set_message(conn.phase.label());
                 std::thread::sleep(Duration::from_millis(200));
                 conn = engine.home().load(&self.id)?;
             }
             pb.finish_and_clear();
         }
+        // A phase in progress with no worker behind it was interrupted (killed, machine restarted).
+        let interrupted = in_progress(conn.phase)
+            && !super::generate::worker_alive(&dir)
+            && conn.phase != Phase::EndpointsReady;
         let destination = connector_agent_sync::engine::describe_destination(&conn);
         if ctx.json {
             let mut v = serde_json::to_value(&conn)?;
             v["destination_detail"] = destination.into();
             v["phase_label"] = conn.phase.label().into();
+            v["interrupted"] = interrupted.into();
             ctx.print_json(&v)?;
         } else {
             println!("connection   {}", conn.id);
             println!("name         {}", conn.name);
-            println!("phase        {}", conn.phase.label());
+            println!(
+                "phase        {}{}",
+                conn.phase.label(),
+                if interrupted {
+                    format!(" (interrupted: run `connector-agent resume {}`)", conn.id)
+                } else {
+                    String::new()
+                }
+            );
             if let Some(e) = &conn.error {
                 println!("error        {e}");
             }
@@ -55,7 +70,11 @@ impl StatusCommand {
                 conn.last_sync.as_deref().unwrap_or("never")
             );
         }
-        Ok(if conn.phase == Phase::Failed { 1 } else { 0 })
+        Ok(if conn.phase == Phase::Failed || interrupted {
+            1
+        } else {
+            0
+        })
     }
 }
 

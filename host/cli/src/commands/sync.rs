@@ -12,6 +12,31 @@ pub struct SyncCommand {
     /// Ignore saved cursors: fetch everything again.
     #[arg(long)]
     pub full: bool,
+    /// Keep syncing on a schedule, e.g. `15m`, `1h`, `30s` (incremental after the first).
+    #[arg(long, value_parser = parse_interval)]
+    pub every: Option<std::time::Duration>,
+}
+
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let (num, unit) = text.trim().split_at(
+        text.trim()
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.trim().len()),
+    );
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{text}`: expected a number and a unit, e.g. 15m"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" | "" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86400,
+        _ => return Err(format!("`{text}`: the unit must be s, m, h or d")),
+    };
+    if secs == 0 {
+        return Err("the interval must be positive".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 /// Peak resident memory of this process in MB (Linux), for reports.
@@ -42,17 +67,40 @@ impl SyncCommand {
                 pb2.set_message(format!("{rows} rows committed"))
             })),
         };
-        let report = runtime()?.block_on(engine.sync(&self.id, options));
-        pb.finish_and_clear();
-        let report = report?;
-        if ctx.json {
-            let mut v = serde_json::to_value(&report)?;
-            v["peak_rss_mb"] = peak_rss_mb().into();
-            ctx.print_json(&v)?;
-        } else {
-            print_report(&report);
+        let rt = runtime()?;
+        let mut full = self.full;
+        loop {
+            let options = SyncOptions {
+                full_refresh: full,
+                ..options.clone()
+            };
+            let report = rt.block_on(engine.sync(&self.id, options));
+            pb.finish_and_clear();
+            match (report, self.every) {
+                (Ok(report), _) => {
+                    if ctx.json {
+                        let mut v = serde_json::to_value(&report)?;
+                        v["peak_rss_mb"] = peak_rss_mb().into();
+                        ctx.print_json(&v)?;
+                    } else {
+                        print_report(&report);
+                    }
+                }
+                (Err(e), None) => return Err(e.into()),
+                // On a schedule, a failed run is reported and the next one still happens.
+                (Err(e), Some(_)) => {
+                    eprintln!("error: {}", connector_agent_sync::engine::error_chain(&e))
+                }
+            }
+            let Some(every) = self.every else {
+                return Ok(0);
+            };
+            full = false;
+            if !ctx.json {
+                eprintln!("next sync in {} s", every.as_secs());
+            }
+            std::thread::sleep(every);
         }
-        Ok(0)
     }
 }
 
