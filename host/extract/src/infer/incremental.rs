@@ -140,6 +140,35 @@ fn classify<'a>(
         return None;
     }
     if squashed == "since" {
+        // `since` is a time in most APIs, but an id in some (GitHub's `/repositories`) and a
+        // creation-range bound in others (PagerDuty): trust it only when it reads as a time
+        // and is not described as an id or as a range that needs `until`.
+        let text = format!(
+            "{} {}",
+            param.description,
+            shape.as_ref().and_then(|s| s.description).unwrap_or("")
+        )
+        .to_ascii_lowercase();
+        let time_format = shape
+            .as_ref()
+            .and_then(|s| s.format)
+            .is_some_and(|f| f.contains("date") || f.contains("time"));
+        let time_words = [
+            "time",
+            "date",
+            "timestamp",
+            "updated",
+            "modified",
+            "changed",
+        ]
+        .iter()
+        .any(|w| text.contains(w));
+        let id_words = [" id", "identifier", "id of", "until", "range"]
+            .iter()
+            .any(|w| text.contains(w));
+        if !(time_format || time_words) || id_words {
+            return None;
+        }
         return Some((
             Family::Updated,
             String::new(),

@@ -56,9 +56,21 @@ pub(crate) const ROUTINE_HEADERS: &[&str] = &[
 /// Looks at one `GET` operation. `Err` says why it is not a list endpoint.
 pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate, String> {
     if let Some(word) = naming::action_word(op.path) {
-        return Err(format!(
-            "looks like a search, export or action rather than a list (`{word}`)"
-        ));
+        // A "search" that needs no query term is how some APIs (Jira) list everything, with
+        // paging: keep it. One that needs a term is a query, not a table.
+        let is_search = word.trim_start_matches('_').eq_ignore_ascii_case("search");
+        const TERMS: &[&str] = &[
+            "q", "query", "term", "terms", "search", "keyword", "keywords", "text",
+        ];
+        let needs_term = op.params.iter().any(|p| {
+            p.location == "query"
+                && (p.required || TERMS.contains(&p.name.to_ascii_lowercase().as_str()))
+        });
+        if !is_search || needs_term {
+            return Err(format!(
+                "looks like a search, export or action rather than a list (`{word}`)"
+            ));
+        }
     }
     let entity = naming::entity(op.path).ok_or("the path names no resource")?;
     let response = success_response(ctx, op)?;
@@ -508,6 +520,15 @@ fn parent_key(param: &str, parent: &Candidate, singular: &str) -> String {
         found.map(|c| c.name.clone())
     };
     let snake = snake_ident(param);
+    // `{subscription_item}` under `/subscription_items`: the parameter names the parent record
+    // itself, so it takes the parent's key, never a look-alike foreign key (`subscription`).
+    if naming::squash(&snake) == naming::squash(singular)
+        || naming::squash(&snake) == naming::squash(&format!("{singular}_id"))
+    {
+        if let Some(pk) = parent.primary_key.first() {
+            return pk.clone();
+        }
+    }
     let last_word = |s: &str| s.rsplit('_').next().unwrap_or("").to_string();
     let mut tries = vec![snake.clone()];
     for owner in [singular.to_string(), last_word(singular)] {

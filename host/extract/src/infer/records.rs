@@ -383,18 +383,31 @@ pub(crate) fn primary_key(columns: &[Column], entity: &str) -> Vec<String> {
     if let Some(key) = find("id").or_else(|| find(&entity_id)) {
         return vec![key];
     }
-    let ids: Vec<&Column> = columns
-        .iter()
-        .filter(|c| snake_ident(&c.name).ends_with("_id"))
-        .collect();
-    if let [only] = ids.as_slice() {
-        return vec![only.name.clone()];
-    }
-    ["uuid", "key", "gid", "sid", "guid"]
+    if let Some(key) = ["uuid", "key", "gid", "sid", "guid", "sha"]
         .iter()
         .find_map(|k| find(k))
-        .into_iter()
-        .collect()
+    {
+        return vec![key];
+    }
+    // A lone `*_id` column that does not name the table's own entity (that case is
+    // `entity_id` above) is a foreign key (`user_id` in access logs, `parent_user_id` in
+    // replies): upserting on it would collapse rows, so it is not taken.
+    let ids: Vec<&Column> = columns
+        .iter()
+        .filter(|c| snake_ident(&c.name).ends_with("_id") && snake_ident(&c.name) != "node_id")
+        .collect();
+    // The one `*_id` column the docs call the record's unique identifier (Lago's `lago_id`).
+    let described: Vec<&&Column> = ids
+        .iter()
+        .filter(|c| {
+            let d = c.description.to_ascii_lowercase();
+            d.contains("unique identifier") && !d.contains("external")
+        })
+        .collect();
+    if let [only] = described.as_slice() {
+        return vec![only.name.clone()];
+    }
+    Vec::new()
 }
 
 /// HTML tags removed from descriptions; anything else in `<...>` (like `<API_KEY>`) is text.

@@ -51,16 +51,19 @@ const MINIMUMS: &[(&str, Scorecard)] = &[
     ("jira-cloud-platform-v3.json", card(100, 85, 38, 67, 1, 28)),
     ("lago.oas31.yaml", card(44, 14, 34, 44, 1, 18)),
     ("netlify.swagger2.yml", card(36, 32, 10, 2, 0, 21)),
-    ("pagerduty-rest.json", card(104, 93, 51, 104, 1, 53)),
+    // Incremental: PagerDuty's `since` bounds a creation-date range, not a change cursor.
+    ("pagerduty-rest.json", card(104, 93, 51, 104, 0, 53)),
     ("petstore-expanded.oas30.yaml", card(1, 1, 0, 0, 0, 0)),
     ("petstore.swagger2.yaml", card(2, 2, 0, 0, 0, 0)),
     ("sendgrid-v3.swagger2.yaml", card(69, 33, 33, 35, 0, 6)),
-    ("slack-web-api.swagger2.json", card(22, 15, 14, 22, 0, 0)),
+    // Keys: foreign keys such as `parent_user_id` are no longer taken for primary keys.
+    ("slack-web-api.swagger2.json", card(22, 13, 14, 22, 0, 0)),
     ("spotify-web-api.yml", card(24, 17, 12, 23, 0, 5)),
     ("stripe-spec3.yaml", card(90, 90, 88, 90, 38, 21)),
     ("twilio-api-v2010.json", card(55, 36, 55, 55, 4, 54)),
     ("webhook-example.oas31.yaml", card(0, 0, 0, 0, 0, 0)),
-    ("xero-accounting.yaml", card(64, 42, 10, 64, 0, 28)),
+    // Keys: report tables (`ReportID`) no longer take a lone foreign-style id as their key.
+    ("xero-accounting.yaml", card(64, 38, 10, 64, 0, 28)),
 ];
 
 const fn card(

@@ -90,7 +90,8 @@ fn single_reads_binary_and_actions_are_not_lists() {
         "/files/{id}": get(json!([]), record(json!({"id": {"type": "string"}}))),
         "/files/{id}/content": {"get": {"responses": {"200": {"description": "bytes",
             "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}}},
-        "/files/search": get(json!([]), list.clone()),
+        // A search that needs a term is a query, not a table (one that needs none is a list).
+        "/files/search": get(json!([{"name": "q", "in": "query", "required": true, "schema": {"type": "string"}}]), list.clone()),
         "/files/export": get(json!([]), list),
         "/me": get(json!([]), record(json!({"id": {"type": "string"}, "name": {"type": "string"}})))
     }));
@@ -120,7 +121,17 @@ fn primary_keys_follow_the_rules() {
     let cases = [
         (json!({"name": {}, "id": {}}), vec!["id"]),
         (json!({"InvoiceID": {}, "ContactID": {}}), vec!["InvoiceID"]),
-        (json!({"owner_id": {}, "name": {}}), vec!["owner_id"]),
+        // A lone foreign key is not the key (upserting on it would collapse rows)...
+        (json!({"owner_id": {}, "name": {}}), vec![]),
+        // ...unless it names the table's own entity or the docs call it the unique identifier.
+        (
+            json!({"invoice_id": {}, "customer_id": {}}),
+            vec!["invoice_id"],
+        ),
+        (
+            json!({"lago_id": {"description": "Unique identifier of the invoice"}, "customer_id": {}}),
+            vec!["lago_id"],
+        ),
         (json!({"gid": {}, "a_id": {}, "b_id": {}}), vec!["gid"]),
         (json!({"sid": {}}), vec!["sid"]),
         (json!({"name": {}}), vec![]),

@@ -7,3 +7,4 @@ mod hostile;
 mod inference;
 mod postman;
 mod prose;
+mod tables;
