@@ -3,6 +3,32 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+/// A fixture API on its own runtime, a data directory, and the fixture's OpenAPI file in it.
+struct Served {
+    rt: tokio::runtime::Runtime,
+    fixture: connector_agent_fixture::FixtureServer,
+    home: tempfile::TempDir,
+    spec: std::path::PathBuf,
+}
+
+fn served() -> Served {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fixture = rt
+        .block_on(connector_agent_fixture::FixtureServer::start(
+            Default::default(),
+        ))
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let spec = home.path().join("fixture.json");
+    std::fs::write(&spec, serde_json::to_vec(&fixture.openapi()).unwrap()).unwrap();
+    Served {
+        rt,
+        fixture,
+        home,
+        spec,
+    }
+}
+
 /// The `connector-agent` binary of this build. It belongs to another package, so cargo does
 /// not hand its path to these tests: it is built once here, into the same target dir.
 fn binary() -> &'static std::path::Path {
@@ -90,15 +116,12 @@ fn not_openapi_is_refused_with_the_file_named() {
 
 #[test]
 fn background_generate_then_status_endpoints_setup_test_sync_in_json() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let fixture = rt
-        .block_on(connector_agent_fixture::FixtureServer::start(
-            Default::default(),
-        ))
-        .unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let spec = home.path().join("fixture.json");
-    std::fs::write(&spec, serde_json::to_vec(&fixture.openapi()).unwrap()).unwrap();
+    let Served {
+        rt,
+        fixture: _fixture,
+        home,
+        spec,
+    } = served();
     let out = cli(home.path())
         .args(["--json", "generate", "--name", "Fixture", "--openapi"])
         .arg(&spec)
@@ -155,15 +178,12 @@ fn background_generate_then_status_endpoints_setup_test_sync_in_json() {
 
 #[test]
 fn setup_asks_on_a_terminal_and_never_echoes_secrets() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let fixture = rt
-        .block_on(connector_agent_fixture::FixtureServer::start(
-            Default::default(),
-        ))
-        .unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let spec = home.path().join("fixture.json");
-    std::fs::write(&spec, serde_json::to_vec(&fixture.openapi()).unwrap()).unwrap();
+    let Served {
+        rt,
+        fixture,
+        home,
+        spec,
+    } = served();
     cli(home.path())
         .args(["generate", "--name", "Tty", "--wait", "--openapi"])
         .arg(&spec)
@@ -217,15 +237,12 @@ fn setup_asks_on_a_terminal_and_never_echoes_secrets() {
 
 #[test]
 fn setup_reads_a_config_file_and_rejects_unknown_fields() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let fixture = rt
-        .block_on(connector_agent_fixture::FixtureServer::start(
-            Default::default(),
-        ))
-        .unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let spec = home.path().join("fixture.json");
-    std::fs::write(&spec, serde_json::to_vec(&fixture.openapi()).unwrap()).unwrap();
+    let Served {
+        rt,
+        fixture: _fixture,
+        home,
+        spec,
+    } = served();
     cli(home.path())
         .args(["generate", "--name", "Cfg", "--wait", "--openapi"])
         .arg(&spec)
