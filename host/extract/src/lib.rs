@@ -11,6 +11,7 @@
 //! resolver of our own (cycles become JSON columns, dangling references skip the one
 //! endpoint and say why), so one broken corner never fails a whole document.
 
+mod bundle;
 pub mod crawl;
 mod document;
 mod html;
@@ -193,7 +194,8 @@ pub struct Extraction {
 
 /// Reads an OpenAPI 3.0/3.1 or Swagger 2.0 document (JSON or YAML) and extracts its model.
 pub fn extract_openapi_file(path: &Path) -> Result<ApiModel> {
-    let doc = read_document(path)?;
+    let mut doc = read_document(path)?;
+    bundle::bundle_file_refs(&mut doc, path)?;
     extract_openapi(&doc, &path.display().to_string())
 }
 
