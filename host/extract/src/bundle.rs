@@ -125,12 +125,9 @@ impl Bundler {
                     } else {
                         // A file that is missing, unreadable or outside the folder is not read:
                         // the reference stays as it is, and the resolver reports it where used.
-                        match self.target_file(file, path_part, at) {
-                            Ok(target) => {
-                                let new = self.bundle(&target, pointer, at)?;
-                                map.insert("$ref".into(), Value::String(new));
-                            }
-                            Err(_) => {}
+                        if let Ok(target) = self.target_file(file, path_part, at) {
+                            let new = self.bundle(&target, pointer, at)?;
+                            map.insert("$ref".into(), Value::String(new));
                         }
                     }
                     return Ok(());
