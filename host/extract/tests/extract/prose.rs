@@ -4,7 +4,7 @@
 //! bounded time.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use connector_agent_extract::{
@@ -312,28 +312,76 @@ fn teamviewer_pdf_endpoints_and_auth() {
     assert!(model.config.iter().all(|c| c.name != "groupname"));
 }
 
-/// A PDF made from Markdown-like HTML by LibreOffice, when LibreOffice is installed.
-#[test]
-fn libreoffice_pdf_round_trip() {
-    let Some(office) = ["soffice", "libreoffice"].into_iter().find(|bin| {
+/// LibreOffice, when installed. CI installs it and sets `CONNECTOR_AGENT_REQUIRE_OFFICE`, so
+/// there the PDF round trips cannot be skipped.
+fn office() -> Option<&'static str> {
+    let found = ["soffice", "libreoffice"].into_iter().find(|bin| {
         std::process::Command::new(bin)
             .arg("--version")
             .output()
             .is_ok_and(|o| o.status.success())
-    }) else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let html = dir.path().join("widgets.html");
-    std::fs::write(&html, WIDGETS_HTML).unwrap();
-    let status = std::process::Command::new(office)
+    });
+    if found.is_none() && std::env::var_os("CONNECTOR_AGENT_REQUIRE_OFFICE").is_some() {
+        panic!("CONNECTOR_AGENT_REQUIRE_OFFICE is set but LibreOffice (soffice) is not installed");
+    }
+    found
+}
+
+/// Prints HTML to PDF with LibreOffice headless.
+fn print_pdf(office: &str, dir: &Path, name: &str, html: &str) -> PathBuf {
+    let input = dir.join(format!("{name}.html"));
+    std::fs::write(&input, html).unwrap();
+    let out = std::process::Command::new(office)
         .args(["--headless", "--convert-to", "pdf", "--outdir"])
-        .arg(dir.path())
-        .arg(&html)
+        .arg(dir)
+        .arg(&input)
         .output()
         .unwrap();
-    assert!(status.status.success(), "{status:?}");
-    let model = extract_pdf_file(&dir.path().join("widgets.pdf")).unwrap();
+    assert!(out.status.success(), "{out:?}");
+    dir.join(format!("{name}.pdf"))
+}
+
+/// PDFs printed from the corpus's Markdown docs (as a vendor's "download as PDF" would be)
+/// keep the endpoints the Markdown shows.
+#[test]
+fn pdfs_printed_from_the_markdown_corpus_keep_their_endpoints() {
+    let Some(docs) = docs_dir() else { return };
+    let Some(office) = office() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "toggl",
+            "markdown/toggl-api-v8/chapters/workspaces.md",
+            "/api/v8/workspaces",
+        ),
+        (
+            "basecamp",
+            "markdown/basecamp-bc3-api/sections/projects.md",
+            "/projects.json",
+        ),
+    ];
+    for (name, file, path) in cases {
+        let markdown = std::fs::read_to_string(docs.join(file)).unwrap();
+        let mut html = String::from("<html><body>");
+        pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(&markdown));
+        html.push_str("</body></html>");
+        let pdf = print_pdf(office, dir.path(), name, &html);
+        let model = extract_pdf_file(&pdf).unwrap();
+        let paths: Vec<&str> = model.endpoints.iter().map(|e| e.path.as_str()).collect();
+        assert!(
+            paths.iter().any(|p| p.ends_with(path)),
+            "{name}: `{path}` not in {paths:?}"
+        );
+    }
+}
+
+/// A PDF made from Markdown-like HTML by LibreOffice, when LibreOffice is installed.
+#[test]
+fn libreoffice_pdf_round_trip() {
+    let Some(office) = office() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = print_pdf(office, dir.path(), "widgets", WIDGETS_HTML);
+    let model = extract_pdf_file(&pdf).unwrap();
     assert_eq!(endpoint(&model, "/v1/widgets").primary_key, ["id"]);
 }
 
