@@ -333,3 +333,68 @@ fn a_killed_worker_is_reported_and_resume_finishes_the_setup() {
         "the extracted model was kept, not redone"
     );
 }
+
+#[test]
+fn tables_can_be_renamed_before_the_first_sync_and_the_sync_uses_the_new_name() {
+    let Served {
+        rt,
+        fixture: _fixture,
+        home,
+        spec,
+    } = served();
+    cli(home.path())
+        .args(["generate", "--name", "Ren", "--wait", "--openapi"])
+        .arg(&spec)
+        .assert()
+        .success();
+    cli(home.path())
+        .args(["endpoints", "ren", "--rename", "customers=clients"])
+        .assert()
+        .success();
+    cli(home.path())
+        .args(["endpoints", "ren", "--rename", "tickets=Bad Name"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("invalid table name `Bad Name`"));
+    let out = cli(home.path())
+        .args(["--json", "endpoints", "ren"])
+        .assert()
+        .success();
+    let endpoints: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let invoices = endpoints
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["table"] == "invoices")
+        .unwrap();
+    assert_eq!(
+        invoices["parent"]["table"], "clients",
+        "children follow the renamed parent"
+    );
+    cli(home.path()).args(["resume", "ren"]).assert().success();
+    cli(home.path())
+        .args(["setup", "ren", "--set", "token=test-token"])
+        .assert()
+        .success();
+    let out = cli(home.path())
+        .args(["--json", "sync", "ren"])
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let tables: Vec<&str> = report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["table"].as_str().unwrap())
+        .collect();
+    assert!(
+        tables.contains(&"clients") && !tables.contains(&"customers"),
+        "{tables:?}"
+    );
+    cli(home.path())
+        .args(["endpoints", "ren", "--rename", "clients=customers"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("already holds synced data"));
+    drop(rt);
+}

@@ -755,6 +755,53 @@ pub fn describe_destination(conn: &Connection) -> String {
 }
 
 impl Engine {
+    /// Renames a table (and the references of its child tables); the connector is regenerated
+    /// on `resume`. Refused once data was synced under the old name.
+    pub fn rename_table(&self, id: &str, old: &str, new: &str) -> Result<ApiModel> {
+        let mut model = self.home.load_model(id)?;
+        let conn = self.home.load(id)?;
+        if conn.last_sync.is_some() {
+            return Err(Error::NotReady {
+                id: id.into(),
+                reason: format!(
+                    "table `{old}` already holds synced data; rename it before the first sync"
+                ),
+            });
+        }
+        if connector_agent_model::snake_ident(new) != new {
+            return Err(Error::Config(format!(
+                "invalid table name `{new}`: use lower-case letters, digits and `_` (e.g. `{}`)",
+                connector_agent_model::snake_ident(new)
+            )));
+        }
+        if model.endpoint_by_table(new).is_some() {
+            return Err(Error::Config(format!("a table `{new}` already exists")));
+        }
+        if model.endpoint_by_table(old).is_none() {
+            let names: Vec<&str> = model.endpoints.iter().map(|e| e.table.as_str()).collect();
+            return Err(Error::Config(format!(
+                "no table `{old}`; tables are: {}",
+                names.join(", ")
+            )));
+        }
+        for e in &mut model.endpoints {
+            if e.table == old {
+                e.table = new.to_string();
+            }
+            if let Some(p) = &mut e.parent {
+                if p.table == old {
+                    p.table = new.to_string();
+                }
+            }
+        }
+        self.home.save_model(id, &model)?;
+        let mut conn = conn;
+        if matches!(conn.phase, Phase::Ready | Phase::Failed) {
+            self.set_phase(&mut conn, Phase::EndpointsReady)?;
+        }
+        Ok(model)
+    }
+
     /// Selects or deselects endpoints by table name; `only` replaces the selection.
     pub fn select(
         &self,

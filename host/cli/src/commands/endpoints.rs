@@ -17,6 +17,9 @@ pub struct EndpointsCommand {
     /// Select these tables.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
+    /// Rename a table: `OLD=NEW` (repeatable; before the first sync).
+    #[arg(long, value_name = "OLD=NEW")]
+    pub rename: Vec<String>,
 }
 
 fn paging(p: &Pagination) -> String {
@@ -35,6 +38,12 @@ fn paging(p: &Pagination) -> String {
 impl EndpointsCommand {
     pub fn run(self, ctx: &Ctx) -> Result<i32> {
         let engine = ctx.engine()?;
+        for r in &self.rename {
+            let Some((old, new)) = r.split_once('=') else {
+                anyhow::bail!("`--rename {r}`: expected OLD=NEW");
+            };
+            engine.rename_table(&self.id, old.trim(), new.trim())?;
+        }
         let changed = !(self.only.is_empty() && self.deselect.is_empty() && self.select.is_empty());
         let model = if changed {
             engine.select(&self.id, &self.only, &self.deselect, &self.select)?
@@ -79,7 +88,7 @@ impl EndpointsCommand {
                 println!("      why: {} (confidence {:.2})", e.reason, e.confidence);
             }
         }
-        if changed {
+        if changed || !self.rename.is_empty() {
             eprintln!(
                 "selection saved; run `connector-agent resume {}` to regenerate the connector",
                 self.id
