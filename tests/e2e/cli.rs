@@ -29,6 +29,15 @@ fn served() -> Served {
     }
 }
 
+/// `generate --wait` for a connection named `name` from `spec`.
+fn generate_wait(home: &std::path::Path, spec: &std::path::Path, name: &str) {
+    cli(home)
+        .args(["generate", "--name", name, "--wait", "--openapi"])
+        .arg(spec)
+        .assert()
+        .success();
+}
+
 /// The `connector-agent` binary of this build. It belongs to another package, so cargo does
 /// not hand its path to these tests: it is built once here, into the same target dir.
 fn binary() -> &'static std::path::Path {
@@ -184,11 +193,7 @@ fn setup_asks_on_a_terminal_and_never_echoes_secrets() {
         home,
         spec,
     } = served();
-    cli(home.path())
-        .args(["generate", "--name", "Tty", "--wait", "--openapi"])
-        .arg(&spec)
-        .assert()
-        .success();
+    generate_wait(home.path(), &spec, "Tty");
 
     let mut cmd = std::process::Command::new(binary());
     cmd.env("CONNECTOR_AGENT_HOME", home.path())
@@ -243,11 +248,7 @@ fn setup_reads_a_config_file_and_rejects_unknown_fields() {
         home,
         spec,
     } = served();
-    cli(home.path())
-        .args(["generate", "--name", "Cfg", "--wait", "--openapi"])
-        .arg(&spec)
-        .assert()
-        .success();
+    generate_wait(home.path(), &spec, "Cfg");
     let file = home.path().join("config.yaml");
     std::fs::write(&file, "token: test-token\nstart_date: 2024-01-01\n").unwrap();
     cli(home.path())
@@ -342,11 +343,7 @@ fn tables_can_be_renamed_before_the_first_sync_and_the_sync_uses_the_new_name() 
         home,
         spec,
     } = served();
-    cli(home.path())
-        .args(["generate", "--name", "Ren", "--wait", "--openapi"])
-        .arg(&spec)
-        .assert()
-        .success();
+    generate_wait(home.path(), &spec, "Ren");
     cli(home.path())
         .args(["endpoints", "ren", "--rename", "customers=clients"])
         .assert()

@@ -1,6 +1,7 @@
 //! The real API descriptions in the shared corpus (read in place, never copied into the repo).
 //! Skipped when the corpus folder is absent.
 
+use crate::support::card;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -13,13 +14,9 @@ use connector_agent_model::{
     ParentRef,
 };
 
-/// The corpus folder: `CONNECTOR_AGENT_CORPUS`, else `shared/corpus` beside the checkout.
+/// The corpus folder, when it is there.
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("CONNECTOR_AGENT_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    dir.join("openapi").is_dir().then_some(dir)
+    crate::support::corpus_with("openapi")
 }
 
 fn openapi_files(dir: &Path) -> Vec<PathBuf> {
@@ -65,24 +62,6 @@ const MINIMUMS: &[(&str, Scorecard)] = &[
     // Keys: report tables (`ReportID`) no longer take a lone foreign-style id as their key.
     ("xero-accounting.yaml", card(64, 38, 10, 64, 0, 28)),
 ];
-
-const fn card(
-    lists: usize,
-    with_key: usize,
-    with_paginator: usize,
-    with_record_path: usize,
-    with_incremental: usize,
-    with_parent: usize,
-) -> Scorecard {
-    Scorecard {
-        lists,
-        with_key,
-        with_paginator,
-        with_record_path,
-        with_incremental,
-        with_parent,
-    }
-}
 
 /// Invariants every extracted model keeps, whatever the API.
 fn check_invariants(name: &str, model: &ApiModel) {

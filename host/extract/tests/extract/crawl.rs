@@ -23,13 +23,9 @@ use connector_agent_extract::{
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
 use url::Url;
 
-/// The corpus folder: `CONNECTOR_AGENT_CORPUS`, else `shared/corpus` beside the checkout.
+/// The corpus folder, when it is there.
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("CONNECTOR_AGENT_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    dir.join("docs/markdown").is_dir().then_some(dir)
+    crate::support::corpus_with("docs/markdown")
 }
 
 /// What the test server answers for one path (or path and query).

@@ -7,4 +7,5 @@ mod hostile;
 mod inference;
 mod postman;
 mod prose;
+mod support;
 mod tables;

@@ -1,6 +1,7 @@
 //! Postman collections: the real ones in the shared corpus, a cross-check against the same
 //! API's OpenAPI description, small inline collections and hostile inputs.
 
+use crate::support::card;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,13 +17,9 @@ use connector_agent_model::{
 };
 use serde_json::{json, Value};
 
-/// The corpus folder: `CONNECTOR_AGENT_CORPUS`, else `shared/corpus` beside the checkout.
+/// The corpus folder, when it is there.
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("CONNECTOR_AGENT_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    dir.join("postman").is_dir().then_some(dir)
+    crate::support::corpus_with("postman")
 }
 
 fn postman_files(dir: &Path) -> Vec<PathBuf> {
@@ -90,24 +87,6 @@ const MINIMUMS: &[(&str, Scorecard)] = &[
     // "List …" requests and `limit` on transfers; no examples.
     ("wise-api.postman_collection.json", card(4, 0, 0, 0, 0, 2)),
 ];
-
-const fn card(
-    lists: usize,
-    with_key: usize,
-    with_paginator: usize,
-    with_record_path: usize,
-    with_incremental: usize,
-    with_parent: usize,
-) -> Scorecard {
-    Scorecard {
-        lists,
-        with_key,
-        with_paginator,
-        with_record_path,
-        with_incremental,
-        with_parent,
-    }
-}
 
 /// Invariants every extracted model keeps, whatever the collection.
 fn check_invariants(name: &str, model: &ApiModel) {

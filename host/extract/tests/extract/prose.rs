@@ -3,6 +3,7 @@
 //! each rule; hostile inputs must give an error or an empty model, never a panic, in
 //! bounded time.
 
+use crate::support::card;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -13,14 +14,9 @@ use connector_agent_extract::{
 };
 use connector_agent_model::{ApiModel, AuthScheme, Endpoint, PageSize, Pagination};
 
-/// The corpus folder: `CONNECTOR_AGENT_CORPUS`, else `shared/corpus` beside the checkout.
+/// The corpus `docs` folder.
 fn docs_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("CONNECTOR_AGENT_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    let docs = dir.join("docs");
-    docs.is_dir().then_some(docs)
+    crate::support::corpus_with("docs").map(|dir| dir.join("docs"))
 }
 
 fn endpoint<'m>(model: &'m ApiModel, path: &str) -> &'m Endpoint {
@@ -56,24 +52,6 @@ fn at_least(found: Scorecard, floor: Scorecard, what: &str) {
             got >= want,
             "{what}: {name} is {got}, floor {want} ({found:?})"
         );
-    }
-}
-
-const fn card(
-    lists: usize,
-    with_key: usize,
-    with_paginator: usize,
-    with_record_path: usize,
-    with_incremental: usize,
-    with_parent: usize,
-) -> Scorecard {
-    Scorecard {
-        lists,
-        with_key,
-        with_paginator,
-        with_record_path,
-        with_incremental,
-        with_parent,
     }
 }
 

@@ -11,13 +11,9 @@ use connector_agent_extract::{
 };
 use connector_agent_model::{ApiModel, CursorFormat, Endpoint, PageSize, Pagination};
 
-/// The corpus folder: `CONNECTOR_AGENT_CORPUS`, else `shared/corpus` beside the checkout.
+/// The corpus folder, when it is there.
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("CONNECTOR_AGENT_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    };
-    dir.is_dir().then_some(dir)
+    crate::support::corpus_with("")
 }
 
 /// The entries of a folder (files or folders as asked), sorted; empty when it is absent.
