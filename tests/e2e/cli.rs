@@ -40,7 +40,7 @@ fn generate_wait(home: &std::path::Path, spec: &std::path::Path, name: &str) {
 
 /// The `connector-agent` binary of this build. It belongs to another package, so cargo does
 /// not hand its path to these tests: it is built once here, into the same target dir.
-fn binary() -> &'static std::path::Path {
+pub(crate) fn binary() -> &'static std::path::Path {
     static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
         let exe = std::env::current_exe().unwrap();
@@ -61,7 +61,7 @@ fn binary() -> &'static std::path::Path {
     })
 }
 
-fn cli(home: &std::path::Path) -> Command {
+pub(crate) fn cli(home: &std::path::Path) -> Command {
     let mut c = Command::new(binary());
     c.env("CONNECTOR_AGENT_HOME", home)
         .env("CONNECTOR_AGENT_CACHE", crate::support::cache_dir());
@@ -81,6 +81,7 @@ fn help_lists_every_command() {
         "resume",
         "endpoints",
         "setup",
+        "authorize",
         "test",
         "sync",
         "bench",

@@ -6,6 +6,7 @@ mod fuzz;
 mod generate;
 mod golden;
 mod inputs;
+mod oauth;
 mod runtime;
 mod support;
 mod sync;

@@ -40,6 +40,8 @@ pub enum Command {
     Endpoints(commands::endpoints::EndpointsCommand),
     /// Show and fill the connection's config fields.
     Setup(commands::setup::SetupCommand),
+    /// OAuth 2.0: approve access in a browser (code flow with PKCE) and store the tokens.
+    Authorize(commands::authorize::AuthorizeCommand),
     /// Save & Test: credentials, each endpoint's first page, the destination.
     Test(commands::test::TestCommand),
     /// Block tables or columns, hash columns, choose the schema-change policy.

@@ -5,6 +5,7 @@ use crate::bindings::types::{HttpError, HttpRequest, HttpResponse};
 use crate::retry::{Decision, RetryPolicy};
 use base64::Engine as _;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How the host authenticates requests. Secrets stay here; `Debug` redacts them.
@@ -36,6 +37,8 @@ pub enum Credentials {
         /// Password.
         password: String,
     },
+    /// OAuth 2.0: a bearer access token the host obtains and renews itself.
+    OAuth2(Arc<crate::oauth::TokenManager>),
 }
 
 impl fmt::Debug for Credentials {
@@ -46,6 +49,7 @@ impl fmt::Debug for Credentials {
             Credentials::Header { name, .. } => write!(f, "Header({name}: <redacted>)"),
             Credentials::Query { name, .. } => write!(f, "Query({name}=<redacted>)"),
             Credentials::Basic { username, .. } => write!(f, "Basic({username}:<redacted>)"),
+            Credentials::OAuth2(m) => write!(f, "OAuth2({})", m.client().token_url()),
         }
     }
 }
@@ -127,6 +131,28 @@ pub fn default_client() -> reqwest::Client {
         .expect("the TLS backend initialises")
 }
 
+/// The client for token endpoints: no redirects (a redirect could leave https).
+pub(crate) fn token_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("connector-agent/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the TLS backend initialises")
+}
+
+/// A token failure as the connector sees it: a network error naming the token endpoint.
+fn token_error(e: &crate::oauth::OAuthError) -> HttpError {
+    let mut text = format!("OAuth: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    HttpError::Network(text)
+}
+
 impl HttpContext {
     /// A context with the default client, retry policy and limits.
     pub fn new(allow: AllowList, credentials: Credentials) -> HttpContext {
@@ -167,7 +193,14 @@ impl HttpContext {
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| HttpError::InvalidUrl(format!("invalid method `{}`", req.method)))?;
         let mut attempt = 0;
+        let mut renewed_after_401 = false;
         loop {
+            let oauth_token = match &self.credentials {
+                Credentials::OAuth2(m) => {
+                    Some(m.access_token().await.map_err(|e| token_error(&e))?)
+                }
+                _ => None,
+            };
             let mut rb = self.client.request(method.clone(), url.clone());
             for (name, value) in &req.headers {
                 // Credentials are the host's business; a connector cannot set or override them.
@@ -196,6 +229,7 @@ impl HttpContext {
                             .encode(format!("{username}:{password}"))
                     ),
                 ),
+                Credentials::OAuth2(_) => rb.bearer_auth(oauth_token.as_deref().unwrap_or("")),
                 Credentials::None | Credentials::Query { .. } => rb,
             };
             if let Some(body) = &req.body {
@@ -204,6 +238,21 @@ impl HttpContext {
             let decision = match rb.send().await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
+                    if let (401, Credentials::OAuth2(m), Some(used), false) =
+                        (status, &self.credentials, &oauth_token, renewed_after_401)
+                    {
+                        // Once per request: renew the token (unless another request already
+                        // did) and send the request again.
+                        renewed_after_401 = true;
+                        match m.after_unauthorized(used).await {
+                            Ok(Some(_)) => {
+                                tracing::debug!(url = %redact(&url), "401: retrying with a renewed token");
+                                continue;
+                            }
+                            Ok(None) => return self.read(resp).await,
+                            Err(e) => return Err(token_error(&e)),
+                        }
+                    }
                     let retry_after = resp
                         .headers()
                         .get("retry-after")

@@ -9,6 +9,7 @@
 
 pub mod bindings;
 pub mod http;
+pub mod oauth;
 pub mod retry;
 
 use bindings::types::{self, HttpError, HttpRequest, HttpResponse, Level};
@@ -27,6 +28,7 @@ pub use bindings::types::{
     CheckResult, ColumnType, ConfigEntry, ConfigField, TableSchema, TableSelection,
 };
 pub use http::{AllowList, Credentials, HttpContext};
+pub use oauth::{OAuthClient, OAuthError, Pkce, TokenManager, TokenSet};
 
 /// Runtime errors.
 #[derive(Debug, thiserror::Error)]

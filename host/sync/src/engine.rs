@@ -358,7 +358,8 @@ impl Engine {
                 .ok_or_else(|| Error::Config(format!("`base_url` `{base}` is not a valid URL")))?;
             hosts.push(entry);
         }
-        let credentials = credentials(model, &secrets);
+        let oauth = crate::oauth::credentials(&self.home, conn, model, &secrets)?;
+        let credentials = credentials(model, &secrets, oauth);
         Ok(Arc::new(HttpContext::new(
             AllowList::new(hosts),
             credentials,
@@ -687,8 +688,13 @@ fn table_spec(s: &TableSchema) -> TableSpec {
     }
 }
 
-/// The credentials of the first auth scheme whose secrets are all set.
-fn credentials(model: &ApiModel, secrets: &BTreeMap<String, String>) -> Credentials {
+/// The credentials of the first auth scheme whose secrets are all set; `oauth` is what the
+/// OAuth 2.0 scheme yields (see [`crate::oauth::credentials`]).
+fn credentials(
+    model: &ApiModel,
+    secrets: &BTreeMap<String, String>,
+    mut oauth: Option<Credentials>,
+) -> Credentials {
     for scheme in &model.auth {
         let get = |k: &str| secrets.get(k).cloned();
         let c = match scheme {
@@ -725,7 +731,7 @@ fn credentials(model: &ApiModel, secrets: &BTreeMap<String, String>) -> Credenti
                 }),
                 _ => None,
             },
-            AuthScheme::OAuth2 { .. } => get("access_token").map(Credentials::Bearer),
+            AuthScheme::OAuth2 { .. } => oauth.take(),
         };
         if let Some(c) = c {
             return c;

@@ -9,6 +9,7 @@
 pub mod connection;
 pub mod engine;
 pub mod merge;
+pub mod oauth;
 pub mod policy;
 
 pub use connection::{Connection, Customization, Home, Input, Phase, SchemaPolicy};

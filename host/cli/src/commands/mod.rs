@@ -1,5 +1,6 @@
 //! One module per verb.
 
+pub mod authorize;
 pub mod bench;
 pub mod customize;
 pub mod demo;
@@ -76,6 +77,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Endpoints(c) => c.run(&ctx),
         Command::Setup(c) => c.run(&ctx),
         Command::Test(c) => c.run(&ctx),
+        Command::Authorize(c) => c.run(&ctx),
         Command::Customize(c) => c.run(&ctx),
         Command::Sync(c) => c.run(&ctx),
         Command::Bench(c) => c.run(&ctx),

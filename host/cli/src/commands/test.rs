@@ -12,10 +12,27 @@ pub struct TestCommand {
 impl TestCommand {
     pub fn run(self, ctx: &Ctx) -> Result<i32> {
         let engine = ctx.engine()?;
-        let report = runtime()?.block_on(engine.test(&self.id))?;
+        let rt = runtime()?;
+        // OAuth 2.0 first: a token endpoint refusing the app is the cause of everything after.
+        let oauth = rt.block_on(engine.oauth_check(&self.id))?;
+        let report = rt.block_on(engine.test(&self.id))?;
+        let ok = report.ok && oauth.as_ref().is_none_or(|c| c.ok);
         if ctx.json {
-            ctx.print_json(&report)?;
+            let mut v = serde_json::to_value(&report)?;
+            if let (Some(check), Some(checks)) = (&oauth, v["checks"].as_array_mut()) {
+                checks.insert(0, serde_json::to_value(check)?);
+            }
+            v["ok"] = ok.into();
+            ctx.print_json(&v)?;
         } else {
+            if let Some(c) = &oauth {
+                println!(
+                    "{} {:<28} {}",
+                    if c.ok { "ok  " } else { "FAIL" },
+                    c.name,
+                    c.message
+                );
+            }
             for c in &report.checks {
                 println!(
                     "{} {:<28} {}",
@@ -26,13 +43,13 @@ impl TestCommand {
             }
             println!(
                 "{}",
-                if report.ok {
+                if ok {
                     "all checks passed"
                 } else {
                     "some checks failed"
                 }
             );
         }
-        Ok(if report.ok { 0 } else { 2 })
+        Ok(if ok { 0 } else { 2 })
     }
 }

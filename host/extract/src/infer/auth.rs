@@ -160,18 +160,48 @@ pub(crate) fn infer(ctx: &Ctx<'_>, used_scopes: &[(String, Vec<String>)]) -> Aut
                     })
                     .filter(|s| !s.is_empty())
                     .unwrap_or(all_scopes);
-                let generic = format!(
-                    "OAuth 2.0 client ID of the app registered with the API provider (security scheme `{name}`); register the redirect URL the tool prints."
-                );
-                field("client_id", "OAuth client ID", generic, false, true);
-                let generic = format!(
-                    "OAuth 2.0 client secret of the app registered with the API provider (security scheme `{name}`)."
-                );
-                field("client_secret", "OAuth client secret", generic, true, true);
-                let generic = format!(
-                    "OAuth 2.0 access token (security scheme `{name}`). Filled in by the authorisation flow; paste one only to skip that flow."
-                );
-                field("access_token", "OAuth access token", generic, true, false);
+                // One OAuth 2.0 app per connection: a second OAuth 2.0 scheme shares the
+                // fields of the first (the host reads them by these names).
+                let first_oauth = !auth
+                    .schemes
+                    .iter()
+                    .any(|s| matches!(s, AuthScheme::OAuth2 { .. }));
+                if first_oauth {
+                    let mut fixed = |name: &str,
+                                     label: &str,
+                                     description: String,
+                                     secret: bool,
+                                     required: bool,
+                                     default: Option<String>| {
+                        auth.config.push(ConfigField {
+                            name: name.to_string(),
+                            label: label.to_string(),
+                            description,
+                            secret,
+                            required: required && primary,
+                            default,
+                        });
+                    };
+                    fixed("client_id", "OAuth client ID", format!(
+                        "OAuth 2.0 client ID of the app registered with the API provider (security scheme `{name}`). Register the redirect URL that `connector-agent authorize` prints."
+                    ), false, true, None);
+                    fixed("client_secret", "OAuth client secret", format!(
+                        "OAuth 2.0 client secret of that app (security scheme `{name}`). With it the host can use the client credentials grant; leave it empty for a public client that uses `connector-agent authorize` (PKCE)."
+                    ), true, false, None);
+                    fixed("token_url", "OAuth token URL", match &token_url {
+                        Some(u) => format!("Token endpoint of the OAuth 2.0 provider; the documentation says `{u}`. Change it only if that is wrong (https, or http on a loopback host)."),
+                        None => "Token endpoint of the OAuth 2.0 provider; the documentation does not name it, so find it in the provider's OAuth guide (https).".to_string(),
+                    }, false, token_url.is_none(), token_url.clone());
+                    fixed("authorization_url", "OAuth authorisation URL", match &authorization_url {
+                        Some(u) => format!("Where a person approves access (authorisation-code flow); the documentation says `{u}`. Change it only if that is wrong."),
+                        None => "Where a person approves access (authorisation-code flow, `connector-agent authorize`); the documentation does not name it. Not needed for the client credentials grant.".to_string(),
+                    }, false, false, authorization_url.clone());
+                    fixed("scopes", "OAuth scopes", "OAuth 2.0 scopes to ask for, separated by spaces; the default is what the documentation names for the selected endpoints.".to_string(),
+                        false, false, (!scopes.is_empty()).then(|| scopes.join(" ")));
+                    fixed("access_token", "OAuth access token", format!(
+                        "OAuth 2.0 access token (security scheme `{name}`). The host obtains and renews it; paste one only to skip the OAuth flow."
+                    ), true, false, None);
+                }
                 auth.schemes.push(AuthScheme::OAuth2 {
                     authorization_url,
                     token_url,

@@ -558,9 +558,26 @@ fn auth_schemes_and_config_fields() {
             ("api_key_pd", true, false),
             ("client_id", false, false),
             ("client_secret", true, false),
+            ("token_url", false, false),
+            ("authorization_url", false, false),
+            ("scopes", false, false),
             ("access_token", true, false),
         ]
     );
+    // The OAuth endpoints and scopes the docs name are defaults a user can override.
+    let default = |name: &str| {
+        let f = model.config.iter().find(|f| f.name == name).unwrap();
+        f.default.clone()
+    };
+    assert_eq!(
+        default("token_url").as_deref(),
+        Some("https://example.com/token")
+    );
+    assert_eq!(
+        default("authorization_url").as_deref(),
+        Some("https://example.com/authorize")
+    );
+    assert_eq!(default("scopes").as_deref(), Some("read"));
     assert_eq!(model.config[1].description, "Find it under Settings → API.");
     assert_eq!(
         model.config[0].default.as_deref(),

@@ -1,0 +1,427 @@
+//! OAuth 2.0 for a connection: its settings (model, config, secrets), the token manager the
+//! host sends requests with, the authorisation-code flow on a loopback redirect listener, and
+//! the "credentials accepted" check of Save & Test.
+//!
+//! Tokens are secrets: the refresh token, the access token and its expiry live in the
+//! connection's secrets (written through [`Home::save_secrets`]) and are never printed.
+
+use crate::connection::{Connection, Home};
+use crate::engine::{error_chain, Engine};
+use crate::{Error, Result};
+use connector_agent_model::{ApiModel, AuthScheme};
+use connector_agent_runtime::oauth::{OAuthClient, PersistFn, Pkce, TokenManager, TokenSet};
+use connector_agent_runtime::Credentials;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Secret holding the refresh token.
+pub const REFRESH_TOKEN: &str = "refresh_token";
+/// Secret holding the current access token (also a config field one may paste).
+pub const ACCESS_TOKEN: &str = "access_token";
+/// Secret holding the access token's expiry (Unix seconds).
+pub const EXPIRES_AT: &str = "access_token_expires_at";
+
+/// What the host knows about a connection's OAuth 2.0 app.
+#[derive(Debug, Clone, Default)]
+pub struct OAuthSettings {
+    /// Token endpoint (config `token_url`, else the docs).
+    pub token_url: Option<String>,
+    /// Authorisation endpoint (config `authorization_url`, else the docs).
+    pub authorization_url: Option<String>,
+    /// `client_id`.
+    pub client_id: Option<String>,
+    /// `client_secret` (never printed).
+    pub client_secret: Option<String>,
+    /// Scopes asked for (config `scopes`, space or comma separated, else the docs).
+    pub scopes: Vec<String>,
+}
+
+/// The settings of the model's first OAuth 2.0 scheme; `None` when it has none.
+pub fn settings(
+    model: &ApiModel,
+    config: &BTreeMap<String, String>,
+    secrets: &BTreeMap<String, String>,
+) -> Option<OAuthSettings> {
+    let (authorization_url, token_url, scopes) = model.auth.iter().find_map(|s| match s {
+        AuthScheme::OAuth2 {
+            authorization_url,
+            token_url,
+            scopes,
+        } => Some((authorization_url, token_url, scopes)),
+        _ => None,
+    })?;
+    let value = |name: &str| {
+        config
+            .get(name)
+            .or_else(|| secrets.get(name))
+            .cloned()
+            .or_else(|| {
+                model
+                    .config
+                    .iter()
+                    .find(|f| f.name == name)
+                    .and_then(|f| f.default.clone())
+            })
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let scopes = match value("scopes") {
+        Some(text) => text
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        None => scopes.clone(),
+    };
+    Some(OAuthSettings {
+        token_url: value("token_url").or_else(|| token_url.clone()),
+        authorization_url: value("authorization_url").or_else(|| authorization_url.clone()),
+        client_id: value("client_id"),
+        client_secret: value("client_secret"),
+        scopes,
+    })
+}
+
+impl OAuthSettings {
+    /// The client, or a config error naming what is missing.
+    pub fn client(&self) -> Result<OAuthClient> {
+        let token_url = self.token_url.as_deref().ok_or_else(|| {
+            Error::Config(
+                "the documentation names no OAuth token URL; set `token_url` with `setup --set token_url=URL`".into(),
+            )
+        })?;
+        let client_id = self.client_id.clone().ok_or_else(|| {
+            Error::Config("`client_id` is not set (use `setup --set client_id=ID`)".into())
+        })?;
+        OAuthClient::new(
+            token_url,
+            client_id,
+            self.client_secret.clone(),
+            self.scopes.clone(),
+        )
+        .map_err(|e| Error::Config(format!("`token_url`: {e}")))
+    }
+}
+
+/// Stored tokens, if any.
+fn stored_tokens(secrets: &BTreeMap<String, String>) -> Option<TokenSet> {
+    let refresh = secrets
+        .get(REFRESH_TOKEN)
+        .filter(|t| !t.is_empty())
+        .cloned();
+    let access = secrets.get(ACCESS_TOKEN).filter(|t| !t.is_empty()).cloned();
+    let expires_at = secrets
+        .get(EXPIRES_AT)
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(|s| UNIX_EPOCH + Duration::from_secs(s));
+    match (access, refresh) {
+        (Some(a), r) => Some(TokenSet::stored(a, expires_at, r)),
+        // Only a refresh token: due at once.
+        (None, Some(r)) => Some(TokenSet::stored(String::new(), Some(UNIX_EPOCH), Some(r))),
+        (None, None) => None,
+    }
+}
+
+/// Writes a token set into the connection's secrets (atomically, through `Home`).
+pub fn store_tokens(home: &Home, id: &str, tokens: &TokenSet) -> Result<()> {
+    let mut secrets = home.load_secrets(id)?;
+    secrets.insert(ACCESS_TOKEN.into(), tokens.access_token.clone());
+    match tokens.expires_at {
+        Some(at) => {
+            let secs = at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+            secrets.insert(EXPIRES_AT.into(), secs.to_string());
+        }
+        None => {
+            secrets.remove(EXPIRES_AT);
+        }
+    }
+    if let Some(r) = &tokens.refresh_token {
+        secrets.insert(REFRESH_TOKEN.into(), r.clone());
+    }
+    home.save_secrets(id, &secrets)
+}
+
+/// The persist callback of a connection's token manager.
+fn persist_fn(home: &Home, id: &str) -> PersistFn {
+    let home = home.clone();
+    let id = id.to_string();
+    Arc::new(move |t: &TokenSet| store_tokens(&home, &id, t).map_err(|e| e.into()))
+}
+
+/// The host's credentials for a connection whose model has an OAuth 2.0 scheme: `None` when
+/// there is no such scheme or nothing to get a token with yet (no client id, no tokens).
+pub fn credentials(
+    home: &Home,
+    conn: &Connection,
+    model: &ApiModel,
+    secrets: &BTreeMap<String, String>,
+) -> Result<Option<Credentials>> {
+    let Some(settings) = settings(model, &conn.config, secrets) else {
+        return Ok(None);
+    };
+    let stored = stored_tokens(secrets);
+    if settings.client_id.is_none() || settings.token_url.is_none() {
+        // A pasted access token without an app to renew it is a plain bearer token.
+        return Ok(stored
+            .filter(|t| !t.access_token.is_empty())
+            .map(|t| Credentials::Bearer(t.access_token)));
+    }
+    let client = settings.client()?;
+    if stored.is_none() && !client.has_secret() {
+        return Ok(None);
+    }
+    Ok(Some(Credentials::OAuth2(Arc::new(TokenManager::new(
+        client,
+        stored,
+        Some(persist_fn(home, &conn.id)),
+    )))))
+}
+
+/// What `authorize` needs before it waits: where to send the person.
+#[derive(Debug, Clone)]
+pub struct AuthorizeStart {
+    /// The redirect URL to register with the provider.
+    pub redirect_url: String,
+    /// The URL the person opens.
+    pub authorize_url: String,
+}
+
+/// What `authorize` stored.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuthorizeReport {
+    /// Connection.
+    pub connection: String,
+    /// Whether the provider issued a refresh token (stored with the secrets).
+    pub refresh_token_stored: bool,
+    /// Seconds the access token lives, if the provider said.
+    pub expires_in: Option<u64>,
+    /// Token endpoint used.
+    pub token_url: String,
+}
+
+/// One Save & Test check (shaped like the engine's checks, for the same report).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OAuthCheck {
+    /// `credentials accepted`.
+    pub name: String,
+    /// Passed.
+    pub ok: bool,
+    /// Details: the token endpoint and its OAuth error on failure.
+    pub message: String,
+}
+
+/// Options of the code flow.
+#[derive(Debug, Clone)]
+pub struct AuthorizeOptions {
+    /// Loopback port of the redirect listener (0: any free port).
+    pub port: u16,
+    /// How long to wait for the redirect.
+    pub timeout: Duration,
+}
+
+impl Engine {
+    /// The OAuth 2.0 settings of a connection, if its model has an OAuth 2.0 scheme.
+    pub fn oauth_settings(&self, id: &str) -> Result<Option<OAuthSettings>> {
+        let conn = self.home().load(id)?;
+        let model = self.home().load_model(id)?;
+        let secrets = self.home().load_secrets(id)?;
+        Ok(settings(&model, &conn.config, &secrets))
+    }
+
+    /// The authorisation-code flow with PKCE: listens on `127.0.0.1:PORT/callback`, calls
+    /// `started` with the redirect and authorise URLs, waits for the redirect, checks
+    /// `state`, exchanges the code and stores the tokens with the secrets.
+    pub async fn authorize(
+        &self,
+        id: &str,
+        options: AuthorizeOptions,
+        started: impl FnOnce(&AuthorizeStart),
+    ) -> Result<AuthorizeReport> {
+        let settings = self.oauth_settings(id)?.ok_or_else(|| {
+            Error::Config(format!(
+                "connection `{id}` does not use OAuth 2.0 (its documentation describes no OAuth 2.0 scheme)"
+            ))
+        })?;
+        let client = settings.client()?;
+        let authorization_url = settings.authorization_url.clone().ok_or_else(|| {
+            Error::Config(
+                "the documentation names no OAuth authorisation URL; set `authorization_url` with `setup --set authorization_url=URL`".into(),
+            )
+        })?;
+        let listener = tokio::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, options.port))
+            .await
+            .map_err(|e| {
+                Error::Io(std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "listening on 127.0.0.1:{} for the redirect: {e}",
+                        options.port
+                    ),
+                ))
+            })?;
+        let port = listener.local_addr()?.port();
+        let redirect_url = format!("http://127.0.0.1:{port}/callback");
+        let state = connector_agent_runtime::oauth::random_token(16)?;
+        let pkce = Pkce::new()?;
+        let authorize_url = client
+            .authorize_url(&authorization_url, &redirect_url, &state, &pkce)
+            .map_err(|e| Error::Config(format!("`authorization_url`: {e}")))?;
+        started(&AuthorizeStart {
+            redirect_url: redirect_url.clone(),
+            authorize_url: authorize_url.to_string(),
+        });
+        let code = tokio::time::timeout(options.timeout, wait_for_code(&listener, &state))
+            .await
+            .map_err(|_| Error::NotReady {
+                id: id.into(),
+                reason: format!(
+                    "no redirect reached {redirect_url} within {}s; open the authorisation URL and approve access, or try again with a longer --timeout",
+                    options.timeout.as_secs()
+                ),
+            })??;
+        let tokens = client
+            .exchange_code(&code, &redirect_url, &pkce.verifier)
+            .await
+            .map_err(|e| oauth_error(id, &e))?;
+        store_tokens(self.home(), id, &tokens)?;
+        Ok(AuthorizeReport {
+            connection: id.into(),
+            refresh_token_stored: tokens.refresh_token.is_some(),
+            expires_in: tokens
+                .expires_at
+                .and_then(|at| at.duration_since(SystemTime::now()).ok())
+                .map(|d| d.as_secs_f64().round() as u64),
+            token_url: client.token_url().to_string(),
+        })
+    }
+
+    /// Save & Test's OAuth 2.0 part: gets an access token from the token endpoint (a refresh
+    /// or the client credentials grant) and returns a failed "credentials accepted" check
+    /// naming the endpoint's error, or the missing step. `None` when a token was issued, or
+    /// the connection does not use OAuth 2.0.
+    pub async fn oauth_check(&self, id: &str) -> Result<Option<OAuthCheck>> {
+        let conn = self.home().load(id)?;
+        let model = self.home().load_model(id)?;
+        let secrets = self.home().load_secrets(id)?;
+        let Some(s) = settings(&model, &conn.config, &secrets) else {
+            return Ok(None);
+        };
+        let failed = |message: String| OAuthCheck {
+            name: "credentials accepted".into(),
+            ok: false,
+            message,
+        };
+        let creds = match credentials(self.home(), &conn, &model, &secrets) {
+            Ok(c) => c,
+            Err(e) => return Ok(Some(failed(error_chain(&e)))),
+        };
+        let Some(Credentials::OAuth2(manager)) = creds else {
+            if s.client_id.is_some() && s.client_secret.is_none() {
+                return Ok(Some(failed(format!(
+                    "no OAuth tokens yet: run `connector-agent authorize {id}` (or set `client_secret` for the client credentials grant)"
+                ))));
+            }
+            return Ok(None);
+        };
+        // On success the API's own answer decides "credentials accepted" (the probe's check).
+        Ok(manager
+            .access_token()
+            .await
+            .err()
+            .map(|e| failed(error_chain(&e))))
+    }
+}
+
+fn oauth_error(id: &str, e: &connector_agent_runtime::OAuthError) -> Error {
+    Error::NotReady {
+        id: id.into(),
+        reason: error_chain(e),
+    }
+}
+
+/// Answers requests on the listener until the redirect with a code and the right `state`
+/// arrives; a redirect carrying an OAuth error or a wrong `state` ends the flow with an error.
+async fn wait_for_code(listener: &tokio::net::TcpListener, state: &str) -> Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    loop {
+        let (mut stream, _) = listener.accept().await?;
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 2048];
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        let head = String::from_utf8_lossy(&buf);
+        let target = head
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("GET "))
+            .and_then(|l| l.split(' ').next())
+            .unwrap_or("");
+        let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
+            respond(&mut stream, 400, "Bad request.").await;
+            continue;
+        };
+        if url.path() != "/callback" {
+            respond(&mut stream, 404, "Not found.").await;
+            continue;
+        }
+        let param = |k: &str| {
+            url.query_pairs()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.into_owned())
+        };
+        if param("state").as_deref() != Some(state) {
+            respond(
+                &mut stream,
+                400,
+                "The state does not match; authorisation refused.",
+            )
+            .await;
+            return Err(Error::Config(
+                "the redirect's `state` does not match this authorisation request (a stale or forged redirect); run `authorize` again".into(),
+            ));
+        }
+        if let Some(error) = param("error") {
+            respond(&mut stream, 400, "The provider refused the authorisation.").await;
+            let description = param("error_description")
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
+            return Err(Error::Config(format!(
+                "the provider refused the authorisation: {error}{description}"
+            )));
+        }
+        let Some(code) = param("code").filter(|c| !c.is_empty()) else {
+            respond(&mut stream, 400, "No code in the redirect.").await;
+            return Err(Error::Config(
+                "the redirect carried neither a `code` nor an `error`".into(),
+            ));
+        };
+        respond(
+            &mut stream,
+            200,
+            "Authorised. You can close this window and return to the terminal.",
+        )
+        .await;
+        let _ = stream.shutdown().await;
+        return Ok(code);
+    }
+}
+
+async fn respond(stream: &mut tokio::net::TcpStream, status: u16, text: &str) {
+    use tokio::io::AsyncWriteExt;
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Bad Request",
+    };
+    let resp = format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+        text.len()
+    );
+    let _ = stream.write_all(resp.as_bytes()).await;
+}

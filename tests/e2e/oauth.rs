@@ -1,0 +1,389 @@
+//! OAuth 2.0 owned by the host, against a real OAuth server (`oauth2-mock-server`, run by
+//! `tests/oauth/server.mjs`): client credentials, the code flow with PKCE through the CLI,
+//! renewal before expiry with rotated refresh tokens, and renewal after a 401.
+//!
+//! Skipped with a notice when `node` or `tests/oauth/node_modules` is missing, unless
+//! `CONNECTOR_AGENT_REQUIRE_OAUTH=1` (CI), which makes that a failure.
+
+use crate::support::{connection, Setup};
+use connector_agent_fixture::{Fault, FixtureAuth, FixtureConfig};
+use connector_agent_sync::engine::SyncOptions;
+use connector_agent_sync::oauth::{AuthorizeOptions, REFRESH_TOKEN};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CLIENT_ID: &str = "test-client";
+const CLIENT_SECRET: &str = "test-secret";
+
+/// A running `tests/oauth/server.mjs`; killed on drop.
+struct OAuthServer {
+    child: Child,
+    issuer: String,
+    jwks: String,
+}
+
+impl Drop for OAuthServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl OAuthServer {
+    /// Starts a server whose access tokens live `expires_in` seconds; `None` (after a
+    /// notice) when node or the npm package is missing and OAuth tests are not required.
+    fn start(expires_in: u64) -> Option<OAuthServer> {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oauth");
+        let node = Command::new("node")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        let installed = dir.join("node_modules/oauth2-mock-server").is_dir();
+        if !node || !installed {
+            let why = if node {
+                "tests/oauth/node_modules is missing (run `npm ci --prefix tests/oauth`)"
+            } else {
+                "`node` is not installed"
+            };
+            assert!(
+                std::env::var("CONNECTOR_AGENT_REQUIRE_OAUTH").as_deref() != Ok("1"),
+                "CONNECTOR_AGENT_REQUIRE_OAUTH=1 but {why}"
+            );
+            #[expect(
+                clippy::print_stderr,
+                reason = "a skipped test says why, on the test's own output"
+            )]
+            {
+                eprintln!("skipping the OAuth test: {why}");
+            }
+            return None;
+        }
+        let mut child = Command::new("node")
+            .arg(dir.join("server.mjs"))
+            .args(["--expires-in", &expires_in.to_string()])
+            .args(["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("the OAuth server prints its address");
+        let hello: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("the OAuth server did not start ({e}): {line:?}"));
+        Some(OAuthServer {
+            child,
+            issuer: hello["issuer"].as_str().unwrap().to_string(),
+            jwks: hello["jwks"].to_string(),
+        })
+    }
+
+    fn fixture(&self) -> FixtureConfig {
+        FixtureConfig {
+            customers: 30,
+            invoices_per_customer: 1,
+            max_page_size: 10,
+            auth: FixtureAuth::OAuthJwt {
+                issuer: self.issuer.clone(),
+                jwks: self.jwks.clone(),
+            },
+            ..FixtureConfig::default()
+        }
+    }
+
+    /// Asks the token endpoint for a refresh grant; returns (status, body).
+    async fn refresh(&self, refresh_token: &str) -> (u16, serde_json::Value) {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/token", self.issuer))
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+                ("client_id", CLIENT_ID),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or_default())
+    }
+}
+
+fn secrets(s: &Setup) -> std::collections::BTreeMap<String, String> {
+    s.engine.home().load_secrets(&s.id).unwrap()
+}
+
+fn set(s: &Setup, values: &[(&str, &str)]) {
+    let values: Vec<(String, String)> = values
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    s.engine.set_config(&s.id, &values).unwrap();
+}
+
+fn rows(report: &connector_agent_sync::SyncReport, table: &str) -> i64 {
+    report
+        .tables
+        .iter()
+        .find(|t| t.table == table)
+        .unwrap()
+        .rows_total
+}
+
+/// Runs the code flow through the library, "clicking" the authorise URL with an HTTP client
+/// (the mock server approves at once and redirects to the loopback listener).
+async fn authorize(s: &Setup) {
+    let report = s
+        .engine
+        .authorize(
+            &s.id,
+            AuthorizeOptions {
+                port: 0,
+                timeout: Duration::from_secs(60),
+            },
+            |start| {
+                let url = start.authorize_url.clone();
+                tokio::spawn(async move {
+                    let resp = reqwest::get(&url).await.expect("the redirect is followed");
+                    assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
+                });
+            },
+        )
+        .await
+        .expect("authorize");
+    assert!(report.refresh_token_stored);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_credentials_are_exchanged_by_the_host_and_a_wrong_secret_fails_the_check() {
+    let Some(oauth) = OAuthServer::start(3600) else {
+        return;
+    };
+    let s = connection(oauth.fixture()).await;
+    let model = s.engine.home().load_model(&s.id).unwrap();
+    let field = |n: &str| model.config.iter().find(|f| f.name == n).cloned();
+    assert!(field("client_secret").unwrap().secret);
+    assert!(!field("client_id").unwrap().secret);
+    assert_eq!(
+        field("token_url").unwrap().default,
+        Some(format!("{}/token", oauth.issuer)),
+        "the docs' token URL is the default"
+    );
+    set(
+        &s,
+        &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
+    );
+
+    let test = s.engine.test(&s.id).await.unwrap();
+    assert!(test.ok, "{:#?}", test.checks);
+    let report = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    assert_eq!(rows(&report, "customers"), 30);
+    assert_eq!(rows(&report, "products"), s.fixture.products().len() as i64);
+    let api: Vec<_> = s
+        .fixture
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/v1/"))
+        .collect();
+    assert!(!api.is_empty());
+    for r in &api {
+        let auth = r.header("authorization").unwrap_or_default();
+        assert!(
+            auth.starts_with("Bearer ey"),
+            "a JWT on every request: {auth:?}"
+        );
+        assert_eq!(r.status, 200, "{} {}", r.path, r.status);
+    }
+    // The client secret never reaches the connector or its component.
+    let conn = s.engine.home().load(&s.id).unwrap();
+    let wasm = std::fs::read(conn.component.unwrap()).unwrap();
+    assert!(!wasm
+        .windows(CLIENT_SECRET.len())
+        .any(|w| w == CLIENT_SECRET.as_bytes()));
+
+    // A wrong secret: `test` reports "credentials accepted" failed with the endpoint's error.
+    set(&s, &[("client_secret", "not-the-secret")]);
+    let out = crate::cli::cli(s._home.path())
+        .args(["--json", "test", &s.id])
+        .assert()
+        .code(2);
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "credentials accepted")
+        .unwrap_or_else(|| panic!("no credentials check: {report:#}"));
+    assert_eq!(check["ok"], false);
+    let message = check["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("{}/token", oauth.issuer)) && message.contains("invalid_client"),
+        "{message}"
+    );
+    assert!(!stdout.contains("not-the-secret"), "the secret is printed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn authorize_runs_the_code_flow_with_pkce_and_stores_the_refresh_token_unprinted() {
+    let Some(oauth) = OAuthServer::start(3600) else {
+        return;
+    };
+    let s = connection(oauth.fixture()).await;
+    // A public client: no secret, so only the code flow (with PKCE) can get a token.
+    set(&s, &[("client_id", CLIENT_ID)]);
+    let mut child = Command::new(crate::cli::binary())
+        .env("CONNECTOR_AGENT_HOME", s._home.path())
+        .env("CONNECTOR_AGENT_CACHE", crate::support::cache_dir())
+        .args([
+            "authorize",
+            &s.id,
+            "--port",
+            "0",
+            "--no-browser",
+            "--timeout",
+            "120",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let url = loop {
+        let mut line = String::new();
+        let n = stdout.read_line(&mut line).unwrap();
+        assert!(n > 0, "authorize ended before printing a URL:\n{printed}");
+        printed.push_str(&line);
+        if line.trim().starts_with("http") && line.contains("/authorize?") {
+            break line.trim().to_string();
+        }
+    };
+    assert!(printed.contains("http://127.0.0.1:") && printed.contains("/callback"));
+    let parsed = url::Url::parse(&url).unwrap();
+    let q = |k: &str| {
+        parsed
+            .query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(q("code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(q("client_id").as_deref(), Some(CLIENT_ID));
+    assert!(q("state").is_some_and(|s| s.len() >= 16));
+    let resp = reqwest::get(&url).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let out = tokio::task::spawn_blocking(move || {
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+        let output = child.wait_with_output().unwrap();
+        (rest, output)
+    })
+    .await
+    .unwrap();
+    printed.push_str(&out.0);
+    let stderr = String::from_utf8_lossy(&out.1.stderr).to_string();
+    assert!(out.1.status.success(), "{printed}\n{stderr}");
+    assert!(printed.contains("authorized"), "{printed}");
+
+    let stored = secrets(&s);
+    let refresh = stored
+        .get(REFRESH_TOKEN)
+        .expect("a refresh token is stored");
+    let access = stored
+        .get("access_token")
+        .expect("an access token is stored");
+    for secret in [refresh, access] {
+        assert!(
+            !printed.contains(secret.as_str()),
+            "a token on stdout:\n{printed}"
+        );
+        assert!(
+            !stderr.contains(secret.as_str()),
+            "a token on stderr:\n{stderr}"
+        );
+    }
+
+    let test = s.engine.test(&s.id).await.unwrap();
+    assert!(test.ok, "{:#?}", test.checks);
+    let report = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    assert_eq!(rows(&report, "customers"), 30);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_are_renewed_before_expiry_and_the_rotated_refresh_token_is_stored() {
+    // Tokens live 6 s, so the host renews them after 3 s; one API answer takes 7 s.
+    let Some(oauth) = OAuthServer::start(6) else {
+        return;
+    };
+    let s = connection(oauth.fixture()).await;
+    set(&s, &[("client_id", CLIENT_ID)]);
+    authorize(&s).await;
+    let first = secrets(&s)[REFRESH_TOKEN].clone();
+    s.fixture.reset_counters();
+    s.fixture.inject(Fault::Delay {
+        count: 1,
+        millis: 7000,
+    });
+    let report = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    assert_eq!(rows(&report, "customers"), 30);
+    let requests = s.fixture.requests();
+    assert!(
+        requests.iter().all(|r| r.status != 401),
+        "a request went out with an expired token"
+    );
+    let stored = secrets(&s)[REFRESH_TOKEN].clone();
+    assert_ne!(stored, first, "the token was renewed during the sync");
+    // The server rotates refresh tokens: the first one is dead, the stored one is live.
+    let (status, body) = oauth.refresh(&first).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, body) = oauth.refresh(&stored).await;
+    assert_eq!(
+        status, 200,
+        "the stored refresh token is the live one: {body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_401_renews_the_token_once_and_the_request_is_retried() {
+    let Some(oauth) = OAuthServer::start(3600) else {
+        return;
+    };
+    let s = connection(oauth.fixture()).await;
+    set(&s, &[("client_id", CLIENT_ID)]);
+    authorize(&s).await;
+    let first = secrets(&s)[REFRESH_TOKEN].clone();
+    s.fixture.reset_counters();
+    s.fixture.inject(Fault::Unauthorized { count: 1 });
+    let report = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    assert_eq!(rows(&report, "customers"), 30);
+    let unauthorized = s
+        .fixture
+        .requests()
+        .iter()
+        .filter(|r| r.status == 401)
+        .count();
+    assert_eq!(unauthorized, 1);
+    let stored = secrets(&s)[REFRESH_TOKEN].clone();
+    assert_ne!(stored, first, "the 401 renewed the token");
+    let (status, _) = oauth.refresh(&first).await;
+    assert_eq!(status, 400, "the refresh token used was rotated away");
+
+    // Rejected again after renewal: the 401 reaches the connector, the sync fails clearly.
+    s.fixture.inject(Fault::Unauthorized { count: 2 });
+    let err = s
+        .engine
+        .sync(&s.id, SyncOptions::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("401"), "{err}");
+}
