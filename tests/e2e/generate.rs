@@ -60,6 +60,7 @@ fn hostile_names_become_escaped_literals() {
             parent: None,
             reason: String::new(),
             confidence: 1.0,
+            corrections: vec![],
         }],
     };
     let krate = generate(&model, &options()).unwrap();

@@ -30,14 +30,21 @@ pub struct Setup {
 /// Starts a fixture, writes its OpenAPI document, generates and compiles the connector,
 /// and sets the fixture's bearer token.
 pub async fn connection(config: FixtureConfig) -> Setup {
+    connection_with(config, |_| {}).await
+}
+
+/// As [`connection`], from the fixture's OpenAPI document after `edit` (docs that disagree
+/// with the API).
+pub async fn connection_with(
+    config: FixtureConfig,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> Setup {
     let fixture = FixtureServer::start(config).await.expect("fixture starts");
     let home = tempfile::tempdir().expect("tempdir");
     let spec = home.path().join("fixture-openapi.json");
-    std::fs::write(
-        &spec,
-        serde_json::to_vec_pretty(&fixture.openapi()).unwrap(),
-    )
-    .unwrap();
+    let mut doc = fixture.openapi();
+    edit(&mut doc);
+    std::fs::write(&spec, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).expect("engine");
     let conn = engine
         .create("Fixture Billing", &[spec], None)

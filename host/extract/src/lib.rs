@@ -30,6 +30,7 @@ use connector_agent_model::Pagination;
 
 pub use crawl::{extract_docs_url, CrawlLimits, CrawlResult, CrawledPage, FoundSpec, SpecKind};
 pub use document::{parse_document_bytes, read_document};
+pub use infer::observed;
 pub use pdf::{extract_pdf_file, pdf_text};
 pub use postman::{
     detect_kind, extract_postman, extract_postman_file, extract_postman_report,

@@ -150,6 +150,68 @@ pub struct Endpoint {
     /// Confidence in the inference, 0.0 to 1.0.
     #[serde(default)]
     pub confidence: f32,
+    /// What Save & Test changed after reading the live API, where the docs were wrong or
+    /// silent; shown by the review.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corrections: Vec<Correction>,
+}
+
+/// One change the Save & Test probe made to an endpoint after reading its first page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Correction {
+    /// What was corrected.
+    pub field: CorrectedField,
+    /// The value before, as text (empty when the docs were silent).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub before: String,
+    /// The value the probe set, as text.
+    pub after: String,
+    /// What the probe saw that proves it.
+    pub evidence: String,
+}
+
+/// The part of an endpoint a [`Correction`] changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CorrectedField {
+    /// [`Endpoint::record_path`].
+    RecordPath,
+    /// [`Endpoint::primary_key`].
+    PrimaryKey,
+    /// [`Incremental::cursor_field`].
+    CursorField,
+    /// [`Endpoint::columns`] (columns added).
+    Columns,
+}
+
+impl CorrectedField {
+    /// Name as in the model.
+    pub fn label(self) -> &'static str {
+        match self {
+            CorrectedField::RecordPath => "record path",
+            CorrectedField::PrimaryKey => "primary key",
+            CorrectedField::CursorField => "cursor field",
+            CorrectedField::Columns => "columns",
+        }
+    }
+}
+
+impl std::fmt::Display for Correction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let before = if self.before.is_empty() {
+            "(none)"
+        } else {
+            &self.before
+        };
+        write!(
+            f,
+            "{} `{before}` → `{}`: {}",
+            self.field.label(),
+            self.after,
+            self.evidence
+        )
+    }
 }
 
 fn yes() -> bool {
@@ -401,6 +463,7 @@ mod tests {
                 parent: None,
                 reason: String::new(),
                 confidence: 0.9,
+                corrections: vec![],
             }],
         };
         let json = serde_json::to_string(&model).unwrap();

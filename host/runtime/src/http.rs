@@ -335,7 +335,7 @@ fn transport_error(url: &url::Url, e: &reqwest::Error) -> HttpError {
     let what = if e.is_timeout() {
         return HttpError::Timeout(format!("{}: no answer in time", redact(url)));
     } else if e.is_connect() {
-        "cannot connect (DNS, refused or TLS)"
+        connect_cause(e)
     } else if e.is_body() || e.is_decode() {
         "the body was cut off"
     } else {
@@ -356,6 +356,42 @@ fn transport_error(url: &url::Url, e: &reqwest::Error) -> HttpError {
             format!(" ({detail})")
         }
     ))
+}
+
+/// Why a connection could not be made, from the error's source chain: the DNS lookup, a
+/// refusal, or the TLS handshake (certificate, or not a TLS server).
+fn connect_cause(e: &reqwest::Error) -> &'static str {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return "connection refused",
+                // tokio-rustls reports handshake failures as invalid data.
+                std::io::ErrorKind::InvalidData => return "TLS handshake failed",
+                _ => {}
+            }
+        }
+        let text = s.to_string().to_ascii_lowercase();
+        if text.starts_with("dns error") || text.contains("failed to lookup address") {
+            return "DNS lookup failed";
+        }
+        // rustls: `invalid peer certificate: …`, `received corrupt message of type …` (not a
+        // TLS server), `received fatal alert: …`.
+        if [
+            "certificate",
+            "tls",
+            "corrupt message",
+            "fatal alert",
+            "handshake",
+        ]
+        .iter()
+        .any(|w| text.contains(w))
+        {
+            return "TLS handshake failed";
+        }
+        source = s.source();
+    }
+    "cannot connect"
 }
 
 /// A URL without its query string (which may hold a key).

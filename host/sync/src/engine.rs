@@ -72,6 +72,8 @@ pub struct TestReport {
     pub checks: Vec<CheckOutcome>,
     /// All passed.
     pub ok: bool,
+    /// What the probe corrected in the model (the connector was regenerated with them).
+    pub corrections: Vec<String>,
 }
 
 /// One check.
@@ -395,26 +397,36 @@ impl Engine {
 
     /// Save & Test: the connector's checks plus the destination's.
     pub async fn test(&self, id: &str) -> Result<TestReport> {
-        let (mut conn, model, loaded) = self.ready(id)?;
-        let http = self.http_context(&conn, &model)?;
-        let tables: Vec<String> = model.selected().map(|e| e.table.clone()).collect();
+        let (conn, model, _) = self.ready(id)?;
         let mut checks: Vec<CheckOutcome> = Vec::new();
         let missing = self.missing_config(id)?;
         if !missing.is_empty() {
-            checks.push(CheckOutcome {
-                name: "config".into(),
-                ok: false,
-                message: format!("required fields not set: {} (use `connector-agent setup {id} --set NAME=VALUE`)", missing.join(", ")),
-            });
+            checks.push(CheckOutcome::failed(
+                "config",
+                format!("required fields not set: {} (use `connector-agent setup {id} --set NAME=VALUE`)", missing.join(", ")),
+            ));
         }
-        let results: Vec<CheckResult> = loaded
-            .check(http, self.limits, &Self::config_entries(&conn), &tables)
-            .await?;
-        checks.extend(results.into_iter().map(|r| CheckOutcome {
-            name: r.name,
-            ok: r.ok,
-            message: r.message,
-        }));
+        // The host reads each endpoint itself first and corrects the model where the data
+        // proves the docs wrong; the connector is then rebuilt from the corrected model.
+        let http = self.http_context(&conn, &model)?;
+        let probe = crate::probe::probe(&http, id, &conn.config, &model).await;
+        checks.extend(probe.checks);
+        if probe.model != model {
+            self.home.save_model(id, &probe.model)?;
+            let mut conn = self.home.load(id)?;
+            self.set_phase(&mut conn, Phase::EndpointsReady)?;
+            blocking(|| self.run_setup(id, &|_| {}))?;
+        }
+        let (mut conn, model, loaded) = self.ready(id)?;
+        if !probe.blocked {
+            // The sandboxed connector must read the same pages through its own code.
+            let http = self.http_context(&conn, &model)?;
+            let tables: Vec<String> = model.selected().map(|e| e.table.clone()).collect();
+            let results: Vec<CheckResult> = loaded
+                .check(http, self.limits, &Self::config_entries(&conn), &tables)
+                .await?;
+            checks.push(crate::probe::connector_check(results));
+        }
         let dest = DestinationUrl::parse(&conn.destination)?;
         let dest_check = match Writer::open(&dest, &conn.schema).await {
             Ok(mut w) => {
@@ -425,16 +437,8 @@ impl Engine {
             Err(e) => Err(e),
         };
         checks.push(match dest_check {
-            Ok(()) => CheckOutcome {
-                name: "destination writable".into(),
-                ok: true,
-                message: dest.describe(&conn.schema),
-            },
-            Err(e) => CheckOutcome {
-                name: "destination writable".into(),
-                ok: false,
-                message: error_chain(&e),
-            },
+            Ok(()) => CheckOutcome::passed("destination writable", dest.describe(&conn.schema)),
+            Err(e) => CheckOutcome::failed("destination writable", error_chain(&e)),
         });
         let ok = checks.iter().all(|c| c.ok);
         if ok {
@@ -446,6 +450,7 @@ impl Engine {
             connection: id.into(),
             checks,
             ok,
+            corrections: probe.corrections,
         })
     }
 
@@ -738,6 +743,17 @@ fn credentials(
         }
     }
     Credentials::None
+}
+
+/// Runs blocking work (a connector build) from async code without stalling the runtime's
+/// other tasks where the runtime allows it.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
 }
 
 /// An error and its causes on one line.

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod merge;
 pub mod oauth;
 pub mod policy;
+mod probe;
 
 pub use connection::{Connection, Customization, Home, Input, Phase, SchemaPolicy};
 pub use engine::{Engine, SyncReport, TableReport, TestReport};

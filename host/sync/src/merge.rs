@@ -92,6 +92,7 @@ mod tests {
                     parent: None,
                     reason: name.into(),
                     confidence: 0.5,
+                    corrections: vec![],
                 })
                 .collect(),
         }

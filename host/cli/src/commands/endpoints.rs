@@ -87,6 +87,9 @@ impl EndpointsCommand {
             if !e.reason.is_empty() {
                 println!("      why: {} (confidence {:.2})", e.reason, e.confidence);
             }
+            for c in &e.corrections {
+                println!("      corrected by Save & Test: {c}");
+            }
         }
         if changed || !self.rename.is_empty() {
             eprintln!(

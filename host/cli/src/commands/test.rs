@@ -41,6 +41,15 @@ impl TestCommand {
                     c.message
                 );
             }
+            for c in &report.corrections {
+                println!("corrected {c}");
+            }
+            if !report.corrections.is_empty() {
+                println!(
+                    "the model was corrected and the connector rebuilt; review it with `connector-agent endpoints {}`",
+                    self.id
+                );
+            }
             println!(
                 "{}",
                 if ok {

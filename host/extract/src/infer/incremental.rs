@@ -9,7 +9,7 @@ use crate::schema::{Kind, Shape};
 use super::naming::squash;
 
 /// Record fields that hold an update time, best first (squashed).
-const UPDATED_FIELDS: &[&str] = &[
+pub(crate) const UPDATED_FIELDS: &[&str] = &[
     "updatedat",
     "updated",
     "modifiedat",

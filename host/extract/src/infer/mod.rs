@@ -4,6 +4,7 @@
 mod auth;
 mod incremental;
 pub(crate) mod naming;
+pub mod observed;
 pub(crate) mod pagination;
 pub(crate) mod records;
 
@@ -394,6 +395,7 @@ pub(crate) fn assemble(
             parent,
             reason: notes.join("; "),
             confidence: (confidence.clamp(0.05, 1.0) * 100.0).round() / 100.0,
+            corrections: Vec::new(),
         });
     }
 

@@ -346,7 +346,7 @@ pub(crate) fn column_type(shape: &Shape<'_>) -> ColumnType {
     type_of_kind(kind, shape.format)
 }
 
-fn type_of_kind(kind: Kind, format: Option<&str>) -> ColumnType {
+pub(crate) fn type_of_kind(kind: Kind, format: Option<&str>) -> ColumnType {
     let time = matches!(
         format,
         Some("date-time" | "unix-time" | "datetime" | "timestamp")

@@ -1,0 +1,1135 @@
+//! Save & Test's probe: the host reads each selected endpoint's first page itself (and the
+//! second, where the first says there is more), checks it against the model, corrects the
+//! model where the documentation was wrong or silent and the data leaves no doubt, and names
+//! the cause of every failure with what to do about it.
+//!
+//! The requests go through the connection's [`HttpContext`] (allow-list, credentials,
+//! retries), exactly as the connector's would; what the data proves is decided by the pure
+//! rules of [`connector_agent_extract::observed`].
+
+use crate::engine::CheckOutcome;
+use connector_agent_extract::observed;
+use connector_agent_model::{ApiModel, CorrectedField, Correction, Endpoint, Pagination};
+use connector_agent_runtime::bindings::types::{HttpError, HttpRequest};
+use connector_agent_runtime::{CheckResult, HttpContext};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+/// What the probe found.
+pub(crate) struct ProbeReport {
+    /// `host reachable`, `credentials accepted` and one check per selected endpoint.
+    pub checks: Vec<CheckOutcome>,
+    /// The model with the corrections applied.
+    pub model: ApiModel,
+    /// The corrections, one line each, for the report.
+    pub corrections: Vec<String>,
+    /// The host could not be reached or refused the credentials: the connector's own check
+    /// would only repeat that.
+    pub blocked: bool,
+}
+
+/// Why a request or a page failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Status,
+    Dns,
+    Refused,
+    Tls,
+    Timeout,
+    Denied,
+    Network,
+    Shape,
+    Config,
+}
+
+impl Cause {
+    /// No answer came from the host at all.
+    fn unreachable(self) -> bool {
+        matches!(
+            self,
+            Cause::Dns | Cause::Refused | Cause::Tls | Cause::Timeout | Cause::Network
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Failure {
+    cause: Cause,
+    message: String,
+}
+
+/// One fetched page.
+struct Page {
+    url: String,
+    headers: Vec<(String, String)>,
+    bytes: Vec<u8>,
+    body: Value,
+}
+
+/// What a child needs from its parent's probe.
+#[derive(Clone)]
+enum First {
+    /// Records of the first page and the path parameters used to fetch it.
+    Read {
+        records: Vec<Value>,
+        params: Vec<(String, String)>,
+    },
+    Failed(String),
+}
+
+struct Probe<'a> {
+    http: HttpContext,
+    base: String,
+    config: &'a BTreeMap<String, String>,
+    id: &'a str,
+    model: ApiModel,
+    firsts: HashMap<String, First>,
+    corrections: Vec<String>,
+    /// The first answer (any HTTP status) and the first transport failure.
+    answered: Option<(String, u16)>,
+    unreachable: Option<Failure>,
+    credentials: Option<Failure>,
+    credentials_ok: bool,
+}
+
+/// Probes every selected endpoint of `model`.
+pub(crate) async fn probe(
+    http: &HttpContext,
+    id: &str,
+    config: &BTreeMap<String, String>,
+    model: &ApiModel,
+) -> ProbeReport {
+    let Some(base) = config.get("base_url").filter(|b| !b.is_empty()) else {
+        return ProbeReport {
+            checks: vec![CheckOutcome::failed(
+                "host reachable",
+                format!("`base_url` is not set: set it with `connector-agent setup {id} --set base_url=URL`"),
+            )],
+            model: model.clone(),
+            corrections: Vec::new(),
+            blocked: true,
+        };
+    };
+    let mut http = http.clone();
+    // One retry is enough to tell a dead host from a hiccup; the sync keeps the full policy.
+    http.retry.max_attempts = http.retry.max_attempts.min(2);
+    let mut p = Probe {
+        http,
+        base: base.trim_end_matches('/').to_string(),
+        config,
+        id,
+        model: model.clone(),
+        firsts: HashMap::new(),
+        corrections: Vec::new(),
+        answered: None,
+        unreachable: None,
+        credentials: None,
+        credentials_ok: false,
+    };
+    // Parents before children, so each child reuses its parent's first page.
+    let mut order: Vec<usize> = (0..p.model.endpoints.len()).collect();
+    order.sort_by_key(|&i| p.depth(i));
+    let mut table_checks: Vec<(usize, CheckOutcome)> = Vec::new();
+    for i in order {
+        let selected = p.model.endpoints[i].selected;
+        let needed = selected || p.is_needed_parent(i);
+        if !needed {
+            continue;
+        }
+        let check = p.endpoint(i, selected).await;
+        if selected {
+            table_checks.push((i, check));
+        }
+    }
+    table_checks.sort_by_key(|(i, _)| *i);
+    let mut checks = Vec::new();
+    match (&p.answered, &p.unreachable) {
+        (Some((url, status)), _) => checks.push(CheckOutcome::passed(
+            "host reachable",
+            format!("{} answered (HTTP {status})", origin(url)),
+        )),
+        (None, Some(f)) => checks.push(CheckOutcome::failed("host reachable", f.message.clone())),
+        (None, None) => {}
+    }
+    match (&p.credentials, p.credentials_ok) {
+        (Some(f), _) => checks.push(CheckOutcome::failed(
+            "credentials accepted",
+            f.message.clone(),
+        )),
+        (None, true) => checks.push(CheckOutcome::passed(
+            "credentials accepted",
+            "the API accepted the credentials".into(),
+        )),
+        (None, false) => {}
+    }
+    let blocked = p.credentials.is_some() || (p.answered.is_none() && p.unreachable.is_some());
+    checks.extend(table_checks.into_iter().map(|(_, c)| c));
+    ProbeReport {
+        checks,
+        model: p.model,
+        corrections: p.corrections,
+        blocked,
+    }
+}
+
+/// One part of an endpoint's check (record path, primary key, cursor field, paginator).
+struct CheckPart {
+    name: &'static str,
+    ok: bool,
+    message: String,
+}
+
+impl CheckOutcome {
+    pub(crate) fn passed(name: &str, message: String) -> CheckOutcome {
+        CheckOutcome {
+            name: name.into(),
+            ok: true,
+            message,
+        }
+    }
+
+    pub(crate) fn failed(name: &str, message: String) -> CheckOutcome {
+        CheckOutcome {
+            name: name.into(),
+            ok: false,
+            message,
+        }
+    }
+
+    /// Passes when every part passes. The message says each part separately, failed parts
+    /// first (`FAILED paginator: …; record path: …`).
+    fn from_parts(name: &str, parts: Vec<CheckPart>) -> CheckOutcome {
+        let ok = parts.iter().all(|p| p.ok);
+        let failed = parts.iter().filter(|p| !p.ok);
+        let passed = parts.iter().filter(|p| p.ok);
+        let message = failed
+            .map(|p| format!("FAILED {}: {}", p.name, p.message))
+            .chain(passed.map(|p| format!("{}: {}", p.name, p.message)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        CheckOutcome {
+            name: name.into(),
+            ok,
+            message,
+        }
+    }
+}
+
+impl CheckPart {
+    fn passed(name: &'static str, message: String) -> CheckPart {
+        CheckPart {
+            name,
+            ok: true,
+            message,
+        }
+    }
+
+    fn failed(name: &'static str, message: String) -> CheckPart {
+        CheckPart {
+            name,
+            ok: false,
+            message,
+        }
+    }
+}
+
+/// The sandboxed connector's own check, folded into one: it proves the component reads the
+/// same pages through the host.
+pub(crate) fn connector_check(results: Vec<CheckResult>) -> CheckOutcome {
+    let ok = results.iter().all(|r| r.ok);
+    let tables = results
+        .iter()
+        .filter(|r| r.name.starts_with("table "))
+        .count();
+    let message = if ok {
+        format!("the sandboxed connector read the first page of {tables} tables")
+    } else {
+        results
+            .iter()
+            .filter(|r| !r.ok)
+            .map(|r| format!("{}: {}", r.name, r.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    CheckOutcome {
+        name: "connector".into(),
+        ok,
+        message,
+    }
+}
+
+/// `scheme://host:port` of a URL.
+fn origin(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| url.to_string())
+}
+
+/// Percent-encodes a path or query component as the connector does (RFC 3986 unreserved
+/// characters pass).
+fn encode(text: &str, out: &mut String) {
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+fn append_query(url: &mut String, query: &[(String, String)]) {
+    for (name, value) in query {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        encode(name, url);
+        url.push('=');
+        encode(value, url);
+    }
+}
+
+/// `base + path?query` with the path's `{param}`s filled in; `Err` names an unfilled one.
+fn build_url(
+    base: &str,
+    path: &str,
+    params: &[(String, String)],
+    query: &[(String, String)],
+) -> Result<String, String> {
+    let mut url = base.to_string();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        url.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            url.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let name = &rest[open + 1..open + close];
+        match params.iter().find(|(n, _)| n == name) {
+            Some((_, value)) => encode(value, &mut url),
+            None => return Err(name.to_string()),
+        }
+        rest = &rest[open + close + 1..];
+    }
+    url.push_str(rest);
+    append_query(&mut url, query);
+    Ok(url)
+}
+
+/// Resolves a possibly relative next-page URL against the base URL.
+fn resolve(base: &str, next: &str) -> String {
+    match url::Url::parse(base).and_then(|b| b.join(next)) {
+        Ok(u) if next.starts_with('/') || next.contains("://") => u.to_string(),
+        _ => format!("{}/{}", base.trim_end_matches('/'), next),
+    }
+}
+
+/// The `rel="next"` target of a `Link` header.
+fn link_next(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let mut pieces = part.split(';');
+        let target = pieces.next()?.trim();
+        pieces
+            .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"))
+            .then(|| {
+                target
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+    })
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn path_text(path: &[String]) -> String {
+    if path.is_empty() {
+        "(the body itself)".into()
+    } else {
+        format!("`{}`", path.join("."))
+    }
+}
+
+/// The start of a body, for messages.
+fn snippet(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim();
+    let cut: String = text.chars().take(160).collect();
+    if cut.len() < text.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+fn limit_of(p: &Pagination) -> Option<(String, u32)> {
+    match p {
+        Pagination::None => None,
+        Pagination::Cursor { limit, .. }
+        | Pagination::NextUrl { limit, .. }
+        | Pagination::LinkHeader { limit }
+        | Pagination::PageNumber { limit, .. } => {
+            limit.as_ref().map(|l| (l.param.clone(), l.value))
+        }
+        Pagination::Offset { limit, .. } => Some((limit.param.clone(), limit.value)),
+    }
+}
+
+impl Probe<'_> {
+    fn depth(&self, i: usize) -> usize {
+        let mut depth = 0;
+        let mut cur = &self.model.endpoints[i];
+        while let Some(parent) = cur
+            .parent
+            .as_ref()
+            .and_then(|p| self.model.endpoint_by_table(&p.table))
+        {
+            depth += 1;
+            cur = parent;
+            if depth > self.model.endpoints.len() {
+                break;
+            }
+        }
+        depth
+    }
+
+    /// Whether a selected endpoint descends from endpoint `i`.
+    fn is_needed_parent(&self, i: usize) -> bool {
+        let table = &self.model.endpoints[i].table;
+        self.model.selected().any(|e| {
+            let mut cur = e;
+            for _ in 0..self.model.endpoints.len() {
+                let Some(p) = &cur.parent else { return false };
+                if &p.table == table {
+                    return true;
+                }
+                match self.model.endpoint_by_table(&p.table) {
+                    Some(next) => cur = next,
+                    None => return false,
+                }
+            }
+            false
+        })
+    }
+
+    /// Fixed query parameters with `{config}` values filled in, then the page size.
+    fn base_query(&self, e: &Endpoint) -> Result<Vec<(String, String)>, Failure> {
+        let mut query = Vec::new();
+        for q in &e.query {
+            let value = match q.value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
+                Some(name) => self
+                    .config
+                    .get(name)
+                    .filter(|v| !v.is_empty())
+                    .cloned()
+                    .ok_or_else(|| Failure {
+                        cause: Cause::Config,
+                        message: format!(
+                            "`{name}` is not set (needed by table `{}`): set it with `connector-agent setup {} --set {name}=VALUE`",
+                            e.table, self.id
+                        ),
+                    })?,
+                None => q.value.clone(),
+            };
+            query.push((q.name.clone(), value));
+        }
+        if let Some((param, value)) = limit_of(&e.pagination) {
+            query.push((param, value.to_string()));
+        }
+        Ok(query)
+    }
+
+    /// Path parameters taken from config.
+    fn config_params(&self, e: &Endpoint) -> Vec<(String, String)> {
+        self.config
+            .iter()
+            .filter(|(k, _)| e.path.contains(&format!("{{{k}}}")))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Sends a GET and classifies the answer; `Ok` only for 2xx with a JSON body.
+    async fn get(&mut self, url: String) -> Result<Page, Failure> {
+        let request = HttpRequest {
+            method: "GET".into(),
+            url: url.clone(),
+            headers: vec![("accept".into(), "application/json".into())],
+            body: None,
+        };
+        let resp = match self.http.send(request).await {
+            Ok(r) => r,
+            Err(e) => {
+                let f = self.transport_failure(&url, &e);
+                if f.cause.unreachable() && self.unreachable.is_none() {
+                    self.unreachable = Some(f.clone());
+                }
+                return Err(f);
+            }
+        };
+        if self.answered.is_none() {
+            self.answered = Some((url.clone(), resp.status));
+        }
+        let status = resp.status;
+        if !(200..300).contains(&status) {
+            let f = self.status_failure(&url, status, &resp.body);
+            if matches!(f.cause, Cause::Unauthorized | Cause::Forbidden)
+                && self.credentials.is_none()
+            {
+                self.credentials = Some(f.clone());
+            }
+            return Err(f);
+        }
+        self.credentials_ok = true;
+        let body: Value = serde_json::from_slice(&resp.body).map_err(|e| Failure {
+            cause: Cause::Shape,
+            message: format!(
+                "unexpected shape: GET {url} answered {status} but the body is not JSON ({}): {}; check that `base_url` points at the API, not a web page",
+                if resp.body.is_empty() { "it is empty".to_string() } else { e.to_string() },
+                snippet(&resp.body)
+            ),
+        })?;
+        Ok(Page {
+            url,
+            headers: resp.headers,
+            bytes: resp.body,
+            body,
+        })
+    }
+
+    fn transport_failure(&self, url: &str, e: &HttpError) -> Failure {
+        let host = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let base = &self.base;
+        let id = self.id;
+        let fix_base = format!("`connector-agent setup {id} --set base_url=URL`");
+        let (cause, message) = match e {
+            HttpError::Denied(m) => (
+                Cause::Denied,
+                format!("GET {url} was refused by the host's allow-list ({m}); the API sent the connector to another host: add it to the servers of the model or check `base_url` ({base})"),
+            ),
+            HttpError::InvalidUrl(m) => (
+                Cause::Config,
+                format!("invalid URL ({m}): check `base_url` ({base}) with {fix_base}"),
+            ),
+            HttpError::Timeout(m) => (
+                Cause::Timeout,
+                format!("timeout: `{host}` did not answer in time ({m}); check the network, a firewall or proxy, and try again"),
+            ),
+            HttpError::Network(m) => {
+                let lower = m.to_ascii_lowercase();
+                if lower.contains("dns lookup failed") || lower.contains("failed to lookup address") {
+                    (Cause::Dns, format!("DNS failure: the host name `{host}` does not resolve ({m}); check the spelling of `base_url` ({base}) with {fix_base}"))
+                } else if lower.contains("connection refused") {
+                    (Cause::Refused, format!("connection refused: nothing listens at `{}` ({m}); check the port and scheme of `base_url` ({base}) and that the service is up", origin(url)))
+                } else if lower.contains("tls handshake failed") || lower.contains("certificate") {
+                    (Cause::Tls, format!("TLS failure: the secure connection to `{host}` failed ({m}): a certificate problem, or `https` used for a plain `http` server; check the scheme of `base_url` ({base}), and whether a corporate proxy intercepts TLS (its root certificate must be trusted)"))
+                } else {
+                    (Cause::Network, format!("network error: {m}; check `base_url` ({base}) and the network"))
+                }
+            }
+        };
+        Failure { cause, message }
+    }
+
+    fn status_failure(&self, url: &str, status: u16, body: &[u8]) -> Failure {
+        let id = self.id;
+        let said = snippet(body);
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(" (the API said: {said})")
+        };
+        let secrets: Vec<&connector_agent_model::ConfigField> =
+            self.model.config.iter().filter(|f| f.secret).collect();
+        let (cause, advice) = match status {
+            401 => {
+                let fields = if secrets.is_empty() {
+                    "this API's docs name no credential field; check the auth scheme in the model".to_string()
+                } else {
+                    secrets
+                        .iter()
+                        .map(|f| {
+                            let how = f.description.trim();
+                            if how.is_empty() {
+                                format!("`{}`", f.name)
+                            } else {
+                                format!("`{}` ({how})", f.name)
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                (
+                    Cause::Unauthorized,
+                    format!("credentials rejected: check the key or token, and set it again with `connector-agent setup {id} --set NAME=VALUE`; where to get it: {fields}"),
+                )
+            }
+            403 => (
+                Cause::Forbidden,
+                format!("the credentials are valid but lack permission for this resource: give the key or token the scope or role that may read it, or deselect the table with `connector-agent endpoints {id} --deselect TABLE`"),
+            ),
+            404 => (
+                Cause::NotFound,
+                format!("not found: wrong base URL or path; compare `base_url` ({}) with the docs (a missing version prefix such as `/v1`?) and set it with `connector-agent setup {id} --set base_url=URL`", self.base),
+            ),
+            429 => (
+                Cause::Status,
+                "rate limited even after the host's retries: try again later".to_string(),
+            ),
+            s if s >= 500 => (
+                Cause::Status,
+                "the API failed on its side: try again later".to_string(),
+            ),
+            _ => (
+                Cause::Status,
+                "the API refused the request as sent: check the config values this endpoint uses"
+                    .to_string(),
+            ),
+        };
+        Failure {
+            cause,
+            message: format!("HTTP {status} from GET {url}{said}: {advice}"),
+        }
+    }
+
+    /// Probes endpoint `i`: the first page always; with `full`, also the key, the cursor
+    /// field, the second page and the corrections.
+    async fn endpoint(&mut self, i: usize, full: bool) -> CheckOutcome {
+        let e = self.model.endpoints[i].clone();
+        let name = format!("table {}", e.table);
+        let outcome = |parts: Vec<CheckPart>| CheckOutcome::from_parts(&name, parts);
+        if let Some(f) = self.unreachable.clone() {
+            let msg = format!("skipped: the host is unreachable ({})", f.message);
+            self.firsts.insert(
+                e.table.clone(),
+                First::Failed("the host is unreachable".into()),
+            );
+            return CheckOutcome::failed(&name, msg);
+        }
+        // Path parameters: config, then one id from the parent's first page.
+        let mut params = self.config_params(&e);
+        if let Some(link) = &e.parent {
+            match self.firsts.get(&link.table).cloned() {
+                Some(First::Read {
+                    records,
+                    params: above,
+                }) => {
+                    let key = records
+                        .iter()
+                        .find_map(|r| r.get(&link.parent_key).and_then(scalar_text));
+                    let Some(key) = key else {
+                        self.firsts.insert(
+                            e.table.clone(),
+                            First::Failed(format!("parent `{}` has no rows", link.table)),
+                        );
+                        return CheckOutcome::passed(
+                            &name,
+                            format!("skipped: parent `{}` has no rows", link.table),
+                        );
+                    };
+                    params.extend(above);
+                    params.push((link.path_param.clone(), key));
+                }
+                Some(First::Failed(why)) => {
+                    self.firsts
+                        .insert(e.table.clone(), First::Failed(why.clone()));
+                    return CheckOutcome::failed(
+                        &name,
+                        format!("skipped: parent `{}` could not be read: {why}", link.table),
+                    );
+                }
+                None => {
+                    return CheckOutcome::failed(
+                        &name,
+                        format!("skipped: parent table `{}` is not in the model", link.table),
+                    )
+                }
+            }
+        }
+        let mut parts: Vec<CheckPart> = Vec::new();
+        let first_url = match self
+            .base_query(&e)
+            .and_then(|mut q| {
+                q.extend(first_position(&e.pagination));
+                build_url(&self.base, &e.path, &params, &q).map_err(|param| Failure {
+                    cause: Cause::Config,
+                    message: format!(
+                        "the path parameter `{param}` has no value: set it with `connector-agent setup {} --set {param}=VALUE`",
+                        self.id
+                    ),
+                })
+            }) {
+            Ok(u) => u,
+            Err(f) => {
+                self.firsts
+                    .insert(e.table.clone(), First::Failed(f.message.clone()));
+                return outcome(vec![CheckPart::failed("first page", f.message)]);
+            }
+        };
+        let page = match self.get(first_url).await {
+            Ok(p) => p,
+            Err(f) => {
+                self.firsts
+                    .insert(e.table.clone(), First::Failed(f.message.clone()));
+                return outcome(vec![CheckPart::failed("first page", f.message)]);
+            }
+        };
+        // Record path.
+        let record_path = match self.records_at(&page.body, &e.record_path) {
+            Ok(_) => {
+                parts.push(CheckPart::passed(
+                    "record path",
+                    format!("records at {}", path_text(&e.record_path)),
+                ));
+                e.record_path.clone()
+            }
+            Err(why) => match observed::sure_record_path(&page.body) {
+                Some(found) if full => {
+                    self.correct(
+                        i,
+                        CorrectedField::RecordPath,
+                        e.record_path.join("."),
+                        found.join("."),
+                        format!(
+                            "{why}; the only array of records is at {}",
+                            path_text(&found)
+                        ),
+                    );
+                    self.model.endpoints[i].record_path = found.clone();
+                    parts.push(CheckPart::passed(
+                        "record path",
+                        format!("corrected to {} ({why})", path_text(&found)),
+                    ));
+                    found
+                }
+                Some(found) => found,
+                None => {
+                    let message = format!("unexpected shape: GET {}: {why}; the API does not answer as the docs say: check that `base_url` ({}) names the right API and version", page.url, self.base);
+                    self.firsts
+                        .insert(e.table.clone(), First::Failed(message.clone()));
+                    parts.push(CheckPart::failed("record path", message));
+                    return outcome(parts);
+                }
+            },
+        };
+        let records = self
+            .records_at(&page.body, &record_path)
+            .unwrap_or_default();
+        self.firsts.insert(
+            e.table.clone(),
+            First::Read {
+                records: records.clone(),
+                params: params.clone(),
+            },
+        );
+        if !full {
+            return outcome(parts);
+        }
+        parts[0].message = format!("{} ({} on the first page)", parts[0].message, records.len());
+        self.columns(i, &records);
+        parts.push(self.key(i, &records));
+        if let Some(part) = self.cursor(i, &records) {
+            parts.push(part);
+        }
+        parts.push(
+            self.paginator(i, &page, &records, &params, &record_path)
+                .await,
+        );
+        outcome(parts)
+    }
+
+    /// The records array at `path`, or why there is none.
+    fn records_at(&self, body: &Value, path: &[String]) -> Result<Vec<Value>, String> {
+        match observed::value_at(body, path) {
+            Some(Value::Array(items)) if items.iter().all(Value::is_object) => Ok(items.clone()),
+            Some(Value::Null) if !path.is_empty() => Ok(Vec::new()),
+            Some(other) => Err(format!(
+                "expected an array of records at {}, found {}",
+                path_text(path),
+                observed::describe(other)
+            )),
+            None => Err(format!(
+                "expected an array of records at {}, found nothing there; the body is {}",
+                path_text(path),
+                observed::describe(body)
+            )),
+        }
+    }
+
+    fn correct(
+        &mut self,
+        i: usize,
+        field: CorrectedField,
+        before: String,
+        after: String,
+        evidence: String,
+    ) {
+        let c = Correction {
+            field,
+            before,
+            after,
+            evidence,
+        };
+        let e = &mut self.model.endpoints[i];
+        self.corrections.push(format!("table `{}`: {c}", e.table));
+        e.corrections.push(c);
+    }
+
+    /// Adds the columns the records show and the model lacks.
+    fn columns(&mut self, i: usize, records: &[Value]) {
+        let e = &self.model.endpoints[i];
+        let parent_column = e.parent.as_ref().map(|p| p.column.as_str());
+        let new: Vec<_> = observed::columns(records)
+            .into_iter()
+            .filter(|c| !e.columns.iter().any(|k| k.name == c.name))
+            .filter(|c| Some(c.name.as_str()) != parent_column)
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        let names: Vec<String> = new.iter().map(|c| c.name.clone()).collect();
+        let typed: Vec<String> = new
+            .iter()
+            .map(|c| {
+                format!(
+                    "`{}` ({})",
+                    c.name,
+                    serde_json::to_value(c.ty)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        self.correct(
+            i,
+            CorrectedField::Columns,
+            String::new(),
+            names.join(", "),
+            format!(
+                "the records hold {} that the docs do not list",
+                typed.join(", ")
+            ),
+        );
+        self.model.endpoints[i].columns.extend(new);
+    }
+
+    fn key(&mut self, i: usize, records: &[Value]) -> CheckPart {
+        let e = &self.model.endpoints[i];
+        if records.is_empty() {
+            return CheckPart::passed(
+                "primary key",
+                "no records on the first page to check".into(),
+            );
+        }
+        let problem = if e.primary_key.is_empty() {
+            Some("the docs name none".to_string())
+        } else {
+            observed::key_problem(records, &e.primary_key)
+        };
+        let Some(problem) = problem else {
+            return CheckPart::passed(
+                "primary key",
+                format!("`{}` unique on the page", e.primary_key.join(", ")),
+            );
+        };
+        let before = e.primary_key.join(", ");
+        match observed::primary_key(records, &e.entity) {
+            Some(key) if [key.clone()] != e.primary_key.as_slice() => {
+                let evidence = format!(
+                    "`{before}`: {problem}; `{key}` is in every record and unique on the page"
+                );
+                self.correct(
+                    i,
+                    CorrectedField::PrimaryKey,
+                    before,
+                    key.clone(),
+                    evidence,
+                );
+                self.model.endpoints[i].primary_key = vec![key.clone()];
+                CheckPart::passed(
+                    "primary key",
+                    format!("corrected to `{key}` ({problem})"),
+                )
+            }
+            _ if e.primary_key.is_empty() => CheckPart::passed(
+                "primary key",
+                "none in the docs or the data: rows are appended, not upserted".into(),
+            ),
+            _ => CheckPart::failed(
+                "primary key",
+                format!("unexpected shape: the primary key `{before}` does not identify the records: {problem}, and no `id` field does either"),
+            ),
+        }
+    }
+
+    fn cursor(&mut self, i: usize, records: &[Value]) -> Option<CheckPart> {
+        let inc = self.model.endpoints[i].incremental.clone()?;
+        if records.is_empty() {
+            return Some(CheckPart::passed(
+                "cursor field",
+                "no records on the first page to check".into(),
+            ));
+        }
+        let present = records
+            .iter()
+            .any(|r| r.get(&inc.cursor_field).is_some_and(|v| !v.is_null()));
+        if present {
+            return Some(CheckPart::passed(
+                "cursor field",
+                format!("`{}` present", inc.cursor_field),
+            ));
+        }
+        let problem = format!("no record has `{}`", inc.cursor_field);
+        Some(match observed::cursor_field(records) {
+            Some(found) => {
+                self.correct(
+                    i,
+                    CorrectedField::CursorField,
+                    inc.cursor_field.clone(),
+                    found.clone(),
+                    format!("{problem}; `{found}` holds each record's update time"),
+                );
+                if let Some(inc) = &mut self.model.endpoints[i].incremental {
+                    inc.cursor_field = found.clone();
+                }
+                CheckPart::passed("cursor field", format!("corrected to `{found}` ({problem})"))
+            }
+            None => CheckPart::failed(
+                "cursor field",
+                format!("unexpected shape: {problem} and no field holds an update time, so incremental syncs could not advance; deselect the table or sync it in full"),
+            ),
+        })
+    }
+
+    /// Fetches the second page where the first says there is more, and checks it differs.
+    async fn paginator(
+        &mut self,
+        i: usize,
+        page: &Page,
+        records: &[Value],
+        params: &[(String, String)],
+        record_path: &[String],
+    ) -> CheckPart {
+        let e = self.model.endpoints[i].clone();
+        let name = "paginator";
+        let query = match self.base_query(&e) {
+            Ok(q) => q,
+            Err(f) => return CheckPart::failed(name, f.message),
+        };
+        let with = |extra: (String, String)| {
+            let mut q = query.clone();
+            q.push(extra);
+            build_url(&self.base, &e.path, params, &q).ok()
+        };
+        let (next, what): (Option<String>, String) = match &e.pagination {
+            Pagination::None => {
+                return CheckPart::passed(name, "no pagination: one request reads all".into())
+            }
+            Pagination::Cursor {
+                cursor_param,
+                cursor_from_record,
+                cursor_path,
+                has_more_path,
+                ..
+            } => {
+                let more = match has_more_path {
+                    Some(path) => match observed::value_at(&page.body, path) {
+                        Some(Value::Bool(b)) => *b,
+                        None | Some(Value::Null) => !records.is_empty(),
+                        Some(other) => {
+                            return CheckPart::failed(
+                                name,
+                                format!(
+                                    "unexpected shape: expected true or false at `{}`, found {}",
+                                    path.join("."),
+                                    observed::describe(other)
+                                ),
+                            )
+                        }
+                    },
+                    None => !records.is_empty(),
+                };
+                let token = if !more {
+                    None
+                } else if let Some(path) = cursor_path {
+                    observed::value_at(&page.body, path).and_then(scalar_text)
+                } else if let Some(field) = cursor_from_record {
+                    match records.last().and_then(|r| r.get(field)).and_then(scalar_text) {
+                        Some(t) => Some(t),
+                        None => {
+                            return CheckPart::failed(
+                                name,
+                                format!("unexpected shape: the last record has no `{field}` to continue from"),
+                            )
+                        }
+                    }
+                } else {
+                    None
+                };
+                (
+                    token.and_then(|t| with((cursor_param.clone(), t))),
+                    format!("`{cursor_param}`"),
+                )
+            }
+            Pagination::NextUrl {
+                next_url_path,
+                limit,
+            } => {
+                let next = match observed::value_at(&page.body, next_url_path) {
+                    Some(Value::String(s)) if !s.is_empty() && !records.is_empty() => {
+                        let mut url = resolve(&self.base, s);
+                        if let Some(l) = limit {
+                            if !url.contains(&format!("{}=", l.param)) {
+                                append_query(&mut url, &[(l.param.clone(), l.value.to_string())]);
+                            }
+                        }
+                        Some(url)
+                    }
+                    _ => None,
+                };
+                (
+                    next,
+                    format!("the next URL at `{}`", next_url_path.join(".")),
+                )
+            }
+            Pagination::LinkHeader { .. } => {
+                let next = page
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("link"))
+                    .and_then(|(_, v)| link_next(v))
+                    .filter(|_| !records.is_empty())
+                    .map(|n| resolve(&self.base, &n));
+                (next, "the `Link` header's next URL".into())
+            }
+            Pagination::PageNumber {
+                page_param,
+                start,
+                limit,
+            } => {
+                let full_page = !records.is_empty()
+                    && limit
+                        .as_ref()
+                        .is_none_or(|l| records.len() >= l.value as usize);
+                (
+                    full_page
+                        .then(|| with((page_param.clone(), (u64::from(*start) + 1).to_string())))
+                        .flatten(),
+                    format!("`{page_param}`"),
+                )
+            }
+            Pagination::Offset {
+                offset_param,
+                limit,
+            } => {
+                let full_page = !records.is_empty() && records.len() >= limit.value as usize;
+                (
+                    full_page
+                        .then(|| with((offset_param.clone(), records.len().to_string())))
+                        .flatten(),
+                    format!("`{offset_param}`"),
+                )
+            }
+        };
+        let Some(next) = next else {
+            return CheckPart::passed(
+                name,
+                format!(
+                    "{} style: the first page is the only one ({} records)",
+                    e.pagination.style(),
+                    records.len()
+                ),
+            );
+        };
+        if next == page.url {
+            return CheckPart::failed(
+                name,
+                format!(
+                    "the paginator does not advance: {what} points back at the first page ({next})"
+                ),
+            );
+        }
+        let second = match self.get(next.clone()).await {
+            Ok(p) => p,
+            Err(f) => {
+                return CheckPart::failed(name, format!("page 2 could not be read: {}", f.message))
+            }
+        };
+        let second_records = self
+            .records_at(&second.body, record_path)
+            .unwrap_or_default();
+        if second.bytes == page.bytes
+            || (!second_records.is_empty() && second_records.as_slice() == records)
+        {
+            return CheckPart::failed(
+                name,
+                format!("the paginator does not advance: {what} param ignored? page 2 (GET {}) returned the same records as page 1; check the pagination style in the docs", second.url),
+            );
+        }
+        CheckPart::passed(
+            name,
+            format!(
+                "{} style: page 2 differs ({} records)",
+                e.pagination.style(),
+                second_records.len()
+            ),
+        )
+    }
+}
+
+/// The paging parameter of the first request.
+fn first_position(p: &Pagination) -> Option<(String, String)> {
+    match p {
+        Pagination::PageNumber {
+            page_param, start, ..
+        } => Some((page_param.clone(), start.to_string())),
+        Pagination::Offset { offset_param, .. } => Some((offset_param.clone(), "0".into())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_built_like_the_connector_builds_them() {
+        let url = build_url(
+            "http://h/api",
+            "/v1/customers/{id}/invoices",
+            &[("id".into(), "a b/c".into())],
+            &[("limit".into(), "10".into()), ("q".into(), "x&y".into())],
+        )
+        .unwrap();
+        assert_eq!(
+            url,
+            "http://h/api/v1/customers/a%20b%2Fc/invoices?limit=10&q=x%26y"
+        );
+        assert_eq!(
+            build_url("http://h", "/v1/{missing}", &[], &[]),
+            Err("missing".to_string())
+        );
+        assert_eq!(
+            build_url("http://h", "/v1/a{b", &[], &[]).unwrap(),
+            "http://h/v1/a{b"
+        );
+    }
+
+    #[test]
+    fn link_headers_and_relative_urls_resolve() {
+        let link = r#"<http://h/e?page=2>; rel="next", <http://h/e?page=9>; rel="last""#;
+        assert_eq!(link_next(link).as_deref(), Some("http://h/e?page=2"));
+        assert_eq!(resolve("http://h/api", "/v1/x?c=1"), "http://h/v1/x?c=1");
+        assert_eq!(resolve("http://h/api", "x?c=1"), "http://h/api/x?c=1");
+    }
+}
