@@ -290,11 +290,13 @@ fn a_killed_worker_is_reported_and_resume_finishes_the_setup() {
         .success();
     let dir = home.path().join("connections/killme");
     let started = std::time::Instant::now();
+    // The test reads the metadata store the worker writes, as `status` does.
+    let store = connector_agent_sync::Home::new(home.path());
     let phase = || -> String {
-        let c: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.join("connection.json")).unwrap_or_default())
-                .unwrap_or_default();
-        c["phase"].as_str().unwrap_or("").to_string()
+        store
+            .load("killme")
+            .map(|c| connector_agent_sync::store::phase_name(c.phase).to_string())
+            .unwrap_or_default()
     };
     while !matches!(phase().as_str(), "generating" | "compiling" | "ready") {
         assert!(
@@ -330,9 +332,16 @@ fn a_killed_worker_is_reported_and_resume_finishes_the_setup() {
         .success();
     let status: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(status["phase"], "ready");
-    assert!(
-        home.path().join("connections/killme/model.json").exists(),
-        "the extracted model was kept, not redone"
+    let jobs = store.jobs("killme", 10).unwrap();
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    let (resumed, killed) = (&jobs[0], &jobs[1]);
+    assert_eq!(killed.status, "running", "the killed job never finished");
+    assert_eq!(resumed.status, "succeeded");
+    let phases: Vec<&str> = resumed.phases.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        phases,
+        ["generating", "compiling", "ready"],
+        "the resumed job kept the extracted model instead of scanning again"
     );
 }
 
@@ -394,5 +403,143 @@ fn tables_can_be_renamed_before_the_first_sync_and_the_sync_uses_the_new_name() 
         .assert()
         .failure()
         .stderr(predicate::str::contains("already holds synced data"));
+    drop(rt);
+}
+
+#[test]
+fn run_syncs_due_connections_only_and_history_records_every_run() {
+    let Served {
+        rt,
+        fixture,
+        home,
+        spec,
+    } = served();
+    generate_wait(home.path(), &spec, "Sched");
+    cli(home.path())
+        .args(["setup", "sched", "--set", "token=test-token"])
+        .assert()
+        .success();
+    let runs = |home: &std::path::Path| -> Vec<serde_json::Value> {
+        let out = cli(home)
+            .args(["--json", "history", "sched"])
+            .assert()
+            .success();
+        let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        v["syncs"].as_array().unwrap().clone()
+    };
+    // Without a schedule, `run --once` leaves the connection alone.
+    cli(home.path()).args(["run", "--once"]).assert().success();
+    assert!(runs(home.path()).is_empty());
+    cli(home.path())
+        .args(["schedule", "sched", "1h"])
+        .assert()
+        .success();
+    cli(home.path()).args(["run", "--once"]).assert().success();
+    let after_first = runs(home.path());
+    assert_eq!(after_first.len(), 1, "{after_first:?}");
+    assert_eq!(after_first[0]["status"], "succeeded");
+    assert_eq!(after_first[0]["incremental"], false);
+    let report = &after_first[0]["report"];
+    assert_eq!(after_first[0]["rows"], report["rows"]);
+    let customers = report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "customers")
+        .expect("customers synced");
+    assert_eq!(
+        customers["rows_synced"].as_u64().unwrap() as usize,
+        fixture.customers().len(),
+        "the recorded run is the real sync: {report}"
+    );
+    // Synced moments ago with a 1 h schedule: not due.
+    cli(home.path()).args(["run", "--once"]).assert().success();
+    assert_eq!(
+        runs(home.path()).len(),
+        1,
+        "a connection that is not due was synced"
+    );
+    // A failing run is recorded with its reason, and `run --once` says it failed.
+    cli(home.path())
+        .args(["setup", "sched", "--set", "token=wrong"])
+        .assert()
+        .success();
+    cli(home.path())
+        .args(["schedule", "sched", "1s"])
+        .assert()
+        .success();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    cli(home.path())
+        .args(["run", "--once"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("sched"));
+    let all = runs(home.path());
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[0]["status"], "failed");
+    assert!(
+        all[0]["error"].as_str().unwrap().contains("401"),
+        "{:?}",
+        all[0]["error"]
+    );
+    drop(rt);
+}
+
+#[test]
+fn background_generation_works_with_a_postgres_metadata_store() {
+    let Served {
+        rt,
+        fixture: _fixture,
+        home,
+        spec,
+    } = served();
+    let Some(pg) = rt.block_on(crate::store::fresh_pg_database()) else {
+        return;
+    };
+    // The worker is a separate process: it must find the same store through the environment.
+    let with_store = |c: &mut Command| {
+        c.env("CONNECTOR_AGENT_STORE", &pg);
+    };
+    let mut generate = cli(home.path());
+    with_store(&mut generate);
+    generate
+        .args(["generate", "--name", "Pg Meta", "--openapi"])
+        .arg(&spec)
+        .assert()
+        .success();
+    let mut status = cli(home.path());
+    with_store(&mut status);
+    let out = status
+        .args(["--json", "status", "pg-meta", "--wait"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["phase"], "ready", "{v}");
+    let phases: Vec<&str> = v["setup_job"]["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            "scanning",
+            "endpoints_ready",
+            "generating",
+            "compiling",
+            "ready"
+        ]
+    );
+    assert!(
+        !home.path().join("metadata.sqlite").exists(),
+        "the metadata went to PostgreSQL only"
+    );
+    // Without the store URL, this data directory knows no such connection.
+    cli(home.path())
+        .args(["status", "pg-meta"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no connection `pg-meta`"));
     drop(rt);
 }

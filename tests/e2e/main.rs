@@ -9,5 +9,6 @@ mod inputs;
 mod oauth;
 mod probe;
 mod runtime;
+mod store;
 mod support;
 mod sync;

@@ -17,6 +17,10 @@ pub struct Cli {
     /// Data directory (connections, config, state). Default: the per-user data dir.
     #[arg(long, global = true, env = "CONNECTOR_AGENT_HOME")]
     pub home: Option<PathBuf>,
+    /// Metadata store: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the
+    /// data directory. Secrets in it are encrypted with the data directory's `store.key`.
+    #[arg(long, global = true, env = "CONNECTOR_AGENT_STORE")]
+    pub store: Option<String>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -52,6 +56,12 @@ pub enum Command {
     Scorecard(commands::scorecard::ScorecardCommand),
     /// Measure sync, fan-out and build speed against the fixture API.
     Bench(commands::bench::BenchCommand),
+    /// Set how often `run` syncs a connection (`15m`, `1h`, … or `off`).
+    Schedule(commands::run::ScheduleCommand),
+    /// Keep every scheduled connection synced (one sync at a time per connection).
+    Run(commands::run::RunCommand),
+    /// Show a connection's sync runs and setup jobs.
+    History(commands::run::HistoryCommand),
     /// Runs a connection's setup phases (started by `generate`).
     #[command(hide = true)]
     Worker {

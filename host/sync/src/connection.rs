@@ -1,11 +1,14 @@
-//! Connections stored in the data directory. One folder per connection; every write goes to
-//! a temporary file renamed into place, so a crash never leaves half a file.
+//! Connections and the data directory. Metadata lives in the [`Store`] (SQLite in the data
+//! directory by default, PostgreSQL by URL); the data directory also holds the store's secret
+//! key, the default warehouse and one folder per connection for its lock and worker files.
 
+use crate::store::{JobRecord, RunEnd, Store, SyncRun};
 use crate::{Error, Result};
 use connector_agent_model::ApiModel;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 /// Setup phases, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +71,31 @@ impl Input {
         }
     }
 
+    /// The stored kind name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Input::File(_) => "file",
+            Input::Openapi(_) => "openapi",
+            Input::Postman(_) => "postman",
+            Input::Pdf(_) => "pdf",
+            Input::Markdown(_) => "markdown",
+            Input::DocsUrl(_) => "docs_url",
+        }
+    }
+
+    /// An input from its stored kind name and location.
+    pub fn from_kind(kind: &str, location: String) -> Option<Input> {
+        Some(match kind {
+            "file" => Input::File(location),
+            "openapi" => Input::Openapi(location),
+            "postman" => Input::Postman(location),
+            "pdf" => Input::Pdf(location),
+            "markdown" => Input::Markdown(location),
+            "docs_url" => Input::DocsUrl(location),
+            _ => return None,
+        })
+    }
+
     /// The path or URL.
     pub fn location(&self) -> &str {
         match self {
@@ -120,6 +148,9 @@ pub struct Connection {
     /// Blocked tables and columns, hashed columns, schema-change policy.
     #[serde(default)]
     pub customization: Customization,
+    /// Sync schedule (seconds between syncs) kept by `connector-agent run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_every: Option<u64>,
 }
 
 /// What the user chose after Save & Test.
@@ -152,10 +183,21 @@ pub enum SchemaPolicy {
     BlockAll,
 }
 
-/// The data directory.
-#[derive(Debug, Clone)]
+/// The data directory and its metadata store (opened on first use).
+#[derive(Clone)]
 pub struct Home {
     root: PathBuf,
+    store_url: String,
+    store: Arc<OnceLock<Store>>,
+}
+
+impl std::fmt::Debug for Home {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Home")
+            .field("root", &self.root)
+            .field("store", &crate::store::redact_url(&self.store_url))
+            .finish()
+    }
 }
 
 /// Writes a file atomically (temp file + rename), optionally private (0600).
@@ -185,18 +227,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     Ok(())
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let text = fs_err::read_to_string(path)?;
-    serde_json::from_str(&text).map_err(|source| Error::Metadata {
-        path: path.into(),
-        source,
-    })
-}
-
 impl Home {
-    /// A data directory at `root` (created on first write).
+    /// A data directory at `root` with its default SQLite metadata store.
     pub fn new(root: impl Into<PathBuf>) -> Home {
-        Home { root: root.into() }
+        let root = root.into();
+        let url = crate::store::default_url(&root);
+        Home::with_store(root, url)
+    }
+
+    /// A data directory whose metadata lives in the store at `url` (`sqlite://PATH` or
+    /// `postgres://…`).
+    pub fn with_store(root: impl Into<PathBuf>, url: impl Into<String>) -> Home {
+        Home {
+            root: root.into(),
+            store_url: url.into(),
+            store: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// The metadata store, opened (and migrated) on first use.
+    pub fn store(&self) -> Result<&Store> {
+        if let Some(s) = self.store.get() {
+            return Ok(s);
+        }
+        let opened = Store::open(&self.store_url, &self.root.join("store.key"))?;
+        Ok(self.store.get_or_init(|| opened))
     }
 
     /// The root folder.
@@ -204,7 +259,7 @@ impl Home {
         &self.root
     }
 
-    /// Folder of a connection.
+    /// Folder of a connection's local files (sync lock, worker pid and log).
     pub fn dir(&self, id: &str) -> PathBuf {
         self.root.join("connections").join(id)
     }
@@ -214,23 +269,24 @@ impl Home {
         format!("sqlite:{}", self.root.join("warehouse.sqlite").display())
     }
 
-    /// A new id for a name: slug plus a number unique in this home.
-    pub fn new_id(&self, name: &str) -> String {
+    /// A new id for a name: slug plus a number unique in this store.
+    pub fn new_id(&self, name: &str) -> Result<String> {
         let slug = connector_agent_model::snake_ident(name).replace('_', "-");
         let slug: String = slug.chars().take(40).collect();
-        (1..)
-            .map(|n| {
-                if n == 1 {
-                    slug.clone()
-                } else {
-                    format!("{slug}-{n}")
-                }
-            })
-            .find(|id| !self.dir(id).exists())
-            .expect("an unused id exists")
+        for n in 1.. {
+            let id = if n == 1 {
+                slug.clone()
+            } else {
+                format!("{slug}-{n}")
+            };
+            if !self.store()?.exists(&id)? {
+                return Ok(id);
+            }
+        }
+        unreachable!("an unused id exists")
     }
 
-    /// A schema name not used by another connection in this home.
+    /// A schema name not used by another connection in this store.
     pub fn propose_schema(&self, name: &str) -> Result<String> {
         let base: String = connector_agent_model::snake_ident(name)
             .chars()
@@ -256,59 +312,93 @@ impl Home {
 
     /// Loads a connection.
     pub fn load(&self, id: &str) -> Result<Connection> {
-        let path = self.dir(id).join("connection.json");
-        if !path.exists() {
-            return Err(Error::NoConnection(id.into()));
-        }
-        read_json(&path)
+        self.store()?
+            .load(id)?
+            .ok_or_else(|| Error::NoConnection(id.into()))
     }
 
-    /// Saves a connection.
+    /// Saves a connection (its inputs and non-secret config with it, in one transaction).
     pub fn save(&self, c: &Connection) -> Result<()> {
-        let text = serde_json::to_vec_pretty(c).expect("connections serialise");
-        write_atomic(&self.dir(&c.id).join("connection.json"), &text, false)
+        fs_err::create_dir_all(self.dir(&c.id))?;
+        self.store()?.save(c)
     }
 
     /// All connections, by id.
     pub fn list(&self) -> Result<Vec<Connection>> {
-        let dir = self.root.join("connections");
-        if !dir.exists() {
-            return Ok(Vec::new());
-        }
-        let mut out = Vec::new();
-        for entry in fs_err::read_dir(&dir)? {
-            let entry = entry?;
-            if entry.path().join("connection.json").exists() {
-                out.push(self.load(&entry.file_name().to_string_lossy())?);
-            }
-        }
-        out.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        self.store()?.list()
+    }
+
+    /// Whether the model was extracted.
+    pub fn has_model(&self, id: &str) -> Result<bool> {
+        Ok(self.store()?.load_model(id)?.is_some())
     }
 
     /// The extracted (and reviewed) model.
     pub fn load_model(&self, id: &str) -> Result<ApiModel> {
-        read_json(&self.dir(id).join("model.json"))
+        let text = self
+            .store()?
+            .load_model(id)?
+            .ok_or_else(|| Error::NotReady {
+                id: id.into(),
+                reason: format!("no endpoints extracted yet; run `connector-agent resume {id}`"),
+            })?;
+        serde_json::from_str(&text).map_err(|source| Error::Metadata {
+            path: PathBuf::from(format!(
+                "{}#models/{id}",
+                crate::store::redact_url(&self.store_url)
+            )),
+            source,
+        })
     }
 
     /// Saves the model.
     pub fn save_model(&self, id: &str, model: &ApiModel) -> Result<()> {
-        let text = serde_json::to_vec_pretty(model).expect("models serialise");
-        write_atomic(&self.dir(id).join("model.json"), &text, false)
+        let text = serde_json::to_string(model).expect("models serialise");
+        self.store()?.save_model(id, text)
     }
 
-    /// Secret config values (0600 file, never printed).
+    /// Secret config values (encrypted at rest, never printed).
     pub fn load_secrets(&self, id: &str) -> Result<BTreeMap<String, String>> {
-        let path = self.dir(id).join("secrets.json");
-        if !path.exists() {
-            return Ok(BTreeMap::new());
-        }
-        read_json(&path)
+        self.store()?.load_secrets(id)
     }
 
-    /// Saves secret config values.
+    /// Replaces the secret config values atomically.
     pub fn save_secrets(&self, id: &str, secrets: &BTreeMap<String, String>) -> Result<()> {
-        let text = serde_json::to_vec_pretty(secrets).expect("maps serialise");
-        write_atomic(&self.dir(id).join("secrets.json"), &text, true)
+        self.store()?.save_secrets(id, secrets)
+    }
+
+    /// Starts recording a setup job.
+    pub fn job_start(&self, id: &str, kind: &str) -> Result<String> {
+        self.store()?.job_start(id, kind)
+    }
+
+    /// Records a job's phase.
+    pub fn job_phase(&self, job: &str, phase: Phase) -> Result<()> {
+        self.store()?.job_phase(job, phase)
+    }
+
+    /// Records a job's end.
+    pub fn job_finish(&self, job: &str, error: Option<&str>) -> Result<()> {
+        self.store()?.job_finish(job, error)
+    }
+
+    /// A connection's recent jobs, newest first.
+    pub fn jobs(&self, id: &str, limit: i64) -> Result<Vec<JobRecord>> {
+        self.store()?.jobs(id, limit)
+    }
+
+    /// Records the start of a sync run.
+    pub fn sync_start(&self, id: &str, full_refresh: bool) -> Result<String> {
+        self.store()?.sync_start(id, full_refresh)
+    }
+
+    /// Records the end of a sync run.
+    pub fn sync_finish(&self, run: &str, end: RunEnd<'_>) -> Result<()> {
+        self.store()?.sync_finish(run, end)
+    }
+
+    /// A connection's recent sync runs, newest first.
+    pub fn sync_runs(&self, id: &str, limit: i64) -> Result<Vec<SyncRun>> {
+        self.store()?.sync_runs(id, limit)
     }
 }

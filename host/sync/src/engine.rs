@@ -188,7 +188,7 @@ impl Engine {
             abs.push(resolved);
         }
         let conn = Connection {
-            id: self.home.new_id(name),
+            id: self.home.new_id(name)?,
             name: name.into(),
             inputs: abs,
             destination,
@@ -202,6 +202,7 @@ impl Engine {
             last_test: None,
             last_sync: None,
             customization: Default::default(),
+            sync_every: None,
         };
         self.home.save(&conn)?;
         Ok(conn)
@@ -217,18 +218,27 @@ impl Engine {
     /// `on_phase` as each starts. A failure is recorded on the connection and returned.
     pub fn run_setup(&self, id: &str, on_phase: &dyn Fn(Phase)) -> Result<Connection> {
         let mut conn = self.home.load(id)?;
-        let r = self.run_setup_inner(&mut conn, on_phase);
+        let job = self.home.job_start(id, "setup")?;
+        let record = |p: Phase| {
+            // The job's phase log is informative; a failure to write it must not stop setup.
+            if let Err(e) = self.home.job_phase(&job, p) {
+                tracing::warn!(error = %error_chain(&e), "recording a setup phase");
+            }
+            on_phase(p);
+        };
+        let r = self.run_setup_inner(&mut conn, &record);
         if let Err(e) = &r {
             conn.phase = Phase::Failed;
             conn.error = Some(error_chain(e));
             self.home.save(&conn)?;
         }
+        self.home
+            .job_finish(&job, r.as_ref().err().map(|e| error_chain(e)).as_deref())?;
         r.map(|_| conn)
     }
 
     fn run_setup_inner(&self, conn: &mut Connection, on_phase: &dyn Fn(Phase)) -> Result<()> {
-        let model_exists = self.home.dir(&conn.id).join("model.json").exists();
-        if !model_exists {
+        if !self.home.has_model(&conn.id)? {
             on_phase(Phase::Scanning);
             self.set_phase(conn, Phase::Scanning)?;
             let model = self.scan(conn)?;
@@ -239,6 +249,7 @@ impl Engine {
                     .or_insert_with(|| base.clone());
             }
             self.set_phase(conn, Phase::EndpointsReady)?;
+            on_phase(Phase::EndpointsReady);
         }
         on_phase(Phase::Generating);
         self.set_phase(conn, Phase::Generating)?;
@@ -475,8 +486,48 @@ impl Engine {
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(Error::Io(e)),
         }
-        let http = self.http_context(&conn, &model)?;
-        let config = Self::config_entries(&conn);
+        let run = self.home.sync_start(id, options.full_refresh)?;
+        let r = self
+            .sync_locked(&mut conn, &model, &loaded, options, started)
+            .await;
+        let failure = r.as_ref().err().map(|e| error_chain(e));
+        let end = match &r {
+            Ok(report) => crate::store::RunEnd::Succeeded {
+                incremental: report.incremental,
+                rows: report.rows,
+                requests: report.requests,
+                report: serde_json::to_value(report).expect("reports serialise"),
+            },
+            Err(Error::SyncFailed {
+                committed_rows,
+                reason,
+                ..
+            }) => crate::store::RunEnd::Failed {
+                rows: *committed_rows,
+                reason,
+            },
+            Err(_) => crate::store::RunEnd::Failed {
+                rows: 0,
+                reason: failure.as_deref().unwrap_or_default(),
+            },
+        };
+        self.home.sync_finish(&run, end)?;
+        drop(lock);
+        r
+    }
+
+    async fn sync_locked(
+        &self,
+        conn: &mut Connection,
+        model: &ApiModel,
+        loaded: &LoadedConnector,
+        options: SyncOptions,
+        started: Instant,
+    ) -> Result<SyncReport> {
+        let id = conn.id.clone();
+        let id = id.as_str();
+        let http = self.http_context(conn, model)?;
+        let config = Self::config_entries(conn);
         let schemas = loaded.discover(http.clone(), self.limits, &config).await?;
         let selected: Vec<&str> = model.selected().map(|e| e.table.as_str()).collect();
         let discovered: Vec<TableSpec> = schemas
@@ -590,7 +641,7 @@ impl Engine {
         let destination = writer.place().to_string();
         writer.close().await?;
         conn.last_sync = Some(now_rfc3339());
-        self.home.save(&conn)?;
+        self.home.save(conn)?;
         let seconds = started.elapsed().as_secs_f64();
         Ok(SyncReport {
             connection: id.into(),
@@ -998,4 +1049,41 @@ fn extract_input(input: &Input) -> Result<ApiModel> {
             })?
         }
     })
+}
+
+impl Engine {
+    /// Sets (or clears) the connection's sync schedule, kept by `connector-agent run`.
+    pub fn set_schedule(&self, id: &str, every: Option<std::time::Duration>) -> Result<()> {
+        let mut conn = self.home.load(id)?;
+        conn.sync_every = every.map(|d| d.as_secs().max(1));
+        self.home.save(&conn)
+    }
+
+    /// Scheduled connections that are ready and due at `now`: never synced, or the last sync
+    /// attempt (successful or not, so a failing API is not hammered) started at least their
+    /// interval ago.
+    pub fn due(&self, now: SystemTime) -> Result<Vec<Connection>> {
+        let mut out = Vec::new();
+        for c in self.home.list()? {
+            let Some(every) = c.sync_every else {
+                continue;
+            };
+            if c.phase != Phase::Ready {
+                continue;
+            }
+            let last_attempt = self.home.sync_runs(&c.id, 1)?.into_iter().next();
+            let last = last_attempt
+                .map(|r| r.started_at)
+                .or_else(|| c.last_sync.clone())
+                .and_then(|t| humantime::parse_rfc3339_weak(&t).ok());
+            let due = match last {
+                None => true,
+                Some(last) => now.duration_since(last).unwrap_or_default().as_secs() >= every,
+            };
+            if due {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
 }

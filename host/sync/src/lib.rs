@@ -1,8 +1,8 @@
 //! Stage: orchestration.
 //!
-//! A connection lives in the data directory (`connections/<id>/`): its inputs, the extracted
-//! model, its config (secrets in a separate 0600 file), its phase and its component. This
-//! crate drives extract → codegen → builder → runtime, runs Save & Test, and runs syncs:
+//! A connection lives in the metadata store (SQLite in the data directory by default,
+//! PostgreSQL by URL): its inputs, the extracted model, its config (secrets encrypted), its
+//! phase, its component, its setup jobs and its sync history. This crate drives extract → codegen → builder → runtime, runs Save & Test, and runs syncs:
 //! the connector's records flow through a channel into a writer task that commits each
 //! checkpoint's rows with its state in one transaction.
 
@@ -12,9 +12,11 @@ pub mod merge;
 pub mod oauth;
 pub mod policy;
 mod probe;
+pub mod store;
 
 pub use connection::{Connection, Customization, Home, Input, Phase, SchemaPolicy};
 pub use engine::{Engine, SyncReport, TableReport, TestReport};
+pub use store::{JobRecord, SyncRun};
 
 /// Orchestration errors.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +69,15 @@ pub enum Error {
         /// Cause.
         #[source]
         source: serde_json::Error,
+    },
+    /// The metadata store failed.
+    #[error("metadata store: {what}")]
+    Store {
+        /// What was being done.
+        what: String,
+        /// Cause.
+        #[source]
+        source: sqlx::Error,
     },
     /// File I/O.
     #[error(transparent)]

@@ -63,7 +63,12 @@ impl GenerateCommand {
         let dir = engine.home().dir(&conn.id);
         let log = fs_err::File::create(dir.join("worker.log"))?;
         let mut cmd = std::process::Command::new(std::env::current_exe()?);
-        cmd.arg("--home").arg(&ctx.home).arg("worker").arg(&conn.id);
+        cmd.arg("--home").arg(&ctx.home);
+        if let Some(store) = &ctx.store {
+            // Through the environment, not argv: a store URL may hold a password.
+            cmd.env("CONNECTOR_AGENT_STORE", store);
+        }
+        cmd.arg("worker").arg(&conn.id);
         cmd.stdin(std::process::Stdio::null())
             .stdout(log.try_clone()?.into_parts().0)
             .stderr(log.into_parts().0);

@@ -6,6 +6,7 @@ pub mod customize;
 pub mod demo;
 pub mod endpoints;
 pub mod generate;
+pub mod run;
 pub mod scorecard;
 pub mod setup;
 pub mod status;
@@ -20,12 +21,18 @@ use std::path::PathBuf;
 /// What every command gets.
 pub struct Ctx {
     pub home: PathBuf,
+    /// Metadata store URL (default: SQLite in the data directory).
+    pub store: Option<String>,
     pub json: bool,
 }
 
 impl Ctx {
     pub fn engine(&self) -> Result<Engine> {
-        engine_at(&self.home)
+        let home = match &self.store {
+            Some(url) => Home::with_store(&self.home, url.clone()),
+            None => Home::new(&self.home),
+        };
+        engine_with(home)
     }
 
     pub fn print_json<T: serde::Serialize>(&self, value: &T) -> Result<()> {
@@ -36,11 +43,15 @@ impl Ctx {
 
 /// An engine over any data directory, sharing the cache and the cargo target dir.
 pub fn engine_at(home: &std::path::Path) -> Result<Engine> {
+    engine_with(Home::new(home))
+}
+
+fn engine_with(home: Home) -> Result<Engine> {
     let cache = cache_dir();
     let target = std::env::var_os("CONNECTOR_AGENT_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| cache.join("target"));
-    Engine::new(Home::new(home), &cache, &target).context("starting the engine")
+    Engine::new(home, &cache, &target).context("starting the engine")
 }
 
 pub fn cache_dir() -> PathBuf {
@@ -66,6 +77,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn run(cli: Cli) -> Result<i32> {
     let ctx = Ctx {
         home: cli.home.clone().unwrap_or_else(default_home),
+        store: cli.store.clone(),
         json: cli.json,
     };
     match cli.command {
@@ -82,6 +94,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Sync(c) => c.run(&ctx),
         Command::Bench(c) => c.run(&ctx),
         Command::Scorecard(c) => c.run(&ctx),
+        Command::Schedule(c) => c.run(&ctx),
+        Command::Run(c) => c.run(&ctx),
+        Command::History(c) => c.run(&ctx),
         Command::Worker { id } => generate::worker(&ctx, &id),
     }
 }

@@ -34,8 +34,10 @@ impl StatusCommand {
             && !super::generate::worker_alive(&dir)
             && conn.phase != Phase::EndpointsReady;
         let destination = connector_agent_sync::engine::describe_destination(&conn);
+        let job = engine.home().jobs(&self.id, 1)?.into_iter().next();
         if ctx.json {
             let mut v = serde_json::to_value(&conn)?;
+            v["setup_job"] = serde_json::to_value(&job)?;
             v["destination_detail"] = destination.into();
             v["phase_label"] = conn.phase.label().into();
             v["interrupted"] = interrupted.into();
@@ -54,6 +56,19 @@ impl StatusCommand {
             );
             if let Some(e) = &conn.error {
                 println!("error        {e}");
+            }
+            if let Some(job) = &job {
+                let phases: Vec<String> = job
+                    .phases
+                    .iter()
+                    .map(|(p, at)| format!("{p} ({})", at.get(11..19).unwrap_or(at)))
+                    .collect();
+                let state = if interrupted && job.status == "running" {
+                    "interrupted"
+                } else {
+                    job.status.as_str()
+                };
+                println!("setup job    {state}: {}", phases.join(" → "));
             }
             println!(
                 "destination  {} (schema `{}`{})",

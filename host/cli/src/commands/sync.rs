@@ -12,12 +12,13 @@ pub struct SyncCommand {
     /// Ignore saved cursors: fetch everything again.
     #[arg(long)]
     pub full: bool,
-    /// Keep syncing on a schedule, e.g. `15m`, `1h`, `30s` (incremental after the first).
+    /// Keep syncing on a schedule, e.g. `15m`, `1h`, `30s` (incremental after the first); the
+    /// schedule is saved with the connection for `connector-agent run`.
     #[arg(long, value_parser = parse_interval)]
     pub every: Option<std::time::Duration>,
 }
 
-fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     let (num, unit) = text.trim().split_at(
         text.trim()
             .find(|c: char| !c.is_ascii_digit())
@@ -68,6 +69,10 @@ impl SyncCommand {
             })),
         };
         let rt = runtime()?;
+        if let Some(every) = self.every {
+            // The schedule is kept with the connection, so `connector-agent run` follows it too.
+            engine.set_schedule(&self.id, Some(every))?;
+        }
         let mut full = self.full;
         loop {
             let options = SyncOptions {

@@ -1,0 +1,160 @@
+//! `run`, `schedule`, `history`: keeping connections synced on their schedules.
+
+use super::sync::{parse_interval, print_report};
+use super::{runtime, Ctx};
+use anyhow::Result;
+use connector_agent_sync::engine::{error_chain, SyncOptions};
+use std::time::{Duration, SystemTime};
+
+#[derive(clap::Args, Debug)]
+pub struct ScheduleCommand {
+    /// Connection id.
+    pub id: String,
+    /// Interval between syncs (`15m`, `1h`, `30s`, `1d`), or `off`.
+    pub every: String,
+}
+
+impl ScheduleCommand {
+    pub fn run(self, ctx: &Ctx) -> Result<i32> {
+        let engine = ctx.engine()?;
+        let every = match self.every.as_str() {
+            "off" | "none" => None,
+            text => Some(parse_interval(text).map_err(anyhow::Error::msg)?),
+        };
+        engine.set_schedule(&self.id, every)?;
+        if ctx.json {
+            ctx.print_json(&serde_json::json!({
+                "id": self.id,
+                "sync_every_seconds": every.map(|d| d.as_secs()),
+            }))?;
+        } else {
+            match every {
+                Some(d) => println!(
+                    "{} syncs every {} while `connector-agent run` is running",
+                    self.id,
+                    humantime::format_duration(d)
+                ),
+                None => println!("{} has no schedule", self.id),
+            }
+        }
+        Ok(0)
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunCommand {
+    /// One pass: sync every due connection, then exit (exit code 1 if one failed).
+    #[arg(long)]
+    pub once: bool,
+    /// Longest wait between two looks at the schedules.
+    #[arg(long, value_parser = parse_interval, default_value = "30s")]
+    pub poll: Duration,
+}
+
+impl RunCommand {
+    pub fn run(self, ctx: &Ctx) -> Result<i32> {
+        let engine = ctx.engine()?;
+        let rt = runtime()?;
+        loop {
+            let due = engine.due(SystemTime::now())?;
+            // Due connections sync concurrently; each holds its own lock, so a connection already
+            // syncing elsewhere (a foreground `sync`) is reported and skipped, never run twice.
+            let results = rt.block_on(futures::future::join_all(due.iter().map(|c| {
+                let engine = &engine;
+                async move {
+                    (
+                        c.id.clone(),
+                        engine.sync(&c.id, SyncOptions::default()).await,
+                    )
+                }
+            })));
+            let mut failed = 0;
+            for (id, r) in results {
+                match r {
+                    Ok(report) if ctx.json => {
+                        println!(
+                            "{}",
+                            serde_json::json!({ "id": id, "ok": true, "report": report })
+                        )
+                    }
+                    Ok(report) => print_report(&report),
+                    Err(e) => {
+                        failed += 1;
+                        if ctx.json {
+                            println!(
+                                "{}",
+                                serde_json::json!({ "id": id, "ok": false, "error": error_chain(&e) })
+                            );
+                        } else {
+                            eprintln!("error: sync of {id}: {}", error_chain(&e));
+                        }
+                    }
+                }
+            }
+            if self.once {
+                return Ok(if failed > 0 { 1 } else { 0 });
+            }
+            std::thread::sleep(self.poll);
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct HistoryCommand {
+    /// Connection id.
+    pub id: String,
+    /// How many runs to show, newest first.
+    #[arg(long, default_value_t = 20)]
+    pub limit: i64,
+}
+
+impl HistoryCommand {
+    pub fn run(self, ctx: &Ctx) -> Result<i32> {
+        let engine = ctx.engine()?;
+        engine.home().load(&self.id)?;
+        let runs = engine.home().sync_runs(&self.id, self.limit)?;
+        let jobs = engine.home().jobs(&self.id, self.limit)?;
+        if ctx.json {
+            ctx.print_json(&serde_json::json!({ "syncs": runs, "setup_jobs": jobs }))?;
+            return Ok(0);
+        }
+        println!("syncs of {}:", self.id);
+        if runs.is_empty() {
+            println!("    none yet");
+        }
+        for r in &runs {
+            let kind = match r.incremental {
+                Some(true) => "incremental",
+                Some(false) => "historical",
+                None => "",
+            };
+            println!(
+                "    {:<24} {:<10} {:<12} {:>9} rows{}{}",
+                r.started_at,
+                r.status,
+                kind,
+                r.rows.unwrap_or(0),
+                if r.full_refresh { "  (--full)" } else { "" },
+                r.error
+                    .as_deref()
+                    .map(|e| format!("  {e}"))
+                    .unwrap_or_default()
+            );
+        }
+        println!("setup jobs:");
+        for j in &jobs {
+            let phases: Vec<&str> = j.phases.iter().map(|(p, _)| p.as_str()).collect();
+            println!(
+                "    {:<24} {:<10} {}{}",
+                j.started_at,
+                j.status,
+                phases.join(" → "),
+                j.error
+                    .as_deref()
+                    .map(|e| format!("  {e}"))
+                    .unwrap_or_default()
+            );
+        }
+        Ok(0)
+    }
+}

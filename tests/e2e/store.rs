@@ -1,0 +1,192 @@
+//! The metadata store: connections, models, secrets, jobs and sync history outlive the
+//! process, secrets are encrypted at rest, and PostgreSQL works as well as SQLite.
+
+use crate::support::{cache_dir, target_dir};
+use connector_agent_fixture::{FixtureConfig, FixtureServer};
+use connector_agent_sync::engine::SyncOptions;
+use connector_agent_sync::{Engine, Home};
+
+const SECRET: &str = "test-token";
+
+/// Generates, configures, tests and syncs a fixture connection in `home`, then checks that a
+/// second `Home` over the same store (another process, in effect) sees all of it.
+async fn lifecycle(fixture: &FixtureServer, dir: &std::path::Path, home: impl Fn() -> Home) {
+    let spec = dir.join("fixture-openapi.json");
+    std::fs::write(&spec, serde_json::to_vec(&fixture.openapi()).unwrap()).unwrap();
+    let engine = Engine::new(home(), &cache_dir(), &target_dir()).unwrap();
+    let conn = engine.create("Store Test", &[spec], None).unwrap();
+    tokio::task::block_in_place(|| engine.run_setup(&conn.id, &|_| {})).unwrap();
+    engine
+        .set_config(&conn.id, &[("token".into(), SECRET.into())])
+        .unwrap();
+    engine
+        .select(&conn.id, &[], &["tickets".into()], &[])
+        .unwrap();
+    tokio::task::block_in_place(|| engine.run_setup(&conn.id, &|_| {})).unwrap();
+    let test = engine.test(&conn.id).await.unwrap();
+    assert!(test.ok, "{test:?}");
+    let report = engine.sync(&conn.id, SyncOptions::default()).await.unwrap();
+    assert!(report.rows > 0);
+
+    let again = Engine::new(home(), &cache_dir(), &target_dir()).unwrap();
+    let loaded = again.home().load(&conn.id).unwrap();
+    assert_eq!(loaded.inputs, conn.inputs);
+    assert!(loaded.schema_frozen, "the successful test froze the schema");
+    assert!(loaded.last_sync.is_some());
+    assert_eq!(
+        again.home().list().unwrap().len(),
+        1,
+        "one connection in this store"
+    );
+    let model = again.home().load_model(&conn.id).unwrap();
+    assert!(
+        !model.endpoint_by_table("tickets").unwrap().selected,
+        "the selection is kept"
+    );
+    assert_eq!(
+        again
+            .home()
+            .load_secrets(&conn.id)
+            .unwrap()
+            .get("token")
+            .map(String::as_str),
+        Some(SECRET)
+    );
+    assert!(
+        !loaded.config.contains_key("token"),
+        "the secret is not kept with the plain config"
+    );
+    let jobs = again.home().jobs(&conn.id, 10).unwrap();
+    assert_eq!(jobs.len(), 2);
+    assert!(jobs.iter().all(|j| j.status == "succeeded"), "{jobs:?}");
+    let runs = again.home().sync_runs(&conn.id, 10).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, "succeeded");
+    assert_eq!(runs[0].rows, Some(report.rows as i64));
+
+    // A failing sync is recorded with what it committed and why.
+    fixture.inject(connector_agent_fixture::Fault::Forbidden { count: 1000 });
+    let err = again
+        .sync(&conn.id, SyncOptions::default())
+        .await
+        .unwrap_err();
+    fixture.clear_faults();
+    let runs = again.home().sync_runs(&conn.id, 10).unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].status, "failed");
+    assert!(
+        runs[0].error.as_deref().unwrap().contains("403"),
+        "{:?} / {err}",
+        runs[0].error
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_store_outlives_the_process_and_encrypts_secrets() {
+    let fixture = FixtureServer::start(FixtureConfig::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("home");
+    lifecycle(&fixture, dir.path(), || Home::new(&root)).await;
+
+    // Secrets are encrypted at rest: the token appears in no file of the data directory.
+    for entry in walk(&root) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+            "the secret is readable in {}",
+            entry.display()
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(root.join("store.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the key file is private");
+    }
+    // Without the right key, secrets cannot be read; the error says what to do.
+    std::fs::write(root.join("store.key"), "00".repeat(32)).unwrap();
+    let other = Home::new(&root);
+    let err = other.load_secrets("store-test").unwrap_err().to_string();
+    assert!(
+        err.contains("store.key") && err.contains("setup store-test"),
+        "{err}"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A fresh database on the test PostgreSQL server (`CONNECTOR_AGENT_TEST_PG`, started by
+/// `scripts/pg-start`), or `None` when there is none and none is required.
+pub async fn fresh_pg_database() -> Option<String> {
+    use sqlx::Connection;
+    let Ok(admin) = std::env::var("CONNECTOR_AGENT_TEST_PG") else {
+        assert!(
+            std::env::var_os("CONNECTOR_AGENT_REQUIRE_PG").is_none(),
+            "CONNECTOR_AGENT_REQUIRE_PG is set but CONNECTOR_AGENT_TEST_PG is not"
+        );
+        #[expect(
+            clippy::print_stderr,
+            reason = "a skipped test says why, on the test's own output"
+        )]
+        {
+            eprintln!("skipped: no PostgreSQL (set CONNECTOR_AGENT_TEST_PG, see scripts/pg-start)");
+        }
+        return None;
+    };
+    let name = format!("ca_store_{}", std::process::id());
+    let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&name);
+    Some(url.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_store_holds_the_whole_lifecycle() {
+    let Some(pg) = fresh_pg_database().await else {
+        return;
+    };
+    let fixture = FixtureServer::start(FixtureConfig::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("home");
+    lifecycle(&fixture, dir.path(), || Home::with_store(&root, pg.clone())).await;
+    assert!(
+        !root.join("metadata.sqlite").exists(),
+        "nothing went to the default SQLite store"
+    );
+    // The secret is stored encrypted in PostgreSQL.
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&pg).await.unwrap();
+    let stored: Vec<(String, String)> =
+        sqlx::query_as("SELECT name, value FROM config WHERE secret = 1")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+    assert!(stored.iter().any(|(n, _)| n == "token"), "{stored:?}");
+    assert!(stored.iter().all(|(_, v)| !v.contains(SECRET)));
+}
