@@ -228,6 +228,17 @@ async fn client_credentials_are_exchanged_by_the_host_and_a_wrong_secret_fails_t
         "{message}"
     );
     assert!(!stdout.contains("not-the-secret"), "the secret is printed");
+    let names: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["credentials accepted", "destination writable"],
+        "a refused app is reported once, and the API is not probed without a token"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

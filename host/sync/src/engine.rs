@@ -417,6 +417,18 @@ impl Engine {
                 format!("required fields not set: {} (use `connector-agent setup {id} --set NAME=VALUE`)", missing.join(", ")),
             ));
         }
+        // OAuth 2.0 first: a token endpoint refusing the app is the cause of everything after,
+        // so the API is not probed with credentials known to be missing.
+        if let Some(refused) = self.oauth_check(id).await? {
+            checks.push(refused);
+            checks.push(self.destination_check(&conn).await);
+            return Ok(TestReport {
+                connection: id.into(),
+                checks,
+                ok: false,
+                corrections: Vec::new(),
+            });
+        }
         // The host reads each endpoint itself first and corrects the model where the data
         // proves the docs wrong; the connector is then rebuilt from the corrected model.
         let http = self.http_context(&conn, &model)?;
@@ -438,19 +450,7 @@ impl Engine {
                 .await?;
             checks.push(crate::probe::connector_check(results));
         }
-        let dest = DestinationUrl::parse(&conn.destination)?;
-        let dest_check = match Writer::open(&dest, &conn.schema).await {
-            Ok(mut w) => {
-                let r = w.check_writable().await;
-                let _ = w.close().await;
-                r
-            }
-            Err(e) => Err(e),
-        };
-        checks.push(match dest_check {
-            Ok(()) => CheckOutcome::passed("destination writable", dest.describe(&conn.schema)),
-            Err(e) => CheckOutcome::failed("destination writable", error_chain(&e)),
-        });
+        checks.push(self.destination_check(&conn).await);
         let ok = checks.iter().all(|c| c.ok);
         if ok {
             conn.schema_frozen = true;
@@ -463,6 +463,27 @@ impl Engine {
             ok,
             corrections: probe.corrections,
         })
+    }
+
+    /// Whether the destination schema can be opened and written.
+    async fn destination_check(&self, conn: &Connection) -> CheckOutcome {
+        const NAME: &str = "destination writable";
+        let dest = match DestinationUrl::parse(&conn.destination) {
+            Ok(d) => d,
+            Err(e) => return CheckOutcome::failed(NAME, error_chain(&e)),
+        };
+        let written = match Writer::open(&dest, &conn.schema).await {
+            Ok(mut w) => {
+                let r = w.check_writable().await;
+                let _ = w.close().await;
+                r
+            }
+            Err(e) => Err(e),
+        };
+        match written {
+            Ok(()) => CheckOutcome::passed(NAME, dest.describe(&conn.schema)),
+            Err(e) => CheckOutcome::failed(NAME, error_chain(&e)),
+        }
     }
 
     /// Syncs the selected tables: historical the first time, incremental afterwards.

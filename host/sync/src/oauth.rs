@@ -6,7 +6,7 @@
 //! connection's secrets (written through [`Home::save_secrets`]) and are never printed.
 
 use crate::connection::{Connection, Home};
-use crate::engine::{error_chain, Engine};
+use crate::engine::{error_chain, CheckOutcome, Engine};
 use crate::{Error, Result};
 use connector_agent_model::{ApiModel, AuthScheme};
 use connector_agent_runtime::oauth::{OAuthClient, PersistFn, Pkce, TokenManager, TokenSet};
@@ -200,17 +200,6 @@ pub struct AuthorizeReport {
     pub token_url: String,
 }
 
-/// One Save & Test check (shaped like the engine's checks, for the same report).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct OAuthCheck {
-    /// `credentials accepted`.
-    pub name: String,
-    /// Passed.
-    pub ok: bool,
-    /// Details: the token endpoint and its OAuth error on failure.
-    pub message: String,
-}
-
 /// Options of the code flow.
 #[derive(Debug, Clone)]
 pub struct AuthorizeOptions {
@@ -300,18 +289,14 @@ impl Engine {
     /// or the client credentials grant) and returns a failed "credentials accepted" check
     /// naming the endpoint's error, or the missing step. `None` when a token was issued, or
     /// the connection does not use OAuth 2.0.
-    pub async fn oauth_check(&self, id: &str) -> Result<Option<OAuthCheck>> {
+    pub(crate) async fn oauth_check(&self, id: &str) -> Result<Option<CheckOutcome>> {
         let conn = self.home().load(id)?;
         let model = self.home().load_model(id)?;
         let secrets = self.home().load_secrets(id)?;
         let Some(s) = settings(&model, &conn.config, &secrets) else {
             return Ok(None);
         };
-        let failed = |message: String| OAuthCheck {
-            name: "credentials accepted".into(),
-            ok: false,
-            message,
-        };
+        let failed = |message: String| CheckOutcome::failed("credentials accepted", message);
         let creds = match credentials(self.home(), &conn, &model, &secrets) {
             Ok(c) => c,
             Err(e) => return Ok(Some(failed(error_chain(&e)))),
