@@ -92,7 +92,10 @@ async fn sqlite_store_outlives_the_process_and_encrypts_secrets() {
 
     // Secrets are encrypted at rest: the token appears in no file of the data directory.
     for entry in walk(&root) {
-        let bytes = std::fs::read(&entry).unwrap();
+        // SQLite's -wal/-shm files may go away as pools close; what is there is checked.
+        let Ok(bytes) = std::fs::read(&entry) else {
+            continue;
+        };
         assert!(
             !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
             "the secret is readable in {}",

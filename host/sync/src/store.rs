@@ -279,7 +279,7 @@ impl Store {
                     .await
                     .map_err(|e| db("switching the metadata store to WAL", e))?;
             }
-            migrate(&pool).await?;
+            migrate(&pool, !url.starts_with("sqlite:")).await?;
             Ok(pool)
         })?;
         Ok(Store {
@@ -855,13 +855,20 @@ async fn upsert_config(
     Ok(())
 }
 
-async fn migrate(pool: &AnyPool) -> Result<()> {
+async fn migrate(pool: &AnyPool, postgres: bool) -> Result<()> {
     let err = |e| db("migrating the metadata store", e);
+    let mut tx = pool.begin().await.map_err(err)?;
+    if postgres {
+        // Two processes opening a fresh store at once: one migrates, the other waits.
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(7305841512)) AS locked")
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+    }
     sqlx::query("CREATE TABLE IF NOT EXISTS connector_agent_meta (version BIGINT NOT NULL)")
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .map_err(err)?;
-    let mut tx = pool.begin().await.map_err(err)?;
     let version: Option<i64> = sqlx::query("SELECT MAX(version) FROM connector_agent_meta")
         .fetch_one(&mut *tx)
         .await

@@ -177,6 +177,21 @@ impl SetupCommand {
             );
             println!("    {}", f["description"].as_str().unwrap_or(""));
         }
+        let oauth = model
+            .auth
+            .iter()
+            .any(|a| matches!(a, connector_agent_model::AuthScheme::OAuth2 { .. }));
+        let has_tokens =
+            secrets.contains_key("refresh_token") || secrets.contains_key("access_token");
+        println!();
+        if oauth && !has_tokens && !secrets.contains_key("client_secret") {
+            println!(
+                "next: OAuth 2.0 — run `connector-agent authorize {0}` (it prints the redirect URL to register in your OAuth app), then `connector-agent test {0}`",
+                self.id
+            );
+        } else {
+            println!("next: `connector-agent test {}` (Save & Test)", self.id);
+        }
         Ok(0)
     }
 }

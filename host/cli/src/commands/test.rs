@@ -35,14 +35,17 @@ impl TestCommand {
                     self.id
                 );
             }
-            println!(
-                "{}",
-                if ok {
-                    "all checks passed"
-                } else {
-                    "some checks failed"
-                }
-            );
+            if ok {
+                println!("all checks passed; the schema name is now fixed. Continue with one of:");
+                println!(
+                    "    connector-agent sync {}        # start the initial (historical) sync now",
+                    self.id
+                );
+                println!("    connector-agent customize {}   # block tables/columns, hash columns, choose the schema-change policy first", self.id);
+                println!("    connector-agent schedule {} 1h # or sync later, on a schedule kept by `connector-agent run`", self.id);
+            } else {
+                println!("some checks failed; fix what they name and run `connector-agent test {}` again", self.id);
+            }
         }
         Ok(if ok { 0 } else { 2 })
     }
