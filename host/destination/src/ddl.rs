@@ -1,4 +1,4 @@
-//! SQL text from table specs. Pure: no I/O. Identifiers are always quoted.
+//! SQL text for both backends, from table specs. Pure: no I/O. Identifiers are always quoted.
 
 /// Column types in the destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +27,18 @@ impl SqlType {
             SqlType::Boolean => "BOOLEAN",
             SqlType::Timestamp => "TIMESTAMP",
             SqlType::Json => "JSON",
+        }
+    }
+
+    /// PostgreSQL type name.
+    pub fn postgres(self) -> &'static str {
+        match self {
+            SqlType::Text => "TEXT",
+            SqlType::Integer => "BIGINT",
+            SqlType::Real => "DOUBLE PRECISION",
+            SqlType::Boolean => "BOOLEAN",
+            SqlType::Timestamp => "TIMESTAMPTZ",
+            SqlType::Json => "JSONB",
         }
     }
 }
@@ -77,85 +89,330 @@ pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// `CREATE TABLE` for a spec.
-pub fn create_table(spec: &TableSpec) -> String {
-    let mut cols: Vec<String> = spec
-        .all_columns()
-        .iter()
-        .map(|c| format!("{} {}", quote_ident(&c.name), c.ty.sqlite()))
-        .collect();
-    if !spec.primary_key.is_empty() {
-        cols.push(format!(
-            "PRIMARY KEY ({})",
-            spec.primary_key
-                .iter()
-                .map(|k| quote_ident(k))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    format!(
-        "CREATE TABLE IF NOT EXISTS {} ({})",
-        quote_ident(&spec.name),
-        cols.join(", ")
-    )
+/// The table holding the sync state, one row, inside the connection's schema.
+pub const STATE_TABLE: &str = "_connector_agent_state";
+
+/// PostgreSQL truncates identifiers to this many bytes.
+const PG_MAX_IDENT: usize = 63;
+
+/// Conversions from a JSON value to a PostgreSQL column type, created per session in
+/// `pg_temp` (nothing is left in the user's schema). A value that does not convert becomes
+/// NULL instead of failing the page:
+/// - numbers: JSON numbers, and strings holding a decimal number (`"12"`, `" 7 "`, `"1e3"`);
+///   BIGINT takes only integral values in range (`1.0` is 1, `1.5` is NULL); DOUBLE PRECISION
+///   takes finite values in range (a value too small to represent is 0).
+/// - booleans: JSON booleans, `"true"`/`"false"`, `t`/`f`, `yes`/`no`, `y`/`n`, `on`/`off`,
+///   `1`/`0` (strings or numbers).
+/// - timestamps: a number (or numeric string) is Unix epoch seconds; a string holding a digit
+///   is parsed by PostgreSQL (ISO 8601, RFC 2822, …; without an offset it is UTC); an invalid
+///   date such as `2024-02-30` is NULL. Words such as `now` are never read as a time.
+const PG_FUNCTIONS: &str = r#"
+CREATE FUNCTION pg_temp.connector_agent_numeric(v jsonb) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $f$
+  SELECT CASE jsonb_typeof(v)
+    WHEN 'number' THEN v::numeric
+    WHEN 'string' THEN CASE
+      WHEN length(v #>> '{}') <= 200
+        AND btrim(v #>> '{}') ~ '^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?$'
+      THEN btrim(v #>> '{}')::numeric END
+  END
+$f$;
+CREATE FUNCTION pg_temp.connector_agent_bigint(v jsonb) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $f$
+  SELECT CASE WHEN n = trunc(n) AND n BETWEEN -9223372036854775808 AND 9223372036854775807
+    THEN n::bigint END
+  FROM (SELECT pg_temp.connector_agent_numeric(v) AS n) AS x
+$f$;
+CREATE FUNCTION pg_temp.connector_agent_double(v jsonb) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $f$
+  SELECT CASE
+    WHEN abs(n) < 1e-300 THEN 0
+    WHEN abs(n) <= 1.7976931348623157e308 THEN n::double precision
+  END
+  FROM (SELECT pg_temp.connector_agent_numeric(v) AS n) AS x
+$f$;
+CREATE FUNCTION pg_temp.connector_agent_boolean(v jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $f$
+  SELECT CASE
+    WHEN jsonb_typeof(v) = 'boolean' THEN v::boolean
+    WHEN jsonb_typeof(v) NOT IN ('string', 'number') THEN NULL
+    WHEN lower(btrim(v #>> '{}')) IN ('true', 't', 'yes', 'y', 'on', '1') THEN true
+    WHEN lower(btrim(v #>> '{}')) IN ('false', 'f', 'no', 'n', 'off', '0') THEN false
+  END
+$f$;
+CREATE FUNCTION pg_temp.connector_agent_timestamptz(v jsonb) RETURNS timestamptz
+LANGUAGE plpgsql STABLE AS $f$
+DECLARE
+  n numeric := pg_temp.connector_agent_numeric(v);
+BEGIN
+  IF n IS NOT NULL THEN
+    RETURN to_timestamp(n::double precision);
+  ELSIF jsonb_typeof(v) = 'string' AND (v #>> '{}') ~ '[0-9]' THEN
+    RETURN (v #>> '{}')::timestamptz;
+  END IF;
+  RETURN NULL;
+EXCEPTION WHEN others THEN
+  RETURN NULL;
+END
+$f$;
+"#;
+
+/// The SQL dialect of a destination and the schema it writes into. Everything that differs
+/// between the backends is SQL text from here; the writer runs it the same way on both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite: the schema is a file of its own, so names are not qualified.
+    Sqlite,
+    /// PostgreSQL: names are qualified with the (quoted) schema.
+    Postgres {
+        /// The connection's schema.
+        schema: String,
+    },
 }
 
-/// An upsert that loads a JSON array of records bound as `?1`, with `_synced_at` as `?2` and
-/// one JSON path per column from `?3` on. Returns the SQL and the paths to bind.
-pub fn upsert_from_json(spec: &TableSpec) -> (String, Vec<String>) {
-    let cols: Vec<&ColumnSpec> = spec
-        .columns
-        .iter()
-        .filter(|c| c.name != SYNCED_AT)
-        .collect();
-    let mut names: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
-    names.push(quote_ident(SYNCED_AT));
-    let mut exprs: Vec<String> = Vec::with_capacity(cols.len() + 1);
-    let mut paths = Vec::with_capacity(cols.len());
-    for (i, c) in cols.iter().enumerate() {
-        // JSON path with the key quoted; a key holding `"` cannot be addressed by a path, so
-        // such a column stays NULL rather than reading the wrong field.
-        let path = if c.name.contains('"') || c.name.contains('\\') {
-            "$.\"\u{0}\"".to_string()
-        } else {
-            format!("$.\"{}\"", c.name)
-        };
-        paths.push(path);
-        let extract = format!("json_extract(value, ?{})", i + 3);
-        exprs.push(match c.ty {
-            // json_extract returns objects and arrays as JSON text already; scalars in a JSON
-            // column are kept as JSON too.
-            // `->` returns the JSON text of any value (objects, arrays, quoted strings);
-            // JSON null and a missing key both become SQL NULL.
-            SqlType::Json => format!("NULLIF(value -> ?{}, 'null')", i + 3),
-            _ => extract,
-        });
+impl Dialect {
+    /// Positional parameter `i` (from 1).
+    fn param(&self, i: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("?{i}"),
+            Dialect::Postgres { .. } => format!("${i}"),
+        }
     }
-    exprs.push("?2".into());
-    let mut sql = format!(
-        "INSERT INTO {} ({}) SELECT {} FROM json_each(?1) WHERE true",
-        quote_ident(&spec.name),
-        names.join(", "),
-        exprs.join(", ")
-    );
-    if !spec.primary_key.is_empty() {
-        let updates: Vec<String> = names
+
+    /// A table name, quoted and qualified.
+    pub fn table(&self, name: &str) -> String {
+        match self {
+            Dialect::Sqlite => quote_ident(name),
+            Dialect::Postgres { schema } => {
+                format!("{}.{}", quote_ident(schema), quote_ident(name))
+            }
+        }
+    }
+
+    /// The name the database keeps for an identifier (PostgreSQL truncates long names).
+    pub fn stored_name(&self, name: &str) -> String {
+        match self {
+            Dialect::Sqlite => name.to_string(),
+            Dialect::Postgres { .. } => {
+                let mut end = name.len().min(PG_MAX_IDENT);
+                while !name.is_char_boundary(end) {
+                    end -= 1;
+                }
+                name[..end].to_string()
+            }
+        }
+    }
+
+    /// A column's type. `_synced_at` is a timestamp on PostgreSQL (RFC 3339 text on SQLite).
+    fn column_type(&self, c: &ColumnSpec) -> &'static str {
+        match self {
+            Dialect::Sqlite => c.ty.sqlite(),
+            Dialect::Postgres { .. } if c.name == SYNCED_AT => "TIMESTAMPTZ",
+            Dialect::Postgres { .. } => c.ty.postgres(),
+        }
+    }
+
+    /// Statements run once per connection: the schema, the state table and, on PostgreSQL,
+    /// the session's UTC time zone and the conversion functions.
+    pub fn setup(&self) -> String {
+        let state = format!(
+            "CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, counter BIGINT NOT NULL, updated_at TEXT NOT NULL);",
+            self.table(STATE_TABLE)
+        );
+        match self {
+            Dialect::Sqlite => state,
+            // The schema is created only when missing, so a user without CREATE on the
+            // database can still write into a schema made for it.
+            Dialect::Postgres { schema } => format!(
+                "SET TIME ZONE 'UTC';\n\
+                 DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = {}) THEN CREATE SCHEMA {}; END IF; END $$;\n\
+                 {state}\n{PG_FUNCTIONS}",
+                quote_literal(schema),
+                quote_ident(schema)
+            ),
+        }
+    }
+
+    /// The column names of the table bound as the first parameter, in order.
+    pub fn existing_columns(&self) -> String {
+        match self {
+            Dialect::Sqlite => "SELECT name FROM pragma_table_info(?1)".into(),
+            Dialect::Postgres { schema } => format!(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = {} AND table_name = $1 ORDER BY ordinal_position",
+                quote_literal(schema)
+            ),
+        }
+    }
+
+    /// `CREATE TABLE` for a spec.
+    pub fn create_table(&self, spec: &TableSpec) -> String {
+        let mut cols: Vec<String> = spec
+            .all_columns()
             .iter()
-            .filter(|n| !spec.primary_key.iter().any(|k| quote_ident(k) == **n))
-            .map(|n| format!("{n} = excluded.{n}"))
+            .map(|c| format!("{} {}", quote_ident(&c.name), self.column_type(c)))
             .collect();
-        sql.push_str(&format!(
-            " ON CONFLICT ({}) DO UPDATE SET {}",
-            spec.primary_key
-                .iter()
-                .map(|k| quote_ident(k))
-                .collect::<Vec<_>>()
-                .join(", "),
-            updates.join(", ")
-        ));
+        if !spec.primary_key.is_empty() {
+            cols.push(format!("PRIMARY KEY ({})", idents(&spec.primary_key)));
+        }
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} ({})",
+            self.table(&spec.name),
+            cols.join(", ")
+        )
     }
-    (sql, paths)
+
+    /// `ALTER TABLE … ADD COLUMN`.
+    pub fn add_column(&self, table: &str, col: &ColumnSpec) -> String {
+        format!(
+            "ALTER TABLE {} ADD COLUMN {} {}",
+            self.table(table),
+            quote_ident(&col.name),
+            self.column_type(col)
+        )
+    }
+
+    /// An upsert that loads a JSON array of records bound as parameter 1, with `_synced_at`
+    /// as parameter 2 and one key (a JSON path on SQLite, the field name on PostgreSQL) per
+    /// column from parameter 3 on. Returns the SQL and the keys to bind.
+    ///
+    /// On PostgreSQL, a record whose primary key is missing (or does not convert to the key's
+    /// type) is skipped, since a key column cannot be NULL, and when a page holds one key
+    /// twice the last record wins (as on SQLite).
+    pub fn upsert_from_json(&self, spec: &TableSpec) -> (String, Vec<String>) {
+        let cols: Vec<&ColumnSpec> = spec
+            .columns
+            .iter()
+            .filter(|c| c.name != SYNCED_AT)
+            .collect();
+        let mut names: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
+        names.push(quote_ident(SYNCED_AT));
+        let mut exprs: Vec<String> = Vec::with_capacity(cols.len() + 1);
+        let mut keys = Vec::with_capacity(cols.len());
+        for (i, c) in cols.iter().enumerate() {
+            let p = self.param(i + 3);
+            let (key, expr) = match self {
+                Dialect::Sqlite => (
+                    // JSON path with the key quoted; a key holding `"` cannot be addressed by
+                    // a path, so such a column stays NULL rather than reading the wrong field.
+                    if c.name.contains('"') || c.name.contains('\\') {
+                        "$.\"\u{0}\"".to_string()
+                    } else {
+                        format!("$.\"{}\"", c.name)
+                    },
+                    match c.ty {
+                        // `->` returns the JSON text of any value (objects, arrays, quoted
+                        // strings); JSON null and a missing key both become SQL NULL.
+                        SqlType::Json => format!("NULLIF(value -> {p}, 'null')"),
+                        _ => format!("json_extract(value, {p})"),
+                    },
+                ),
+                Dialect::Postgres { .. } => {
+                    let v = format!("r.value -> {p}::text");
+                    let expr = match c.ty {
+                        // Objects and arrays as their JSON text, strings unquoted.
+                        SqlType::Text => format!("r.value ->> {p}::text"),
+                        SqlType::Integer => format!("pg_temp.connector_agent_bigint({v})"),
+                        SqlType::Real => format!("pg_temp.connector_agent_double({v})"),
+                        SqlType::Boolean => format!("pg_temp.connector_agent_boolean({v})"),
+                        SqlType::Timestamp => format!("pg_temp.connector_agent_timestamptz({v})"),
+                        SqlType::Json => format!("NULLIF({v}, 'null'::jsonb)"),
+                    };
+                    (c.name.clone(), expr)
+                }
+            };
+            keys.push(key);
+            exprs.push(expr);
+        }
+        let pk_exprs: Vec<&str> = spec
+            .primary_key
+            .iter()
+            .filter_map(|k| cols.iter().position(|c| &c.name == k))
+            .map(|i| exprs[i].as_str())
+            .collect();
+        let select = match self {
+            Dialect::Sqlite => format!(
+                "SELECT {}, ?2 FROM json_each(?1) WHERE true",
+                exprs.join(", ")
+            ),
+            Dialect::Postgres { .. } if pk_exprs.is_empty() => format!(
+                "SELECT {}, CAST($2::text AS timestamptz) FROM jsonb_array_elements(CAST($1::text AS jsonb)) AS r(value)",
+                exprs.join(", ")
+            ),
+            Dialect::Postgres { .. } => {
+                let pk = pk_exprs.join(", ");
+                let not_null: Vec<String> =
+                    pk_exprs.iter().map(|e| format!("{e} IS NOT NULL")).collect();
+                format!(
+                    "SELECT DISTINCT ON ({pk}) {}, CAST($2::text AS timestamptz) FROM jsonb_array_elements(CAST($1::text AS jsonb)) WITH ORDINALITY AS r(value, n) WHERE {} ORDER BY {pk}, r.n DESC",
+                    exprs.join(", "),
+                    not_null.join(" AND ")
+                )
+            }
+        };
+        let mut sql = format!(
+            "INSERT INTO {} ({}) {select}",
+            self.table(&spec.name),
+            names.join(", "),
+        );
+        if !spec.primary_key.is_empty() {
+            let updates: Vec<String> = names
+                .iter()
+                .filter(|n| !spec.primary_key.iter().any(|k| quote_ident(k) == **n))
+                .map(|n| format!("{n} = excluded.{n}"))
+                .collect();
+            sql.push_str(&format!(
+                " ON CONFLICT ({}) DO UPDATE SET {}",
+                idents(&spec.primary_key),
+                updates.join(", ")
+            ));
+        }
+        (sql, keys)
+    }
+
+    /// Reads the state and its counter.
+    pub fn load_state(&self) -> String {
+        format!(
+            "SELECT state, counter FROM {} WHERE id = 1",
+            self.table(STATE_TABLE)
+        )
+    }
+
+    /// Forgets the state.
+    pub fn clear_state(&self) -> String {
+        format!("DELETE FROM {}", self.table(STATE_TABLE))
+    }
+
+    /// Saves the state (parameter 1) at a time (parameter 2), counting the saves.
+    pub fn save_state(&self) -> String {
+        let t = self.table(STATE_TABLE);
+        format!(
+            "INSERT INTO {t} (id, state, counter, updated_at) VALUES (1, {p1}, 1, {p2}) ON CONFLICT (id) DO UPDATE SET state = excluded.state, counter = {t}.counter + 1, updated_at = excluded.updated_at",
+            p1 = self.param(1),
+            p2 = self.param(2)
+        )
+    }
+
+    /// Creates a probe table (run in a transaction that is rolled back).
+    pub fn probe(&self) -> String {
+        format!(
+            "CREATE TABLE {} (x INTEGER)",
+            self.table("_connector_agent_probe")
+        )
+    }
+
+    /// Counts a table's rows.
+    pub fn count(&self, table: &str) -> String {
+        format!("SELECT count(*) FROM {}", self.table(table))
+    }
+}
+
+/// Quoted identifiers, comma-separated.
+fn idents(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|k| quote_ident(k))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -174,7 +431,7 @@ mod tests {
             primary_key: vec!["id".into()],
         };
         assert_eq!(
-            create_table(&spec),
+            Dialect::Sqlite.create_table(&spec),
             "CREATE TABLE IF NOT EXISTS \"drop table\" (\"id\" TEXT, \"_synced_at\" TEXT, PRIMARY KEY (\"id\"))"
         );
     }

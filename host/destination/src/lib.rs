@@ -1,21 +1,31 @@
 //! Stage: the destination database.
 //!
 //! One schema per connection, one table per synced endpoint, upsert by primary key, a
-//! `_synced_at` column on every row, nested values as JSON text. The sync state is written
-//! in the same transaction as the rows it covers ([`Writer::commit`]), so a crash at any
-//! point leaves the destination as it was after the last committed checkpoint.
+//! `_synced_at` column on every row, nested values as JSON. The sync state is written in the
+//! same transaction as the rows it covers ([`Writer::commit`]), so a crash at any point leaves
+//! the destination as it was after the last committed checkpoint. A page of records is loaded
+//! with one statement per table from the JSON batch.
 //!
-//! SQLite (the embedded default): `sqlite:PATH` names the warehouse; the connection's schema
-//! is the SQLite file `PATH`'s stem + `.` + schema + `.sqlite`, next to it. Records are loaded
-//! with `json_each`, so a page of records is one statement. PostgreSQL comes in a later issue.
+//! - SQLite (the embedded default): `sqlite:PATH` names the warehouse; the connection's schema
+//!   is the SQLite file `PATH`'s stem + `.` + schema + `.sqlite`, next to it. Columns keep
+//!   whatever JSON scalar arrives (SQLite is dynamically typed); records load via `json_each`.
+//! - PostgreSQL: `postgres://user[:pass]@host[:port]/db`; the connection's schema is a
+//!   PostgreSQL schema (created when missing) holding the tables and the state table. Columns
+//!   are typed (TEXT, BIGINT, DOUBLE PRECISION, BOOLEAN, TIMESTAMPTZ, JSONB; `_synced_at` is
+//!   TIMESTAMPTZ); records load via `jsonb_array_elements`. A value that does not convert to
+//!   its column's type is stored as NULL and never fails the page (see `ddl::Dialect` for the
+//!   rules), and a record without its primary key is skipped.
+//!
+//! This crate writes; it decides no policy (which tables and columns exist is the caller's).
 
 mod ddl;
+mod writer;
 
-pub use ddl::{quote_ident, ColumnSpec, SqlType, TableSpec};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{Connection, Row, SqliteConnection};
-use std::collections::HashMap;
+pub use ddl::{quote_ident, ColumnSpec, Dialect, SqlType, TableSpec, STATE_TABLE, SYNCED_AT};
+use sqlx::postgres::PgConnectOptions;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+pub use writer::{CommitStats, Writer};
 
 /// Destination errors.
 #[derive(Debug, thiserror::Error)]
@@ -56,32 +66,36 @@ pub enum Error {
 /// Result alias.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Where data goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where data goes. `Debug` shows no password.
+#[derive(Clone, PartialEq, Eq)]
 pub enum DestinationUrl {
     /// A SQLite warehouse path.
     Sqlite(PathBuf),
-    /// A PostgreSQL URL.
+    /// A PostgreSQL URL (it may hold a password: show [`DestinationUrl::describe`] instead).
     Postgres(String),
 }
 
 impl DestinationUrl {
-    /// Parses `sqlite:PATH`, `sqlite://PATH` or `postgres://…`.
+    /// Parses `sqlite:PATH`, `sqlite://PATH` or `postgres://user[:pass]@host[:port]/db`
+    /// (`postgresql://` too). An error never shows a password.
     pub fn parse(text: &str) -> Result<DestinationUrl> {
-        let err = |reason: &str| Error::Url {
-            url: text.into(),
-            reason: reason.into(),
-        };
         if let Some(rest) = text.strip_prefix("sqlite:") {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             if path.is_empty() {
-                return Err(err("the path is empty"));
+                return Err(Error::Url {
+                    url: text.into(),
+                    reason: "the path is empty".into(),
+                });
             }
             Ok(DestinationUrl::Sqlite(PathBuf::from(path)))
         } else if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            pg_options(text)?;
             Ok(DestinationUrl::Postgres(text.into()))
         } else {
-            Err(err("expected `sqlite:PATH` or `postgres://…`"))
+            Err(Error::Url {
+                url: redact_url(text),
+                reason: "expected `sqlite:PATH` or `postgres://user[:pass]@host[:port]/db`".into(),
+            })
         }
     }
 
@@ -94,19 +108,72 @@ impl DestinationUrl {
         warehouse.with_file_name(format!("{stem}.{schema}.sqlite"))
     }
 
-    /// Human description of where a schema's data lives.
+    /// Human description of where a schema's data lives: the SQLite file, or the PostgreSQL
+    /// server, database and schema (never the password).
     pub fn describe(&self, schema: &str) -> String {
         match self {
             DestinationUrl::Sqlite(p) => Self::sqlite_schema_file(p, schema).display().to_string(),
-            DestinationUrl::Postgres(u) => format!("{} schema {schema}", redact_url(u)),
+            DestinationUrl::Postgres(u) => format!("{} schema {schema}", describe_pg(u)),
         }
     }
 }
 
+impl std::fmt::Debug for DestinationUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DestinationUrl::Sqlite(p) => f.debug_tuple("Sqlite").field(p).finish(),
+            DestinationUrl::Postgres(u) => {
+                f.debug_tuple("Postgres").field(&describe_pg(u)).finish()
+            }
+        }
+    }
+}
+
+/// Connection options from a PostgreSQL URL; the error shows the URL without its password.
+fn pg_options(url: &str) -> Result<PgConnectOptions> {
+    PgConnectOptions::from_str(url).map_err(|e| Error::Url {
+        url: redact_url(url),
+        reason: e.to_string(),
+    })
+}
+
+/// `postgres://user@host:port/db`, built from the parsed URL so that no password (in the
+/// user info or a `password=` parameter) can show.
+fn describe_pg(url: &str) -> String {
+    match PgConnectOptions::from_str(url) {
+        Ok(o) => {
+            let db = o.get_database().unwrap_or(o.get_username());
+            let host = match o.get_socket() {
+                Some(socket) => socket.display().to_string(),
+                None if o.get_host().contains(':') => format!("[{}]", o.get_host()),
+                None => o.get_host().to_string(),
+            };
+            format!(
+                "postgres://{}@{host}:{}/{db}",
+                o.get_username(),
+                o.get_port()
+            )
+        }
+        Err(_) => redact_url(url),
+    }
+}
+
+/// A URL with the password of its user info and its query (which may hold one) removed.
 fn redact_url(u: &str) -> String {
-    match (u.find("://"), u.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***{}", &u[..s], &u[at..]),
-        _ => u.to_string(),
+    let u = u.split_once('?').map_or(u, |(base, _)| base);
+    let Some(scheme_end) = u.find("://").map(|i| i + 3) else {
+        return u.to_string();
+    };
+    let authority_end = u[scheme_end..]
+        .find('/')
+        .map_or(u.len(), |i| scheme_end + i);
+    match u[scheme_end..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &u[scheme_end..scheme_end + at];
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            format!("{}{user}{}", &u[..scheme_end], &u[scheme_end + at..])
+        }
+        None => u.to_string(),
     }
 }
 
@@ -124,262 +191,28 @@ pub fn validate_schema_name(name: &str) -> Result<()> {
     }
 }
 
-/// Rows written by one commit, per table.
-#[derive(Debug, Clone, Default)]
-pub struct CommitStats {
-    /// Rows inserted or updated, per table.
-    pub rows: HashMap<String, u64>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-struct Prepared {
-    spec: TableSpec,
-    insert_sql: String,
-    paths: Vec<String>,
-}
-
-/// An open destination for one connection's schema.
-pub struct Writer {
-    conn: SqliteConnection,
-    place: String,
-    tables: HashMap<String, Prepared>,
-}
-
-const STATE_TABLE: &str = "_connector_agent_state";
-
-impl Writer {
-    /// Opens (creating if needed) the schema of a connection.
-    pub async fn open(url: &DestinationUrl, schema: &str) -> Result<Writer> {
-        validate_schema_name(schema)?;
-        let path = match url {
-            DestinationUrl::Sqlite(p) => DestinationUrl::sqlite_schema_file(p, schema),
-            DestinationUrl::Postgres(u) => {
-                return Err(Error::Url {
-                    url: redact_url(u),
-                    reason: "PostgreSQL destinations are not supported yet; use `sqlite:PATH`"
-                        .into(),
-                })
-            }
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs_err::create_dir_all(dir)?;
-        }
-        let place = path.display().to_string();
-        let opts = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(std::time::Duration::from_secs(30));
-        let mut conn = SqliteConnection::connect_with(&opts)
-            .await
-            .map_err(|source| Error::Db {
-                place: place.clone(),
-                action: "opening".into(),
-                source,
-            })?;
-        sqlx::query(&format!(
-            "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, counter INTEGER NOT NULL, updated_at TEXT NOT NULL)"
-        ))
-        .execute(&mut conn)
-        .await
-        .map_err(|source| Error::Db { place: place.clone(), action: "creating the state table".into(), source })?;
-        Ok(Writer {
-            conn,
-            place,
-            tables: HashMap::new(),
-        })
-    }
-
-    /// The database file.
-    pub fn place(&self) -> &str {
-        &self.place
-    }
-
-    fn db_err(&self, action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error + 'static {
-        let (place, action) = (self.place.clone(), action.into());
-        move |source| Error::Db {
-            place,
-            action,
-            source,
-        }
-    }
-
-    /// The columns a table has now; empty when the table does not exist.
-    pub async fn existing_columns(&mut self, table: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query(&format!(
-            "SELECT name FROM pragma_table_info({})",
-            ddl::quote_literal(table)
-        ))
-        .fetch_all(&mut self.conn)
-        .await
-        .map_err(self.db_err(format!("reading table `{table}`")))?;
-        Ok(rows.iter().map(|r| r.get::<String, _>(0)).collect())
-    }
-
-    /// Creates missing tables and adds missing columns. Returns the columns added per table.
-    pub async fn prepare(&mut self, specs: &[TableSpec]) -> Result<Vec<(String, Vec<String>)>> {
-        let mut added_all = Vec::new();
-        for spec in specs {
-            let existing: Vec<String> = sqlx::query(&format!(
-                "SELECT name FROM pragma_table_info({})",
-                ddl::quote_literal(&spec.name)
-            ))
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(|source| Error::Db {
-                place: self.place.clone(),
-                action: format!("reading table `{}`", spec.name),
-                source,
-            })?
-            .iter()
-            .map(|r| r.get::<String, _>(0))
-            .collect();
-            if existing.is_empty() {
-                let sql = ddl::create_table(spec);
-                sqlx::query(&sql)
-                    .execute(&mut self.conn)
-                    .await
-                    .map_err(self.db_err(format!("creating table `{}`", spec.name)))?;
-            } else {
-                let mut added = Vec::new();
-                for col in spec.all_columns() {
-                    if !existing.iter().any(|e| e == &col.name) {
-                        let sql = format!(
-                            "ALTER TABLE {} ADD COLUMN {} {}",
-                            quote_ident(&spec.name),
-                            quote_ident(&col.name),
-                            col.ty.sqlite()
-                        );
-                        sqlx::query(&sql).execute(&mut self.conn).await.map_err(
-                            self.db_err(format!("adding column `{}.{}`", spec.name, col.name)),
-                        )?;
-                        added.push(col.name.clone());
-                    }
-                }
-                if !added.is_empty() {
-                    added_all.push((spec.name.clone(), added));
-                }
-            }
-            let (insert_sql, paths) = ddl::upsert_from_json(spec);
-            self.tables.insert(
-                spec.name.clone(),
-                Prepared {
-                    spec: spec.clone(),
-                    insert_sql,
-                    paths,
-                },
-            );
-        }
-        Ok(added_all)
-    }
-
-    /// The saved sync state and its counter.
-    pub async fn load_state(&mut self) -> Result<Option<(String, i64)>> {
-        let row = sqlx::query(&format!(
-            "SELECT state, counter FROM {STATE_TABLE} WHERE id = 1"
-        ))
-        .fetch_optional(&mut self.conn)
-        .await
-        .map_err(self.db_err("reading the sync state"))?;
-        Ok(row.map(|r| (r.get(0), r.get(1))))
-    }
-
-    /// Forgets the saved state (a full resync starts from scratch).
-    pub async fn clear_state(&mut self) -> Result<()> {
-        sqlx::query(&format!("DELETE FROM {STATE_TABLE}"))
-            .execute(&mut self.conn)
-            .await
-            .map_err(self.db_err("clearing the sync state"))?;
-        Ok(())
-    }
-
-    /// Writes record batches and the state that covers them in one transaction.
-    pub async fn commit(
-        &mut self,
-        batches: &[(String, Vec<u8>)],
-        state: &str,
-        synced_at: &str,
-    ) -> Result<CommitStats> {
-        let place = self.place.clone();
-        let mut stats = CommitStats::default();
-        let mut tx = self.conn.begin().await.map_err(|source| Error::Db {
-            place: place.clone(),
-            action: "beginning a transaction".into(),
-            source,
-        })?;
-        for (table, json) in batches {
-            let prepared = self
-                .tables
-                .get(table)
-                .ok_or_else(|| Error::UnknownTable(table.clone()))?;
-            let text = std::str::from_utf8(json).map_err(|e| Error::Db {
-                place: place.clone(),
-                action: format!("loading records into `{table}`"),
-                source: sqlx::Error::Decode(Box::new(e)),
-            })?;
-            let mut q = sqlx::query(&prepared.insert_sql).bind(text).bind(synced_at);
-            for p in &prepared.paths {
-                q = q.bind(p);
-            }
-            let done = q.execute(&mut *tx).await.map_err(|source| Error::Db {
-                place: place.clone(),
-                action: format!("loading records into `{}`", prepared.spec.name),
-                source,
-            })?;
-            *stats.rows.entry(table.clone()).or_default() += done.rows_affected();
-        }
-        sqlx::query(&format!(
-            "INSERT INTO {STATE_TABLE} (id, state, counter, updated_at) VALUES (1, ?1, 1, ?2) ON CONFLICT(id) DO UPDATE SET state = excluded.state, counter = counter + 1, updated_at = excluded.updated_at"
-        ))
-        .bind(state)
-        .bind(synced_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|source| Error::Db { place: place.clone(), action: "saving the sync state".into(), source })?;
-        tx.commit().await.map_err(|source| Error::Db {
-            place,
-            action: "committing".into(),
-            source,
-        })?;
-        Ok(stats)
-    }
-
-    /// Save & Test: the destination can be written (a write rolled back).
-    pub async fn check_writable(&mut self) -> Result<()> {
-        let err = self.db_err("beginning a transaction");
-        let mut tx = self.conn.begin().await.map_err(err)?;
-        sqlx::query("CREATE TABLE _connector_agent_probe (x INTEGER)")
-            .execute(&mut *tx)
-            .await
-            .map_err(|source| Error::Db {
-                place: self.place.clone(),
-                action: "writing a probe table".into(),
-                source,
-            })?;
-        tx.rollback().await.map_err(|source| Error::Db {
-            place: self.place.clone(),
-            action: "rolling back the probe".into(),
-            source,
-        })?;
-        Ok(())
-    }
-
-    /// Rows in a table.
-    pub async fn count(&mut self, table: &str) -> Result<i64> {
-        let row = sqlx::query(&format!("SELECT count(*) FROM {}", quote_ident(table)))
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(self.db_err(format!("counting `{table}`")))?;
-        Ok(row.get(0))
-    }
-
-    /// Closes the connection cleanly (checkpoints the WAL).
-    pub async fn close(self) -> Result<()> {
-        let place = self.place.clone();
-        self.conn.close().await.map_err(|source| Error::Db {
-            place,
-            action: "closing".into(),
-            source,
-        })
+    #[test]
+    fn postgres_urls_are_described_without_the_password() {
+        let url = "postgres://alice:s3cret@db.example.com:6543/warehouse?password=other";
+        let dest = DestinationUrl::parse(url).unwrap();
+        let text = dest.describe("billing");
+        assert_eq!(
+            text,
+            "postgres://alice@db.example.com:6543/warehouse schema billing"
+        );
+        assert_eq!(
+            redact_url(url),
+            "postgres://alice@db.example.com:6543/warehouse"
+        );
+        let bad = DestinationUrl::parse("postgres://alice:s3cret@host:notaport/db").unwrap_err();
+        let chain = format!("{bad} {:?}", bad);
+        assert!(!chain.contains("s3cret"), "{chain}");
+        assert!(chain.contains("alice@host"), "{chain}");
+        let other = DestinationUrl::parse("mysql://alice:s3cret@host/db").unwrap_err();
+        assert!(!other.to_string().contains("s3cret"), "{other}");
     }
 }

@@ -1,0 +1,281 @@
+//! The writer: one connection to one schema, SQLite or PostgreSQL. Every operation is written
+//! once; [`on_conn!`] expands it for each backend, and the SQL text comes from [`Dialect`].
+
+use crate::ddl::Dialect;
+use crate::{describe_pg, pg_options, DestinationUrl, Error, Result, TableSpec};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Connection, PgConnection, Row, SqliteConnection};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How long connecting to a PostgreSQL server may take before it counts as unreachable.
+const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Rows written by one commit, per table.
+#[derive(Debug, Clone, Default)]
+pub struct CommitStats {
+    /// Rows inserted or updated, per table.
+    pub rows: HashMap<String, u64>,
+}
+
+struct Prepared {
+    insert_sql: String,
+    keys: Vec<String>,
+}
+
+enum Conn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// Runs `$body` with `$c` bound to the connection of either backend: the body is written
+/// once and type-checked for each.
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            Conn::Sqlite($c) => $body,
+            Conn::Postgres($c) => $body,
+        }
+    };
+}
+
+/// An open destination for one connection's schema.
+pub struct Writer {
+    conn: Conn,
+    dialect: Dialect,
+    place: String,
+    tables: HashMap<String, Prepared>,
+}
+
+impl Writer {
+    /// Opens (creating if needed) the schema of a connection.
+    pub async fn open(url: &DestinationUrl, schema: &str) -> Result<Writer> {
+        crate::validate_schema_name(schema)?;
+        let place = url.describe(schema);
+        let connect_err = |source| Error::Db {
+            place: place.clone(),
+            action: "connecting".into(),
+            source,
+        };
+        let (conn, dialect) = match url {
+            DestinationUrl::Sqlite(p) => {
+                let path = DestinationUrl::sqlite_schema_file(p, schema);
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    fs_err::create_dir_all(dir)?;
+                }
+                let opts = SqliteConnectOptions::new()
+                    .filename(&path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(30));
+                let conn = SqliteConnection::connect_with(&opts)
+                    .await
+                    .map_err(connect_err)?;
+                (Conn::Sqlite(conn), Dialect::Sqlite)
+            }
+            DestinationUrl::Postgres(u) => {
+                let opts = pg_options(u)?.application_name("connector-agent");
+                let conn =
+                    tokio::time::timeout(PG_CONNECT_TIMEOUT, PgConnection::connect_with(&opts))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(sqlx::Error::Io(std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                format!(
+                                    "no answer from {} within {} s",
+                                    describe_pg(u),
+                                    PG_CONNECT_TIMEOUT.as_secs()
+                                ),
+                            )))
+                        })
+                        .map_err(connect_err)?;
+                let dialect = Dialect::Postgres {
+                    schema: schema.into(),
+                };
+                (Conn::Postgres(conn), dialect)
+            }
+        };
+        let mut writer = Writer {
+            conn,
+            dialect,
+            place,
+            tables: HashMap::new(),
+        };
+        let setup = writer.dialect.setup();
+        let err = writer.db_err("preparing the schema");
+        on_conn!(&mut writer.conn, c => sqlx::raw_sql(&setup).execute(c).await.map(drop))
+            .map_err(err)?;
+        Ok(writer)
+    }
+
+    /// Where the data goes: the SQLite file, or the PostgreSQL server, database and schema
+    /// (never the password).
+    pub fn place(&self) -> &str {
+        &self.place
+    }
+
+    fn db_err(&self, action: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error + 'static {
+        let (place, action) = (self.place.clone(), action.into());
+        move |source| Error::Db {
+            place,
+            action,
+            source,
+        }
+    }
+
+    /// The columns a table has now; empty when the table does not exist.
+    pub async fn existing_columns(&mut self, table: &str) -> Result<Vec<String>> {
+        let sql = self.dialect.existing_columns();
+        let name = self.dialect.stored_name(table);
+        let err = self.db_err(format!("reading table `{table}`"));
+        let names: Vec<String> = on_conn!(&mut self.conn, c => sqlx::query(&sql)
+            .bind(&name)
+            .fetch_all(c)
+            .await
+            .map(|rows| rows.iter().map(|r| r.get::<String, _>(0)).collect()))
+        .map_err(err)?;
+        Ok(names)
+    }
+
+    async fn execute(&mut self, sql: &str, action: String) -> Result<()> {
+        let err = self.db_err(action);
+        on_conn!(&mut self.conn, c => sqlx::query(sql).execute(c).await.map(drop)).map_err(err)
+    }
+
+    /// Creates missing tables and adds missing columns. Returns the columns added per table.
+    pub async fn prepare(&mut self, specs: &[TableSpec]) -> Result<Vec<(String, Vec<String>)>> {
+        let mut added_all = Vec::new();
+        for spec in specs {
+            let existing = self.existing_columns(&spec.name).await?;
+            if existing.is_empty() {
+                let sql = self.dialect.create_table(spec);
+                self.execute(&sql, format!("creating table `{}`", spec.name))
+                    .await?;
+            } else {
+                let mut added = Vec::new();
+                for col in spec.all_columns() {
+                    let stored = self.dialect.stored_name(&col.name);
+                    if !existing.contains(&stored) {
+                        let sql = self.dialect.add_column(&spec.name, &col);
+                        self.execute(&sql, format!("adding column `{}.{}`", spec.name, col.name))
+                            .await?;
+                        added.push(col.name.clone());
+                    }
+                }
+                if !added.is_empty() {
+                    added_all.push((spec.name.clone(), added));
+                }
+            }
+            let (insert_sql, keys) = self.dialect.upsert_from_json(spec);
+            self.tables
+                .insert(spec.name.clone(), Prepared { insert_sql, keys });
+        }
+        Ok(added_all)
+    }
+
+    /// The saved sync state and its counter.
+    pub async fn load_state(&mut self) -> Result<Option<(String, i64)>> {
+        let sql = self.dialect.load_state();
+        let err = self.db_err("reading the sync state");
+        on_conn!(&mut self.conn, c => sqlx::query(&sql)
+            .fetch_optional(c)
+            .await
+            .map(|row| row.map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))))
+        .map_err(err)
+    }
+
+    /// Forgets the saved state (a full resync starts from scratch).
+    pub async fn clear_state(&mut self) -> Result<()> {
+        let sql = self.dialect.clear_state();
+        self.execute(&sql, "clearing the sync state".into()).await
+    }
+
+    /// Writes record batches (each a JSON array of records) and the state that covers them
+    /// in one transaction: either all of it is written or none.
+    pub async fn commit(
+        &mut self,
+        batches: &[(String, Vec<u8>)],
+        state: &str,
+        synced_at: &str,
+    ) -> Result<CommitStats> {
+        let mut loads = Vec::with_capacity(batches.len());
+        for (table, json) in batches {
+            let prepared = self
+                .tables
+                .get(table)
+                .ok_or_else(|| Error::UnknownTable(table.clone()))?;
+            let text = std::str::from_utf8(json).map_err(|e| Error::Db {
+                place: self.place.clone(),
+                action: format!("loading records into `{table}`"),
+                source: sqlx::Error::Decode(Box::new(e)),
+            })?;
+            loads.push((table, prepared, text));
+        }
+        let save_state = self.dialect.save_state();
+        let place = self.place.clone();
+        let db = |action: String| {
+            let place = place.clone();
+            move |source| Error::Db {
+                place,
+                action,
+                source,
+            }
+        };
+        let mut stats = CommitStats::default();
+        on_conn!(&mut self.conn, c => {
+            let mut tx = c.begin().await.map_err(db("beginning a transaction".into()))?;
+            for (table, prepared, text) in &loads {
+                let mut q = sqlx::query(&prepared.insert_sql).bind(*text).bind(synced_at);
+                for key in &prepared.keys {
+                    q = q.bind(key);
+                }
+                let done = q
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db(format!("loading records into `{table}`")))?;
+                *stats.rows.entry((*table).clone()).or_default() += done.rows_affected();
+            }
+            sqlx::query(&save_state)
+                .bind(state)
+                .bind(synced_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("saving the sync state".into()))?;
+            tx.commit().await.map_err(db("committing".into()))?;
+        });
+        Ok(stats)
+    }
+
+    /// Save & Test: the destination can be written (a table created in the schema, rolled
+    /// back).
+    pub async fn check_writable(&mut self) -> Result<()> {
+        let probe = self.dialect.probe();
+        let begin = self.db_err("beginning a transaction");
+        let write = self.db_err("writing a probe table");
+        let rollback = self.db_err("rolling back the probe");
+        on_conn!(&mut self.conn, c => {
+            let mut tx = c.begin().await.map_err(begin)?;
+            sqlx::query(&probe).execute(&mut *tx).await.map_err(write)?;
+            tx.rollback().await.map_err(rollback)?;
+        });
+        Ok(())
+    }
+
+    /// Rows in a table.
+    pub async fn count(&mut self, table: &str) -> Result<i64> {
+        let sql = self.dialect.count(table);
+        let err = self.db_err(format!("counting `{table}`"));
+        on_conn!(&mut self.conn, c => sqlx::query(&sql)
+            .fetch_one(c)
+            .await
+            .map(|r| r.get::<i64, _>(0)))
+        .map_err(err)
+    }
+
+    /// Closes the connection cleanly (on SQLite, checkpoints the WAL).
+    pub async fn close(self) -> Result<()> {
+        let err = self.db_err("closing");
+        on_conn!(self.conn, c => c.close().await).map_err(err)
+    }
+}
