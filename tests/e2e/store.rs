@@ -56,6 +56,21 @@ async fn lifecycle(fixture: &FixtureServer, dir: &std::path::Path, home: impl Fn
         !loaded.config.contains_key("token"),
         "the secret is not kept with the plain config"
     );
+    // Keyed secret updates leave the other secrets alone (a token refresh during `setup`).
+    let home2 = again.home();
+    home2
+        .update_secrets(&conn.id, &[("refresh_token".into(), Some("r1".into()))])
+        .unwrap();
+    let both = home2.load_secrets(&conn.id).unwrap();
+    assert_eq!(both.get("token").map(String::as_str), Some(SECRET));
+    assert_eq!(both.get("refresh_token").map(String::as_str), Some("r1"));
+    home2
+        .update_secrets(&conn.id, &[("refresh_token".into(), None)])
+        .unwrap();
+    assert!(!home2
+        .load_secrets(&conn.id)
+        .unwrap()
+        .contains_key("refresh_token"));
     let jobs = again.home().jobs(&conn.id, 10).unwrap();
     assert_eq!(jobs.len(), 2);
     assert!(jobs.iter().all(|j| j.status == "succeeded"), "{jobs:?}");

@@ -367,6 +367,11 @@ impl Home {
         self.store()?.save_secrets(id, secrets)
     }
 
+    /// Sets (`Some`) or removes (`None`) some secret values atomically, leaving the others.
+    pub fn update_secrets(&self, id: &str, changes: &[(String, Option<String>)]) -> Result<()> {
+        self.store()?.update_secrets(id, changes)
+    }
+
     /// Starts recording a setup job.
     pub fn job_start(&self, id: &str, kind: &str) -> Result<String> {
         self.store()?.job_start(id, kind)

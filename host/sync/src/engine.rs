@@ -288,11 +288,11 @@ impl Engine {
         Ok(connector_agent_codegen::generate(&model, &options)?)
     }
 
-    /// Sets config values; secret fields (per the model) go to the private secrets file.
+    /// Sets config values; secret fields (per the model) are stored encrypted, apart.
     pub fn set_config(&self, id: &str, values: &[(String, String)]) -> Result<()> {
         let mut conn = self.home.load(id)?;
         let model = self.home.load_model(id)?;
-        let mut secrets = self.home.load_secrets(id)?;
+        let mut secrets = Vec::new();
         for (k, v) in values {
             let field = model.config.iter().find(|f| &f.name == k).ok_or_else(|| {
                 let names: Vec<&str> = model.config.iter().map(|f| f.name.as_str()).collect();
@@ -302,12 +302,12 @@ impl Engine {
                 ))
             })?;
             if field.secret {
-                secrets.insert(k.clone(), v.clone());
+                secrets.push((k.clone(), Some(v.clone())));
             } else {
                 conn.config.insert(k.clone(), v.clone());
             }
         }
-        self.home.save_secrets(id, &secrets)?;
+        self.home.update_secrets(id, &secrets)?;
         self.home.save(&conn)
     }
 
@@ -951,14 +951,14 @@ impl Engine {
     /// The connection's hashing key: 32 random bytes kept with its secrets, made on first use.
     fn hash_key(&self, id: &str) -> Result<Vec<u8>> {
         const FIELD: &str = "_hash_key";
-        let mut secrets = self.home.load_secrets(id)?;
+        let secrets = self.home.load_secrets(id)?;
         if let Some(k) = secrets.get(FIELD).and_then(|k| hex::decode(k).ok()) {
             return Ok(k);
         }
         let mut key = vec![0u8; 32];
         getrandom::fill(&mut key).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-        secrets.insert(FIELD.into(), hex::encode(&key));
-        self.home.save_secrets(id, &secrets)?;
+        self.home
+            .update_secrets(id, &[(FIELD.into(), Some(hex::encode(&key)))])?;
         Ok(key)
     }
 

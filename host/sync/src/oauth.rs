@@ -3,7 +3,8 @@
 //! the "credentials accepted" check of Save & Test.
 //!
 //! Tokens are secrets: the refresh token, the access token and its expiry live in the
-//! connection's secrets (written through [`Home::save_secrets`]) and are never printed.
+//! connection's secrets (written together through [`Home::update_secrets`]) and are never
+//! printed.
 
 use crate::connection::{Connection, Home};
 use crate::engine::{error_chain, CheckOutcome, Engine};
@@ -125,21 +126,21 @@ fn stored_tokens(secrets: &BTreeMap<String, String>) -> Option<TokenSet> {
 
 /// Writes a token set into the connection's secrets (atomically, through `Home`).
 pub fn store_tokens(home: &Home, id: &str, tokens: &TokenSet) -> Result<()> {
-    let mut secrets = home.load_secrets(id)?;
-    secrets.insert(ACCESS_TOKEN.into(), tokens.access_token.clone());
-    match tokens.expires_at {
-        Some(at) => {
-            let secs = at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-            secrets.insert(EXPIRES_AT.into(), secs.to_string());
-        }
-        None => {
-            secrets.remove(EXPIRES_AT);
-        }
-    }
+    let expires_at = tokens.expires_at.map(|at| {
+        at.duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
+            .to_string()
+    });
+    let mut changes = vec![
+        (ACCESS_TOKEN.to_string(), Some(tokens.access_token.clone())),
+        (EXPIRES_AT.to_string(), expires_at),
+    ];
     if let Some(r) = &tokens.refresh_token {
-        secrets.insert(REFRESH_TOKEN.into(), r.clone());
+        changes.push((REFRESH_TOKEN.to_string(), Some(r.clone())));
     }
-    home.save_secrets(id, &secrets)
+    // One transaction: the refresh token, the access token and its expiry change together.
+    home.update_secrets(id, &changes)
 }
 
 /// The persist callback of a connection's token manager.

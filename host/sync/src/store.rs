@@ -506,6 +506,46 @@ impl Store {
         })
     }
 
+    /// Sets (`Some`) or removes (`None`) some secret values in one transaction, leaving the
+    /// others as they are: concurrent writers of different fields (a token refresh during
+    /// `setup --set`) never undo each other.
+    pub fn update_secrets(&self, id: &str, changes: &[(String, Option<String>)]) -> Result<()> {
+        let sealed: Vec<(String, Option<String>)> = changes
+            .iter()
+            .map(|(k, v)| {
+                Ok((
+                    k.clone(),
+                    v.as_deref()
+                        .map(|v| self.seal_secret(id, k, v))
+                        .transpose()?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let pool = self.pool.clone();
+        let id = id.to_string();
+        block(async move {
+            let what = format!("saving the secrets of `{id}`");
+            let err = |e| db(&what, e);
+            let mut tx = pool.begin().await.map_err(err)?;
+            for (k, v) in &sealed {
+                match v {
+                    Some(v) => upsert_config(&mut tx, &id, k, v, true).await.map_err(err)?,
+                    None => {
+                        sqlx::query(
+                            "DELETE FROM config WHERE connection_id = $1 AND name = $2 AND secret = 1",
+                        )
+                        .bind(id.clone())
+                        .bind(k.clone())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(err)?;
+                    }
+                }
+            }
+            tx.commit().await.map_err(err)
+        })
+    }
+
     fn seal_secret(&self, id: &str, name: &str, value: &str) -> Result<String> {
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
