@@ -39,6 +39,19 @@ pub async fn connection_with(
     config: FixtureConfig,
     edit: impl FnOnce(&mut serde_json::Value),
 ) -> Setup {
+    connection_full(config, edit, None).await
+}
+
+/// As [`connection`], writing to `destination` (a `sqlite:` or `postgres://` URL).
+pub async fn connection_to(config: FixtureConfig, destination: &str) -> Setup {
+    connection_full(config, |_| {}, Some(destination)).await
+}
+
+async fn connection_full(
+    config: FixtureConfig,
+    edit: impl FnOnce(&mut serde_json::Value),
+    destination: Option<&str>,
+) -> Setup {
     let fixture = FixtureServer::start(config).await.expect("fixture starts");
     let home = tempfile::tempdir().expect("tempdir");
     let spec = home.path().join("fixture-openapi.json");
@@ -47,7 +60,7 @@ pub async fn connection_with(
     std::fs::write(&spec, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).expect("engine");
     let conn = engine
-        .create("Fixture Billing", &[spec], None)
+        .create("Fixture Billing", &[spec], destination)
         .expect("create");
     tokio::task::block_in_place(|| engine.run_setup(&conn.id, &|_| {})).expect("setup");
     let model = engine.home().load_model(&conn.id).expect("model");

@@ -6,7 +6,7 @@ use connector_agent_sync::engine::SyncOptions;
 use serde_json::Value;
 use sqlx::Row;
 
-fn small() -> FixtureConfig {
+pub fn small() -> FixtureConfig {
     FixtureConfig {
         customers: 60,
         invoices_per_customer: 2,
@@ -40,7 +40,8 @@ async fn customers_in_db(conn: &mut sqlx::SqliteConnection) -> Vec<Value> {
         .collect()
 }
 
-fn normalise(records: Vec<Value>) -> Vec<Value> {
+/// Records with sorted keys, sorted by id.
+pub fn normalise(records: Vec<Value>) -> Vec<Value> {
     let mut out: Vec<Value> = records
         .into_iter()
         .map(|mut r| {
@@ -186,18 +187,52 @@ async fn rate_limits_are_retried_and_the_sync_completes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failure_midway_keeps_the_last_checkpoint_and_resumes_without_loss() {
-    let s = connection(FixtureConfig {
+    let s = customers_in_pages_of_ten(None).await;
+    let err = sync_broken_after_three_pages(&s).await;
+    let text = err.to_string();
+    assert!(text.contains("not valid JSON"), "{text}");
+    assert!(
+        text.contains("customers"),
+        "the error names the table: {text}"
+    );
+    let mut conn = db(&s).await;
+    let row = sqlx::query(&committed_query(""))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let resume_after = committed_checkpoint(row.get(0), row.get(1), row.get(2));
+
+    resume_from(&s, &resume_after).await;
+    assert_eq!(
+        normalise(customers_in_db(&mut conn).await),
+        normalise(s.fixture.customers())
+    );
+}
+
+/// The customers-only connection of the failure tests: 100 customers, pages of 10.
+pub async fn customers_in_pages_of_ten(destination: Option<&str>) -> crate::support::Setup {
+    let config = FixtureConfig {
         customers: 100,
         invoices_per_customer: 1,
         max_page_size: 10,
         ..FixtureConfig::default()
-    })
-    .await;
+    };
+    let s = match destination {
+        Some(d) => crate::support::connection_to(config, d).await,
+        None => connection(config).await,
+    };
     s.engine
         .select(&s.id, &["customers".into()], &[], &[])
         .unwrap();
     tokio::task::block_in_place(|| s.engine.run_setup(&s.id, &|_| {})).unwrap();
-    // Let three pages through, then answer with a body that is not JSON.
+    s
+}
+
+/// Syncs, letting three pages of customers through, then answering with a body that is not
+/// JSON; returns the sync's error.
+pub async fn sync_broken_after_three_pages(
+    s: &crate::support::Setup,
+) -> connector_agent_sync::Error {
     let fixture = &s.fixture;
     let injector = async {
         while fixture
@@ -212,40 +247,37 @@ async fn a_failure_midway_keeps_the_last_checkpoint_and_resumes_without_loss() {
         fixture.inject(Fault::NotJson { count: 1000 });
     };
     let (result, ()) = tokio::join!(s.engine.sync(&s.id, SyncOptions::default()), injector);
-    let err = result.expect_err("the sync fails on the broken page");
-    let text = err.to_string();
-    assert!(text.contains("not valid JSON"), "{text}");
-    assert!(
-        text.contains("customers"),
-        "the error names the table: {text}"
-    );
-    let mut conn = db(&s).await;
-    let count: i64 = sqlx::query("SELECT count(*) FROM customers")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap()
-        .get(0);
-    let state: String = sqlx::query("SELECT state FROM _connector_agent_state")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap()
-        .get(0);
+    result.expect_err("the sync fails on the broken page")
+}
+
+/// The committed customers' count and greatest id, and the saved state, with the tables
+/// under `prefix` (a quoted schema and a dot, or nothing).
+pub fn committed_query(prefix: &str) -> String {
+    format!(
+        "SELECT (SELECT count(*) FROM {prefix}customers), (SELECT max(id) FROM {prefix}customers), \
+         (SELECT state FROM {prefix}_connector_agent_state)"
+    )
+}
+
+/// Checks that some pages and exactly the rows the state covers were committed; returns the
+/// position the next sync resumes after.
+pub fn committed_checkpoint(count: i64, max_id: String, state: String) -> String {
     let state: Value = serde_json::from_str(&state).unwrap();
     let resume_after = state["tables"]["customers"]["pending"]["position"]["value"]
         .as_str()
         .unwrap()
         .to_string();
     assert!((10..100).contains(&count), "some pages committed: {count}");
-    let max_id: String = sqlx::query("SELECT max(id) FROM customers")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap()
-        .get(0);
     assert_eq!(
         max_id, resume_after,
         "the state covers exactly the committed rows"
     );
+    resume_after
+}
 
+/// Clears the faults, syncs again and checks that the first request resumes after the
+/// saved position.
+pub async fn resume_from(s: &crate::support::Setup, resume_after: &str) {
     s.fixture.clear_faults();
     s.fixture.reset_counters();
     s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
@@ -257,12 +289,8 @@ async fn a_failure_midway_keeps_the_last_checkpoint_and_resumes_without_loss() {
         .unwrap();
     assert_eq!(
         first_request.query_param("starting_after"),
-        Some(resume_after.as_str()),
+        Some(resume_after),
         "resumes from the checkpoint"
-    );
-    assert_eq!(
-        normalise(customers_in_db(&mut conn).await),
-        normalise(s.fixture.customers())
     );
 }
 
@@ -365,7 +393,8 @@ async fn blocked_hashed_columns_and_the_schema_policy_shape_the_destination() {
     );
 }
 
-fn hex_key(s: &crate::support::Setup) -> Vec<u8> {
+/// The connection's hashing key.
+pub fn hex_key(s: &crate::support::Setup) -> Vec<u8> {
     let secrets = s.engine.home().load_secrets(&s.id).unwrap();
     let hex = secrets.get("_hash_key").expect("a hashing key was made");
     (0..hex.len())
