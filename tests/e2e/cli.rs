@@ -493,7 +493,7 @@ fn background_generation_works_with_a_postgres_metadata_store() {
         home,
         spec,
     } = served();
-    let Some(pg) = rt.block_on(crate::store::fresh_pg_database()) else {
+    let Some(pg) = rt.block_on(crate::support::fresh_pg_database()) else {
         return;
     };
     // The worker is a separate process: it must find the same store through the environment.

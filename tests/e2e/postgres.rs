@@ -3,7 +3,7 @@
 //! incremental syncs equal to the fixture's data, typed columns, resume after a failure,
 //! hashed and blocked columns.
 
-use crate::store::fresh_pg_database;
+use crate::support::fresh_pg_database;
 use crate::support::{connection_to, Setup};
 use crate::sync::{
     committed_checkpoint, committed_query, customers_in_pages_of_ten, hex_key, normalise,
@@ -301,4 +301,62 @@ async fn postgres_blocked_columns_are_absent_and_hashed_columns_hold_hashes() {
             connector_agent_sync::policy::hash_value(&key, &customer["name"])
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_destination_password_is_kept_encrypted_apart_and_given_back_to_the_server() {
+    use crate::support::{fresh_pg_database_owned_by, PG_PASSWORD_USER};
+    let (user, password) = PG_PASSWORD_USER;
+    let Some(url) = fresh_pg_database_owned_by(Some(user)).await else {
+        return;
+    };
+    let mut right = url::Url::parse(&url).unwrap();
+    right.set_password(Some(password)).unwrap();
+    let s = connection_to(small(), right.as_str()).await;
+    let conn = s.engine.home().load(&s.id).unwrap();
+    assert!(
+        !conn.destination.contains(password),
+        "the stored destination holds the password: {}",
+        conn.destination
+    );
+    // The server demands the password from this role: passing checks prove it was given back.
+    let report = s.engine.test(&s.id).await.unwrap();
+    assert!(report.ok, "{report:?}");
+    let synced = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    assert!(synced.rows > 0);
+    let text = serde_json::to_string(&(&report, &synced, &conn)).unwrap();
+    assert!(!text.contains(password), "the password is printed");
+    for file in std::fs::read_dir(s._home.path()).unwrap() {
+        let Ok(bytes) = std::fs::read(file.unwrap().path()) else {
+            continue;
+        };
+        assert!(
+            !bytes
+                .windows(password.len())
+                .any(|w| w == password.as_bytes()),
+            "the password is readable in the data directory"
+        );
+    }
+
+    // A wrong password fails the destination check, named, without showing the password.
+    let mut wrong = url::Url::parse(&url).unwrap();
+    wrong.set_password(Some("not-the-password")).unwrap();
+    let s = connection_to(small(), wrong.as_str()).await;
+    let report = s.engine.test(&s.id).await.unwrap();
+    let dest = report
+        .checks
+        .iter()
+        .find(|c| c.name == "destination writable")
+        .unwrap();
+    assert!(!dest.ok);
+    assert!(
+        dest.message.contains("password authentication failed"),
+        "{}",
+        dest.message
+    );
+    assert!(
+        !dest.message.contains("not-the-password"),
+        "{}",
+        dest.message
+    );
 }

@@ -1,7 +1,7 @@
 //! The metadata store: connections, models, secrets, jobs and sync history outlive the
 //! process, secrets are encrypted at rest, and PostgreSQL works as well as SQLite.
 
-use crate::support::{cache_dir, target_dir};
+use crate::support::{cache_dir, fresh_pg_database, target_dir};
 use connector_agent_fixture::{FixtureConfig, FixtureServer};
 use connector_agent_sync::engine::SyncOptions;
 use connector_agent_sync::{Engine, Home};
@@ -147,39 +147,6 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
-}
-
-/// A fresh database on the test PostgreSQL server (`CONNECTOR_AGENT_TEST_PG`, started by
-/// `scripts/pg-start`), or `None` when there is none and none is required.
-pub async fn fresh_pg_database() -> Option<String> {
-    use sqlx::Connection;
-    let Ok(admin) = std::env::var("CONNECTOR_AGENT_TEST_PG") else {
-        assert!(
-            std::env::var_os("CONNECTOR_AGENT_REQUIRE_PG").is_none(),
-            "CONNECTOR_AGENT_REQUIRE_PG is set but CONNECTOR_AGENT_TEST_PG is not"
-        );
-        #[expect(
-            clippy::print_stderr,
-            reason = "a skipped test says why, on the test's own output"
-        )]
-        {
-            eprintln!("skipped: no PostgreSQL (set CONNECTOR_AGENT_TEST_PG, see scripts/pg-start)");
-        }
-        return None;
-    };
-    let name = format!("ca_store_{}", std::process::id());
-    let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-        .execute(&mut c)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut c)
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&admin).unwrap();
-    url.set_path(&name);
-    Some(url.to_string())
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -86,3 +86,54 @@ pub async fn db(setup: &Setup) -> sqlx::SqliteConnection {
         .await
         .expect("open destination")
 }
+
+/// A fresh database on the test PostgreSQL server (`CONNECTOR_AGENT_TEST_PG`, started by
+/// `scripts/pg-start`), or `None` when there is none and none is required.
+pub async fn fresh_pg_database() -> Option<String> {
+    fresh_pg_database_owned_by(None).await
+}
+
+/// The password-protected role `scripts/pg-start` makes, and its password.
+pub const PG_PASSWORD_USER: (&str, &str) = ("ca_password_user", "ca-test-password");
+
+/// A fresh database owned by `owner` (its URL names that user, without a password), or by
+/// the admin user.
+pub async fn fresh_pg_database_owned_by(owner: Option<&str>) -> Option<String> {
+    use sqlx::Connection;
+    let Ok(admin) = std::env::var("CONNECTOR_AGENT_TEST_PG") else {
+        assert!(
+            std::env::var_os("CONNECTOR_AGENT_REQUIRE_PG").is_none(),
+            "CONNECTOR_AGENT_REQUIRE_PG is set but CONNECTOR_AGENT_TEST_PG is not"
+        );
+        #[expect(
+            clippy::print_stderr,
+            reason = "a skipped test says why, on the test's own output"
+        )]
+        {
+            eprintln!("skipped: no PostgreSQL (set CONNECTOR_AGENT_TEST_PG, see scripts/pg-start)");
+        }
+        return None;
+    };
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "ca_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut c = sqlx::PgConnection::connect(&admin).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let owner_clause = owner.map(|o| format!(" OWNER {o}")).unwrap_or_default();
+    sqlx::query(&format!("CREATE DATABASE {name}{owner_clause}"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&name);
+    if let Some(owner) = owner {
+        url.set_username(owner).unwrap();
+    }
+    Some(url.to_string())
+}

@@ -153,6 +153,8 @@ impl Engine {
             .map(str::to_owned)
             .unwrap_or_else(|| self.home.default_destination());
         DestinationUrl::parse(&destination)?;
+        // A destination password is a secret: kept encrypted apart, never in the stored URL.
+        let (destination, destination_password) = split_password(&destination);
         let mut abs = Vec::new();
         for input in inputs {
             let resolved = match input {
@@ -205,6 +207,10 @@ impl Engine {
             sync_every: None,
         };
         self.home.save(&conn)?;
+        if let Some(password) = destination_password {
+            self.home
+                .update_secrets(&conn.id, &[(DESTINATION_PASSWORD.into(), Some(password))])?;
+        }
         Ok(conn)
     }
 
@@ -465,10 +471,23 @@ impl Engine {
         })
     }
 
+    /// The connection's destination, with its password (kept apart, encrypted) put back.
+    fn destination(&self, conn: &Connection) -> Result<DestinationUrl> {
+        let secrets = self.home.load_secrets(&conn.id)?;
+        let Some(password) = secrets.get(DESTINATION_PASSWORD) else {
+            return Ok(DestinationUrl::parse(&conn.destination)?);
+        };
+        let mut url = url::Url::parse(&conn.destination)
+            .map_err(|e| Error::Config(format!("destination URL: {e}")))?;
+        url.set_password(Some(password))
+            .map_err(|()| Error::Config("the destination URL cannot take a password".into()))?;
+        Ok(DestinationUrl::parse(url.as_str())?)
+    }
+
     /// Whether the destination schema can be opened and written.
     async fn destination_check(&self, conn: &Connection) -> CheckOutcome {
         const NAME: &str = "destination writable";
-        let dest = match DestinationUrl::parse(&conn.destination) {
+        let dest = match self.destination(conn) {
             Ok(d) => d,
             Err(e) => return CheckOutcome::failed(NAME, error_chain(&e)),
         };
@@ -556,7 +575,7 @@ impl Engine {
             .filter(|s| selected.contains(&s.name.as_str()))
             .map(table_spec)
             .collect();
-        let dest = DestinationUrl::parse(&conn.destination)?;
+        let dest = self.destination(conn)?;
         let mut writer = Writer::open(&dest, &conn.schema).await?;
         if options.full_refresh {
             writer.clear_state().await?;
@@ -826,6 +845,45 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
         }
         _ => f(),
     }
+}
+
+/// Secret holding the destination's password.
+const DESTINATION_PASSWORD: &str = "_destination_password";
+
+/// A database URL without its password (user info or `password=` parameter), and the password.
+fn split_password(destination: &str) -> (String, Option<String>) {
+    let Ok(mut url) = url::Url::parse(destination) else {
+        return (destination.to_string(), None);
+    };
+    if url.scheme() == "sqlite" {
+        return (destination.to_string(), None);
+    }
+    let mut password = url.password().map(|p| {
+        percent_encoding::percent_decode_str(p)
+            .decode_utf8_lossy()
+            .into_owned()
+    });
+    let _ = url.set_password(None);
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if pairs.iter().any(|(k, _)| k == "password") {
+        url.set_query(None);
+        let mut kept = url.query_pairs_mut();
+        for (k, v) in &pairs {
+            if k == "password" {
+                password = Some(v.clone());
+            } else {
+                kept.append_pair(k, v);
+            }
+        }
+        drop(kept);
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+    }
+    (url.to_string(), password)
 }
 
 /// An error and its causes on one line.
@@ -1106,5 +1164,26 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_password;
+
+    #[test]
+    fn destination_passwords_are_split_off_decoded() {
+        let (url, pw) =
+            split_password("postgres://u:p%40ss%2Bw@db.example:5432/wh?sslmode=require");
+        assert_eq!(url, "postgres://u@db.example:5432/wh?sslmode=require");
+        assert_eq!(pw.as_deref(), Some("p@ss+w"));
+        let (url, pw) = split_password("postgres://u@db/wh?password=s3cr%26t&sslmode=disable");
+        assert_eq!(url, "postgres://u@db/wh?sslmode=disable");
+        assert_eq!(pw.as_deref(), Some("s3cr&t"));
+        let (url, pw) = split_password("postgres://u@db/wh?password=x");
+        assert_eq!(url, "postgres://u@db/wh");
+        assert_eq!(pw.as_deref(), Some("x"));
+        let (url, pw) = split_password("sqlite:/tmp/w.sqlite");
+        assert_eq!((url.as_str(), pw), ("sqlite:/tmp/w.sqlite", None));
     }
 }
