@@ -95,7 +95,7 @@ pub enum PagingDecl {
         /// Page size.
         limit: Option<PageSizeDecl>,
     },
-    /// Page numbers until a short or empty page.
+    /// Page numbers until `end` says the list is over (without `end`: a short or empty page).
     PageNumber {
         /// Query parameter.
         page_param: &'static str,
@@ -103,13 +103,41 @@ pub enum PagingDecl {
         start: u32,
         /// Page size.
         limit: Option<PageSizeDecl>,
+        /// What the response says about the end of the list.
+        end: Option<EndDecl>,
     },
-    /// Offset and limit until a short or empty page.
+    /// Offset and limit until `end` says the list is over (without `end`: a short or empty
+    /// page).
     Offset {
         /// Query parameter.
         offset_param: &'static str,
         /// Page size.
         limit: PageSizeDecl,
+        /// What the response says about the end of the list.
+        end: Option<EndDecl>,
+    },
+}
+
+/// A response field saying whether an offset or page-number list goes on. With one, a short
+/// page is not the end; an empty page always is.
+#[derive(Debug, Clone, Copy)]
+pub enum EndDecl {
+    /// A boolean; the list ends when it equals `stop_when` (`isLast`: true, `has_more`: false).
+    Flag {
+        /// Body path of the boolean.
+        path: &'static [&'static str],
+        /// The value meaning "last page".
+        stop_when: bool,
+    },
+    /// The number of records in all pages.
+    Total {
+        /// Body path of the count.
+        path: &'static [&'static str],
+    },
+    /// The number of pages.
+    TotalPages {
+        /// Body path of the page count.
+        path: &'static [&'static str],
     },
 }
 

@@ -6,7 +6,7 @@ use crate::bindings::connector_agent::connector::types::{
     Level, TableSchema, TableSelection,
 };
 use crate::http::{describe_http_error, get, require_ok, send_ok, snippet, status_hint};
-use crate::paginate::{next_position, page_url, Target};
+use crate::paginate::{first_key, next_position, page_url, repeats_previous, Target};
 use crate::records::{field, max_cursor, write_records, Body, Shape};
 use crate::state::{Pending, Position, SyncState, TableState};
 use crate::time::{parse_datetime, rfc3339};
@@ -297,6 +297,33 @@ fn filter_pair<'a>(e: &'a EndpointDecl, pass: &Pending) -> Option<(&'a str, Stri
     }
 }
 
+/// The position after a page, or `None` at the end; `previous_first` holds the key of the
+/// previous page's first record and is updated. An offset or page-number page that starts
+/// with the same record as the previous one ends the list with a warning: the API ignored
+/// the position, and following it would loop.
+#[allow(clippy::too_many_arguments, reason = "one call per paging loop, all context")]
+fn advance(
+    t: &Target<'_>,
+    table: &str,
+    current: &Position,
+    url: &str,
+    resp: &HttpResponse,
+    body: &Body<'_>,
+    records: &[&RawValue],
+    previous_first: &mut Option<String>,
+) -> Result<Option<Position>, ConnectorError> {
+    let first = first_key(t.endpoint, records);
+    if repeats_previous(&t.endpoint.paging, previous_first.as_deref(), first.as_deref()) {
+        host::log(
+            Level::Warn,
+            &format!("table `{table}`: GET {url} repeated the previous page's first record; the list ends here"),
+        );
+        return Ok(None);
+    }
+    *previous_first = first;
+    next_position(t, current, url, resp, body, records).map_err(|why| unexpected(table, url, why))
+}
+
 fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSelection, state: &mut SyncState) -> Result<(), ConnectorError> {
     let fixed = fixed_query(e, config)?;
     let path_params = config_path_params(e, config);
@@ -304,6 +331,7 @@ fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSe
     let target = Target { base, endpoint: e, path_params: &path_params, fixed_query: &fixed, filter: filter_pair(e, &pass) };
     let shape = Shape { blocked: &sel.blocked_columns, parent: None, cursor_field: e.incremental.map(|i| i.cursor_field) };
     let mut batch = Vec::with_capacity(64 * 1024);
+    let mut previous_first = None;
     loop {
         let url = page_url(&target, &pass.position);
         let resp = send_ok(e.table, get(url.clone()))?;
@@ -317,7 +345,7 @@ fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSe
         if !records.is_empty() {
             emit(e.table, &batch)?;
         }
-        let next = next_position(&target, &pass.position, &url, &resp, &body, &records).map_err(|why| unexpected(e.table, &url, why))?;
+        let next = advance(&target, e.table, &pass.position, &url, &resp, &body, &records, &mut previous_first)?;
         finish_page(e, state, next.clone(), &pass)?;
         match next {
             Some(p) => pass.position = p,
@@ -338,6 +366,8 @@ struct Flight {
     ctx: usize,
     position: Position,
     url: String,
+    /// The key of the previous page's first record.
+    previous_first: Option<String>,
 }
 
 /// The ancestors of a child endpoint, root first, each with the link from the level below.
@@ -387,13 +417,13 @@ fn fan_out(
     let mut wave: Vec<Flight> = ctxs
         .iter()
         .enumerate()
-        .map(|(i, ctx)| Flight { ctx: i, position: Position::Start, url: url_for(ctx, &Position::Start) })
+        .map(|(i, ctx)| Flight { ctx: i, position: Position::Start, url: url_for(ctx, &Position::Start), previous_first: None })
         .collect();
     while !wave.is_empty() {
         let requests: Vec<_> = wave.iter().map(|f| get(f.url.clone())).collect();
         let responses = host::http_send_batch(&requests);
         let mut next_wave = Vec::new();
-        for (flight, result) in wave.into_iter().zip(responses) {
+        for (mut flight, result) in wave.into_iter().zip(responses) {
             let resp: HttpResponse = match result {
                 Ok(r) if r.status == 404 => {
                     host::log(Level::Warn, &format!("table `{}`: GET {} answered 404; skipped (parent removed?)", e.table, flight.url));
@@ -408,9 +438,9 @@ fn fan_out(
             let owned = target_for(&ctxs[flight.ctx]);
             let params: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
-            if let Some(position) = next_position(&target, &flight.position, &flight.url, &resp, &body, &records).map_err(|why| unexpected(e.table, &flight.url, why))? {
+            if let Some(position) = advance(&target, e.table, &flight.position, &flight.url, &resp, &body, &records, &mut flight.previous_first)? {
                 let url = page_url(&target, &position);
-                next_wave.push(Flight { ctx: flight.ctx, position, url });
+                next_wave.push(Flight { ctx: flight.ctx, position, url, previous_first: flight.previous_first });
             }
         }
         wave = next_wave;
@@ -441,6 +471,7 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
     let filter = filter_pair(e, &pass);
     let cursor_field = e.incremental.map(|i| i.cursor_field);
     let mut batch = Vec::with_capacity(64 * 1024);
+    let mut previous_first = None;
     loop {
         // One page of the root list.
         let url = page_url(&root_target, &pass.position);
@@ -474,7 +505,7 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
         if batch.len() > 2 {
             emit(e.table, &batch)?;
         }
-        let next = next_position(&root_target, &pass.position, &url, &resp, &body, &roots).map_err(|why| unexpected(root.table, &url, why))?;
+        let next = advance(&root_target, root.table, &pass.position, &url, &resp, &body, &roots, &mut previous_first)?;
         finish_page(e, state, next.clone(), &pass)?;
         match next {
             Some(p) => pass.position = p,

@@ -5,7 +5,7 @@ use crate::bindings::connector_agent::connector::types::HttpResponse;
 use crate::http::{build_url, header, link_next, resolve, with_query_param};
 use crate::records::{field, scalar_text, Body};
 use crate::state::Position;
-use crate::{EndpointDecl, PageSizeDecl, PagingDecl};
+use crate::{EndDecl, EndpointDecl, PageSizeDecl, PagingDecl};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -120,27 +120,35 @@ pub(crate) fn next_position(
             Some(next) if !records.is_empty() => Some(Position::Url { url: resolve(t.base, &next) }),
             _ => None,
         },
-        PagingDecl::PageNumber { start, limit, .. } => {
-            if records.is_empty() || limit.is_some_and(|l| records.len() < l.value as usize) {
-                None
-            } else {
-                let n = match current {
-                    Position::Page { n } => *n,
-                    _ => start as u64,
-                };
-                Some(Position::Page { n: n + 1 })
-            }
+        PagingDecl::PageNumber { start, limit, end, .. } => {
+            let n = match current {
+                Position::Page { n } => *n,
+                _ => start as u64,
+            };
+            // Pages read so far, this one included.
+            let pages = n.saturating_sub(start as u64) + 1;
+            // The server's page size is unknown when it caps the requested one, but this
+            // page's count is at most that size, so `pages * received` records at least have
+            // been paged past: stopping on it never stops early (at worst one more request,
+            // answered by an empty page).
+            let covered = pages.saturating_mul(records.len() as u64);
+            let more = goes_on(end, limit.map(|l| l.value), body, records.len(), covered, pages)?;
+            more.then_some(Position::Page { n: n + 1 })
         }
-        PagingDecl::Offset { limit, .. } => {
-            if records.is_empty() || records.len() < limit.value as usize {
-                None
-            } else {
-                let n = match current {
-                    Position::Offset { n } => *n,
-                    _ => 0,
-                };
-                Some(Position::Offset { n: n + records.len() as u64 })
-            }
+        PagingDecl::Offset { limit, end, .. } => {
+            let n = match current {
+                Position::Offset { n } => *n,
+                _ => 0,
+            };
+            // The next offset is this one plus the records that arrived, not plus the limit:
+            // an API that caps the page size below the limit (silently) would otherwise have
+            // the records in between skipped. An API that filters records out of a page
+            // (Jira, by permission) has part of its window read twice; those records are
+            // upserted by key, so nothing is lost or doubled.
+            let next = n + records.len() as u64;
+            let pages = next.div_ceil(u64::from(limit.value.max(1)));
+            let more = goes_on(end, Some(limit.value), body, records.len(), next, pages)?;
+            more.then_some(Position::Offset { n: next })
         }
     };
     if let Some(pos) = &next {
@@ -150,4 +158,197 @@ pub(crate) fn next_position(
         }
     }
     Ok(next)
+}
+
+/// Whether an offset or page-number list goes on after a page of `received` records, with
+/// `covered` records and `pages` pages paged past so far. An empty page always ends it (an
+/// API that keeps saying "more" must not loop); otherwise the end signal decides, and
+/// without one (or when the response lacks its field) a page shorter than `limit` ends it.
+pub(crate) fn goes_on(
+    end: Option<EndDecl>,
+    limit: Option<u32>,
+    body: &Body<'_>,
+    received: usize,
+    covered: u64,
+    pages: u64,
+) -> Result<bool, String> {
+    if received == 0 {
+        return Ok(false);
+    }
+    let short_page_rule = || limit.is_none_or(|l| received >= l as usize);
+    let Some(end) = end else {
+        return Ok(short_page_rule());
+    };
+    match end {
+        EndDecl::Flag { path, stop_when } => match body.value(path) {
+            Value::Bool(b) => Ok(b != stop_when),
+            Value::Null => Ok(short_page_rule()),
+            other => Err(format!("`{}` is {other}, expected true or false", path.join("."))),
+        },
+        EndDecl::Total { path } => match count(&body.value(path)) {
+            Some(total) => Ok(covered < total),
+            None if body.value(path).is_null() => Ok(short_page_rule()),
+            None => Err(format!("`{}` is {}, expected a count", path.join("."), body.value(path))),
+        },
+        EndDecl::TotalPages { path } => match count(&body.value(path)) {
+            Some(total) => Ok(pages < total),
+            None if body.value(path).is_null() => Ok(short_page_rule()),
+            None => Err(format!("`{}` is {}, expected a page count", path.join("."), body.value(path))),
+        },
+    }
+}
+
+/// A non-negative count, as a number or a numeric string.
+fn count(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The first record's key (its primary key values, else the whole record), for noticing an
+/// offset or page-number API that ignores the position and serves the same page again.
+pub(crate) fn first_key(e: &EndpointDecl, records: &[&RawValue]) -> Option<String> {
+    let first = records.first()?;
+    if e.primary_key.is_empty() {
+        return Some(first.get().to_string());
+    }
+    let parts: Vec<String> =
+        e.primary_key.iter().map(|k| field(first, k).map(|v| v.get().to_string()).unwrap_or_default()).collect();
+    Some(parts.join("\u{1f}"))
+}
+
+/// Whether this page starts with the same record as the previous one: for offset and
+/// page-number lists, a position the API ignored. Other styles are followed by what the API
+/// says (cursors, URLs) and checked by [`next_position`] for not advancing.
+pub(crate) fn repeats_previous(paging: &PagingDecl, previous_first: Option<&str>, first: Option<&str>) -> bool {
+    matches!(paging, PagingDecl::PageNumber { .. } | PagingDecl::Offset { .. })
+        && first.is_some()
+        && previous_first == first
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMIT: PageSizeDecl = PageSizeDecl { param: "limit", value: 10 };
+
+    fn endpoint(paging: PagingDecl) -> EndpointDecl {
+        EndpointDecl {
+            table: "t",
+            path: "/t",
+            record_path: &["values"],
+            primary_key: &["id"],
+            columns: &[],
+            query: &[],
+            paging,
+            incremental: None,
+            parent: None,
+        }
+    }
+
+    fn offset(end: Option<EndDecl>) -> EndpointDecl {
+        endpoint(PagingDecl::Offset { offset_param: "offset", limit: LIMIT, end })
+    }
+
+    fn pages(end: Option<EndDecl>) -> EndpointDecl {
+        endpoint(PagingDecl::PageNumber { page_param: "page", start: 1, limit: Some(LIMIT), end })
+    }
+
+    /// A body with `n` records (ids from `first`) and the extra top-level fields in `extra`.
+    fn body(first: usize, n: usize, extra: &str) -> Vec<u8> {
+        let values: Vec<String> = (first..first + n).map(|i| format!(r#"{{"id":{i}}}"#)).collect();
+        let sep = if extra.is_empty() { "" } else { "," };
+        format!(r#"{{"values":[{}]{sep}{extra}}}"#, values.join(",")).into_bytes()
+    }
+
+    /// The position after a page at `current` whose body is `bytes`.
+    fn next(e: &EndpointDecl, current: Position, bytes: &[u8]) -> Result<Option<Position>, String> {
+        let t = Target { base: "http://h", endpoint: e, path_params: &[], fixed_query: &[], filter: None };
+        let resp = HttpResponse { status: 200, headers: Vec::new(), body: bytes.to_vec() };
+        let body = Body::parse(bytes)?;
+        let records = body.records(e.record_path)?;
+        next_position(&t, &current, &page_url(&t, &current), &resp, &body, &records)
+    }
+
+    const IS_LAST: Option<EndDecl> = Some(EndDecl::Flag { path: &["isLast"], stop_when: true });
+    const HAS_MORE: Option<EndDecl> = Some(EndDecl::Flag { path: &["meta", "has_more"], stop_when: false });
+    const TOTAL: Option<EndDecl> = Some(EndDecl::Total { path: &["total"] });
+    const TOTAL_PAGES: Option<EndDecl> = Some(EndDecl::TotalPages { path: &["total_pages"] });
+
+    #[test]
+    fn without_a_signal_a_short_page_ends_the_list() {
+        let e = offset(None);
+        assert_eq!(next(&e, Position::Start, &body(0, 10, "")), Ok(Some(Position::Offset { n: 10 })));
+        assert_eq!(next(&e, Position::Offset { n: 10 }, &body(10, 7, "")), Ok(None));
+        let e = pages(None);
+        assert_eq!(next(&e, Position::Start, &body(0, 10, "")), Ok(Some(Position::Page { n: 2 })));
+        assert_eq!(next(&e, Position::Page { n: 2 }, &body(10, 9, "")), Ok(None));
+    }
+
+    #[test]
+    fn a_capped_page_size_with_a_total_advances_by_the_records_received() {
+        // Asked for 10, the API serves 4, and says there are 11.
+        let e = offset(TOTAL);
+        assert_eq!(next(&e, Position::Start, &body(0, 4, r#""total":11"#)), Ok(Some(Position::Offset { n: 4 })));
+        assert_eq!(next(&e, Position::Offset { n: 4 }, &body(4, 4, r#""total":11"#)), Ok(Some(Position::Offset { n: 8 })));
+        assert_eq!(next(&e, Position::Offset { n: 8 }, &body(8, 3, r#""total":"11""#)), Ok(None));
+    }
+
+    #[test]
+    fn short_pages_before_the_end_follow_is_last() {
+        let e = offset(IS_LAST);
+        assert_eq!(next(&e, Position::Start, &body(0, 3, r#""isLast":false"#)), Ok(Some(Position::Offset { n: 3 })));
+        assert_eq!(next(&e, Position::Offset { n: 3 }, &body(3, 10, r#""isLast":true"#)), Ok(None));
+        let e = pages(HAS_MORE);
+        assert_eq!(next(&e, Position::Start, &body(0, 2, r#""meta":{"has_more":true}"#)), Ok(Some(Position::Page { n: 2 })));
+        assert_eq!(next(&e, Position::Page { n: 2 }, &body(0, 10, r#""meta":{"has_more":false}"#)), Ok(None));
+    }
+
+    #[test]
+    fn an_empty_page_ends_the_list_whatever_the_signal_says() {
+        for end in [IS_LAST, TOTAL, TOTAL_PAGES] {
+            let e = offset(end);
+            let extra = r#""isLast":false,"total":100,"total_pages":10"#;
+            assert_eq!(next(&e, Position::Offset { n: 20 }, &body(0, 0, extra)), Ok(None));
+        }
+    }
+
+    #[test]
+    fn page_numbers_end_at_total_pages_or_total() {
+        let e = pages(TOTAL_PAGES);
+        assert_eq!(next(&e, Position::Start, &body(0, 3, r#""total_pages":3"#)), Ok(Some(Position::Page { n: 2 })));
+        assert_eq!(next(&e, Position::Page { n: 3 }, &body(0, 3, r#""total_pages":3"#)), Ok(None));
+        // Capped at 4 of 10: 3 pages of 4 cover 12 >= 11.
+        let e = pages(TOTAL);
+        assert_eq!(next(&e, Position::Page { n: 2 }, &body(4, 4, r#""total":11"#)), Ok(Some(Position::Page { n: 3 })));
+        assert_eq!(next(&e, Position::Page { n: 3 }, &body(8, 4, r#""total":11"#)), Ok(None));
+    }
+
+    #[test]
+    fn a_missing_signal_falls_back_to_the_short_page_rule_and_a_wrong_one_is_an_error() {
+        let e = offset(IS_LAST);
+        assert_eq!(next(&e, Position::Start, &body(0, 10, "")), Ok(Some(Position::Offset { n: 10 })));
+        assert_eq!(next(&e, Position::Start, &body(0, 3, "")), Ok(None));
+        assert!(next(&e, Position::Start, &body(0, 3, r#""isLast":"no""#)).is_err());
+        let e = offset(TOTAL);
+        assert!(next(&e, Position::Start, &body(0, 3, r#""total":{"n":1}"#)).is_err());
+    }
+
+    #[test]
+    fn a_repeated_first_record_is_noticed_for_offset_and_page_lists_only() {
+        let e = offset(IS_LAST);
+        let bytes = body(5, 3, "");
+        let b = Body::parse(&bytes).unwrap();
+        let records = b.records(e.record_path).unwrap();
+        let first = first_key(&e, &records);
+        assert_eq!(first.as_deref(), Some("5"));
+        assert!(repeats_previous(&e.paging, first.as_deref(), first.as_deref()));
+        assert!(!repeats_previous(&e.paging, None, first.as_deref()));
+        assert!(!repeats_previous(&e.paging, Some("4"), first.as_deref()));
+        assert!(!repeats_previous(&e.paging, None, None));
+        let link = endpoint(PagingDecl::LinkHeader { limit: None });
+        assert!(!repeats_previous(&link.paging, first.as_deref(), first.as_deref()));
+    }
 }

@@ -7,6 +7,7 @@ mod generate;
 mod golden;
 mod inputs;
 mod oauth;
+mod paging;
 mod postgres;
 mod probe;
 mod runtime;

@@ -141,7 +141,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                     ],
                     query: &[
                     ],
-                    paging: PagingDecl::PageNumber { page_param: "page", start: 1, limit: Some(PageSizeDecl { param: "per_page", value: 1000 }) },
+                    paging: PagingDecl::PageNumber { page_param: "page", start: 1, limit: Some(PageSizeDecl { param: "per_page", value: 1000 }), end: Some(EndDecl::TotalPages { path: &["total_pages"] }) },
                     incremental: None,
                     parent: None,
                 },
@@ -176,7 +176,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                     ],
                     query: &[
                     ],
-                    paging: PagingDecl::Offset { offset_param: "offset", limit: PageSizeDecl { param: "limit", value: 1000 } },
+                    paging: PagingDecl::Offset { offset_param: "offset", limit: PageSizeDecl { param: "limit", value: 1000 }, end: Some(EndDecl::Total { path: &["total"] }) },
                     incremental: None,
                     parent: None,
                 },

@@ -5,7 +5,7 @@
 //! helper (`str_lit`, `toml_str`, `doc`, `num`, ...). Output is deterministic. No I/O here
 //! beyond [`GeneratedCrate::write_to`].
 
-use connector_agent_model::{ApiModel, ColumnType, CursorFormat, Endpoint};
+use connector_agent_model::{ApiModel, ColumnType, CursorFormat, Endpoint, Pagination};
 use handlebars::{
     no_escape, Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
 };
@@ -66,6 +66,8 @@ const LIB_RS: &str = include_str!("../../../guest-template/templates/lib.rs.hbs"
 const P_ENDPOINT: &str = include_str!("../../../guest-template/templates/partials/endpoint.hbs");
 const P_PAGING: &str = include_str!("../../../guest-template/templates/partials/paging.hbs");
 const P_PAGE_SIZE: &str = include_str!("../../../guest-template/templates/partials/page_size.hbs");
+const P_END_SIGNAL: &str =
+    include_str!("../../../guest-template/templates/partials/end_signal.hbs");
 
 fn registry() -> Handlebars<'static> {
     let mut hb = Handlebars::new();
@@ -77,6 +79,7 @@ fn registry() -> Handlebars<'static> {
         ("endpoint", P_ENDPOINT),
         ("paging", P_PAGING),
         ("page_size", P_PAGE_SIZE),
+        ("end_signal", P_END_SIGNAL),
     ] {
         hb.register_template_string(name, text)
             .expect("bundled templates parse");
@@ -340,6 +343,16 @@ fn endpoint_view(e: &Endpoint) -> Result<Value> {
             None => Value::Null,
         },
     );
+    // Offset and page-number paging name their end signal, `None` when the model has none
+    // (the field is skipped in the model's JSON, and strict mode refuses a missing one).
+    if let Some(paging) = obj.get_mut("pagination").and_then(Value::as_object_mut) {
+        if matches!(
+            e.pagination,
+            Pagination::Offset { .. } | Pagination::PageNumber { .. }
+        ) {
+            paging.entry("end").or_insert(Value::Null);
+        }
+    }
     obj.insert(
         "parent".into(),
         serde_json::to_value(&e.parent).map_err(|err| Error::Model(err.to_string()))?,

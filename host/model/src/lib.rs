@@ -295,7 +295,8 @@ pub enum Pagination {
         /// Page size parameter and value.
         limit: Option<PageSize>,
     },
-    /// Page numbers, until a short or empty page.
+    /// Page numbers, until `end` says the list is over (without `end`: a short or empty
+    /// page).
     PageNumber {
         /// Query parameter receiving the page number.
         page_param: String,
@@ -303,14 +304,59 @@ pub enum Pagination {
         start: u32,
         /// Page size parameter and value.
         limit: Option<PageSize>,
+        /// What the response says about the end of the list, if anything.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        end: Option<EndSignal>,
     },
-    /// Offset and limit, until a short or empty page.
+    /// Offset and limit, until `end` says the list is over (without `end`: a short or empty
+    /// page).
     Offset {
         /// Query parameter receiving the offset.
         offset_param: String,
         /// Page size parameter and value.
         limit: PageSize,
+        /// What the response says about the end of the list, if anything.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        end: Option<EndSignal>,
     },
+}
+
+/// A field of an offset or page-number response that says whether the list goes on. With
+/// one, a short page is not the end (APIs cap page sizes and filter pages); an empty page
+/// still is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EndSignal {
+    /// A boolean: the list ends when it equals `stop_when` (`isLast` → true, `has_more` →
+    /// false).
+    Flag {
+        /// Response body path of the boolean.
+        path: Vec<String>,
+        /// The value that means "this was the last page".
+        stop_when: bool,
+    },
+    /// The number of records in all pages (`total`, `totalCount`): the list ends once that
+    /// many have been paged past.
+    Total {
+        /// Response body path of the count.
+        path: Vec<String>,
+    },
+    /// The number of pages (`total_pages`): the list ends at that page.
+    TotalPages {
+        /// Response body path of the page count.
+        path: Vec<String>,
+    },
+}
+
+impl EndSignal {
+    /// The response body path the signal is read from.
+    pub fn path(&self) -> &[String] {
+        match self {
+            EndSignal::Flag { path, .. }
+            | EndSignal::Total { path }
+            | EndSignal::TotalPages { path } => path,
+        }
+    }
 }
 
 /// A page size parameter and the value to send.
@@ -458,6 +504,10 @@ mod tests {
                         param: "limit".into(),
                         value: 100,
                     },
+                    end: Some(EndSignal::Flag {
+                        path: vec!["isLast".into()],
+                        stop_when: true,
+                    }),
                 },
                 incremental: None,
                 parent: None,

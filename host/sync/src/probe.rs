@@ -1016,6 +1016,7 @@ impl Probe<'_> {
                 page_param,
                 start,
                 limit,
+                ..
             } => {
                 let full_page = !records.is_empty()
                     && limit
@@ -1031,6 +1032,7 @@ impl Probe<'_> {
             Pagination::Offset {
                 offset_param,
                 limit,
+                ..
             } => {
                 let full_page = !records.is_empty() && records.len() >= limit.value as usize;
                 (

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use connector_agent_model::{PageSize, Pagination, QueryParam};
+use connector_agent_model::{EndSignal, PageSize, Pagination, QueryParam};
 
 use crate::openapi::{Ctx, Param};
 use crate::schema::Kind;
@@ -116,6 +116,46 @@ const MORE_FIELDS: &[&[&str]] = &[
     &["has_more_items"],
 ];
 
+/// Boolean "this is the last page" flags (Jira's `isLast`, Spring's `last`).
+const LAST_FIELDS: &[&[&str]] = &[
+    &["isLast"],
+    &["is_last"],
+    &["isLastPage"],
+    &["is_last_page"],
+    &["lastPage"],
+    &["last_page"],
+    &["last"],
+];
+/// Counts of the records in all pages (`count`, often the size of this page, is looked at
+/// apart).
+const TOTAL_FIELDS: &[&[&str]] = &[
+    &["total"],
+    &["totalCount"],
+    &["total_count"],
+    &["totalResults"],
+    &["total_results"],
+    &["totalItems"],
+    &["total_items"],
+    &["totalRecords"],
+    &["total_records"],
+    &["totalElements"],
+    &["total_elements"],
+    &["totalSize"],
+    &["total_size"],
+];
+/// Counts of the pages (Laravel's numeric `last_page` too).
+const TOTAL_PAGES_FIELDS: &[&[&str]] = &[
+    &["total_pages"],
+    &["totalPages"],
+    &["pageCount"],
+    &["page_count"],
+    &["num_pages"],
+    &["numPages"],
+    &["last_page"],
+    &["lastPage"],
+    &["pages"],
+];
+
 /// The pagination of one endpoint and what was noticed on the way.
 pub(crate) struct Paging {
     pub pagination: Pagination,
@@ -192,6 +232,55 @@ pub(crate) fn infer<'a>(
         b.kind() == Kind::String && (b.example.is_none() || looks_like_url(b))
     });
     let more = search(MORE_FIELDS, &|b| b.kind() == Kind::Boolean);
+    let is_count = |b: &Body<'a>| matches!(b.kind(), Kind::Integer | Kind::Number);
+    // What ends an offset or page-number list besides a short page: a "last page" or "more"
+    // flag, a count of all records, a count of pages. `numbered` prefers the page count.
+    let end_signal = |numbered: bool| -> Option<EndSignal> {
+        let flag = search(LAST_FIELDS, &|b| b.kind() == Kind::Boolean)
+            .map(|path| EndSignal::Flag {
+                path,
+                stop_when: true,
+            })
+            .or_else(|| {
+                more.clone().map(|path| EndSignal::Flag {
+                    path,
+                    stop_when: false,
+                })
+            });
+        let total = || {
+            search(TOTAL_FIELDS, &is_count)
+                .or_else(|| {
+                    // `count` is often this page's size: only with a description that says
+                    // it counts every record.
+                    search(&[&["count"]], &is_count).filter(|path| {
+                        let names: Vec<&str> = path.iter().map(String::as_str).collect();
+                        let shape = body.at(ctx, &names).shape;
+                        shape.and_then(|s| s.description).is_some_and(|d| {
+                            let d = d.to_ascii_lowercase();
+                            d.contains("total") || d.contains("all ")
+                        })
+                    })
+                })
+                .map(|path| EndSignal::Total { path })
+        };
+        let pages =
+            || search(TOTAL_PAGES_FIELDS, &is_count).map(|path| EndSignal::TotalPages { path });
+        if numbered {
+            pages().or(flag).or_else(total)
+        } else {
+            flag.or_else(total)
+        }
+    };
+    let until = |end: &Option<EndSignal>| match end {
+        Some(EndSignal::Flag { path, stop_when }) => {
+            format!("until `{}` is {stop_when}", path.join("."))
+        }
+        Some(EndSignal::Total { path }) => {
+            format!("until `{}` records (short pages go on)", path.join("."))
+        }
+        Some(EndSignal::TotalPages { path }) => format!("until page `{}`", path.join(".")),
+        None => "until a short page".to_string(),
+    };
     let link_header = headers.iter().any(|h| h.eq_ignore_ascii_case("link"));
 
     let mut used: Vec<String> = Vec::new();
@@ -274,25 +363,31 @@ pub(crate) fn infer<'a>(
             .schema
             .and_then(|s| ctx.schemas.shape(s).default.and_then(Value::as_u64));
         let start = u32::from(default != Some(0));
-        let note = format!("numbers pages with `{}` until a short page", param.name);
+        let end = end_signal(true);
+        let note = format!("numbers pages with `{}` {}", param.name, until(&end));
         (
             Pagination::PageNumber {
                 page_param: param.name.to_string(),
                 start,
                 limit,
+                end,
             },
             note,
         )
     } else if let (Some(param), Some(limit)) = (offset, limit) {
         use_param(Some(param));
+        let end = end_signal(false);
         let note = format!(
-            "pages with `{}` + `{}` until a short page",
-            param.name, limit.param
+            "pages with `{}` + `{}` {}",
+            param.name,
+            limit.param,
+            until(&end)
         );
         (
             Pagination::Offset {
                 offset_param: param.name.to_string(),
                 limit,
+                end,
             },
             note,
         )

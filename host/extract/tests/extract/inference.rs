@@ -2,8 +2,8 @@
 
 use connector_agent_extract::{extract_openapi, extract_openapi_report};
 use connector_agent_model::{
-    ApiKeyLocation, AuthScheme, ColumnType, CursorFormat, Endpoint, Incremental, PageSize,
-    Pagination,
+    ApiKeyLocation, AuthScheme, ColumnType, CursorFormat, EndSignal, Endpoint, Incremental,
+    PageSize, Pagination,
 };
 use serde_json::{json, Value};
 
@@ -320,14 +320,16 @@ fn next_url_link_header_page_number_and_offset() {
             &Pagination::PageNumber {
                 page_param: "page".into(),
                 start: 1,
-                limit: limit("per_page", 100)
+                limit: limit("per_page", 100),
+                end: None,
             },
             &Pagination::Offset {
                 offset_param: "offset".into(),
                 limit: PageSize {
                     param: "limit".into(),
                     value: 25
-                }
+                },
+                end: None,
             },
         ]
     );
@@ -752,5 +754,96 @@ fn pagination_fields_beside_a_nested_record_array() {
                 value: 50
             }),
         }
+    );
+}
+
+/// The end signal of the one offset or page-number endpoint in `doc`.
+fn end_of(doc: &Value) -> Option<EndSignal> {
+    match only(doc).pagination {
+        Pagination::Offset { end, .. } | Pagination::PageNumber { end, .. } => end,
+        other => panic!("not offset or page paging: {other:?}"),
+    }
+}
+
+#[test]
+fn offset_and_page_lists_take_their_end_from_the_response() {
+    let int = json!({"type": "integer"});
+    let boolean = json!({"type": "boolean"});
+    let offset = json!([
+        query("startAt", int.clone()),
+        query("maxResults", int.clone())
+    ]);
+    let pages = json!([query("page", int.clone()), query("per_page", int.clone())]);
+    let flag = |path: &[&str], stop_when| {
+        Some(EndSignal::Flag {
+            path: path.iter().map(|s| s.to_string()).collect(),
+            stop_when,
+        })
+    };
+    // Jira: `isLast` beside `total`; the flag wins.
+    let doc = openapi(
+        json!({"/a": get(offset.clone(), wrapped(json!({"isLast": boolean, "total": int})))}),
+    );
+    assert_eq!(end_of(&doc), flag(&["isLast"], true));
+    // `has_more` in a container means "go on" while true.
+    let doc = openapi(
+        json!({"/a": get(offset.clone(), wrapped(json!({"meta": record(json!({"has_more": boolean}))})))}),
+    );
+    assert_eq!(end_of(&doc), flag(&["meta", "has_more"], false));
+    // A count of all records.
+    let doc = openapi(json!({"/a": get(offset.clone(), wrapped(json!({"totalCount": int})))}));
+    assert_eq!(
+        end_of(&doc),
+        Some(EndSignal::Total {
+            path: vec!["totalCount".into()]
+        })
+    );
+    // Page numbers prefer the page count to a flag or a total.
+    let doc = openapi(
+        json!({"/a": get(pages.clone(), wrapped(json!({"total": int, "hasMore": boolean, "pagination": record(json!({"totalPages": int}))})))}),
+    );
+    assert_eq!(
+        end_of(&doc),
+        Some(EndSignal::TotalPages {
+            path: vec!["pagination".into(), "totalPages".into()]
+        })
+    );
+    // `count` is taken only when it says it counts everything; a string `total` or an
+    // object `last` is no signal.
+    let count = |description: &str| json!({"type": "integer", "description": description});
+    let doc = openapi(
+        json!({"/a": get(offset.clone(), wrapped(json!({"count": count("Number of records on this page.")})))}),
+    );
+    assert_eq!(end_of(&doc), None);
+    let doc = openapi(
+        json!({"/a": get(offset.clone(), wrapped(json!({"count": count("Total number of matching records.")})))}),
+    );
+    assert_eq!(
+        end_of(&doc),
+        Some(EndSignal::Total {
+            path: vec!["count".into()]
+        })
+    );
+    let doc = openapi(
+        json!({"/a": get(pages, wrapped(json!({"total": {"type": "string"}, "last": record(json!({"href": {"type": "string"}}))})))}),
+    );
+    assert_eq!(end_of(&doc), None);
+}
+
+#[test]
+fn an_end_signal_is_read_from_an_example_body() {
+    // No schema for the paging fields, only an example (as Postman collections give).
+    let mut doc = openapi(json!({"/a": get(
+        json!([query("offset", json!({"type": "integer"})), query("limit", json!({"type": "integer"}))]),
+        json!({"type": "object"})
+    )}));
+    doc["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["example"] =
+        json!({"data": [{"id": "x"}], "isLast": false});
+    assert_eq!(
+        end_of(&doc),
+        Some(EndSignal::Flag {
+            path: vec!["isLast".into()],
+            stop_when: true
+        })
     );
 }

@@ -239,7 +239,8 @@ fn commercetools_reads_results_and_pages_with_offset_and_limit() {
             limit: PageSize {
                 param: "limit".into(),
                 value: 100
-            }
+            },
+            end: None,
         }
     );
     assert!(
@@ -342,7 +343,7 @@ fn contentstack_reads_string_hosts_and_header_keys() {
     // `url` objects with `host` and `path` as strings.
     let stacks = endpoint(&model, "/v3/organizations/{organization_uid}/stacks");
     assert!(
-        matches!(&stacks.pagination, Pagination::Offset { offset_param, limit }
+        matches!(&stacks.pagination, Pagination::Offset { offset_param, limit, .. }
             if offset_param == "skip" && limit.param == "limit"),
         "{:?}",
         stacks.pagination

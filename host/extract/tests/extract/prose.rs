@@ -12,7 +12,7 @@ use connector_agent_extract::{
     extract_markdown_dir, extract_pdf_file, extract_prose, pdf_text, scorecard, ProseKind,
     ProsePage, Scorecard,
 };
-use connector_agent_model::{ApiModel, AuthScheme, Endpoint, PageSize, Pagination};
+use connector_agent_model::{ApiModel, AuthScheme, EndSignal, Endpoint, PageSize, Pagination};
 
 /// The corpus `docs` folder.
 fn docs_dir() -> Option<PathBuf> {
@@ -208,6 +208,7 @@ fn accelo_markdown_slate_sections() {
                 param: "_limit".into(),
                 value: 100
             }),
+            end: None,
         }
     );
     assert!(model.endpoints.iter().all(|e| e.path != "/companies"));
@@ -405,7 +406,8 @@ fn html_pages_keep_code_blocks_and_drop_scripts() {
             limit: PageSize {
                 param: "limit".into(),
                 value: 500
-            }
+            },
+            end: None,
         }
     );
     assert!(
@@ -479,7 +481,12 @@ Authenticate with an API key: `curl -H "X-Api-Key: KEY" https://shop.example.com
             limit: Some(PageSize {
                 param: "per_page".into(),
                 value: 250
-            })
+            }),
+            // The example's `has_more` says when the pages end.
+            end: Some(EndSignal::Flag {
+                path: vec!["has_more".into()],
+                stop_when: false
+            }),
         }
     );
     assert_eq!(orders.incremental.as_ref().unwrap().param, "updated_since");

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use connector_agent_extract::{
     extract_markdown_dir, extract_openapi_file, extract_pdf_file, extract_postman_file, scorecard,
 };
-use connector_agent_model::{ApiModel, CursorFormat, Endpoint, PageSize, Pagination};
+use connector_agent_model::{ApiModel, CursorFormat, EndSignal, Endpoint, PageSize, Pagination};
 
 /// The corpus folder, when it is there.
 fn corpus_dir() -> Option<PathBuf> {
@@ -91,14 +91,34 @@ fn paging(pagination: &Pagination) -> String {
             page_param,
             start,
             limit,
+            end,
         } => format!(
-            "page_number {page_param} from {start}{}",
-            size(limit.as_ref())
+            "page_number {page_param} from {start}{}{}",
+            size(limit.as_ref()),
+            until(end.as_ref())
         ),
         Pagination::Offset {
             offset_param,
             limit,
-        } => format!("offset {offset_param}/{}={}", limit.param, limit.value),
+            end,
+        } => format!(
+            "offset {offset_param}/{}={}{}",
+            limit.param,
+            limit.value,
+            until(end.as_ref())
+        ),
+    }
+}
+
+/// ` until isLast=true`, ` until total`, ` until pages total_pages`, or nothing (a short page).
+fn until(end: Option<&EndSignal>) -> String {
+    match end {
+        None => String::new(),
+        Some(EndSignal::Flag { path, stop_when }) => {
+            format!(" until {}={stop_when}", path.join("."))
+        }
+        Some(EndSignal::Total { path }) => format!(" until total {}", path.join(".")),
+        Some(EndSignal::TotalPages { path }) => format!(" until pages {}", path.join(".")),
     }
 }
 

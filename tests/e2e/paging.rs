@@ -1,0 +1,92 @@
+//! Offset lists whose pages end before a short page does: a page size the API caps below the
+//! one asked for (with `total`), and short pages before `isLast` (Jira's permission
+//! filtering). Every record must arrive; the short-page rule would stop after page one.
+
+use crate::support::{connection_with, db, Setup};
+use connector_agent_fixture::{
+    paging_openapi_document, refund_ids, visible_worklogs, FixtureAuth, FixtureConfig,
+    REFUND_PAGE_CAP,
+};
+use connector_agent_model::{EndSignal, Pagination};
+use connector_agent_sync::engine::SyncOptions;
+use sqlx::Row;
+
+/// A connection generated from the fixture's paging document instead of the billing one.
+async fn paging_connection() -> Setup {
+    connection_with(FixtureConfig::default(), |doc| {
+        let base = doc["servers"][0]["url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        *doc = paging_openapi_document(&base, &FixtureAuth::Bearer("test-token".into()));
+    })
+    .await
+}
+
+async fn ids(conn: &mut sqlx::SqliteConnection, table: &str) -> Vec<String> {
+    sqlx::query(&format!("SELECT id FROM {table} ORDER BY id"))
+        .fetch_all(conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>("id"))
+        .collect()
+}
+
+fn end_of(s: &Setup, table: &str) -> Option<EndSignal> {
+    let model = s.engine.home().load_model(&s.id).unwrap();
+    let endpoint = model.endpoints.iter().find(|e| e.table == table).unwrap();
+    match &endpoint.pagination {
+        Pagination::Offset { end, .. } => end.clone(),
+        other => panic!("`{table}` is not offset-paged: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn capped_pages_with_a_total_and_short_pages_before_is_last_sync_every_record() {
+    let s = paging_connection().await;
+    assert_eq!(
+        end_of(&s, "refunds"),
+        Some(EndSignal::Total {
+            path: vec!["total".into()]
+        })
+    );
+    assert_eq!(
+        end_of(&s, "worklogs"),
+        Some(EndSignal::Flag {
+            path: vec!["isLast".into()],
+            stop_when: true
+        })
+    );
+    // Setup probed the API already; only the sync's requests count below.
+    let before = s.fixture.requests().len();
+    let report = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    let rows = |table: &str| {
+        report
+            .tables
+            .iter()
+            .find(|t| t.table == table)
+            .map(|t| t.rows_total)
+    };
+    let mut conn = db(&s).await;
+    assert_eq!(ids(&mut conn, "refunds").await, refund_ids());
+    assert_eq!(rows("refunds"), Some(refund_ids().len() as i64));
+    assert_eq!(ids(&mut conn, "worklogs").await, visible_worklogs());
+
+    let requests = s.fixture.requests().split_off(before);
+    let offsets: Vec<String> = requests
+        .iter()
+        .filter(|r| r.path == "/v1/refunds")
+        .filter_map(|r| r.query_param("offset").map(str::to_owned))
+        .collect();
+    // Advanced by the records received (7), not by the limit asked for (100).
+    let expected: Vec<String> = (0..refund_ids().len())
+        .step_by(REFUND_PAGE_CAP)
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(offsets, expected);
+    assert!(requests
+        .iter()
+        .filter(|r| r.path == "/v1/refunds")
+        .all(|r| r.query_param("limit") == Some("100")));
+}
