@@ -40,6 +40,9 @@ pub(crate) struct Candidate {
     pub(crate) notes: Vec<String>,
     pub(crate) confidence: f32,
     pub(crate) scopes: Vec<(String, Vec<String>)>,
+    /// The list is the platform's directory of every user or organization (GitHub's
+    /// `/users`), not the accounts the credentials can see: never a parent to fan out over.
+    pub(crate) global_directory: bool,
 }
 
 /// Query parameters that carry credentials; the host adds those, never the connector.
@@ -242,7 +245,15 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
     if let Some(Value::Array(reqs)) = op.op.get("security") {
         auth::collect_scopes(reqs, &mut scopes);
     }
+    let text = [op.op.get("summary"), op.op.get("description")]
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let global_directory = naming::lists_every_account(op.path, &text);
     Ok(Candidate {
+        global_directory,
         path: op.path.to_string(),
         entity,
         record_path: found.path,
@@ -275,6 +286,7 @@ pub(crate) fn assemble(
 ) -> ApiModel {
     let tables = table_names(&candidates);
     let parents = parents(&candidates, &tables);
+    let account_params = account_params(&candidates);
     let ancestors = ancestral_params(&candidates, &parents);
 
     let mut used_scopes: Vec<(String, Vec<String>)> = Vec::new();
@@ -352,9 +364,29 @@ pub(crate) fn assemble(
                 chained.push(param.clone());
                 continue;
             }
-            let field = add_param_field(&snake_ident(param), "path", param, description);
+            let account = account_params[i].as_ref().filter(|(p, _)| p == param);
+            let description = match account {
+                Some((_, directory)) => {
+                    let documented = if description.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", description.trim_end_matches('.'))
+                    };
+                    notes.push(format!(
+                        "`{{{param}}}` is taken from config, not from `{directory}`, which lists every account of the service"
+                    ));
+                    format!(
+                        "the account to sync{documented}. Enter your own (the one the credentials belong to) or the one whose data you want; `{directory}` lists every account of the service, so it is not read."
+                    )
+                }
+                None => description.clone(),
+            };
+            let field = add_param_field(&snake_ident(param), "path", param, &description);
             path = path.replace(&format!("{{{param}}}"), &format!("{{{field}}}"));
-            needs.push(field);
+            // The account to sync is a deliberate config field, not a missing parent.
+            if account.is_none() {
+                needs.push(field);
+            }
         }
         if !needs.is_empty() {
             notes.push(format!(
@@ -577,6 +609,31 @@ fn ancestral_params(
     out
 }
 
+/// For each candidate, the path parameter naming an account that a global directory list
+/// would otherwise fill (see [`parents`]), with that list's path.
+fn account_params(candidates: &[Candidate]) -> Vec<Option<(String, String)>> {
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        by_key
+            .entry(naming::path_key(&segments(&c.path)))
+            .or_insert(i);
+    }
+    candidates
+        .iter()
+        .map(|c| {
+            let segs = segments(&c.path);
+            segs.iter().enumerate().find_map(|(p, s)| {
+                let Segment::Param(param) = s else {
+                    return None;
+                };
+                let parent = &candidates[*by_key.get(&naming::path_key(&segs[..p]))?];
+                (parent.global_directory && naming::names_an_account(param))
+                    .then(|| (param.to_string(), parent.path.clone()))
+            })
+        })
+        .collect()
+}
+
 /// For each candidate, its parent link and the parent's index.
 fn parents(candidates: &[Candidate], tables: &[String]) -> Vec<Option<(ParentRef, usize)>> {
     let mut by_key: HashMap<String, usize> = HashMap::new();
@@ -602,6 +659,11 @@ fn parents(candidates: &[Candidate], tables: &[String]) -> Vec<Option<(ParentRef
                 return None;
             }
             let parent_c = &candidates[parent];
+            // `/users/{username}/repos` under GitHub's list of every user: the user is the
+            // one the connection is for, so config names it (see `account_params`).
+            if parent_c.global_directory && naming::names_an_account(param) {
+                return None;
+            }
             let singular = naming::singular(&snake_ident(&parent_c.entity));
             let parent_key = parent_key(param, parent_c, &singular);
             let key_snake = snake_ident(&parent_key);

@@ -229,6 +229,84 @@ pub(crate) fn squash(name: &str) -> String {
         .collect()
 }
 
+/// Whether a path parameter names an account: a user, owner, organization, account or
+/// workspace (`username`, `owner`, `org`, `user_id`, `account_id`, `workspace_gid`), as
+/// opposed to a record of it (`repo`, `team_slug`).
+pub(crate) fn names_an_account(param: &str) -> bool {
+    const ACCOUNTS: &[&str] = &[
+        "user",
+        "username",
+        "login",
+        "owner",
+        "org",
+        "organization",
+        "organisation",
+        "account",
+        "workspace",
+    ];
+    const ID_SUFFIXES: &[&str] = &["", "id", "gid", "name", "login", "slug", "sid", "key"];
+    let squashed = squash(param);
+    ACCOUNTS.iter().any(|account| {
+        squashed
+            .strip_prefix(account)
+            .is_some_and(|rest| ID_SUFFIXES.contains(&rest))
+    })
+}
+
+/// Whether a list is the service's directory of every user or organization (GitHub's
+/// `/users`: "Lists all users, in the order that they signed up on GitHub") rather than the
+/// accounts the credentials can see (Asana's `/users`: "all users ... accessible to the
+/// authenticated user"; PagerDuty's: "users of your PagerDuty account"). Only a top-level
+/// list of accounts whose docs say "all" without saying whose counts.
+pub(crate) fn lists_every_account(path: &str, text: &str) -> bool {
+    const DIRECTORIES: &[&str] = &[
+        "users",
+        "organizations",
+        "organisations",
+        "orgs",
+        "accounts",
+    ];
+    const EVERY: &[&str] = &[
+        "all users",
+        "all organizations",
+        "all organisations",
+        "all accounts",
+        "every user",
+        "every organization",
+        "every account",
+    ];
+    const SCOPED: &[&str] = &[
+        "your",
+        "accessible to",
+        "visible to",
+        "available to",
+        "authenticated",
+        "authorized",
+        "authorised",
+        "belonging to",
+        "belong to",
+        "member of",
+        "connected to",
+        "access to",
+        "enterprise",
+        "company",
+        "workspace",
+        "tenant",
+        "for the account",
+        "in the account",
+        "of the account",
+    ];
+    let segs = segments(path);
+    let [Segment::Literal(only)] = segs.as_slice() else {
+        return false;
+    };
+    if !DIRECTORIES.contains(&strip_extension(only).to_ascii_lowercase().as_str()) {
+        return false;
+    }
+    let text = text.to_ascii_lowercase();
+    EVERY.iter().any(|e| text.contains(e)) && !SCOPED.iter().any(|s| text.contains(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,5 +373,56 @@ mod tests {
         );
         assert_eq!(table_prefix("/user/issues").as_deref(), Some("user"));
         assert_eq!(table_prefix("/issues"), None);
+    }
+
+    #[test]
+    fn account_parameters_are_told_from_their_records() {
+        for yes in [
+            "username",
+            "owner",
+            "org",
+            "user_id",
+            "account_id",
+            "workspace_gid",
+            "AccountSid",
+            "userId",
+        ] {
+            assert!(names_an_account(yes), "{yes}");
+        }
+        for no in [
+            "repo",
+            "team_slug",
+            "id",
+            "gist_id",
+            "customer_id",
+            "project_gid",
+            "users",
+        ] {
+            assert!(!names_an_account(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn only_a_directory_of_every_account_is_global() {
+        let github = "List users. Lists all users, in the order that they signed up on GitHub.";
+        assert!(lists_every_account("/users", github));
+        assert!(lists_every_account(
+            "/organizations",
+            "Lists all organizations, in the order that they were created."
+        ));
+        // Scoped to the credentials.
+        assert!(!lists_every_account("/users", "Returns the user records for all users in all workspaces and organizations accessible to the authenticated user."));
+        assert!(!lists_every_account(
+            "/users",
+            "List users of your PagerDuty account."
+        ));
+        assert!(!lists_every_account(
+            "/users",
+            "Returns a list of all users for the Enterprise."
+        ));
+        // Not a top-level directory, or silent about "all".
+        assert!(!lists_every_account("/orgs/{org}/members", github));
+        assert!(!lists_every_account("/teams", "Lists all teams."));
+        assert!(!lists_every_account("/users", "List users."));
     }
 }
