@@ -21,9 +21,13 @@ pub struct BenchCommand {
     /// Endpoints of the synthetic spec for the build measurement.
     #[arg(long, default_value_t = 50)]
     pub endpoints: usize,
+    /// Also measure the initial sync into this PostgreSQL database
+    /// (`postgres://user[:pass]@host/db`; the schema `bench_customers_pg` is written).
+    #[arg(long)]
+    pub postgres: Option<String>,
 }
 
-fn child_sync(home: &Path, id: &str) -> Result<(serde_json::Value, f64)> {
+fn child_sync(home: &Path, id: &str, extra: &[&str]) -> Result<(serde_json::Value, f64)> {
     let started = Instant::now();
     let out = std::process::Command::new(std::env::current_exe()?)
         .arg("--home")
@@ -31,6 +35,7 @@ fn child_sync(home: &Path, id: &str) -> Result<(serde_json::Value, f64)> {
         .arg("--json")
         .arg("sync")
         .arg(id)
+        .args(extra)
         .output()
         .context("running the sync command")?;
     let wall = started.elapsed().as_secs_f64();
@@ -40,12 +45,18 @@ fn child_sync(home: &Path, id: &str) -> Result<(serde_json::Value, f64)> {
     Ok((serde_json::from_slice(&out.stdout)?, wall))
 }
 
-fn connection(home: &Path, name: &str, doc: &serde_json::Value, only: &str) -> Result<String> {
+fn connection(
+    home: &Path,
+    name: &str,
+    doc: &serde_json::Value,
+    only: &str,
+    destination: Option<&str>,
+) -> Result<String> {
     let engine = engine_at(home)?;
     let spec = home.join(format!("{name}.json"));
     fs_err::create_dir_all(home)?;
     fs_err::write(&spec, serde_json::to_vec(doc)?)?;
-    let conn = engine.create(name, &[spec], None)?;
+    let conn = engine.create(name, &[spec], destination)?;
     engine.run_setup(&conn.id, &|_| {})?;
     engine.select(&conn.id, &[only.to_string()], &[], &[])?;
     engine.run_setup(&conn.id, &|_| {})?;
@@ -74,8 +85,14 @@ impl BenchCommand {
             invoices_per_customer: 0,
             ..FixtureConfig::default()
         }))?;
-        let id = connection(&home, "bench-customers", &fixture.openapi(), "customers")?;
-        let (initial, wall) = child_sync(&home, &id)?;
+        let id = connection(
+            &home,
+            "bench-customers",
+            &fixture.openapi(),
+            "customers",
+            None,
+        )?;
+        let (initial, wall) = child_sync(&home, &id, &[])?;
         let rows = initial["rows"].as_f64().unwrap_or(0.0);
         if rows as usize != self.records {
             bail!(
@@ -99,9 +116,39 @@ impl BenchCommand {
             .collect();
         fixture.touch_customers(&ids.iter().map(String::as_str).collect::<Vec<_>>());
         fixture.reset_counters();
-        let (incr, wall) = child_sync(&home, &id)?;
+        let (incr, wall) = child_sync(&home, &id, &[])?;
         say(format!("incremental sync of {} changed records: {wall:.3} s whole command ({} rows, {} fetched)", ids.len(), incr["rows"], fixture.records_served("customers")));
         figures.insert("incremental_command_seconds".into(), wall.into());
+
+        // 1b. The same initial sync into PostgreSQL (`--full`: a schema left by an earlier run
+        // is rewritten from scratch, not synced incrementally).
+        if let Some(pg) = &self.postgres {
+            let id = connection(
+                &home,
+                "bench-customers-pg",
+                &fixture.openapi(),
+                "customers",
+                Some(pg),
+            )?;
+            let (initial, wall) = child_sync(&home, &id, &["--full"])?;
+            let rows = initial["rows"].as_f64().unwrap_or(0.0);
+            if rows as usize != fixture.customers().len() {
+                bail!(
+                    "the PostgreSQL sync wrote {rows} rows, expected {}",
+                    fixture.customers().len()
+                );
+            }
+            say(format!(
+                "initial sync into PostgreSQL: {rows} records in {:.2} s sync / {wall:.2} s command = {:.0} records/s; peak RSS {:.1} MB",
+                initial["seconds"].as_f64().unwrap_or(0.0),
+                initial["rows_per_second"].as_f64().unwrap_or(0.0),
+                initial["peak_rss_mb"].as_f64().unwrap_or(0.0)
+            ));
+            figures.insert(
+                "initial_postgres_records_per_second".into(),
+                initial["rows_per_second"].clone(),
+            );
+        }
         drop(fixture);
 
         // 2. Parent → child fan-out.
@@ -110,8 +157,8 @@ impl BenchCommand {
             invoices_per_customer: 1,
             ..FixtureConfig::default()
         }))?;
-        let id = connection(&home, "bench-fanout", &fixture.openapi(), "invoices")?;
-        let (fan, _) = child_sync(&home, &id)?;
+        let id = connection(&home, "bench-fanout", &fixture.openapi(), "invoices", None)?;
+        let (fan, _) = child_sync(&home, &id, &[])?;
         let requests = fan["requests"].as_f64().unwrap_or(0.0);
         let seconds = fan["seconds"].as_f64().unwrap_or(1.0);
         say(format!(
