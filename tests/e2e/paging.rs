@@ -90,3 +90,33 @@ async fn capped_pages_with_a_total_and_short_pages_before_is_last_sync_every_rec
         .filter(|r| r.path == "/v1/refunds")
         .all(|r| r.query_param("limit") == Some("100")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn save_and_test_follows_the_end_signal_to_a_second_page() {
+    let s = paging_connection().await;
+    let report = s.engine.test(&s.id).await.unwrap();
+    let check = |table: &str| {
+        report
+            .checks
+            .iter()
+            .find(|c| c.name == format!("table {table}"))
+            .unwrap_or_else(|| panic!("no check for `{table}`: {report:?}"))
+            .clone()
+    };
+    // Page one of refunds is short (the API caps it) but `total` says more follow: the probe
+    // must read page two instead of calling the first page the only one.
+    let refunds = check("refunds");
+    assert!(refunds.ok, "{}", refunds.message);
+    assert!(
+        refunds.message.contains("page 2 differs"),
+        "{}",
+        refunds.message
+    );
+    let second = s
+        .fixture
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/refunds")
+        .any(|r| r.query_param("offset") == Some(&REFUND_PAGE_CAP.to_string()));
+    assert!(second, "the probe did not ask for the second page at the received count");
+}

@@ -341,6 +341,30 @@ fn link_next(link: &str) -> Option<String> {
     })
 }
 
+/// What the response's end signal says after `pages` pages (the last of `records` records):
+/// `Some(true)` when more follow, `None` when there is no signal or the body lacks it (the
+/// caller then falls back on the short-page rule, as the connector does).
+fn end_says_more(
+    end: Option<&connector_agent_model::EndSignal>,
+    body: &Value,
+    records: usize,
+    pages: u64,
+) -> Option<bool> {
+    use connector_agent_model::EndSignal;
+    let end = end?;
+    let value = observed::value_at(body, end.path())?;
+    let number = || {
+        value
+            .as_u64()
+            .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+    };
+    match end {
+        EndSignal::Flag { stop_when, .. } => value.as_bool().map(|b| b != *stop_when),
+        EndSignal::Total { .. } => number().map(|total| (records as u64) < total),
+        EndSignal::TotalPages { .. } => number().map(|total| pages < total),
+    }
+}
+
 fn scalar_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
@@ -1016,12 +1040,16 @@ impl Probe<'_> {
                 page_param,
                 start,
                 limit,
-                ..
+                end,
             } => {
                 let full_page = !records.is_empty()
-                    && limit
-                        .as_ref()
-                        .is_none_or(|l| records.len() >= l.value as usize);
+                    && end_says_more(end.as_ref(), &page.body, records.len(), 1).unwrap_or_else(
+                        || {
+                            limit
+                                .as_ref()
+                                .is_none_or(|l| records.len() >= l.value as usize)
+                        },
+                    );
                 (
                     full_page
                         .then(|| with((page_param.clone(), (u64::from(*start) + 1).to_string())))
@@ -1032,9 +1060,11 @@ impl Probe<'_> {
             Pagination::Offset {
                 offset_param,
                 limit,
-                ..
+                end,
             } => {
-                let full_page = !records.is_empty() && records.len() >= limit.value as usize;
+                let full_page = !records.is_empty()
+                    && end_says_more(end.as_ref(), &page.body, records.len(), 1)
+                        .unwrap_or(records.len() >= limit.value as usize);
                 (
                     full_page
                         .then(|| with((offset_param.clone(), records.len().to_string())))
