@@ -118,5 +118,8 @@ async fn save_and_test_follows_the_end_signal_to_a_second_page() {
         .into_iter()
         .filter(|r| r.path == "/v1/refunds")
         .any(|r| r.query_param("offset") == Some(&REFUND_PAGE_CAP.to_string()));
-    assert!(second, "the probe did not ask for the second page at the received count");
+    assert!(
+        second,
+        "the probe did not ask for the second page at the received count"
+    );
 }

@@ -216,6 +216,33 @@ async fn wrong_docs_are_corrected_reviewed_and_synced() {
         .unwrap()
         .get(0);
     assert!(name.contains("edited"), "{name}");
+
+    // Once tables hold data, a Save & Test that finds the docs wrong again (here: the tickets
+    // key reset to a wrong one) reports the correction but does not change the model under
+    // the synced tables.
+    let mut model = s.engine.home().load_model(&s.id).unwrap();
+    let tickets = model
+        .endpoints
+        .iter_mut()
+        .find(|e| e.table == "tickets")
+        .unwrap();
+    tickets.primary_key = vec!["ticket_ref".into()];
+    s.engine.home().save_model(&s.id, &model).unwrap();
+    let later = s.engine.test(&s.id).await.unwrap();
+    assert!(
+        later
+            .corrections
+            .iter()
+            .any(|c| c.starts_with("not applied") && c.contains("tickets")),
+        "{:?}",
+        later.corrections
+    );
+    let kept = s.engine.home().load_model(&s.id).unwrap();
+    assert_eq!(
+        kept.endpoint_by_table("tickets").unwrap().primary_key,
+        ["ticket_ref"],
+        "the model under synced tables was changed"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

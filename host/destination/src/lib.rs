@@ -159,7 +159,7 @@ fn describe_pg(url: &str) -> String {
 }
 
 /// A URL with the password of its user info and its query (which may hold one) removed.
-fn redact_url(u: &str) -> String {
+pub fn redact_url(u: &str) -> String {
     let u = u.split_once('?').map_or(u, |(base, _)| base);
     let Some(scheme_end) = u.find("://").map(|i| i + 3) else {
         return u.to_string();

@@ -210,6 +210,12 @@ impl Writer {
                 action: format!("loading records into `{table}`"),
                 source: sqlx::Error::Decode(Box::new(e)),
             })?;
+            let text = match self.dialect {
+                // PostgreSQL's jsonb refuses the NUL character: one such string would fail
+                // every retry of the page, so it becomes U+FFFD.
+                Dialect::Postgres { .. } => without_nul_escapes(text),
+                Dialect::Sqlite => std::borrow::Cow::Borrowed(text),
+            };
             loads.push((table, prepared, text));
         }
         let save_state = self.dialect.save_state();
@@ -226,7 +232,7 @@ impl Writer {
         on_conn!(&mut self.conn, c => {
             let mut tx = c.begin().await.map_err(db("beginning a transaction".into()))?;
             for (table, prepared, text) in &loads {
-                let mut q = sqlx::query(&prepared.insert_sql).bind(*text).bind(synced_at);
+                let mut q = sqlx::query(&prepared.insert_sql).bind(text.as_ref()).bind(synced_at);
                 for key in &prepared.keys {
                     q = q.bind(key);
                 }
@@ -277,5 +283,44 @@ impl Writer {
     pub async fn close(self) -> Result<()> {
         let err = self.db_err("closing");
         on_conn!(self.conn, c => c.close().await).map_err(err)
+    }
+}
+
+/// JSON text with every `\u0000` escape replaced by `\ufffd` (escaped backslashes respected).
+fn without_nul_escapes(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("\\u0000") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]);
+        let escape = &rest[i..];
+        if let Some(after) = escape.strip_prefix("\\u0000") {
+            out.push_str("\\ufffd");
+            rest = after;
+        } else {
+            // Any other escape (including `\\`) is copied whole, so its second character is
+            // never taken for the start of another escape.
+            let len = escape[1..].chars().next().map_or(1, |c| 1 + c.len_utf8());
+            out.push_str(&escape[..len]);
+            rest = &escape[len..];
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_nul_escapes;
+
+    #[test]
+    fn nul_escapes_are_replaced_and_escaped_backslashes_kept() {
+        assert_eq!(without_nul_escapes(r#"["a\u0000b"]"#), r#"["a\ufffdb"]"#);
+        // `\\u0000` is a backslash followed by the text `u0000`: not a NUL.
+        assert_eq!(without_nul_escapes(r#"["a\\u0000"]"#), r#"["a\\u0000"]"#);
+        assert_eq!(without_nul_escapes(r#"["\\\u0000"]"#), r#"["\\\ufffd"]"#);
+        assert_eq!(without_nul_escapes(r#"["é\u00e9"]"#), r#"["é\u00e9"]"#);
     }
 }

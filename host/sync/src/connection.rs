@@ -323,6 +323,15 @@ impl Home {
         self.store()?.save(c)
     }
 
+    /// Changes some fields of the stored connection, read just before: a long command (a
+    /// sync, a build) records its result without writing back what others changed meanwhile.
+    pub fn modify(&self, id: &str, change: impl FnOnce(&mut Connection)) -> Result<Connection> {
+        let mut c = self.load(id)?;
+        change(&mut c);
+        self.save(&c)?;
+        Ok(c)
+    }
+
     /// All connections, by id.
     pub fn list(&self) -> Result<Vec<Connection>> {
         self.store()?.list()

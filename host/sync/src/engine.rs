@@ -215,9 +215,15 @@ impl Engine {
     }
 
     fn set_phase(&self, conn: &mut Connection, phase: Phase) -> Result<()> {
-        conn.phase = phase;
-        conn.error = None;
-        self.home.save(conn)
+        // The phase and the component are the setup job's; the rest may have changed meanwhile.
+        let (component, hash) = (conn.component.clone(), conn.component_hash.clone());
+        *conn = self.home.modify(&conn.id, |c| {
+            c.phase = phase;
+            c.error = None;
+            c.component = component;
+            c.component_hash = hash;
+        })?;
+        Ok(())
     }
 
     /// Runs the setup phases from wherever the connection stands up to `ready`, calling
@@ -234,9 +240,10 @@ impl Engine {
         };
         let r = self.run_setup_inner(&mut conn, &record);
         if let Err(e) = &r {
-            conn.phase = Phase::Failed;
-            conn.error = Some(error_chain(e));
-            self.home.save(&conn)?;
+            conn = self.home.modify(id, |c| {
+                c.phase = Phase::Failed;
+                c.error = Some(error_chain(e));
+            })?;
         }
         self.home
             .job_finish(&job, r.as_ref().err().map(|e| error_chain(e)).as_deref())?;
@@ -250,9 +257,11 @@ impl Engine {
             let model = self.scan(conn)?;
             self.home.save_model(&conn.id, &model)?;
             if let Some(base) = model.servers.first() {
-                conn.config
-                    .entry("base_url".into())
-                    .or_insert_with(|| base.clone());
+                *conn = self.home.modify(&conn.id, |c| {
+                    c.config
+                        .entry("base_url".into())
+                        .or_insert_with(|| base.clone());
+                })?;
             }
             self.set_phase(conn, Phase::EndpointsReady)?;
             on_phase(Phase::EndpointsReady);
@@ -296,9 +305,9 @@ impl Engine {
 
     /// Sets config values; secret fields (per the model) are stored encrypted, apart.
     pub fn set_config(&self, id: &str, values: &[(String, String)]) -> Result<()> {
-        let mut conn = self.home.load(id)?;
         let model = self.home.load_model(id)?;
         let mut secrets = Vec::new();
+        let mut plain = Vec::new();
         for (k, v) in values {
             let field = model.config.iter().find(|f| &f.name == k).ok_or_else(|| {
                 let names: Vec<&str> = model.config.iter().map(|f| f.name.as_str()).collect();
@@ -310,11 +319,12 @@ impl Engine {
             if field.secret {
                 secrets.push((k.clone(), Some(v.clone())));
             } else {
-                conn.config.insert(k.clone(), v.clone());
+                plain.push((k.clone(), v.clone()));
             }
         }
         self.home.update_secrets(id, &secrets)?;
-        self.home.save(&conn)
+        self.home.modify(id, |c| c.config.extend(plain))?;
+        Ok(())
     }
 
     /// Changes the destination schema name, unless it is frozen.
@@ -438,15 +448,26 @@ impl Engine {
         // The host reads each endpoint itself first and corrects the model where the data
         // proves the docs wrong; the connector is then rebuilt from the corrected model.
         let http = self.http_context(&conn, &model)?;
-        let probe = crate::probe::probe(&http, id, &conn.config, &model).await;
+        let mut probe = crate::probe::probe(&http, id, &conn.config, &model).await;
         checks.extend(probe.checks);
+        let synced = conn.last_sync.is_some();
+        if synced && probe.model != model {
+            // Tables already hold data under the current keys and columns: changing them now
+            // would break the upserts and bypass the schema-change policy. Say, don't apply.
+            probe.model = model.clone();
+            for c in &mut probe.corrections {
+                *c = format!(
+                    "not applied (tables already hold synced data; review and regenerate with `connector-agent endpoints {id}` before a full resync): {c}"
+                );
+            }
+        }
         if probe.model != model {
             self.home.save_model(id, &probe.model)?;
             let mut conn = self.home.load(id)?;
             self.set_phase(&mut conn, Phase::EndpointsReady)?;
             blocking(|| self.run_setup(id, &|_| {}))?;
         }
-        let (mut conn, model, loaded) = self.ready(id)?;
+        let (conn, model, loaded) = self.ready(id)?;
         if !probe.blocked {
             // The sandboxed connector must read the same pages through its own code.
             let http = self.http_context(&conn, &model)?;
@@ -459,9 +480,10 @@ impl Engine {
         checks.push(self.destination_check(&conn).await);
         let ok = checks.iter().all(|c| c.ok);
         if ok {
-            conn.schema_frozen = true;
-            conn.last_test = Some(now_rfc3339());
-            self.home.save(&conn)?;
+            self.home.modify(id, |c| {
+                c.schema_frozen = true;
+                c.last_test = Some(now_rfc3339());
+            })?;
         }
         Ok(TestReport {
             connection: id.into(),
@@ -479,7 +501,9 @@ impl Engine {
         };
         let mut url = url::Url::parse(&conn.destination)
             .map_err(|e| Error::Config(format!("destination URL: {e}")))?;
-        url.set_password(Some(password))
+        // `set_password` encodes what the user-info syntax needs, but not `%`: a literal `%`
+        // must not be read back as an escape by the driver.
+        url.set_password(Some(&password.replace('%', "%25")))
             .map_err(|()| Error::Config("the destination URL cannot take a password".into()))?;
         Ok(DestinationUrl::parse(url.as_str())?)
     }
@@ -680,8 +704,9 @@ impl Engine {
         }
         let destination = writer.place().to_string();
         writer.close().await?;
-        conn.last_sync = Some(now_rfc3339());
-        self.home.save(conn)?;
+        *conn = self
+            .home
+            .modify(id, |c| c.last_sync = Some(now_rfc3339()))?;
         let seconds = started.elapsed().as_secs_f64();
         Ok(SyncReport {
             connection: id.into(),

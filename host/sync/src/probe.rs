@@ -365,6 +365,47 @@ fn end_says_more(
     }
 }
 
+/// A URL for a message: the values of query parameters that may carry credentials (APIs copy
+/// keys and tokens into their next-page links) are masked; paging parameters stay readable.
+fn shown(url: &str) -> String {
+    let Ok(mut u) = url::Url::parse(url) else {
+        return url.split('?').next().unwrap_or_default().to_string();
+    };
+    let _ = u.set_password(None);
+    if u.query().is_none() {
+        return u.to_string();
+    }
+    let secretish = |name: &str| {
+        let n = name.to_ascii_lowercase();
+        [
+            "key",
+            "token",
+            "secret",
+            "sig",
+            "password",
+            "auth",
+            "code",
+            "session",
+            "credential",
+        ]
+        .iter()
+        .any(|w| n.contains(w))
+    };
+    let pairs: Vec<(String, String)> = u
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if secretish(&k) {
+                "****".to_string()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    u.query_pairs_mut().clear().extend_pairs(pairs);
+    u.to_string()
+}
+
 fn scalar_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
@@ -514,7 +555,8 @@ impl Probe<'_> {
         let body: Value = serde_json::from_slice(&resp.body).map_err(|e| Failure {
             cause: Cause::Shape,
             message: format!(
-                "unexpected shape: GET {url} answered {status} but the body is not JSON ({}): {}; check that `base_url` points at the API, not a web page",
+                "unexpected shape: GET {} answered {status} but the body is not JSON ({}): {}; check that `base_url` points at the API, not a web page",
+                shown(&url),
                 if resp.body.is_empty() { "it is empty".to_string() } else { e.to_string() },
                 snippet(&resp.body)
             ),
@@ -532,6 +574,7 @@ impl Probe<'_> {
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_default();
+        let url = &shown(url);
         let base = &self.base;
         let id = self.id;
         let fix_base = format!("`connector-agent setup {id} --set base_url=URL`");
@@ -565,6 +608,7 @@ impl Probe<'_> {
     }
 
     fn status_failure(&self, url: &str, status: u16, body: &[u8]) -> Failure {
+        let url = &shown(url);
         let id = self.id;
         let said = snippet(body);
         let said = if said.is_empty() {
@@ -737,7 +781,7 @@ impl Probe<'_> {
                 }
                 Some(found) => found,
                 None => {
-                    let message = format!("unexpected shape: GET {}: {why}; the API does not answer as the docs say: check that `base_url` ({}) names the right API and version", page.url, self.base);
+                    let message = format!("unexpected shape: GET {}: {why}; the API does not answer as the docs say: check that `base_url` ({}) names the right API and version", shown(&page.url), self.base);
                     self.firsts
                         .insert(e.table.clone(), First::Failed(message.clone()));
                     parts.push(CheckPart::failed("record path", message));
@@ -1087,7 +1131,8 @@ impl Probe<'_> {
             return CheckPart::failed(
                 name,
                 format!(
-                    "the paginator does not advance: {what} points back at the first page ({next})"
+                    "the paginator does not advance: {what} points back at the first page ({})",
+                    shown(&next)
                 ),
             );
         }
@@ -1105,7 +1150,7 @@ impl Probe<'_> {
         {
             return CheckPart::failed(
                 name,
-                format!("the paginator does not advance: {what} param ignored? page 2 (GET {}) returned the same records as page 1; check the pagination style in the docs", second.url),
+                format!("the paginator does not advance: {what} param ignored? page 2 (GET {}) returned the same records as page 1; check the pagination style in the docs", shown(&second.url)),
             );
         }
         CheckPart::passed(
@@ -1163,5 +1208,17 @@ mod tests {
         assert_eq!(link_next(link).as_deref(), Some("http://h/e?page=2"));
         assert_eq!(resolve("http://h/api", "/v1/x?c=1"), "http://h/v1/x?c=1");
         assert_eq!(resolve("http://h/api", "x?c=1"), "http://h/api/x?c=1");
+    }
+}
+
+#[cfg(test)]
+mod shown_tests {
+    #[test]
+    fn urls_in_messages_hide_credentials_but_keep_paging() {
+        assert_eq!(
+            super::shown("https://u:pw@api.example/v1/x?page=2&access_token=abc&api_key=k"),
+            "https://u@api.example/v1/x?page=2&access_token=****&api_key=****"
+        );
+        assert_eq!(super::shown("not a url?token=x"), "not a url");
     }
 }

@@ -218,34 +218,69 @@ pub fn default_url(root: &Path) -> String {
     format!("sqlite://{escaped}?mode=rwc")
 }
 
-/// A store URL without its password, for messages.
+/// A store URL without its password (user info or query), for messages.
 pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("****"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
+    connector_agent_destination::redact_url(url)
 }
 
 /// Reads (or makes, 0600) the data directory's 32-byte secret key.
 fn load_key(path: &Path) -> Result<[u8; 32]> {
-    if let Ok(text) = fs_err::read_to_string(path) {
+    let read = |text: String| -> Result<[u8; 32]> {
         let bytes = hex::decode(text.trim()).map_err(|_| {
             Error::Config(format!(
                 "`{}` is not a 64-digit hex key; restore it from a backup (the secrets in the metadata store cannot be read without it)",
                 path.display()
             ))
         })?;
-        return bytes
+        bytes
             .try_into()
-            .map_err(|_| Error::Config(format!("`{}` must hold 32 bytes in hex", path.display())));
+            .map_err(|_| Error::Config(format!("`{}` must hold 32 bytes in hex", path.display())))
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => return read(text),
+        // Only a missing key is made anew: any other failure (permissions, I/O) must not
+        // replace the key the stored secrets were sealed with.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(Error::Config(format!(
+                "reading the secret key `{}`: {e}",
+                path.display()
+            )))
+        }
     }
     let mut key = [0u8; 32];
     getrandom::fill(&mut key).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-    crate::connection::write_atomic(path, hex::encode(key).as_bytes(), true)?;
-    Ok(key)
+    if let Some(dir) = path.parent() {
+        fs_err::create_dir_all(dir)?;
+    }
+    // `create_new`: of two processes making the key at once, one wins and the other reads it.
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(mut f) => {
+            use std::io::Write;
+            f.write_all(hex::encode(key).as_bytes())?;
+            f.sync_all()?;
+            Ok(key)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // The winner may not have written it yet.
+            for _ in 0..50 {
+                let text = std::fs::read_to_string(path)?;
+                if text.trim().len() == 64 {
+                    return read(text);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            read(std::fs::read_to_string(path)?)
+        }
+        Err(e) => Err(Error::Io(e)),
+    }
 }
 
 impl Store {

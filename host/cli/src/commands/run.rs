@@ -53,49 +53,80 @@ pub struct RunCommand {
 
 impl RunCommand {
     pub fn run(self, ctx: &Ctx) -> Result<i32> {
+        use futures::stream::{FuturesUnordered, StreamExt};
         let engine = ctx.engine()?;
         let rt = runtime()?;
-        loop {
-            let due = engine.due(SystemTime::now())?;
-            // Due connections sync concurrently; each holds its own lock, so a connection already
-            // syncing elsewhere (a foreground `sync`) is reported and skipped, never run twice.
-            let results = rt.block_on(futures::future::join_all(due.iter().map(|c| {
-                let engine = &engine;
-                async move {
-                    (
-                        c.id.clone(),
-                        engine.sync(&c.id, SyncOptions::default()).await,
-                    )
+        let report = |id: &str,
+                      r: connector_agent_sync::Result<connector_agent_sync::SyncReport>|
+         -> bool {
+            match r {
+                Ok(report) if ctx.json => {
+                    println!(
+                        "{}",
+                        serde_json::json!({ "id": id, "ok": true, "report": report })
+                    );
+                    true
                 }
-            })));
-            let mut failed = 0;
-            for (id, r) in results {
-                match r {
-                    Ok(report) if ctx.json => {
+                Ok(report) => {
+                    print_report(&report);
+                    true
+                }
+                Err(e) => {
+                    if ctx.json {
                         println!(
                             "{}",
-                            serde_json::json!({ "id": id, "ok": true, "report": report })
-                        )
+                            serde_json::json!({ "id": id, "ok": false, "error": error_chain(&e) })
+                        );
+                    } else {
+                        eprintln!("error: sync of {id}: {}", error_chain(&e));
                     }
-                    Ok(report) => print_report(&report),
-                    Err(e) => {
-                        failed += 1;
-                        if ctx.json {
-                            println!(
-                                "{}",
-                                serde_json::json!({ "id": id, "ok": false, "error": error_chain(&e) })
-                            );
-                        } else {
-                            eprintln!("error: sync of {id}: {}", error_chain(&e));
+                    false
+                }
+            }
+        };
+        rt.block_on(async {
+            // Due connections sync concurrently and independently: a long historical sync never
+            // holds up the others' schedules. A connection runs once at a time here, and its
+            // lock refuses a sync already running elsewhere (a foreground `sync`).
+            let mut running: std::collections::HashSet<String> = Default::default();
+            let mut in_flight = FuturesUnordered::new();
+            let mut failed = 0;
+            loop {
+                match engine.due(SystemTime::now()) {
+                    Ok(due) => {
+                        for c in due {
+                            if running.insert(c.id.clone()) {
+                                let engine = &engine;
+                                in_flight.push(async move {
+                                    let r = engine.sync(&c.id, SyncOptions::default()).await;
+                                    (c.id, r)
+                                });
+                            }
+                        }
+                    }
+                    Err(e) if self.once => return Err(e.into()),
+                    // A store that is briefly away (a PostgreSQL restart) is retried next poll.
+                    Err(e) => eprintln!("error: reading the schedules: {}", error_chain(&e)),
+                }
+                if self.once {
+                    while let Some((id, r)) = in_flight.next().await {
+                        failed += usize::from(!report(&id, r));
+                    }
+                    return Ok(if failed > 0 { 1 } else { 0 });
+                }
+                let tick = tokio::time::sleep(self.poll);
+                tokio::pin!(tick);
+                loop {
+                    tokio::select! {
+                        _ = &mut tick => break,
+                        Some((id, r)) = in_flight.next(), if !in_flight.is_empty() => {
+                            running.remove(&id);
+                            report(&id, r);
                         }
                     }
                 }
             }
-            if self.once {
-                return Ok(if failed > 0 { 1 } else { 0 });
-            }
-            std::thread::sleep(self.poll);
-        }
+        })
     }
 }
 
