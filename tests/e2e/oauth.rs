@@ -287,6 +287,18 @@ async fn authorize_runs_the_code_flow_with_pkce_and_stores_the_refresh_token_unp
     assert_eq!(q("code_challenge_method").as_deref(), Some("S256"));
     assert_eq!(q("client_id").as_deref(), Some(CLIENT_ID));
     assert!(q("state").is_some_and(|s| s.len() >= 16));
+    // A browser's idle speculative connection and a redirect with a wrong `state` (a stale tab
+    // or a forgery) are refused without ending the flow.
+    let redirect = url::Url::parse(&q("redirect_uri").unwrap()).unwrap();
+    let idle =
+        tokio::net::TcpStream::connect((redirect.host_str().unwrap(), redirect.port().unwrap()))
+            .await
+            .unwrap();
+    let mut forged = redirect.clone();
+    forged.set_query(Some("state=not-the-state&code=forged"));
+    let refused = reqwest::get(forged).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    drop(idle);
     let resp = reqwest::get(&url).await.unwrap();
     assert_eq!(resp.status(), 200);
     let out = tokio::task::spawn_blocking(move || {

@@ -331,15 +331,26 @@ fn oauth_error(id: &str, e: &connector_agent_runtime::OAuthError) -> Error {
 async fn wait_for_code(listener: &tokio::net::TcpListener, state: &str) -> Result<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     loop {
-        let (mut stream, _) = listener.accept().await?;
+        // Browsers open speculative connections and may reset them: a connection that fails
+        // or says nothing within a few seconds is dropped and the listener keeps waiting.
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
         let mut buf = Vec::new();
         let mut chunk = [0u8; 2048];
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                break;
+        let read_head = async {
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+                let n = stream.read(&mut chunk).await?;
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
             }
-            buf.extend_from_slice(&chunk[..n]);
+            Ok::<(), std::io::Error>(())
+        };
+        match tokio::time::timeout(Duration::from_secs(5), read_head).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => continue,
         }
         let head = String::from_utf8_lossy(&buf);
         let target = head
@@ -362,15 +373,17 @@ async fn wait_for_code(listener: &tokio::net::TcpListener, state: &str) -> Resul
                 .map(|(_, v)| v.into_owned())
         };
         if param("state").as_deref() != Some(state) {
+            // A stale tab or a forged request: refused, and the real redirect is still awaited.
             respond(
                 &mut stream,
                 400,
-                "The state does not match; authorisation refused.",
+                "The state does not match this authorisation request; use the link the terminal printed last.",
             )
             .await;
-            return Err(Error::Config(
-                "the redirect's `state` does not match this authorisation request (a stale or forged redirect); run `authorize` again".into(),
-            ));
+            tracing::warn!(
+                "a redirect with a wrong `state` was refused; still waiting for the right one"
+            );
+            continue;
         }
         if let Some(error) = param("error") {
             respond(&mut stream, 400, "The provider refused the authorisation.").await;
