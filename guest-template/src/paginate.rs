@@ -146,7 +146,12 @@ pub(crate) fn next_position(
             // (Jira, by permission) has part of its window read twice; those records are
             // upserted by key, so nothing is lost or doubled.
             let next = n + records.len() as u64;
-            let pages = next.div_ceil(u64::from(limit.value.max(1)));
+            // Pages read so far, for a `total_pages` signal: the server's page size is at least
+            // this page's count, so dividing by the larger of it and the limit never counts more
+            // pages than were read (a server that ignores the limit and serves 100 per page must
+            // not look like ten pages of ten). Undercounting costs one request at most.
+            let page_size = u64::from(limit.value.max(1)).max(records.len() as u64);
+            let pages = next.div_ceil(page_size);
             let more = goes_on(end, Some(limit.value), body, records.len(), next, pages)?;
             more.then_some(Position::Offset { n: next })
         }
@@ -294,6 +299,15 @@ mod tests {
         assert_eq!(next(&e, Position::Start, &body(0, 4, r#""total":11"#)), Ok(Some(Position::Offset { n: 4 })));
         assert_eq!(next(&e, Position::Offset { n: 4 }, &body(4, 4, r#""total":11"#)), Ok(Some(Position::Offset { n: 8 })));
         assert_eq!(next(&e, Position::Offset { n: 8 }, &body(8, 3, r#""total":"11""#)), Ok(None));
+    }
+
+    #[test]
+    fn a_server_ignoring_the_limit_is_not_taken_for_many_pages() {
+        // Asked for 10, the API serves 100 a page and says there are 3 pages.
+        let e = offset(TOTAL_PAGES);
+        assert_eq!(next(&e, Position::Start, &body(0, 100, r#""total_pages":3"#)), Ok(Some(Position::Offset { n: 100 })));
+        assert_eq!(next(&e, Position::Offset { n: 100 }, &body(100, 100, r#""total_pages":3"#)), Ok(Some(Position::Offset { n: 200 })));
+        assert_eq!(next(&e, Position::Offset { n: 200 }, &body(200, 100, r#""total_pages":3"#)), Ok(None));
     }
 
     #[test]
