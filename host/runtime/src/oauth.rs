@@ -24,6 +24,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Stores a new token set (the refresh token above all) before it is used.
 pub type PersistFn = Arc<dyn Fn(&TokenSet) -> Result<(), BoxError> + Send + Sync>;
 
+/// Reads the token set as stored now (another process may have rotated it since).
+pub type ReloadFn = Arc<dyn Fn() -> Option<TokenSet> + Send + Sync>;
+
 /// Token errors. Messages name the token endpoint and the OAuth error code; never a secret.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -518,6 +521,9 @@ pub struct TokenManager {
     client: OAuthClient,
     tokens: tokio::sync::Mutex<Option<TokenSet>>,
     persist: Option<PersistFn>,
+    reload: Option<ReloadFn>,
+    /// A renewed set whose persisting failed: kept to be stored again before any use.
+    unsaved: AtomicBool,
     renewals: AtomicU64,
 }
 
@@ -542,8 +548,29 @@ impl TokenManager {
             client,
             tokens: tokio::sync::Mutex::new(initial),
             persist,
+            reload: None,
+            unsaved: AtomicBool::new(false),
             renewals: AtomicU64::new(0),
         }
+    }
+
+    /// Reads the stored tokens before each renewal: a refresh token another process rotated
+    /// meanwhile is used (or its still-valid access token adopted) instead of the stale one,
+    /// which the provider would refuse (and may take for a replay).
+    pub fn with_reload(mut self, reload: ReloadFn) -> TokenManager {
+        self.reload = Some(reload);
+        self
+    }
+
+    /// Stores a renewed set whose earlier persisting failed; until that works no token is used.
+    fn ensure_saved(&self, current: &TokenSet) -> Result<()> {
+        if self.unsaved.load(Ordering::Relaxed) {
+            if let Some(persist) = &self.persist {
+                persist(current).map_err(OAuthError::Persist)?;
+            }
+            self.unsaved.store(false, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// The client.
@@ -560,14 +587,13 @@ impl TokenManager {
     pub async fn access_token(&self) -> Result<String> {
         let mut current = self.tokens.lock().await;
         if let Some(t) = current.as_ref() {
+            self.ensure_saved(t)?;
             if !t.due(SystemTime::now()) {
                 return Ok(t.access_token.clone());
             }
         }
-        let new = self.renew(current.as_ref()).await?;
-        let token = new.access_token.clone();
-        *current = Some(new);
-        Ok(token)
+        let new = self.renew(&mut current).await?;
+        Ok(new)
     }
 
     /// After the API answered 401 to `rejected`: a new access token, unless another request
@@ -575,6 +601,7 @@ impl TokenManager {
     pub async fn after_unauthorized(&self, rejected: &str) -> Result<Option<String>> {
         let mut current = self.tokens.lock().await;
         if let Some(t) = current.as_ref() {
+            self.ensure_saved(t)?;
             if t.access_token != rejected {
                 return Ok(Some(t.access_token.clone()));
             }
@@ -584,19 +611,37 @@ impl TokenManager {
         if !renewable {
             return Ok(None);
         }
-        let new = self.renew(current.as_ref()).await?;
-        let token = new.access_token.clone();
-        *current = Some(new);
-        Ok(Some(token))
+        let new = self.renew(&mut current).await?;
+        Ok(Some(new))
     }
 
-    async fn renew(&self, current: Option<&TokenSet>) -> Result<TokenSet> {
-        let refresh = current.and_then(|t| t.refresh_token.clone());
+    /// Renews the tokens in `current` and returns the new access token.
+    async fn renew(&self, current: &mut Option<TokenSet>) -> Result<String> {
+        let mut refresh = current.as_ref().and_then(|t| t.refresh_token.clone());
+        if let (Some(ours), Some(reload)) = (&refresh, &self.reload) {
+            if let Some(stored) = reload() {
+                if stored.refresh_token.is_some() && stored.refresh_token.as_ref() != Some(ours) {
+                    // Another process rotated the tokens since this one read them.
+                    if !stored.due(SystemTime::now()) {
+                        let token = stored.access_token.clone();
+                        *current = Some(stored);
+                        return Ok(token);
+                    }
+                    refresh = stored.refresh_token.clone();
+                }
+            }
+        }
         let new = if let Some(refresh) = refresh {
             let new = self.client.refresh(&refresh).await?;
             if let Some(persist) = &self.persist {
-                // The old refresh token may be dead from now on: store the new one first.
-                persist(&new).map_err(OAuthError::Persist)?;
+                // The old refresh token may be dead from now on: store the new one first. If
+                // that fails, the set is kept here (it may be the only copy of the refresh
+                // token) and stored again before any use; this request fails.
+                if let Err(e) = persist(&new) {
+                    self.unsaved.store(true, Ordering::Relaxed);
+                    *current = Some(new);
+                    return Err(OAuthError::Persist(e));
+                }
             }
             new
         } else if self.client.has_secret() {
@@ -608,7 +653,9 @@ impl TokenManager {
         };
         self.renewals.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(token_url = %self.client.token_url, "renewed the OAuth access token");
-        Ok(new)
+        let token = new.access_token.clone();
+        *current = Some(new);
+        Ok(token)
     }
 }
 
@@ -811,6 +858,11 @@ mod concurrency_tests {
         let e = m.access_token().await.unwrap_err();
         assert!(matches!(e, OAuthError::Persist(_)), "{e}");
         assert!(e.to_string().contains("rotated refresh token"), "{e}");
+        // Still unsaved: the next request fails too instead of using it.
+        assert!(matches!(
+            m.access_token().await.unwrap_err(),
+            OAuthError::Persist(_)
+        ));
 
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let log = seen.clone();
@@ -822,5 +874,97 @@ mod concurrency_tests {
         let token = m.access_token().await.unwrap();
         let n = token.strip_prefix("new-").unwrap();
         assert_eq!(*seen.lock().unwrap(), vec![format!("rot-{n}")]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tokens_rotated_by_another_process_are_picked_up_not_replayed() {
+        let (url, hits) = token_server(
+            r#"{"access_token":"new-{n}","token_type":"bearer","expires_in":3600,"refresh_token":"rot-{n}"}"#,
+        )
+        .await;
+        let client = OAuthClient::new(&url, "id", None, vec![]).unwrap();
+        let expired = Some(SystemTime::now() - Duration::from_secs(1));
+        let ours = TokenSet::stored("old".into(), expired, Some("ref-0".into()));
+        // Another process already rotated ref-0 and stored a fresh access token.
+        let theirs = TokenSet::stored(
+            "fresh".into(),
+            Some(SystemTime::now() + Duration::from_secs(3600)),
+            Some("ref-1".into()),
+        );
+        let store = Arc::new(std::sync::Mutex::new(theirs));
+        let read = store.clone();
+        let m = TokenManager::new(client.clone(), Some(ours.clone()), None)
+            .with_reload(Arc::new(move || Some(read.lock().unwrap().clone())));
+        assert_eq!(m.access_token().await.unwrap(), "fresh");
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            0,
+            "the valid stored token was adopted"
+        );
+
+        // Their access token expired too: the refresh uses their (newer) refresh token.
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let url = refresh_recording_server(seen.clone()).await;
+        let client = OAuthClient::new(&url, "id", None, vec![]).unwrap();
+        *store.lock().unwrap() = TokenSet::stored("stale".into(), expired, Some("ref-1".into()));
+        let read = store.clone();
+        let m = TokenManager::new(client, Some(ours), None)
+            .with_reload(Arc::new(move || Some(read.lock().unwrap().clone())));
+        m.access_token().await.unwrap();
+        assert_eq!(*seen.lock().unwrap(), vec!["ref-1".to_string()]);
+    }
+
+    /// A token endpoint that records the `refresh_token` of each request.
+    async fn refresh_recording_server(seen: Arc<std::sync::Mutex<Vec<String>>>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/token", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 8192];
+                    let mut len = 0;
+                    loop {
+                        let n = stream.read(&mut buf[len..]).await.unwrap_or(0);
+                        if n == 0 {
+                            break;
+                        }
+                        len += n;
+                        let text = String::from_utf8_lossy(&buf[..len]);
+                        if let Some(head_end) = text.find("\r\n\r\n") {
+                            let want: usize = text[..head_end]
+                                .lines()
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse().unwrap_or(0))
+                                })
+                                .unwrap_or(0);
+                            if len >= head_end + 4 + want {
+                                break;
+                            }
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&buf[..len]).to_string();
+                    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+                    if let Some((_, v)) = url::form_urlencoded::parse(body.as_bytes())
+                        .find(|(k, _)| k == "refresh_token")
+                    {
+                        seen.lock().unwrap().push(v.into_owned());
+                    }
+                    let body = r#"{"access_token":"a","token_type":"bearer","expires_in":3600,"refresh_token":"ref-2"}"#;
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(resp.as_bytes()).await;
+                });
+            }
+        });
+        url
     }
 }

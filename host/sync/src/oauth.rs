@@ -172,11 +172,13 @@ pub fn credentials(
     if stored.is_none() && !client.has_secret() {
         return Ok(None);
     }
-    Ok(Some(Credentials::OAuth2(Arc::new(TokenManager::new(
-        client,
-        stored,
-        Some(persist_fn(home, &conn.id)),
-    )))))
+    let reload = {
+        let (home, id) = (home.clone(), conn.id.clone());
+        Arc::new(move || home.load_secrets(&id).ok().and_then(|s| stored_tokens(&s)))
+    };
+    Ok(Some(Credentials::OAuth2(Arc::new(
+        TokenManager::new(client, stored, Some(persist_fn(home, &conn.id))).with_reload(reload),
+    ))))
 }
 
 /// What `authorize` needs before it waits: where to send the person.
