@@ -175,3 +175,55 @@ async fn postgres_store_holds_the_whole_lifecycle() {
     assert!(stored.iter().any(|(n, _)| n == "token"), "{stored:?}");
     assert!(stored.iter().all(|(_, v)| !v.contains(SECRET)));
 }
+
+#[test]
+fn connections_kept_as_json_files_by_the_earlier_version_are_imported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("connections/old-api");
+    std::fs::create_dir_all(&folder).unwrap();
+    // The files as the earlier version wrote them.
+    std::fs::write(
+        folder.join("connection.json"),
+        r#"{"id":"old-api","name":"Old API","inputs":[{"kind":"openapi","location":"/specs/old.yaml"}],
+            "destination":"sqlite:/data/warehouse.sqlite","schema":"old_api","schema_frozen":true,
+            "phase":"ready","config":{"base_url":"https://api.old.example"},
+            "last_sync":"2026-11-01T10:00:00Z","customization":{"blocked_tables":["events"]}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("model.json"),
+        r#"{"name":"Old API","servers":["https://api.old.example"],"endpoints":[]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("secrets.json"),
+        r#"{"api_key":"legacy-secret-1"}"#,
+    )
+    .unwrap();
+
+    let home = Home::new(dir.path());
+    let conn = home.load("old-api").unwrap();
+    assert_eq!(conn.schema, "old_api");
+    assert!(conn.schema_frozen);
+    assert_eq!(conn.config["base_url"], "https://api.old.example");
+    assert!(conn.customization.blocked_tables.contains("events"));
+    assert_eq!(
+        conn.inputs,
+        [connector_agent_sync::Input::Openapi(
+            "/specs/old.yaml".into()
+        )]
+    );
+    assert_eq!(home.load_model("old-api").unwrap().name, "Old API");
+    assert_eq!(
+        home.load_secrets("old-api").unwrap()["api_key"],
+        "legacy-secret-1"
+    );
+    assert!(
+        !folder.join("secrets.json").exists(),
+        "the plaintext secrets file is removed once imported"
+    );
+    assert!(folder.join("connection.json.imported").exists());
+    // A second open does not import again (nothing left to import, nothing duplicated).
+    let again = Home::new(dir.path());
+    assert_eq!(again.list().unwrap().len(), 1);
+}

@@ -251,7 +251,67 @@ impl Home {
             return Ok(s);
         }
         let opened = Store::open(&self.store_url, &self.root.join("store.key"))?;
-        Ok(self.store.get_or_init(|| opened))
+        let store = self.store.get_or_init(|| opened);
+        self.import_legacy(store)?;
+        Ok(store)
+    }
+
+    /// Imports connections an earlier version kept as JSON files (`connections/<id>/
+    /// connection.json`, `model.json`, `secrets.json`) into the store, once: the files are
+    /// renamed `*.imported` and the plaintext secrets file is removed.
+    fn import_legacy(&self, store: &Store) -> Result<()> {
+        let dir = self.root.join("connections");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(());
+        };
+        for entry in entries.flatten() {
+            let folder = entry.path();
+            let file = folder.join("connection.json");
+            if !file.is_file() {
+                continue;
+            }
+            let read = |path: &Path| -> Result<Option<String>> {
+                match std::fs::read_to_string(path) {
+                    Ok(t) => Ok(Some(t)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(Error::Io(e)),
+                }
+            };
+            let parse_err = |path: &Path| {
+                let path = path.to_path_buf();
+                move |source| Error::Metadata { path, source }
+            };
+            let text = read(&file)?.unwrap_or_default();
+            let conn: Connection = serde_json::from_str(&text).map_err(parse_err(&file))?;
+            if store.exists(&conn.id)? {
+                continue;
+            }
+            store.save(&conn)?;
+            let model_file = folder.join("model.json");
+            if let Some(model) = read(&model_file)? {
+                let model: ApiModel =
+                    serde_json::from_str(&model).map_err(parse_err(&model_file))?;
+                store.save_model(
+                    &conn.id,
+                    serde_json::to_string(&model).expect("models serialise"),
+                )?;
+            }
+            let secrets_file = folder.join("secrets.json");
+            if let Some(secrets) = read(&secrets_file)? {
+                let secrets: BTreeMap<String, String> =
+                    serde_json::from_str(&secrets).map_err(parse_err(&secrets_file))?;
+                store.save_secrets(&conn.id, &secrets)?;
+                fs_err::remove_file(&secrets_file)?;
+            }
+            for name in ["connection.json", "model.json"] {
+                let f = folder.join(name);
+                if f.exists() {
+                    fs_err::rename(&f, folder.join(format!("{name}.imported")))?;
+                }
+            }
+            tracing::info!(id = %conn.id, "imported a connection from the earlier JSON files");
+        }
+        Ok(())
     }
 
     /// The root folder.
