@@ -609,15 +609,21 @@ fn ancestral_params(
     out
 }
 
-/// For each candidate, the path parameter naming an account that a global directory list
-/// would otherwise fill (see [`parents`]), with that list's path.
-fn account_params(candidates: &[Candidate]) -> Vec<Option<(String, String)>> {
+/// The first candidate of each path shape (parameters named alike), by that shape.
+fn by_path_key(candidates: &[Candidate]) -> HashMap<String, usize> {
     let mut by_key: HashMap<String, usize> = HashMap::new();
     for (i, c) in candidates.iter().enumerate() {
         by_key
             .entry(naming::path_key(&segments(&c.path)))
             .or_insert(i);
     }
+    by_key
+}
+
+/// For each candidate, the path parameter naming an account that a global directory list
+/// would otherwise fill (see [`parents`]), with that list's path.
+fn account_params(candidates: &[Candidate]) -> Vec<Option<(String, String)>> {
+    let by_key = by_path_key(candidates);
     candidates
         .iter()
         .map(|c| {
@@ -636,12 +642,7 @@ fn account_params(candidates: &[Candidate]) -> Vec<Option<(String, String)>> {
 
 /// For each candidate, its parent link and the parent's index.
 fn parents(candidates: &[Candidate], tables: &[String]) -> Vec<Option<(ParentRef, usize)>> {
-    let mut by_key: HashMap<String, usize> = HashMap::new();
-    for (i, c) in candidates.iter().enumerate() {
-        by_key
-            .entry(naming::path_key(&segments(&c.path)))
-            .or_insert(i);
-    }
+    let by_key = by_path_key(candidates);
     candidates
         .iter()
         .enumerate()
