@@ -543,3 +543,106 @@ fn background_generation_works_with_a_postgres_metadata_store() {
         .stderr(predicate::str::contains("no connection `pg-meta`"));
     drop(rt);
 }
+
+#[test]
+fn an_exported_model_edited_by_hand_is_checked_imported_and_used() {
+    let Served {
+        rt,
+        fixture,
+        home,
+        spec,
+    } = served();
+    generate_wait(home.path(), &spec, "Edit");
+    let file = home.path().join("model.json");
+    cli(home.path())
+        .args(["endpoints", "edit", "--export"])
+        .arg(&file)
+        .assert()
+        .success();
+    let mut model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let endpoints = model["endpoints"].as_array_mut().unwrap();
+    // A mistake is refused with the endpoint named, and nothing changes.
+    let tickets = endpoints
+        .iter()
+        .position(|e| e["table"] == "tickets")
+        .unwrap();
+    let mut broken = endpoints.clone();
+    broken[tickets]["table"] = "customers".into();
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&serde_json::json!({ "name": "Edit", "endpoints": broken })).unwrap(),
+    )
+    .unwrap();
+    cli(home.path())
+        .args(["endpoints", "edit", "--import"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("a second table named `customers`"))
+        .stderr(predicate::str::contains("/v1/tickets"));
+    // A real correction: the tickets table is called `support_tickets`, and only it and
+    // customers are synced.
+    for e in endpoints.iter_mut() {
+        if e["table"] == "tickets" {
+            e["table"] = "support_tickets".into();
+        }
+        e["selected"] = (e["table"] == "support_tickets" || e["table"] == "customers").into();
+    }
+    std::fs::write(&file, serde_json::to_vec_pretty(&model).unwrap()).unwrap();
+    cli(home.path())
+        .args(["endpoints", "edit", "--import"])
+        .arg(&file)
+        .assert()
+        .success();
+    cli(home.path()).args(["resume", "edit"]).assert().success();
+    cli(home.path())
+        .args(["setup", "edit", "--set", "token=test-token"])
+        .assert()
+        .success();
+    let out = cli(home.path())
+        .args(["--json", "sync", "edit"])
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let mut tables: Vec<(String, u64)> = report["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["table"].as_str().unwrap().to_string(),
+                t["rows_synced"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    tables.sort();
+    assert_eq!(
+        tables,
+        [
+            ("customers".to_string(), fixture.customers().len() as u64),
+            (
+                "support_tickets".to_string(),
+                fixture.tickets().len() as u64
+            )
+        ]
+    );
+    // Once data is synced, a key change is refused: the upserts rely on it.
+    let customers = model["endpoints"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|e| e["table"] == "customers")
+        .unwrap();
+    customers["primary_key"] = serde_json::json!(["email"]);
+    std::fs::write(&file, serde_json::to_vec_pretty(&model).unwrap()).unwrap();
+    cli(home.path())
+        .args(["endpoints", "edit", "--import"])
+        .arg(&file)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "table `customers` already holds synced data keyed by (id)",
+        ));
+    drop(rt);
+}

@@ -410,6 +410,53 @@ pub struct ParentRef {
 }
 
 impl ApiModel {
+    /// Checks what the rest of the pipeline relies on (for a model a person edited): table
+    /// names are snake_case identifiers and unique, every parent names a table of the model
+    /// and a path parameter of the child, keys and config names are not empty. The message
+    /// names the endpoint and the field.
+    pub fn check(&self) -> Result<(), String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, e) in self.endpoints.iter().enumerate() {
+            let at = format!("endpoints[{i}] ({} {})", e.method, e.path);
+            if e.table.is_empty() || snake_ident(&e.table) != e.table {
+                return Err(format!(
+                    "{at}: table `{}` is not a snake_case name (e.g. `{}`)",
+                    e.table,
+                    snake_ident(&e.table)
+                ));
+            }
+            if !seen.insert(e.table.as_str()) {
+                return Err(format!("{at}: a second table named `{}`", e.table));
+            }
+            if e.primary_key.iter().any(|k| k.trim().is_empty()) {
+                return Err(format!("{at}: an empty primary key column"));
+            }
+            if let Some(p) = &e.parent {
+                if !self.endpoints.iter().any(|o| o.table == p.table) {
+                    return Err(format!(
+                        "{at}: parent table `{}` is not in the model",
+                        p.table
+                    ));
+                }
+                if !e.path.contains(&format!("{{{}}}", p.path_param)) {
+                    return Err(format!(
+                        "{at}: parent path parameter `{}` is not in the path",
+                        p.path_param
+                    ));
+                }
+            }
+        }
+        for (i, f) in self.config.iter().enumerate() {
+            if f.name.is_empty() || snake_ident(&f.name) != f.name {
+                return Err(format!(
+                    "config[{i}]: field name `{}` is not a snake_case name",
+                    f.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The endpoints the user selected.
     pub fn selected(&self) -> impl Iterator<Item = &Endpoint> {
         self.endpoints.iter().filter(|e| e.selected)

@@ -979,6 +979,53 @@ impl Engine {
         Ok(model)
     }
 
+    /// Replaces the model with one a person edited (exported by `endpoints --export`). Checked
+    /// first; once tables hold synced data, their names and keys cannot change (the upserts
+    /// rely on them). The connector is regenerated on `resume`.
+    pub fn import_model(&self, id: &str, model: ApiModel) -> Result<()> {
+        model.check().map_err(Error::Config)?;
+        let conn = self.home.load(id)?;
+        if conn.last_sync.is_some() {
+            let old = self.home.load_model(id)?;
+            for before in old.selected() {
+                match model.endpoint_by_table(&before.table) {
+                    None => {
+                        return Err(Error::NotReady {
+                            id: id.into(),
+                            reason: format!(
+                                "table `{}` already holds synced data; it cannot be renamed or removed (deselect it instead)",
+                                before.table
+                            ),
+                        })
+                    }
+                    Some(after) if after.primary_key != before.primary_key => {
+                        return Err(Error::NotReady {
+                            id: id.into(),
+                            reason: format!(
+                                "table `{}` already holds synced data keyed by ({}); its key cannot change to ({})",
+                                before.table,
+                                before.primary_key.join(", "),
+                                after.primary_key.join(", ")
+                            ),
+                        })
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if model.selected().next().is_none() {
+            return Err(Error::Config(
+                "at least one table must stay selected".into(),
+            ));
+        }
+        self.home.save_model(id, &model)?;
+        let mut conn = conn;
+        if matches!(conn.phase, Phase::Ready | Phase::Failed) {
+            self.set_phase(&mut conn, Phase::EndpointsReady)?;
+        }
+        Ok(())
+    }
+
     /// Selects or deselects endpoints by table name; `only` replaces the selection.
     pub fn select(
         &self,

@@ -20,6 +20,13 @@ pub struct EndpointsCommand {
     /// Rename a table: `OLD=NEW` (repeatable; before the first sync).
     #[arg(long, value_name = "OLD=NEW")]
     pub rename: Vec<String>,
+    /// Write the whole model (tables, keys, paging, cursors, columns, config fields) as JSON
+    /// to FILE (`-`: stdout), to correct what the docs got wrong.
+    #[arg(long, value_name = "FILE")]
+    pub export: Option<std::path::PathBuf>,
+    /// Replace the model with an edited export (checked; `resume` regenerates the connector).
+    #[arg(long, value_name = "FILE")]
+    pub import: Option<std::path::PathBuf>,
 }
 
 fn paging(p: &Pagination) -> String {
@@ -38,6 +45,37 @@ fn paging(p: &Pagination) -> String {
 impl EndpointsCommand {
     pub fn run(self, ctx: &Ctx) -> Result<i32> {
         let engine = ctx.engine()?;
+        if let Some(file) = &self.export {
+            let model = engine.home().load_model(&self.id)?;
+            let text = serde_json::to_string_pretty(&model)? + "\n";
+            if file.as_os_str() == "-" {
+                print!("{text}");
+            } else {
+                fs_err::write(file, text)?;
+                eprintln!(
+                    "wrote {}; edit it, then `connector-agent endpoints {} --import {}` and `connector-agent resume {}`",
+                    file.display(),
+                    self.id,
+                    file.display(),
+                    self.id
+                );
+            }
+            return Ok(0);
+        }
+        if let Some(file) = &self.import {
+            let text = fs_err::read_to_string(file)?;
+            let model: connector_agent_model::ApiModel = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("`{}`: {e}", file.display()))?;
+            engine
+                .import_model(&self.id, model)
+                .map_err(|e| anyhow::anyhow!("`{}`: {e}", file.display()))?;
+            if !ctx.json {
+                eprintln!(
+                    "model replaced; run `connector-agent resume {}` to regenerate the connector",
+                    self.id
+                );
+            }
+        }
         for r in &self.rename {
             let Some((old, new)) = r.split_once('=') else {
                 anyhow::bail!("`--rename {r}`: expected OLD=NEW");

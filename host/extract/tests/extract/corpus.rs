@@ -67,6 +67,10 @@ const MINIMUMS: &[(&str, Scorecard)] = &[
 
 /// Invariants every extracted model keeps, whatever the API.
 fn check_invariants(name: &str, model: &ApiModel) {
+    // What an edited model is held to (`endpoints --import`) holds for every extracted one.
+    if let Err(e) = model.check() {
+        panic!("{name}: {e}");
+    }
     let tables: HashSet<&str> = model.endpoints.iter().map(|e| e.table.as_str()).collect();
     assert_eq!(
         tables.len(),
