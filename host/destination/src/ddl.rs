@@ -277,7 +277,8 @@ impl Dialect {
     ///
     /// On PostgreSQL, a record whose primary key is missing (or does not convert to the key's
     /// type) is skipped, since a key column cannot be NULL, and when a page holds one key
-    /// twice the last record wins (as on SQLite).
+    /// twice the last record wins (as on SQLite). That statement returns one row: the rows
+    /// written and the records skipped for want of a key (see [`Dialect::upsert_counts`]).
     pub fn upsert_from_json(&self, spec: &TableSpec) -> (String, Vec<String>) {
         let cols: Vec<&ColumnSpec> = spec
             .columns
@@ -339,16 +340,46 @@ impl Dialect {
                 exprs.join(", ")
             ),
             Dialect::Postgres { .. } => {
-                let pk = pk_exprs.join(", ");
-                let not_null: Vec<String> =
-                    pk_exprs.iter().map(|e| format!("{e} IS NOT NULL")).collect();
-                format!(
-                    "SELECT DISTINCT ON ({pk}) {}, CAST($2::text AS timestamptz) FROM jsonb_array_elements(CAST($1::text AS jsonb)) WITH ORDINALITY AS r(value, n) WHERE {} ORDER BY {pk}, r.n DESC",
-                    exprs.join(", "),
-                    not_null.join(" AND ")
-                )
+                // Keyed PostgreSQL loads are a statement of their own (below): they also count
+                // the records skipped for want of a key.
+                String::new()
             }
         };
+        if let (Dialect::Postgres { .. }, false) = (self, pk_exprs.is_empty()) {
+            let aliases: Vec<String> = (0..exprs.len()).map(|i| format!("c{i}")).collect();
+            let src: Vec<String> = exprs
+                .iter()
+                .zip(&aliases)
+                .map(|(e, a)| format!("{e} AS {a}"))
+                .collect();
+            let pk: Vec<&str> = spec
+                .primary_key
+                .iter()
+                .filter_map(|k| cols.iter().position(|c| &c.name == k))
+                .map(|i| aliases[i].as_str())
+                .collect();
+            let keyed: Vec<String> = pk.iter().map(|a| format!("{a} IS NOT NULL")).collect();
+            let keyed = keyed.join(" AND ");
+            let pk = pk.join(", ");
+            let updates: Vec<String> = names
+                .iter()
+                .filter(|n| !spec.primary_key.iter().any(|k| quote_ident(k) == **n))
+                .map(|n| format!("{n} = excluded.{n}"))
+                .collect();
+            let sql = format!(
+                "WITH src AS (SELECT {}, r.n FROM jsonb_array_elements(CAST($1::text AS jsonb)) WITH ORDINALITY AS r(value, n)), \
+                 written AS (INSERT INTO {} ({}) SELECT DISTINCT ON ({pk}) {}, CAST($2::text AS timestamptz) FROM src WHERE {keyed} ORDER BY {pk}, n DESC \
+                 ON CONFLICT ({}) DO UPDATE SET {} RETURNING 1) \
+                 SELECT (SELECT count(*) FROM written) AS written, (SELECT count(*) FROM src WHERE NOT ({keyed})) AS skipped",
+                src.join(", "),
+                self.table(&spec.name),
+                names.join(", "),
+                aliases.join(", "),
+                idents(&spec.primary_key),
+                updates.join(", ")
+            );
+            return (sql, keys);
+        }
         let mut sql = format!(
             "INSERT INTO {} ({}) {select}",
             self.table(&spec.name),
@@ -367,6 +398,12 @@ impl Dialect {
             ));
         }
         (sql, keys)
+    }
+
+    /// Whether [`Dialect::upsert_from_json`]'s statement for `spec` returns `(written,
+    /// skipped)` instead of affecting rows.
+    pub fn upsert_counts(&self, spec: &TableSpec) -> bool {
+        matches!(self, Dialect::Postgres { .. }) && !spec.primary_key.is_empty()
     }
 
     /// Reads the state and its counter.

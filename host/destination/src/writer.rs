@@ -16,11 +16,15 @@ const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct CommitStats {
     /// Rows inserted or updated, per table.
     pub rows: HashMap<String, u64>,
+    /// Records not written because their primary key was missing (PostgreSQL), per table.
+    pub skipped_without_key: HashMap<String, u64>,
 }
 
 struct Prepared {
     insert_sql: String,
     keys: Vec<String>,
+    /// The statement returns `(written, skipped)`.
+    counts: bool,
 }
 
 enum Conn {
@@ -168,8 +172,15 @@ impl Writer {
                 }
             }
             let (insert_sql, keys) = self.dialect.upsert_from_json(spec);
-            self.tables
-                .insert(spec.name.clone(), Prepared { insert_sql, keys });
+            let counts = self.dialect.upsert_counts(spec);
+            self.tables.insert(
+                spec.name.clone(),
+                Prepared {
+                    insert_sql,
+                    keys,
+                    counts,
+                },
+            );
         }
         Ok(added_all)
     }
@@ -236,11 +247,19 @@ impl Writer {
                 for key in &prepared.keys {
                     q = q.bind(key);
                 }
-                let done = q
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db(format!("loading records into `{table}`")))?;
-                *stats.rows.entry((*table).clone()).or_default() += done.rows_affected();
+                let action = format!("loading records into `{table}`");
+                let (written, skipped) = if prepared.counts {
+                    let row = q.fetch_one(&mut *tx).await.map_err(db(action.clone()))?;
+                    let written: i64 = row.try_get(0).map_err(db(action.clone()))?;
+                    let skipped: i64 = row.try_get(1).map_err(db(action))?;
+                    (written.max(0) as u64, skipped.max(0) as u64)
+                } else {
+                    (q.execute(&mut *tx).await.map_err(db(action))?.rows_affected(), 0)
+                };
+                *stats.rows.entry((*table).clone()).or_default() += written;
+                if skipped > 0 {
+                    *stats.skipped_without_key.entry((*table).clone()).or_default() += skipped;
+                }
             }
             sqlx::query(&save_state)
                 .bind(state)

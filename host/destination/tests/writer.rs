@@ -279,6 +279,11 @@ async fn postgres_columns_are_typed_and_bad_values_become_null() {
         stats.rows["things"], 4,
         "records without a usable key are skipped"
     );
+    assert_eq!(
+        stats.skipped_without_key.get("things"),
+        Some(&2),
+        "and counted, so the sync report can say so"
+    );
     w.close().await.unwrap();
 
     let mut c = sqlx::PgConnection::connect(&url).await.unwrap();

@@ -36,6 +36,14 @@ pub struct TableReport {
     pub rows_synced: u64,
     /// Rows in the table afterwards.
     pub rows_total: i64,
+    /// Records not written because their primary key was missing (PostgreSQL refuses a row
+    /// without its key).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rows_skipped_without_key: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What a sync did.
@@ -678,7 +686,7 @@ impl Engine {
         let (writer, written, write_error) = writer_task
             .await
             .map_err(|e| Error::Io(std::io::Error::other(e)))?;
-        let committed: u64 = written.values().sum();
+        let committed: u64 = written.rows.values().sum();
         let failure = match (&outcome, &write_error) {
             (_, Some(e)) => Some(error_chain(e)),
             (Err(e), None) => Some(error_chain(e)),
@@ -698,7 +706,12 @@ impl Engine {
         for s in &specs {
             tables.push(TableReport {
                 table: s.name.clone(),
-                rows_synced: written.get(&s.name).copied().unwrap_or(0),
+                rows_synced: written.rows.get(&s.name).copied().unwrap_or(0),
+                rows_skipped_without_key: written
+                    .skipped_without_key
+                    .get(&s.name)
+                    .copied()
+                    .unwrap_or(0),
                 rows_total: writer.count(&s.name).await?,
             });
         }
@@ -729,6 +742,13 @@ struct Hashing {
     columns: HashMap<String, Vec<String>>,
 }
 
+/// What the writer task committed, per table.
+#[derive(Default)]
+struct Written {
+    rows: HashMap<String, u64>,
+    skipped_without_key: HashMap<String, u64>,
+}
+
 /// The writer task: buffers batches until a checkpoint, then commits rows and state together.
 async fn write_events(
     mut writer: Writer,
@@ -736,13 +756,9 @@ async fn write_events(
     closed: Arc<AtomicBool>,
     progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
     hashing: Hashing,
-) -> (
-    Writer,
-    HashMap<String, u64>,
-    Option<connector_agent_destination::Error>,
-) {
+) -> (Writer, Written, Option<connector_agent_destination::Error>) {
     let mut pending: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut written: HashMap<String, u64> = HashMap::new();
+    let mut written = Written::default();
     let mut total = 0u64;
     while let Some(event) = rx.recv().await {
         match event {
@@ -768,7 +784,10 @@ async fn write_events(
                         pending.clear();
                         for (t, n) in stats.rows {
                             total += n;
-                            *written.entry(t).or_default() += n;
+                            *written.rows.entry(t).or_default() += n;
+                        }
+                        for (t, n) in stats.skipped_without_key {
+                            *written.skipped_without_key.entry(t).or_default() += n;
                         }
                         if let Some(p) = &progress {
                             p(total);

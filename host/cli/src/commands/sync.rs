@@ -129,6 +129,12 @@ pub fn print_report(r: &connector_agent_sync::SyncReport) {
             "    {:<24} {:>8} synced  {:>8} in table",
             t.table, t.rows_synced, t.rows_total
         );
+        if t.rows_skipped_without_key > 0 {
+            println!(
+                "    {:<24} {:>8} records skipped: their primary key was missing",
+                "", t.rows_skipped_without_key
+            );
+        }
     }
     let c = &r.schema_changes;
     for (what, items) in [
