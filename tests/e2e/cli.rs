@@ -646,3 +646,58 @@ fn an_exported_model_edited_by_hand_is_checked_imported_and_used() {
         ));
     drop(rt);
 }
+
+#[test]
+fn run_keeps_scheduled_connections_synced_until_stopped() {
+    let Served {
+        rt,
+        fixture: _fixture,
+        home,
+        spec,
+    } = served();
+    generate_wait(home.path(), &spec, "Loop");
+    cli(home.path())
+        .args(["setup", "loop", "--set", "token=test-token"])
+        .assert()
+        .success();
+    cli(home.path())
+        .args(["schedule", "loop", "1s"])
+        .assert()
+        .success();
+    let mut run = std::process::Command::new(binary())
+        .env("CONNECTOR_AGENT_HOME", home.path())
+        .env("CONNECTOR_AGENT_CACHE", crate::support::cache_dir())
+        .args(["--json", "run", "--poll", "1s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let store = connector_agent_sync::Home::new(home.path());
+    let started = std::time::Instant::now();
+    let runs = loop {
+        let runs = store.sync_runs("loop", 10).unwrap();
+        let done = runs.iter().filter(|r| r.status == "succeeded").count();
+        if done >= 2 {
+            break runs;
+        }
+        assert!(
+            run.try_wait().unwrap().is_none(),
+            "`run` stopped on its own"
+        );
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no second scheduled sync: {runs:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    run.kill().unwrap();
+    let _ = run.wait();
+    let succeeded: Vec<_> = runs.iter().filter(|r| r.status == "succeeded").collect();
+    assert_eq!(succeeded.last().unwrap().incremental, Some(false));
+    assert_eq!(
+        succeeded[0].incremental,
+        Some(true),
+        "the scheduled sync after the first is incremental"
+    );
+    drop(rt);
+}
