@@ -84,6 +84,16 @@ impl StatusCommand {
                 "last sync    {}",
                 conn.last_sync.as_deref().unwrap_or("never")
             );
+            match conn.sync_every {
+                Some(s) => println!(
+                    "schedule     every {} (kept by `connector-agent run`)",
+                    humantime::format_duration(Duration::from_secs(s))
+                ),
+                None => println!(
+                    "schedule     none (`connector-agent schedule {} 1h`)",
+                    conn.id
+                ),
+            }
         }
         Ok(if conn.phase == Phase::Failed || interrupted {
             1
