@@ -257,8 +257,8 @@ impl Home {
     }
 
     /// Imports connections an earlier version kept as JSON files (`connections/<id>/
-    /// connection.json`, `model.json`, `secrets.json`) into the store, once: the files are
-    /// renamed `*.imported` and the plaintext secrets file is removed.
+    /// connection.json`, `model.json`, `secrets.json`) into the store, once: the plaintext
+    /// secrets file is removed, then the others are renamed `*.imported`.
     fn import_legacy(&self, store: &Store) -> Result<()> {
         let dir = self.root.join("connections");
         let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -283,9 +283,8 @@ impl Home {
             };
             let text = read(&file)?.unwrap_or_default();
             let conn: Connection = serde_json::from_str(&text).map_err(parse_err(&file))?;
-            if store.exists(&conn.id)? {
-                continue;
-            }
+            // Every step is an upsert and `connection.json` is renamed last: an import cut
+            // short is simply done again on the next open.
             store.save(&conn)?;
             let model_file = folder.join("model.json");
             if let Some(model) = read(&model_file)? {
@@ -303,7 +302,7 @@ impl Home {
                 store.save_secrets(&conn.id, &secrets)?;
                 fs_err::remove_file(&secrets_file)?;
             }
-            for name in ["connection.json", "model.json"] {
+            for name in ["model.json", "connection.json"] {
                 let f = folder.join(name);
                 if f.exists() {
                     fs_err::rename(&f, folder.join(format!("{name}.imported")))?;
