@@ -216,12 +216,17 @@ fn count(v: &Value) -> Option<u64> {
 /// offset or page-number API that ignores the position and serves the same page again.
 pub(crate) fn first_key(e: &EndpointDecl, records: &[&RawValue]) -> Option<String> {
     let first = records.first()?;
-    if e.primary_key.is_empty() {
-        return Some(first.get().to_string());
+    let parts: Option<Vec<String>> = e
+        .primary_key
+        .iter()
+        .map(|k| field(first, k).map(|v| v.get().to_string()).filter(|v| v != "null"))
+        .collect();
+    match parts {
+        // Records without their key (or a keyless table) are compared whole: two different
+        // records that both lack the key must not look like a repeated page.
+        Some(parts) if !parts.is_empty() => Some(parts.join("\u{1f}")),
+        _ => Some(first.get().to_string()),
     }
-    let parts: Vec<String> =
-        e.primary_key.iter().map(|k| field(first, k).map(|v| v.get().to_string()).unwrap_or_default()).collect();
-    Some(parts.join("\u{1f}"))
 }
 
 /// Whether this page starts with the same record as the previous one: for offset and
@@ -299,6 +304,18 @@ mod tests {
         assert_eq!(next(&e, Position::Start, &body(0, 4, r#""total":11"#)), Ok(Some(Position::Offset { n: 4 })));
         assert_eq!(next(&e, Position::Offset { n: 4 }, &body(4, 4, r#""total":11"#)), Ok(Some(Position::Offset { n: 8 })));
         assert_eq!(next(&e, Position::Offset { n: 8 }, &body(8, 3, r#""total":"11""#)), Ok(None));
+    }
+
+    #[test]
+    fn records_without_their_key_are_compared_whole() {
+        let e = offset(None);
+        let a = RawValue::from_string(r#"{"name":"a"}"#.into()).unwrap();
+        let b = RawValue::from_string(r#"{"name":"b"}"#.into()).unwrap();
+        let ka = first_key(&e, &[a.as_ref()]);
+        let kb = first_key(&e, &[b.as_ref()]);
+        assert_ne!(ka, kb);
+        assert!(!repeats_previous(&e.paging, ka.as_deref(), kb.as_deref()));
+        assert!(repeats_previous(&e.paging, ka.as_deref(), ka.as_deref()));
     }
 
     #[test]

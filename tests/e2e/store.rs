@@ -185,7 +185,7 @@ fn connections_kept_as_json_files_by_the_earlier_version_are_imported_once() {
     std::fs::write(
         folder.join("connection.json"),
         r#"{"id":"old-api","name":"Old API","inputs":[{"kind":"openapi","location":"/specs/old.yaml"}],
-            "destination":"sqlite:/data/warehouse.sqlite","schema":"old_api","schema_frozen":true,
+            "destination":"postgres://etl:legacy-pw-2@db.example/wh","schema":"old_api","schema_frozen":true,
             "phase":"ready","config":{"base_url":"https://api.old.example"},
             "last_sync":"2026-11-01T10:00:00Z","customization":{"blocked_tables":["events"]}}"#,
     )
@@ -213,6 +213,13 @@ fn connections_kept_as_json_files_by_the_earlier_version_are_imported_once() {
             "/specs/old.yaml".into()
         )]
     );
+    assert_eq!(conn.destination, "postgres://etl@db.example/wh");
+    assert_eq!(
+        home.load_secrets("old-api").unwrap()["_destination_password"],
+        "legacy-pw-2"
+    );
+    let kept = std::fs::read_to_string(folder.join("connection.json.imported")).unwrap();
+    assert!(!kept.contains("legacy-pw-2"), "{kept}");
     assert_eq!(home.load_model("old-api").unwrap().name, "Old API");
     assert_eq!(
         home.load_secrets("old-api").unwrap()["api_key"],
@@ -223,7 +230,17 @@ fn connections_kept_as_json_files_by_the_earlier_version_are_imported_once() {
         "the plaintext secrets file is removed once imported"
     );
     assert!(folder.join("connection.json.imported").exists());
-    // A second open does not import again (nothing left to import, nothing duplicated).
+    assert!(!folder.join("connection.json").exists());
+    // A second open does not import again (nothing left to import, nothing duplicated), and a
+    // leftover file never overwrites what the store holds now.
+    home.modify("old-api", |c| c.schema = "renamed_since".into())
+        .unwrap();
+    std::fs::copy(
+        folder.join("connection.json.imported"),
+        folder.join("connection.json"),
+    )
+    .unwrap();
     let again = Home::new(dir.path());
     assert_eq!(again.list().unwrap().len(), 1);
+    assert_eq!(again.load("old-api").unwrap().schema, "renamed_since");
 }

@@ -403,7 +403,13 @@ impl Dialect {
     /// Whether [`Dialect::upsert_from_json`]'s statement for `spec` returns `(written,
     /// skipped)` instead of affecting rows.
     pub fn upsert_counts(&self, spec: &TableSpec) -> bool {
-        matches!(self, Dialect::Postgres { .. }) && !spec.primary_key.is_empty()
+        // The same condition as the keyed statement: a key column among the loaded columns.
+        matches!(self, Dialect::Postgres { .. })
+            && spec.primary_key.iter().any(|k| {
+                spec.columns
+                    .iter()
+                    .any(|c| &c.name == k && c.name != SYNCED_AT)
+            })
     }
 
     /// Reads the state and its counter.

@@ -431,6 +431,22 @@ impl ApiModel {
             if e.primary_key.iter().any(|k| k.trim().is_empty()) {
                 return Err(format!("{at}: an empty primary key column"));
             }
+            let distinct: std::collections::BTreeSet<&String> = e.primary_key.iter().collect();
+            if distinct.len() != e.primary_key.len() {
+                return Err(format!("{at}: a primary key column named twice"));
+            }
+            // Parents lead to a top-level table, never back round.
+            let mut cur = e;
+            for _ in 0..=self.endpoints.len() {
+                let Some(p) = &cur.parent else { break };
+                match self.endpoints.iter().find(|o| o.table == p.table) {
+                    Some(next) if next.table == e.table => {
+                        return Err(format!("{at}: its parents lead back to `{}`", e.table))
+                    }
+                    Some(next) => cur = next,
+                    None => break,
+                }
+            }
             if let Some(p) = &e.parent {
                 if !self.endpoints.iter().any(|o| o.table == p.table) {
                     return Err(format!(
@@ -514,6 +530,37 @@ pub fn snake_ident(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edited_model_is_checked_for_cycles_and_repeated_keys() {
+        let endpoint = |table: &str, path: &str, parent: Option<&str>| {
+            serde_json::json!({
+                "entity": table, "method": "GET", "path": path, "table": table,
+                "primary_key": ["id"],
+                "pagination": {"style": "none"},
+                "parent": parent.map(|p| serde_json::json!({
+                    "table": p, "path_param": "pid", "parent_key": "id", "column": "pid"
+                })),
+            })
+        };
+        let model = |endpoints: Vec<serde_json::Value>| -> ApiModel {
+            serde_json::from_value(serde_json::json!({ "name": "x", "endpoints": endpoints }))
+                .unwrap()
+        };
+        let ok = model(vec![
+            endpoint("a", "/a", None),
+            endpoint("b", "/a/{pid}/b", Some("a")),
+        ]);
+        assert_eq!(ok.check(), Ok(()));
+        let cycle = model(vec![
+            endpoint("a", "/b/{pid}/a", Some("b")),
+            endpoint("b", "/a/{pid}/b", Some("a")),
+        ]);
+        assert!(cycle.check().unwrap_err().contains("lead back to `a`"));
+        let mut twice = ok.clone();
+        twice.endpoints[0].primary_key = vec!["id".into(), "id".into()];
+        assert!(twice.check().unwrap_err().contains("named twice"));
+    }
 
     #[test]
     fn snake_ident_sanitises_hostile_text() {

@@ -189,6 +189,7 @@ pub struct Home {
     root: PathBuf,
     store_url: String,
     store: Arc<OnceLock<Store>>,
+    imported: Arc<OnceLock<std::result::Result<(), String>>>,
 }
 
 impl std::fmt::Debug for Home {
@@ -242,17 +243,32 @@ impl Home {
             root: root.into(),
             store_url: url.into(),
             store: Arc::new(OnceLock::new()),
+            imported: Arc::new(OnceLock::new()),
         }
     }
 
     /// The metadata store, opened (and migrated) on first use.
     pub fn store(&self) -> Result<&Store> {
-        if let Some(s) = self.store.get() {
-            return Ok(s);
-        }
-        let opened = Store::open(&self.store_url, &self.root.join("store.key"))?;
-        let store = self.store.get_or_init(|| opened);
-        self.import_legacy(store)?;
+        let store = match self.store.get() {
+            Some(s) => s,
+            None => {
+                let opened = Store::open(&self.store_url, &self.root.join("store.key"))?;
+                self.store.get_or_init(|| opened)
+            }
+        };
+        // The legacy import runs once per process; its failure is reported on every use.
+        self.imported
+            .get_or_init(|| {
+                self.import_legacy(store)
+                    .map_err(|e| crate::engine::error_chain(&e))
+            })
+            .clone()
+            .map_err(|e| {
+                Error::Config(format!(
+                    "importing the connections of an earlier version from `{}`: {e}",
+                    self.root.join("connections").display()
+                ))
+            })?;
         Ok(store)
     }
 
@@ -282,32 +298,50 @@ impl Home {
                 move |source| Error::Metadata { path, source }
             };
             let text = read(&file)?.unwrap_or_default();
-            let conn: Connection = serde_json::from_str(&text).map_err(parse_err(&file))?;
-            // Every step is an upsert and `connection.json` is renamed last: an import cut
-            // short is simply done again on the next open.
-            store.save(&conn)?;
+            let mut conn: Connection = serde_json::from_str(&text).map_err(parse_err(&file))?;
+            // Only what the store lacks is imported, and `connection.json` goes last: an
+            // import cut short is finished on the next open and never overwrites newer data.
+            let (destination, password) = crate::engine::split_password(&conn.destination);
+            conn.destination = destination;
+            if !store.exists(&conn.id)? {
+                store.save(&conn)?;
+            }
             let model_file = folder.join("model.json");
             if let Some(model) = read(&model_file)? {
-                let model: ApiModel =
-                    serde_json::from_str(&model).map_err(parse_err(&model_file))?;
-                store.save_model(
-                    &conn.id,
-                    serde_json::to_string(&model).expect("models serialise"),
-                )?;
-            }
-            let secrets_file = folder.join("secrets.json");
-            if let Some(secrets) = read(&secrets_file)? {
-                let secrets: BTreeMap<String, String> =
-                    serde_json::from_str(&secrets).map_err(parse_err(&secrets_file))?;
-                store.save_secrets(&conn.id, &secrets)?;
-                fs_err::remove_file(&secrets_file)?;
-            }
-            for name in ["model.json", "connection.json"] {
-                let f = folder.join(name);
-                if f.exists() {
-                    fs_err::rename(&f, folder.join(format!("{name}.imported")))?;
+                if store.load_model(&conn.id)?.is_none() {
+                    let model: ApiModel =
+                        serde_json::from_str(&model).map_err(parse_err(&model_file))?;
+                    store.save_model(
+                        &conn.id,
+                        serde_json::to_string(&model).expect("models serialise"),
+                    )?;
                 }
             }
+            let secrets_file = folder.join("secrets.json");
+            let mut secrets: BTreeMap<String, String> = match read(&secrets_file)? {
+                Some(text) => serde_json::from_str(&text).map_err(parse_err(&secrets_file))?,
+                None => BTreeMap::new(),
+            };
+            if let Some(p) = password {
+                secrets.insert(crate::engine::DESTINATION_PASSWORD.into(), p);
+            }
+            let have = store.load_secrets(&conn.id)?;
+            let missing: Vec<(String, Option<String>)> = secrets
+                .into_iter()
+                .filter(|(k, _)| !have.contains_key(k))
+                .map(|(k, v)| (k, Some(v)))
+                .collect();
+            store.update_secrets(&conn.id, &missing)?;
+            if secrets_file.exists() {
+                fs_err::remove_file(&secrets_file)?;
+            }
+            if model_file.exists() {
+                fs_err::rename(&model_file, folder.join("model.json.imported"))?;
+            }
+            // The kept copy holds the destination without its password.
+            let kept = serde_json::to_vec_pretty(&conn).expect("connections serialise");
+            write_atomic(&folder.join("connection.json.imported"), &kept, true)?;
+            fs_err::remove_file(&file)?;
             tracing::info!(id = %conn.id, "imported a connection from the earlier JSON files");
         }
         Ok(())

@@ -337,7 +337,7 @@ impl Engine {
 
     /// Changes the destination schema name, unless it is frozen.
     pub fn set_schema(&self, id: &str, schema: &str) -> Result<()> {
-        let mut conn = self.home.load(id)?;
+        let conn = self.home.load(id)?;
         if conn.schema_frozen && conn.schema != schema {
             return Err(Error::NotReady {
                 id: id.into(),
@@ -358,8 +358,9 @@ impl Engine {
                 "schema `{schema}` is used by another connection"
             )));
         }
-        conn.schema = schema.into();
-        self.home.save(&conn)
+        let schema = schema.to_string();
+        self.home.modify(id, |c| c.schema = schema)?;
+        Ok(())
     }
 
     fn ready(&self, id: &str) -> Result<(Connection, ApiModel, LoadedConnector)> {
@@ -458,7 +459,7 @@ impl Engine {
         let http = self.http_context(&conn, &model)?;
         let mut probe = crate::probe::probe(&http, id, &conn.config, &model).await;
         checks.extend(probe.checks);
-        let synced = conn.last_sync.is_some();
+        let synced = self.holds_data(&conn)?;
         if synced && probe.model != model {
             // Tables already hold data under the current keys and columns: changing them now
             // would break the upserts and bypass the schema-change policy. Say, don't apply.
@@ -467,6 +468,14 @@ impl Engine {
                 *c = format!(
                     "not applied (tables already hold synced data; review and regenerate with `connector-agent endpoints {id}` before a full resync): {c}"
                 );
+            }
+        }
+        if probe.model != model && self.home.load_model(id)? != model {
+            // The model was changed (selection, import) while the probe ran: the corrections
+            // are for a model that is gone.
+            probe.model = model.clone();
+            for c in &mut probe.corrections {
+                *c = format!("not applied (the model changed during the test; test again): {c}");
             }
         }
         if probe.model != model {
@@ -511,8 +520,14 @@ impl Engine {
             .map_err(|e| Error::Config(format!("destination URL: {e}")))?;
         // `set_password` encodes what the user-info syntax needs, but not `%`: a literal `%`
         // must not be read back as an escape by the driver.
-        url.set_password(Some(&password.replace('%', "%25")))
-            .map_err(|()| Error::Config("the destination URL cannot take a password".into()))?;
+        if url
+            .set_password(Some(&password.replace('%', "%25")))
+            .is_err()
+        {
+            // No host in the URL (a Unix socket given as `?host=/run/postgresql`): the
+            // password goes back as a parameter, as such URLs give it.
+            url.query_pairs_mut().append_pair("password", password);
+        }
         Ok(DestinationUrl::parse(url.as_str())?)
     }
 
@@ -892,10 +907,10 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// Secret holding the destination's password.
-const DESTINATION_PASSWORD: &str = "_destination_password";
+pub(crate) const DESTINATION_PASSWORD: &str = "_destination_password";
 
 /// A database URL without its password (user info or `password=` parameter), and the password.
-fn split_password(destination: &str) -> (String, Option<String>) {
+pub(crate) fn split_password(destination: &str) -> (String, Option<String>) {
     let Ok(mut url) = url::Url::parse(destination) else {
         return (destination.to_string(), None);
     };
@@ -956,7 +971,7 @@ impl Engine {
     pub fn rename_table(&self, id: &str, old: &str, new: &str) -> Result<ApiModel> {
         let mut model = self.home.load_model(id)?;
         let conn = self.home.load(id)?;
-        if conn.last_sync.is_some() {
+        if self.holds_data(&conn)? {
             return Err(Error::NotReady {
                 id: id.into(),
                 reason: format!(
@@ -998,15 +1013,41 @@ impl Engine {
         Ok(model)
     }
 
+    /// Whether the destination may hold synced rows: a sync succeeded, or one committed rows
+    /// before failing (its checkpoints stay, and the next sync goes on from them).
+    fn holds_data(&self, conn: &Connection) -> Result<bool> {
+        Ok(conn.last_sync.is_some()
+            || self
+                .home
+                .sync_runs(&conn.id, 10_000)?
+                .iter()
+                .any(|r| r.rows.unwrap_or(0) > 0))
+    }
+
     /// Replaces the model with one a person edited (exported by `endpoints --export`). Checked
     /// first; once tables hold synced data, their names and keys cannot change (the upserts
     /// rely on them). The connector is regenerated on `resume`.
     pub fn import_model(&self, id: &str, model: ApiModel) -> Result<()> {
         model.check().map_err(Error::Config)?;
         let conn = self.home.load(id)?;
-        if conn.last_sync.is_some() {
+        if matches!(
+            conn.phase,
+            Phase::Scanning | Phase::Generating | Phase::Compiling
+        ) && conn.error.is_none()
+        {
+            return Err(Error::NotReady {
+                id: id.into(),
+                reason: format!(
+                    "setup is at `{}`; wait for it (`connector-agent status {id} --wait`) before importing a model",
+                    conn.phase.label()
+                ),
+            });
+        }
+        if self.holds_data(&conn)? {
             let old = self.home.load_model(id)?;
-            for before in old.selected() {
+            // Every table, selected or not: a deselected table keeps its data and may be
+            // selected again.
+            for before in &old.endpoints {
                 match model.endpoint_by_table(&before.table) {
                     None => {
                         return Err(Error::NotReady {
@@ -1117,7 +1158,7 @@ impl Engine {
         id: &str,
         change: impl FnOnce(&mut crate::Customization),
     ) -> Result<crate::Customization> {
-        let mut conn = self.home.load(id)?;
+        let conn = self.home.load(id)?;
         let model = self.home.load_model(id)?;
         let mut custom = conn.customization.clone();
         change(&mut custom);
@@ -1150,8 +1191,8 @@ impl Engine {
                 }
             }
         }
-        conn.customization = custom.clone();
-        self.home.save(&conn)?;
+        let stored = custom.clone();
+        self.home.modify(id, |c| c.customization = stored)?;
         Ok(custom)
     }
 }
@@ -1224,9 +1265,9 @@ fn extract_input(input: &Input) -> Result<ApiModel> {
 impl Engine {
     /// Sets (or clears) the connection's sync schedule, kept by `connector-agent run`.
     pub fn set_schedule(&self, id: &str, every: Option<std::time::Duration>) -> Result<()> {
-        let mut conn = self.home.load(id)?;
-        conn.sync_every = every.map(|d| d.as_secs().max(1));
-        self.home.save(&conn)
+        let every = every.map(|d| d.as_secs().max(1));
+        self.home.modify(id, |c| c.sync_every = every)?;
+        Ok(())
     }
 
     /// Scheduled connections that are ready and due at `now`: never synced, or the last sync
@@ -1274,6 +1315,9 @@ mod tests {
         let (url, pw) = split_password("postgres://u@db/wh?password=x");
         assert_eq!(url, "postgres://u@db/wh");
         assert_eq!(pw.as_deref(), Some("x"));
+        let (url, pw) = split_password("postgres:///wh?host=/run/postgresql&password=pw");
+        assert_eq!(url, "postgres:///wh?host=%2Frun%2Fpostgresql");
+        assert_eq!(pw.as_deref(), Some("pw"));
         let (url, pw) = split_password("sqlite:/tmp/w.sqlite");
         assert_eq!((url.as_str(), pw), ("sqlite:/tmp/w.sqlite", None));
     }

@@ -253,30 +253,28 @@ fn load_key(path: &Path) -> Result<[u8; 32]> {
     if let Some(dir) = path.parent() {
         fs_err::create_dir_all(dir)?;
     }
-    // `create_new`: of two processes making the key at once, one wins and the other reads it.
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
+    // Written whole to a private temporary file, then linked into place: the link fails if
+    // the key exists, so of two processes making it at once one wins and the other reads the
+    // winner's complete key; a crash never leaves an empty key file.
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    match opts.open(path) {
-        Ok(mut f) => {
-            use std::io::Write;
-            f.write_all(hex::encode(key).as_bytes())?;
-            f.sync_all()?;
-            Ok(key)
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
         }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(hex::encode(key).as_bytes())?;
+        f.sync_all()?;
+    }
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(key),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            // The winner may not have written it yet.
-            for _ in 0..50 {
-                let text = std::fs::read_to_string(path)?;
-                if text.trim().len() == 64 {
-                    return read(text);
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
             read(std::fs::read_to_string(path)?)
         }
         Err(e) => Err(Error::Io(e)),
