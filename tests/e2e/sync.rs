@@ -191,6 +191,15 @@ async fn a_failure_midway_keeps_the_last_checkpoint_and_resumes_without_loss() {
     let err = sync_broken_after_three_pages(&s).await;
     let text = err.to_string();
     assert!(text.contains("not valid JSON"), "{text}");
+    // Rows are committed although no sync has succeeded yet: the table's name is now fixed.
+    let renamed = s.engine.rename_table(&s.id, "customers", "clients");
+    assert!(
+        renamed
+            .unwrap_err()
+            .to_string()
+            .contains("already holds synced data"),
+        "a table with committed rows was renamed"
+    );
     assert!(
         text.contains("customers"),
         "the error names the table: {text}"

@@ -508,4 +508,9 @@ impl Home {
     pub fn sync_runs(&self, id: &str, limit: i64) -> Result<Vec<SyncRun>> {
         self.store()?.sync_runs(id, limit)
     }
+
+    /// Whether any sync run of the connection committed rows.
+    pub fn any_rows_committed(&self, id: &str) -> Result<bool> {
+        self.store()?.any_rows_committed(id)
+    }
 }

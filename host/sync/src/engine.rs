@@ -1016,12 +1016,7 @@ impl Engine {
     /// Whether the destination may hold synced rows: a sync succeeded, or one committed rows
     /// before failing (its checkpoints stay, and the next sync goes on from them).
     fn holds_data(&self, conn: &Connection) -> Result<bool> {
-        Ok(conn.last_sync.is_some()
-            || self
-                .home
-                .sync_runs(&conn.id, 10_000)?
-                .iter()
-                .any(|r| r.rows.unwrap_or(0) > 0))
+        Ok(conn.last_sync.is_some() || self.home.any_rows_committed(&conn.id)?)
     }
 
     /// Replaces the model with one a person edited (exported by `endpoints --export`). Checked

@@ -801,6 +801,22 @@ impl Store {
         })
     }
 
+    /// Whether any sync run of the connection committed rows (a failed one included).
+    pub fn any_rows_committed(&self, connection: &str) -> Result<bool> {
+        let pool = self.pool.clone();
+        let connection = connection.to_string();
+        block(async move {
+            let row = sqlx::query(
+                "SELECT 1 FROM sync_runs WHERE connection_id = $1 AND rows_written > 0 LIMIT 1",
+            )
+            .bind(connection)
+            .fetch_optional(&pool)
+            .await
+            .map_err(|e| db("reading the sync history", e))?;
+            Ok(row.is_some())
+        })
+    }
+
     /// A connection's sync runs, newest first.
     pub fn sync_runs(&self, connection: &str, limit: i64) -> Result<Vec<SyncRun>> {
         let pool = self.pool.clone();
