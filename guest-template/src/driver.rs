@@ -7,9 +7,9 @@ use crate::bindings::connector_agent::connector::types::{
 };
 use crate::http::{describe_http_error, get, require_ok, send_ok, snippet, status_hint};
 use crate::paginate::{first_key, next_position, page_url, repeats_previous, Target};
-use crate::records::{field, max_cursor, write_records, Body, Shape};
+use crate::records::{field, write_records, Body, Shape};
 use crate::state::{Pending, Position, SyncState, TableState};
-use crate::time::{parse_datetime, rfc3339};
+use crate::time::{parse_datetime, parse_http_date, rfc3339};
 use crate::{ColumnKind, ConnectorDecl, CursorFormat, EndpointDecl, IncrementalDecl};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -248,9 +248,15 @@ pub fn sync(
             state.tables.insert(e.table.to_string(), TableState::default());
         }
         host::log(Level::Info, &format!("syncing table `{}`", e.table));
-        match e.parent {
-            None => sync_list(e, base, config, sel, &mut state)?,
-            Some(_) => sync_children(decl, e, base, config, sel, &mut state)?,
+        // A pass resumed from an interrupted sync started before this one: changes made
+        // behind its position since then are only read by a new pass, so one follows it and
+        // the table is current as of this call when it returns.
+        let resumed = state.tables.get(e.table).is_some_and(|t| t.pending.is_some());
+        for _ in 0..if resumed && e.incremental.is_some() { 2 } else { 1 } {
+            match e.parent {
+                None => sync_list(e, base, config, sel, &mut state)?,
+                Some(_) => sync_children(decl, e, base, config, sel, &mut state)?,
+            }
         }
     }
     Ok(())
@@ -272,7 +278,13 @@ fn start_pass(e: &EndpointDecl, config: &[ConfigEntry], state: &mut SyncState) -
         return p;
     }
     let filter = e.incremental.and_then(|inc| filter_value(&inc, ts.cursor.as_ref(), config)).map(Value::String);
-    Pending { position: Position::Start, max_cursor: ts.cursor.clone(), filter }
+    Pending::new(ts.cursor.clone(), filter)
+}
+
+/// Notes when a pass started, from its first response (see [`crate::cursor`]).
+fn start_clock(pass: &mut Pending, resp: &HttpResponse) {
+    let server = crate::http::header(resp, "date").and_then(parse_http_date);
+    pass.start_clock(server, || (host::now() / 1000) as i64);
 }
 
 fn finish_page(e: &EndpointDecl, state: &mut SyncState, next: Option<Position>, pass: &Pending) -> Result<(), ConnectorError> {
@@ -282,7 +294,11 @@ fn finish_page(e: &EndpointDecl, state: &mut SyncState, next: Option<Position>, 
         None => {
             ts.pending = None;
             if e.incremental.is_some() {
-                ts.cursor = pass.max_cursor.clone();
+                let (cursor, warning) = pass.finished_cursor(&e.paging, ts.cursor.take());
+                if let Some(w) = warning {
+                    host::log(Level::Warn, &format!("table `{}`: {w}", e.table));
+                }
+                ts.cursor = cursor;
             }
         }
     }
@@ -335,13 +351,13 @@ fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSe
     loop {
         let url = page_url(&target, &pass.position);
         let resp = send_ok(e.table, get(url.clone()))?;
+        start_clock(&mut pass, &resp);
         let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &url, why))?;
         let records = body.records(e.record_path).map_err(|why| unexpected(e.table, &url, why))?;
         batch.clear();
         batch.push(b'[');
-        let page_max = write_records(&records, &shape, &mut batch).map_err(|why| unexpected(e.table, &url, why))?;
+        write_records(&records, &shape, &mut batch, &mut |v| pass.observe(v)).map_err(|why| unexpected(e.table, &url, why))?;
         batch.push(b']');
-        pass.max_cursor = max_cursor(pass.max_cursor.take(), page_max);
         if !records.is_empty() {
             emit(e.table, &batch)?;
         }
@@ -476,6 +492,7 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
         // One page of the root list.
         let url = page_url(&root_target, &pass.position);
         let resp = send_ok(root.table, get(url.clone()))?;
+        start_clock(&mut pass, &resp);
         let body = Body::parse(&resp.body).map_err(|why| unexpected(root.table, &url, why))?;
         let roots = body.records(root.record_path).map_err(|why| unexpected(root.table, &url, why))?;
         let mut ctxs = Vec::new();
@@ -497,9 +514,8 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
         let link = e.parent.expect("child endpoint");
         fan_out(e, base, config, &ctxs, filter.clone(), &mut |i, records| {
             let shape = Shape { blocked: &sel.blocked_columns, parent: Some((link.column, &ctxs[i].parent_key_json)), cursor_field };
-            let page_max = write_records(records, &shape, &mut batch).map_err(|why| unexpected(e.table, "", why))?;
-            pass.max_cursor = max_cursor(pass.max_cursor.take(), page_max);
-            Ok(())
+            write_records(records, &shape, &mut batch, &mut |v| pass.observe(v)).map_err(|why| unexpected(e.table, "", why))
+
         })?;
         batch.push(b']');
         if batch.len() > 2 {

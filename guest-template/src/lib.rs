@@ -18,6 +18,7 @@ pub mod bindings {
     });
 }
 
+pub mod cursor;
 mod decl;
 mod driver;
 mod http;

@@ -116,15 +116,15 @@ pub(crate) struct Shape<'s> {
     pub cursor_field: Option<&'s str>,
 }
 
-/// Appends records to a JSON array being built in `out` (opened with `[`), returning the
-/// maximum cursor value seen.
+/// Appends records to a JSON array being built in `out` (opened with `[`), handing each
+/// record's cursor value to `on_cursor`, in the order the records came.
 pub(crate) fn write_records(
     records: &[&RawValue],
     shape: &Shape<'_>,
     out: &mut Vec<u8>,
-) -> Result<Option<Value>, String> {
+    on_cursor: &mut dyn FnMut(Value),
+) -> Result<(), String> {
     let rewrite = !shape.blocked.is_empty() || shape.parent.is_some();
-    let mut max: Option<Value> = None;
     for raw in records {
         let text = raw.get();
         if out.len() > 1 {
@@ -150,7 +150,9 @@ pub(crate) fn write_records(
         if let Some(field) = shape.cursor_field {
             if let Some(v) = obj.get(field) {
                 let v: Value = serde_json::from_str(v.get()).map_err(|e| e.to_string())?;
-                max = max_cursor(max, Some(v));
+                if !v.is_null() {
+                    on_cursor(v);
+                }
             }
         }
         if !rewrite {
@@ -179,7 +181,7 @@ pub(crate) fn write_records(
         }
         out.push(b'}');
     }
-    Ok(max)
+    Ok(())
 }
 
 fn write_key(key: &str, out: &mut Vec<u8>) {
@@ -188,7 +190,8 @@ fn write_key(key: &str, out: &mut Vec<u8>) {
     out.push(b':');
 }
 
-/// The larger of two cursor values: numbers numerically, strings lexicographically.
+/// The larger of two cursor values: numbers numerically, date-times by the instant they
+/// name (`…:00.5Z` after `…:00Z`, offsets applied), other strings lexicographically.
 pub(crate) fn max_cursor(a: Option<Value>, b: Option<Value>) -> Option<Value> {
     match (a, b) {
         (None, b) => b.filter(|v| !v.is_null()),
@@ -198,7 +201,12 @@ pub(crate) fn max_cursor(a: Option<Value>, b: Option<Value>) -> Option<Value> {
                 (Value::Number(x), Value::Number(y)) => {
                     y.as_f64().unwrap_or(f64::MIN) > x.as_f64().unwrap_or(f64::MIN)
                 }
-                (Value::String(x), Value::String(y)) => y > x,
+                (Value::String(x), Value::String(y)) => {
+                    match (crate::time::parse_datetime_f64(x), crate::time::parse_datetime_f64(y)) {
+                        (Some(tx), Some(ty)) => ty > tx,
+                        _ => y > x,
+                    }
+                }
                 (Value::Null, _) => true,
                 _ => false,
             };
@@ -237,7 +245,8 @@ mod tests {
         let blocked = vec!["secret".to_string()];
         let shape = Shape { blocked: &blocked, parent: Some(("customer_id", "\"c1\"")), cursor_field: Some("u") };
         let mut out = vec![b'['];
-        let max = write_records(&recs, &shape, &mut out).unwrap();
+        let mut max = None;
+        write_records(&recs, &shape, &mut out, &mut |v| max = max_cursor(max.take(), Some(v))).unwrap();
         out.push(b']');
         assert_eq!(
             String::from_utf8(out).unwrap(),

@@ -35,6 +35,38 @@ pub(crate) struct Pending {
     /// The filter value this pass runs with.
     #[serde(default)]
     pub filter: Option<Value>,
+    /// The server's time when the pass started: no change made during the pass carries a
+    /// cursor below it. Kept by a resumed pass.
+    #[serde(default = "Clock::unknown")]
+    pub clock: Clock,
+    /// The cursor of the last record read, in seconds, in the order records came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_secs: Option<f64>,
+    /// Some record's cursor was below the one read before it: the list is not in update
+    /// order.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unordered: bool,
+    /// A record changed after the pass started was read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub saw_change: bool,
+}
+
+/// When a pass started, by the server's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum Clock {
+    /// No response read yet.
+    NotYet,
+    /// Unix seconds: the `Date` header of the pass's first response, else the host's clock.
+    At { secs: i64 },
+    /// A pass saved by an earlier version, which did not record it.
+    Unknown,
+}
+
+impl Clock {
+    fn unknown() -> Clock {
+        Clock::Unknown
+    }
 }
 
 /// A page position.

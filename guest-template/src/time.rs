@@ -67,6 +67,51 @@ pub(crate) fn parse_datetime(text: &str) -> Option<i64> {
     }
 }
 
+/// Parses a date-time with its fraction of a second, as seconds (for ordering cursors).
+pub(crate) fn parse_datetime_f64(text: &str) -> Option<f64> {
+    let secs = parse_datetime(text)? as f64;
+    let t = text.trim();
+    let frac = t.get(19..).and_then(|rest| rest.strip_prefix('.')).map(|f| {
+        let digits: String = f.chars().take_while(char::is_ascii_digit).take(9).collect();
+        if digits.is_empty() {
+            0.0
+        } else {
+            digits.parse::<f64>().unwrap_or(0.0) / 10f64.powi(digits.len() as i32)
+        }
+    });
+    Some(secs + frac.unwrap_or(0.0))
+}
+
+/// Parses an HTTP `Date` header (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`) into Unix
+/// seconds. Other (obsolete) forms give `None`.
+pub(crate) fn parse_http_date(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (_, rest) = t.split_once(", ")?;
+    let mut parts = rest.split(' ');
+    let day: u32 = parts.next()?.parse().ok()?;
+    let month = match parts.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = parts.next()?.parse().ok()?;
+    let time = parts.next()?;
+    if parts.next()? != "GMT" || !(1..=31).contains(&day) {
+        return None;
+    }
+    parse_datetime(&format!("{year:04}-{month:02}-{day:02}T{time}Z"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +123,14 @@ mod tests {
         assert_eq!(parse_datetime("2023-11-15T00:13:20+02:00"), Some(1_700_000_000));
         assert_eq!(parse_datetime("2023-11-14"), Some(1_699_920_000));
         assert_eq!(parse_datetime("yesterday"), None);
+    }
+
+    #[test]
+    fn http_dates_and_fractions() {
+        assert_eq!(parse_http_date("Tue, 14 Nov 2023 22:13:20 GMT"), Some(1_700_000_000));
+        assert_eq!(parse_http_date("Tuesday, 14-Nov-23 22:13:20 GMT"), None);
+        assert_eq!(parse_http_date("garbage"), None);
+        assert_eq!(parse_datetime_f64("2023-11-14T22:13:20.250Z"), Some(1_700_000_000.25));
+        assert_eq!(parse_datetime_f64("2023-11-14T22:13:20Z"), Some(1_700_000_000.0));
     }
 }

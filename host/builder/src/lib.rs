@@ -70,6 +70,10 @@ const SDK_FILES: &[(&str, &str)] = &[
         include_str!("../../../guest-template/src/lib.rs"),
     ),
     (
+        "guest-template/src/cursor.rs",
+        include_str!("../../../guest-template/src/cursor.rs"),
+    ),
+    (
         "guest-template/src/decl.rs",
         include_str!("../../../guest-template/src/decl.rs"),
     ),
@@ -355,4 +359,23 @@ fn write_if_changed(path: &Path, text: &str) -> Result<()> {
         fs_err::write(path, text)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every source file of the guest SDK is embedded: a module missing here would only show
+    /// when a connector is compiled.
+    #[test]
+    fn every_sdk_source_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guest-template/src");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("the SDK's sources") {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            let path = format!("guest-template/src/{name}");
+            if name.ends_with(".rs") && !super::SDK_FILES.iter().any(|(p, _)| *p == path) {
+                missing.push(path);
+            }
+        }
+        assert!(missing.is_empty(), "not in SDK_FILES: {missing:?}");
+    }
 }

@@ -1,0 +1,214 @@
+//! The incremental cursor a finished pass saves.
+//!
+//! A pass reads a list filtered by the saved cursor (`updated_since=…`) while the API keeps
+//! changing. Saving the largest update time *seen* loses changes: a record that changes
+//! behind the pass's position (on a page already read) gets an update time below a record
+//! read later, ends below the new cursor, and is never fetched again. So the saved cursor is
+//! bounded by the time the pass started, by the server's clock (its `Date` header; the host's
+//! clock when it sends none), minus [`LOOKBACK_SECS`]: every change made after the pass
+//! started carries a cursor at or above that bound, whatever order the list is read in. It is
+//! also never above the largest value seen, so a server clock far ahead of its data (or a
+//! hostile `Date`) cannot skip anything. A resumed pass keeps the clock of the pass it resumes.
+//!
+//! One order needs more: offset or page-number paging over a list sorted by update time
+//! (ascending). A record changed during the pass moves to the end and every record after its
+//! old place shifts back one slot, so one record per change slips under a page boundary
+//! unread, with an *old* update time that no bound catches. When a pass on such a list (the
+//! cursors it read never went down) read a record changed during the pass, the cursor is not
+//! advanced: the next pass reads the same window again.
+//!
+//! Cursors that are not times (a version counter) are saved as the largest value seen.
+
+use crate::records::max_cursor;
+use crate::state::{Clock, Pending};
+use crate::time::{parse_datetime_f64, rfc3339};
+use crate::PagingDecl;
+use serde_json::Value;
+
+/// How far before the pass's start the saved cursor is put: covers a server whose record
+/// stamps lag its `Date` header (several app servers, a transaction committed after its
+/// stamp) and filters that exclude the cursor value itself (`updated_after`). Changes made in
+/// this window before a pass are read again by the next one (an upsert, never a duplicate).
+pub const LOOKBACK_SECS: i64 = 60;
+
+/// A cursor value as Unix seconds: a date-time text, Unix seconds, or Unix milliseconds (a
+/// number above 10^11, i.e. after 1973 in milliseconds).
+pub(crate) fn cursor_secs(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => {
+            let x = n.as_f64()?;
+            Some(if x.abs() > 1e11 { x / 1000.0 } else { x })
+        }
+        Value::String(s) => parse_datetime_f64(s),
+        _ => None,
+    }
+}
+
+/// `secs` written the way `like` is: milliseconds, seconds or RFC 3339 text.
+fn same_form(secs: i64, like: &Value) -> Value {
+    match like {
+        Value::Number(n) if n.as_f64().is_some_and(|x| x.abs() > 1e11) => Value::from(secs * 1000),
+        Value::Number(_) => Value::from(secs),
+        _ => Value::String(rfc3339(secs)),
+    }
+}
+
+impl Pending {
+    /// A new pass from the saved cursor, filtered by `filter`.
+    pub(crate) fn new(cursor: Option<Value>, filter: Option<Value>) -> Pending {
+        Pending {
+            position: crate::state::Position::Start,
+            max_cursor: cursor,
+            filter,
+            clock: Clock::NotYet,
+            last_secs: None,
+            unordered: false,
+            saw_change: false,
+        }
+    }
+
+    /// Records when the pass started, once: `server` is the first response's `Date` (Unix
+    /// seconds), `host_now` the host's clock.
+    pub(crate) fn start_clock(&mut self, server: Option<i64>, host_now: impl FnOnce() -> i64) {
+        if self.clock == Clock::NotYet {
+            self.clock = Clock::At { secs: server.unwrap_or_else(host_now) };
+        }
+    }
+
+    /// Takes one record's cursor value, in the order records are read.
+    pub(crate) fn observe(&mut self, v: Value) {
+        if let Some(s) = cursor_secs(&v) {
+            if self.last_secs.is_some_and(|last| s < last) {
+                self.unordered = true;
+            }
+            self.last_secs = Some(s);
+            if let Clock::At { secs } = self.clock {
+                if s >= secs as f64 {
+                    self.saw_change = true;
+                }
+            }
+        }
+        self.max_cursor = max_cursor(self.max_cursor.take(), Some(v));
+    }
+
+    /// The cursor to save when this pass ends, given the one it started from; with a warning
+    /// when it is held back.
+    pub(crate) fn finished_cursor(&self, paging: &PagingDecl, saved: Option<Value>) -> (Option<Value>, Option<String>) {
+        let started = match self.clock {
+            Clock::At { secs } => secs,
+            // A pass begun by an earlier version: its start is unknown, so nothing is safe to
+            // advance to.
+            Clock::Unknown => return (saved, Some("the interrupted pass did not record when it started; the cursor is kept".into())),
+            // No response was read: nothing changed.
+            Clock::NotYet => return (saved, None),
+        };
+        if matches!(paging, PagingDecl::Offset { .. } | PagingDecl::PageNumber { .. }) && self.saw_change && !self.unordered {
+            return (
+                saved,
+                Some(
+                    "records changed while this list was read by offset in update order, which can shift unread records past a page; the cursor is kept so the next sync reads them".into(),
+                ),
+            );
+        }
+        let Some(seen) = self.max_cursor.clone() else { return (None, None) };
+        let bound = started - LOOKBACK_SECS;
+        match cursor_secs(&seen) {
+            Some(s) if s > bound as f64 => (Some(same_form(bound, &seen)), None),
+            _ => (Some(seen), None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EndDecl, PageSizeDecl};
+
+    const CURSOR_PAGING: PagingDecl =
+        PagingDecl::Cursor { cursor_param: "after", cursor_from_record: Some("id"), cursor_path: None, has_more_path: None, limit: None };
+    const OFFSET_PAGING: PagingDecl = PagingDecl::Offset {
+        offset_param: "offset",
+        limit: PageSizeDecl { param: "limit", value: 100 },
+        end: None::<EndDecl>,
+    };
+
+    fn iso(secs: i64) -> Value {
+        Value::String(rfc3339(secs))
+    }
+
+    #[test]
+    fn a_change_behind_the_position_stays_above_the_saved_cursor() {
+        // Ordered by id: record A (page 1) read at t=1000, then changed at t=1010; record B
+        // changed at t=1020 and read later. The max seen is 1020; A's 1010 must stay above.
+        let mut pass = Pending::new(None, None);
+        pass.start_clock(Some(1000), || unreachable!("the server sent a Date"));
+        for t in [500, 900, 100, 1020, 300] {
+            pass.observe(iso(t));
+        }
+        let (cursor, warning) = pass.finished_cursor(&CURSOR_PAGING, None);
+        assert_eq!(warning, None);
+        let saved = cursor_secs(&cursor.unwrap()).unwrap();
+        assert!(saved <= 1010.0, "A's change at 1010 is not below the saved cursor ({saved})");
+        assert_eq!(saved, (1000 - LOOKBACK_SECS) as f64);
+    }
+
+    #[test]
+    fn a_quiet_pass_saves_the_largest_value_seen_in_its_own_form() {
+        let mut pass = Pending::new(Some(Value::from(400)), None);
+        pass.start_clock(None, || 100_000);
+        pass.observe(Value::from(700));
+        pass.observe(Value::from(650));
+        assert_eq!(pass.finished_cursor(&CURSOR_PAGING, Some(Value::from(400))).0, Some(Value::from(700)));
+        // Milliseconds stay milliseconds when bounded.
+        let mut pass = Pending::new(None, None);
+        pass.start_clock(Some(1_700_000_000), || 0);
+        pass.observe(Value::from(1_700_000_100_000_i64));
+        assert_eq!(pass.finished_cursor(&CURSOR_PAGING, None).0, Some(Value::from((1_700_000_000 - LOOKBACK_SECS) * 1000)));
+    }
+
+    #[test]
+    fn a_server_clock_far_ahead_never_lifts_the_cursor_above_what_was_seen() {
+        let mut pass = Pending::new(None, None);
+        pass.start_clock(Some(4_000_000_000), || 0);
+        pass.observe(iso(1_000));
+        assert_eq!(pass.finished_cursor(&CURSOR_PAGING, None).0, Some(iso(1_000)));
+    }
+
+    #[test]
+    fn offset_paging_in_update_order_with_a_change_keeps_the_cursor() {
+        let mut pass = Pending::new(Some(iso(100)), None);
+        pass.start_clock(Some(1000), || 0);
+        for t in [100, 200, 300, 1005] {
+            pass.observe(iso(t));
+        }
+        let (cursor, warning) = pass.finished_cursor(&OFFSET_PAGING, Some(iso(100)));
+        assert_eq!(cursor, Some(iso(100)));
+        assert!(warning.unwrap().contains("shift"));
+        // The same list ordered by id (cursors going up and down) shifts nothing on an update.
+        let mut pass = Pending::new(None, None);
+        pass.start_clock(Some(1000), || 0);
+        for t in [300, 100, 1005, 200] {
+            pass.observe(iso(t));
+        }
+        assert_eq!(pass.finished_cursor(&OFFSET_PAGING, None).0, Some(iso(1000 - LOOKBACK_SECS)));
+    }
+
+    #[test]
+    fn a_pass_resumed_from_an_earlier_version_keeps_the_saved_cursor() {
+        let old: Pending = serde_json::from_str(r#"{"position":{"kind":"start"},"max_cursor":900}"#).unwrap();
+        assert_eq!(old.clock, Clock::Unknown);
+        let (cursor, warning) = old.finished_cursor(&CURSOR_PAGING, Some(Value::from(10)));
+        assert_eq!(cursor, Some(Value::from(10)));
+        assert!(warning.is_some());
+    }
+
+    #[test]
+    fn the_clock_survives_a_checkpoint() {
+        let mut pass = Pending::new(None, None);
+        pass.start_clock(Some(1234), || 0);
+        let text = serde_json::to_string(&pass).unwrap();
+        let mut back: Pending = serde_json::from_str(&text).unwrap();
+        back.start_clock(Some(9999), || 0);
+        assert_eq!(back.clock, Clock::At { secs: 1234 });
+    }
+}

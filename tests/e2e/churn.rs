@@ -1,0 +1,371 @@
+//! Nothing lost while the API changes: syncs of the ledger fixture (a second API, stamped by
+//! the wall clock, one list per paging order) while records change under them, and a sync
+//! process killed at random moments; at the end the destination equals the source.
+
+use crate::support::{cache_dir, fresh_pg_database, target_dir};
+use connector_agent_fixture::ledger::{LedgerConfig, LedgerServer, LEDGER_KEY, LEDGER_RESOURCES};
+use connector_agent_sync::engine::SyncOptions;
+use connector_agent_sync::{Engine, Home};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+pub struct Ledger {
+    pub api: LedgerServer,
+    pub engine: Engine,
+    pub id: String,
+    pub home: TempDir,
+}
+
+/// A connection generated from the ledger's OpenAPI 3.1 document, its key set.
+pub async fn ledger(config: LedgerConfig, destination: Option<&str>) -> Ledger {
+    let api = LedgerServer::start(config)
+        .await
+        .expect("the ledger starts");
+    let home = tempfile::tempdir().expect("tempdir");
+    let spec = home.path().join("ledger-openapi.json");
+    std::fs::write(&spec, serde_json::to_vec_pretty(&api.openapi()).unwrap()).unwrap();
+    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).expect("engine");
+    let conn = engine
+        .create("Ledger", &[spec], destination)
+        .expect("create");
+    tokio::task::block_in_place(|| engine.run_setup(&conn.id, &|_| {})).expect("setup");
+    let model = engine.home().load_model(&conn.id).expect("model");
+    let key = model
+        .config
+        .iter()
+        .find(|f| f.secret)
+        .expect("the ledger's key is a secret field");
+    engine
+        .set_config(&conn.id, &[(key.name.clone(), LEDGER_KEY.into())])
+        .expect("config");
+    let tables: Vec<&str> = model.endpoints.iter().map(|e| e.table.as_str()).collect();
+    for r in LEDGER_RESOURCES {
+        assert!(tables.contains(&r), "a table for {r}: {tables:?}");
+        let e = model.endpoints.iter().find(|e| e.table == r).unwrap();
+        assert!(e.incremental.is_some(), "{r} syncs incrementally: {e:?}");
+    }
+    Ledger {
+        api,
+        engine,
+        id: conn.id,
+        home,
+    }
+}
+
+/// Every table's rows as the destination holds them (by id), and the saved state.
+pub async fn destination_rows(
+    l: &Ledger,
+) -> (BTreeMap<String, BTreeMap<String, Value>>, Option<Value>) {
+    let conn = l.engine.home().load(&l.id).unwrap();
+    let dest = connector_agent_sync::engine::describe_destination(&conn);
+    if conn.destination.starts_with("postgres") {
+        pg_rows(&conn.destination, &conn.schema).await
+    } else {
+        sqlite_rows(&dest).await
+    }
+}
+
+async fn sqlite_rows(path: &str) -> (BTreeMap<String, BTreeMap<String, Value>>, Option<Value>) {
+    use sqlx::{Connection, Row};
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{path}"))
+        .await
+        .expect("open destination");
+    let mut out = BTreeMap::new();
+    for t in LEDGER_RESOURCES {
+        let mut rows = BTreeMap::new();
+        let q = format!("SELECT id, label, amount, edits, updated_at FROM \"{t}\"");
+        for r in sqlx::query(&q).fetch_all(&mut c).await.unwrap_or_default() {
+            let id: String = r.get(0);
+            let v = serde_json::json!({
+                "id": id, "label": r.get::<String, _>(1), "amount": r.get::<i64, _>(2),
+                "edits": r.get::<i64, _>(3), "updated_at": r.get::<String, _>(4)
+            });
+            assert!(
+                rows.insert(id.clone(), v).is_none(),
+                "{t}: `{id}` is duplicated"
+            );
+        }
+        out.insert(t.to_string(), rows);
+    }
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM _connector_agent_state")
+        .fetch_optional(&mut c)
+        .await
+        .ok()
+        .flatten();
+    (out, state.map(|s| serde_json::from_str(&s).unwrap()))
+}
+
+async fn pg_rows(
+    url: &str,
+    schema: &str,
+) -> (BTreeMap<String, BTreeMap<String, Value>>, Option<Value>) {
+    use sqlx::{Connection, Row};
+    let mut c = sqlx::PgConnection::connect(url)
+        .await
+        .expect("open destination");
+    let mut out = BTreeMap::new();
+    for t in LEDGER_RESOURCES {
+        let mut rows = BTreeMap::new();
+        let q = format!(
+            "SELECT id, label, amount, edits, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM \"{schema}\".\"{t}\""
+        );
+        for r in sqlx::query(&q).fetch_all(&mut c).await.unwrap_or_default() {
+            let id: String = r.get(0);
+            let v = serde_json::json!({
+                "id": id, "label": r.get::<String, _>(1), "amount": r.get::<i64, _>(2),
+                "edits": r.get::<i64, _>(3), "updated_at": r.get::<String, _>(4)
+            });
+            assert!(
+                rows.insert(id.clone(), v).is_none(),
+                "{t}: `{id}` is duplicated"
+            );
+        }
+        out.insert(t.to_string(), rows);
+    }
+    let state: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT state FROM \"{schema}\"._connector_agent_state"
+    ))
+    .fetch_optional(&mut c)
+    .await
+    .ok()
+    .flatten();
+    (out, state.map(|s| serde_json::from_str(&s).unwrap()))
+}
+
+/// Asserts the destination equals the ledger, naming the first records that differ.
+pub async fn assert_equal_to_source(l: &Ledger, when: &str) {
+    let (rows, _) = destination_rows(l).await;
+    for t in LEDGER_RESOURCES {
+        let source = l.api.records(t);
+        let dest = &rows[t];
+        let mut stale = Vec::new();
+        for r in &source {
+            let id = r["id"].as_str().unwrap();
+            match dest.get(id) {
+                None => stale.push(format!("{id} missing")),
+                Some(d)
+                    if d["edits"] != r["edits"]
+                        || d["label"] != r["label"]
+                        || d["updated_at"] != r["updated_at"] =>
+                {
+                    stale.push(format!("{id}: destination {d} ≠ source {r}"))
+                }
+                Some(_) => {}
+            }
+        }
+        assert_eq!(dest.len(), source.len(), "{when}: {t} row count");
+        assert!(
+            stale.is_empty(),
+            "{when}: {t}: {} stale records, e.g. {:?}",
+            stale.len(),
+            &stale[..stale.len().min(3)]
+        );
+    }
+}
+
+async fn changes_during_syncs_are_never_lost(destination: Option<&str>) {
+    let l = ledger(
+        LedgerConfig {
+            records: 1500,
+            max_page_size: 50,
+        },
+        destination,
+    )
+    .await;
+    // 30 pages per list at 8 ms each: the API changes all through each pass.
+    l.api.set_delay_ms(8);
+    let churn = l.api.start_churn(2, Duration::from_millis(5));
+    l.engine
+        .sync(&l.id, SyncOptions::default())
+        .await
+        .expect("historical sync");
+    l.engine
+        .sync(&l.id, SyncOptions::default())
+        .await
+        .expect("incremental sync under changes");
+    let made = churn.stop().await;
+    assert!(
+        made > 100,
+        "the API changed during the syncs ({made} changes)"
+    );
+    // One more pass after the changes stop must bring every change made during the others.
+    l.api.set_delay_ms(0);
+    let report = l
+        .engine
+        .sync(&l.id, SyncOptions::default())
+        .await
+        .expect("final sync");
+    assert!(report.incremental);
+    assert_equal_to_source(&l, "after syncs under changes").await;
+    // And the next incremental pass reads a window, not the whole API again.
+    let (_, state) = destination_rows(&l).await;
+    let state = state.expect("a saved state");
+    for t in ["accounts", "transfers"] {
+        assert!(
+            state["tables"][t]["cursor"].is_string(),
+            "{t} has a cursor: {state}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_made_while_syncs_run_are_never_lost_sqlite() {
+    changes_during_syncs_are_never_lost(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_made_while_syncs_run_are_never_lost_postgres() {
+    let Some(url) = fresh_pg_database().await else {
+        return;
+    };
+    changes_during_syncs_are_never_lost(Some(&url)).await;
+}
+
+/// xorshift64*: the kill moments, reproducible from the printed seed.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+/// Runs `connector-agent sync` in a child process and SIGKILLs it after `after` (unless it
+/// ends first); returns whether it was killed.
+async fn sync_killed_after(l: &Ledger, after: Duration) -> bool {
+    let mut child = tokio::process::Command::new(crate::cli::binary())
+        .env("CONNECTOR_AGENT_HOME", l.home.path())
+        .env("CONNECTOR_AGENT_CACHE", cache_dir())
+        .args(["sync", &l.id, "--json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("connector-agent runs");
+    match tokio::time::timeout(after, child.wait()).await {
+        Ok(status) => {
+            status.expect("wait");
+            false
+        }
+        Err(_) => {
+            child.start_kill().expect("SIGKILL");
+            child.wait().await.expect("wait");
+            true
+        }
+    }
+}
+
+async fn kills_lose_nothing(destination: Option<&str>) {
+    let l = ledger(
+        LedgerConfig {
+            records: 2000,
+            max_page_size: 50,
+        },
+        destination,
+    )
+    .await;
+    // 40 pages per list at 5 ms: a historical sync lasts about a second.
+    l.api.set_delay_ms(5);
+    let churn = l.api.start_churn(2, Duration::from_millis(10));
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut rng = Rng(seed);
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut killed = 0;
+    let started = Instant::now();
+    let mut runs = 0;
+    // Ten kills in the historical pass (the first runs), one run left to finish, then ten
+    // kills drawn over the length of that finished run: they fall across incremental passes
+    // (between requests, inside a page, during a commit).
+    let mut window = Duration::from_millis(1200);
+    let mut finished_one = false;
+    while killed < 20 && started.elapsed() < Duration::from_secs(300) {
+        runs += 1;
+        let let_finish = killed == 10 && !finished_one;
+        let after = if let_finish {
+            Duration::from_secs(120)
+        } else {
+            Duration::from_millis(20 + rng.next() % (window.as_millis() as u64).max(1))
+        };
+        let run_started = Instant::now();
+        if sync_killed_after(&l, after).await {
+            killed += 1;
+        } else if killed >= 10 {
+            finished_one = true;
+            window = run_started.elapsed();
+        }
+        // After every kill: no key twice (checked while reading), no count going back, and
+        // the saved cursors never above a committed row's update time.
+        let (rows, state) = destination_rows(&l).await;
+        for t in LEDGER_RESOURCES {
+            let n = rows[t].len();
+            let before = counts.insert(t.to_string(), n).unwrap_or(0);
+            assert!(
+                n >= before,
+                "seed {seed}: {t} went back from {before} to {n} rows"
+            );
+            let cursor = state
+                .as_ref()
+                .and_then(|s| s["tables"][t]["cursor"].as_str().map(str::to_owned));
+            if let Some(cursor) = cursor {
+                let newest = rows[t]
+                    .values()
+                    .filter_map(|r| r["updated_at"].as_str())
+                    .max()
+                    .map(str::to_owned);
+                let newest = newest.unwrap_or_default();
+                // Compared to the second: the cursor may be written without milliseconds.
+                let second = |t: &str| t.get(..19).unwrap_or(t).to_string();
+                assert!(
+                    second(&cursor) <= second(&newest) || newest.is_empty(),
+                    "seed {seed}: {t}'s cursor {cursor} is ahead of the newest committed row {newest}"
+                );
+            }
+        }
+    }
+    let made = churn.stop().await;
+    assert!(
+        killed >= 20 && finished_one,
+        "seed {seed}: only {killed} kills in {runs} runs"
+    );
+    #[expect(
+        clippy::print_stderr,
+        reason = "the test's own report, shown with --nocapture"
+    )]
+    {
+        eprintln!(
+            "{killed} kills in {runs} runs over {:?} (incremental runs last {window:?}), {made} changes, seed {seed}",
+            started.elapsed()
+        );
+    }
+    l.api.set_delay_ms(0);
+    l.engine
+        .sync(&l.id, SyncOptions::default())
+        .await
+        .expect("the sync after the kills completes");
+    assert_equal_to_source(
+        &l,
+        &format!("after {killed} kills (seed {seed}, {made} changes)"),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn random_kills_under_changes_lose_nothing_sqlite() {
+    kills_lose_nothing(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn random_kills_under_changes_lose_nothing_postgres() {
+    let Some(url) = fresh_pg_database().await else {
+        return;
+    };
+    kills_lose_nothing(Some(&url)).await;
+}
