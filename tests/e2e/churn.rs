@@ -69,6 +69,13 @@ pub async fn destination_rows(
 
 async fn sqlite_rows(path: &str) -> (BTreeMap<String, BTreeMap<String, Value>>, Option<Value>) {
     use sqlx::{Connection, Row};
+    if !std::path::Path::new(path).exists() {
+        let empty = LEDGER_RESOURCES
+            .iter()
+            .map(|t| (t.to_string(), BTreeMap::new()))
+            .collect();
+        return (empty, None);
+    }
     let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{path}"))
         .await
         .expect("open destination");
@@ -350,6 +357,17 @@ async fn kills_lose_nothing(destination: Option<&str>) {
         .sync(&l.id, SyncOptions::default())
         .await
         .expect("the sync after the kills completes");
+    // Killed runs are recorded as interrupted, none stays "running".
+    let history = l.engine.sync_history(&l.id, 1000).unwrap();
+    let interrupted = history.iter().filter(|r| r.status == "interrupted").count();
+    assert!(
+        history.iter().all(|r| r.status != "running"),
+        "a killed run still shows as running"
+    );
+    assert!(
+        (1..=killed).contains(&interrupted),
+        "{interrupted} runs marked interrupted after {killed} kills"
+    );
     assert_equal_to_source(
         &l,
         &format!("after {killed} kills (seed {seed}, {made} changes)"),
@@ -368,4 +386,78 @@ async fn random_kills_under_changes_lose_nothing_postgres() {
         return;
     };
     kills_lose_nothing(Some(&url)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_a_sync_after_a_committed_page_and_the_next_resumes() {
+    let l = ledger(
+        LedgerConfig {
+            records: 3000,
+            max_page_size: 50,
+        },
+        None,
+    )
+    .await;
+    l.api.set_delay_ms(20);
+    let mut child = tokio::process::Command::new(crate::cli::binary())
+        .env("CONNECTOR_AGENT_HOME", l.home.path())
+        .env("CONNECTOR_AGENT_CACHE", cache_dir())
+        .args(["sync", &l.id])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("connector-agent runs");
+    // Wait for committed rows, then ask it to stop.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (rows, _) = destination_rows(&l).await;
+        if rows.values().map(BTreeMap::len).sum::<usize>() > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no rows committed in time");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = child.id().expect("running").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("it stops in time")
+        .unwrap();
+    let mut stderr = String::new();
+    tokio::io::AsyncReadExt::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr)
+        .await
+        .unwrap();
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "exit status of a stopped sync; stderr: {stderr}"
+    );
+    assert!(stderr.contains("stopped after committing"), "{stderr}");
+    let runs = l.engine.sync_history(&l.id, 10).unwrap();
+    assert_eq!(runs[0].status, "stopped", "{runs:?}");
+    let (rows, state) = destination_rows(&l).await;
+    let stopped_at: usize = rows.values().map(BTreeMap::len).sum();
+    assert!(
+        stopped_at < 3 * 3000,
+        "it stopped before the end ({stopped_at} rows)"
+    );
+    assert!(state.is_some(), "the state of the committed pages is saved");
+    // The next sync resumes and completes; nothing is missing or duplicated.
+    l.api.set_delay_ms(0);
+    let before = l.api.requests();
+    l.engine
+        .sync(&l.id, SyncOptions::default())
+        .await
+        .expect("the next sync completes");
+    let pages = l.api.requests() - before;
+    assert!(
+        pages < 3 * 3000 / 50 + 10,
+        "the next sync resumed instead of starting over ({pages} requests)"
+    );
+    assert_equal_to_source(&l, "after a stop and a resumed sync").await;
 }

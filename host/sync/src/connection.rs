@@ -509,6 +509,12 @@ impl Home {
         self.store()?.sync_runs(id, limit)
     }
 
+    /// Marks runs left "running" by a process that died as interrupted (call while holding
+    /// the connection's sync lock).
+    pub fn sync_interrupted(&self, id: &str) -> Result<u64> {
+        self.store()?.sync_interrupted(id)
+    }
+
     /// Whether any sync run of the connection committed rows.
     pub fn any_rows_committed(&self, id: &str) -> Result<bool> {
         self.store()?.any_rows_committed(id)

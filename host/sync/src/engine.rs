@@ -102,6 +102,9 @@ pub struct SyncOptions {
     pub full_refresh: bool,
     /// Called with the running row count after each commit.
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// Set (e.g. on SIGINT/SIGTERM) to stop after the next commit: the run ends as
+    /// [`Error::Stopped`] with everything before it committed.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 fn now_rfc3339() -> String {
@@ -558,21 +561,13 @@ impl Engine {
         let (mut conn, model, loaded) = self.ready(id)?;
         // One sync at a time per connection, across processes; the OS drops the lock if the
         // process dies, so a crash never leaves a connection locked.
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.home.dir(id).join("sync.lock"))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Error::NotReady {
-                    id: id.into(),
-                    reason: "another sync of this connection is running".into(),
-                })
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(Error::Io(e)),
-        }
+        let Some(lock) = self.sync_lock(id)? else {
+            return Err(Error::NotReady {
+                id: id.into(),
+                reason: "another sync of this connection is running".into(),
+            });
+        };
+        self.home.sync_interrupted(id)?;
         let run = self.home.sync_start(id, options.full_refresh)?;
         let r = self
             .sync_locked(&mut conn, &model, &loaded, options, started)
@@ -584,6 +579,9 @@ impl Engine {
                 rows: report.rows,
                 requests: report.requests,
                 report: serde_json::to_value(report).expect("reports serialise"),
+            },
+            Err(Error::Stopped { committed_rows, .. }) => crate::store::RunEnd::Stopped {
+                rows: *committed_rows,
             },
             Err(Error::SyncFailed {
                 committed_rows,
@@ -601,6 +599,32 @@ impl Engine {
         self.home.sync_finish(&run, end)?;
         drop(lock);
         r
+    }
+
+    /// The connection's sync lock, held for a whole run across processes (the OS drops it
+    /// when the process dies, so a crash never leaves a connection locked); `None` when
+    /// another process holds it.
+    fn sync_lock(&self, id: &str) -> Result<Option<std::fs::File>> {
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.home.dir(id).join("sync.lock"))?;
+        match lock.try_lock() {
+            Ok(()) => Ok(Some(lock)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::Io(e)),
+        }
+    }
+
+    /// The connection's sync runs, newest first; a run its dead process left "running" is
+    /// shown (and recorded) as interrupted.
+    pub fn sync_history(&self, id: &str, limit: i64) -> Result<Vec<crate::store::SyncRun>> {
+        if let Some(lock) = self.sync_lock(id)? {
+            self.home.sync_interrupted(id)?;
+            drop(lock);
+        }
+        self.home.sync_runs(id, limit)
     }
 
     async fn sync_locked(
@@ -686,6 +710,7 @@ impl Engine {
             rx,
             closed.clone(),
             options.progress.clone(),
+            options.stop.clone(),
             hashing,
         ));
         let outcome = loaded
@@ -707,6 +732,18 @@ impl Engine {
             (Err(e), None) => Some(error_chain(e)),
             (Ok(o), None) => o.result.clone().err(),
         };
+        let stopped = options
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::SeqCst));
+        if let (true, Some(_), None) = (stopped, &failure, &write_error) {
+            // The writer refused further pages after the stop: what came before is committed.
+            let _ = writer.close().await;
+            return Err(Error::Stopped {
+                id: id.into(),
+                committed_rows: committed,
+            });
+        }
         if let Some(reason) = failure {
             let _ = writer.close().await;
             return Err(Error::SyncFailed {
@@ -770,6 +807,7 @@ async fn write_events(
     mut rx: mpsc::Receiver<SinkEvent>,
     closed: Arc<AtomicBool>,
     progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    stop: Option<Arc<AtomicBool>>,
     hashing: Hashing,
 ) -> (Writer, Written, Option<connector_agent_destination::Error>) {
     let mut pending: Vec<(String, Vec<u8>)> = Vec::new();
@@ -806,6 +844,12 @@ async fn write_events(
                         }
                         if let Some(p) = &progress {
                             p(total);
+                        }
+                        if stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) {
+                            // Stop between pages: the connector's next emit or checkpoint is
+                            // refused, and it ends.
+                            closed.store(true, Ordering::SeqCst);
+                            return (writer, written, None);
                         }
                     }
                     Err(e) => {

@@ -61,6 +61,14 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// The sync was stopped on request; the destination holds what was committed before.
+    #[error("sync of `{id}` stopped after committing {committed_rows} rows; the next sync resumes from the last committed page")]
+    Stopped {
+        /// Connection id.
+        id: String,
+        /// Rows committed by this run before the stop.
+        committed_rows: u64,
+    },
     /// A metadata file is broken.
     #[error("reading `{path}` failed")]
     Metadata {

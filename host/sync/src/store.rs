@@ -165,6 +165,11 @@ pub enum RunEnd<'a> {
         /// Why.
         reason: &'a str,
     },
+    /// Stopped on request (SIGINT/SIGTERM) after committing `rows`; the next sync resumes.
+    Stopped {
+        /// Rows committed before the stop.
+        rows: u64,
+    },
 }
 
 /// An open metadata store.
@@ -780,6 +785,14 @@ impl Store {
                 Some(reason.to_string()),
                 None,
             ),
+            RunEnd::Stopped { rows } => (
+                "stopped",
+                None,
+                rows as i64,
+                None,
+                Some("stopped on request after the last committed page; the next sync resumes from it".to_string()),
+                None,
+            ),
         };
         block(async move {
             sqlx::query(
@@ -798,6 +811,28 @@ impl Store {
             .await
             .map_err(|e| db("recording the end of a sync run", e))?;
             Ok(())
+        })
+    }
+
+    /// Marks the connection's runs still recorded as running as interrupted: their process
+    /// ended (killed, crashed, the machine stopped) before it could record the end. Called
+    /// only while holding the connection's sync lock, so none of them is really running.
+    /// Returns how many were marked.
+    pub fn sync_interrupted(&self, connection: &str) -> Result<u64> {
+        let pool = self.pool.clone();
+        let connection = connection.to_string();
+        block(async move {
+            let done = sqlx::query(
+                "UPDATE sync_runs SET status = 'interrupted', finished_at = $1, error = $2 \
+                 WHERE connection_id = $3 AND status = 'running'",
+            )
+            .bind(now())
+            .bind("the process ended before the sync finished (killed or crashed); the next sync resumed from the last committed page")
+            .bind(connection)
+            .execute(&pool)
+            .await
+            .map_err(|e| db("marking interrupted sync runs", e))?;
+            Ok(done.rows_affected())
         })
     }
 

@@ -67,6 +67,42 @@ pub fn default_home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".connector-agent"))
 }
 
+/// A flag set by the first SIGINT (Ctrl-C) or SIGTERM, so that syncs stop cleanly after the
+/// page being committed; a second signal ends the process at once (exit status 130).
+pub fn stop_on_signal(
+    rt: &tokio::runtime::Runtime,
+    quiet: bool,
+) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    rt.spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        loop {
+            let terminated = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => if r.is_err() { std::future::pending::<()>().await },
+                () = terminated => {}
+            }
+            if flag.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            if !quiet {
+                eprintln!("stopping after the page being committed (signal again to stop at once)");
+            }
+        }
+    });
+    stop
+}
+
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

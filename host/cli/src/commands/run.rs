@@ -56,6 +56,7 @@ impl RunCommand {
         use futures::stream::{FuturesUnordered, StreamExt};
         let engine = ctx.engine()?;
         let rt = runtime()?;
+        let stop = super::stop_on_signal(&rt, ctx.json);
         let report = |id: &str,
                       r: connector_agent_sync::Result<connector_agent_sync::SyncReport>|
          -> bool {
@@ -97,8 +98,12 @@ impl RunCommand {
                         for c in due {
                             if running.insert(c.id.clone()) {
                                 let engine = &engine;
+                                let options = SyncOptions {
+                                    stop: Some(stop.clone()),
+                                    ..SyncOptions::default()
+                                };
                                 in_flight.push(async move {
-                                    let r = engine.sync(&c.id, SyncOptions::default()).await;
+                                    let r = engine.sync(&c.id, options).await;
                                     (c.id, r)
                                 });
                             }
@@ -117,8 +122,16 @@ impl RunCommand {
                 let tick = tokio::time::sleep(self.poll);
                 tokio::pin!(tick);
                 loop {
+                    if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        // Every running sync stops after its page being committed.
+                        while let Some((id, r)) = in_flight.next().await {
+                            report(&id, r);
+                        }
+                        return Ok(130);
+                    }
                     tokio::select! {
                         _ = &mut tick => break,
+                        _ = tokio::time::sleep(Duration::from_millis(200)) => {}
                         Some((id, r)) = in_flight.next(), if !in_flight.is_empty() => {
                             running.remove(&id);
                             report(&id, r);
@@ -143,7 +156,7 @@ impl HistoryCommand {
     pub fn run(self, ctx: &Ctx) -> Result<i32> {
         let engine = ctx.engine()?;
         engine.home().load(&self.id)?;
-        let runs = engine.home().sync_runs(&self.id, self.limit)?;
+        let runs = engine.sync_history(&self.id, self.limit)?;
         let jobs = engine.home().jobs(&self.id, self.limit)?;
         if ctx.json {
             ctx.print_json(&serde_json::json!({ "syncs": runs, "setup_jobs": jobs }))?;

@@ -62,13 +62,15 @@ impl SyncCommand {
         );
         pb.enable_steady_tick(std::time::Duration::from_millis(120));
         let pb2 = pb.clone();
+        let rt = runtime()?;
+        let stop = super::stop_on_signal(&rt, ctx.json);
         let options = SyncOptions {
             full_refresh: self.full,
             progress: Some(Arc::new(move |rows| {
                 pb2.set_message(format!("{rows} rows committed"))
             })),
+            stop: Some(stop.clone()),
         };
-        let rt = runtime()?;
         if let Some(every) = self.every {
             // The schedule is kept with the connection, so `connector-agent run` follows it too.
             engine.set_schedule(&self.id, Some(every))?;
@@ -91,6 +93,10 @@ impl SyncCommand {
                         print_report(&report);
                     }
                 }
+                (Err(e @ connector_agent_sync::Error::Stopped { .. }), _) => {
+                    eprintln!("{e}");
+                    return Ok(130);
+                }
                 (Err(e), None) => return Err(e.into()),
                 // On a schedule, a failed run is reported and the next one still happens.
                 (Err(e), Some(_)) => {
@@ -104,7 +110,14 @@ impl SyncCommand {
             if !ctx.json {
                 eprintln!("next sync in {} s", every.as_secs());
             }
-            std::thread::sleep(every);
+            // Sleep until the next run, or until a signal asks to stop.
+            let deadline = std::time::Instant::now() + every;
+            while std::time::Instant::now() < deadline {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Ok(130);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200).min(every));
+            }
         }
     }
 }
