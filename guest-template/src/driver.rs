@@ -313,6 +313,72 @@ fn filter_pair<'a>(e: &'a EndpointDecl, pass: &Pending) -> Option<(&'a str, Stri
     }
 }
 
+/// Default page cap per table and sync (`_max_pages` in the config raises it).
+pub const DEFAULT_MAX_PAGES: u64 = 1_000_000;
+/// Default time cap per table and sync, in seconds (`_max_seconds` raises it).
+pub const DEFAULT_MAX_SECONDS: u64 = 12 * 3600;
+
+/// Bounds one table's paging in one sync: a page URL read before in this pass ends the list
+/// (an API whose cursor cycles, A→B→A, would loop forever), and the page and time caps stop
+/// it with an error; pages before are committed, so the next sync continues from there.
+struct Guard {
+    table: &'static str,
+    seen: std::collections::HashSet<u64>,
+    pages: u64,
+    max_pages: u64,
+    deadline_ms: u64,
+    max_seconds: u64,
+}
+
+impl Guard {
+    fn new(table: &'static str, config: &[ConfigEntry]) -> Guard {
+        let number = |name: &str, default: u64| config_value(config, name).and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(default);
+        let max_seconds = number("_max_seconds", DEFAULT_MAX_SECONDS);
+        Guard {
+            table,
+            seen: std::collections::HashSet::new(),
+            pages: 0,
+            max_pages: number("_max_pages", DEFAULT_MAX_PAGES),
+            deadline_ms: host::now().saturating_add(max_seconds.saturating_mul(1000)),
+            max_seconds,
+        }
+    }
+
+    /// Whether to read the page at `url`: `Ok(false)` when this pass read it already.
+    fn admit(&mut self, url: &str) -> Result<bool, ConnectorError> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        url.hash(&mut h);
+        if !self.seen.insert(h.finish()) {
+            host::log(
+                Level::Warn,
+                &format!("table `{}`: the API led back to a page already read ({url}); the list ends here", self.table),
+            );
+            return Ok(false);
+        }
+        self.count_pages(1)?;
+        Ok(true)
+    }
+
+    /// Counts `n` pages against the caps.
+    fn count_pages(&mut self, n: usize) -> Result<(), ConnectorError> {
+        self.pages += n as u64;
+        if self.pages > self.max_pages {
+            return Err(ConnectorError::Other(format!(
+                "table `{}`: stopped after {} pages, the limit for one sync (raise it with `customize ID --max-pages N`); the pages read are committed and the next sync continues from there",
+                self.table, self.max_pages
+            )));
+        }
+        if host::now() > self.deadline_ms {
+            return Err(ConnectorError::Other(format!(
+                "table `{}`: stopped after {} s, the time limit for one sync (raise it with `customize ID --max-minutes N`); the pages read are committed and the next sync continues from there",
+                self.table, self.max_seconds
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// The position after a page, or `None` at the end; `previous_first` holds the key of the
 /// previous page's first record and is updated. An offset or page-number page that starts
 /// with the same record as the previous one ends the list with a warning: the API ignored
@@ -348,8 +414,12 @@ fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSe
     let shape = Shape { blocked: &sel.blocked_columns, parent: None, cursor_field: e.incremental.map(|i| i.cursor_field) };
     let mut batch = Vec::with_capacity(64 * 1024);
     let mut previous_first = None;
+    let mut guard = Guard::new(e.table, config);
     loop {
         let url = page_url(&target, &pass.position);
+        if !guard.admit(&url)? {
+            return finish_page(e, state, None, &pass);
+        }
         let resp = send_ok(e.table, get(url.clone()))?;
         start_clock(&mut pass, &resp);
         let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &url, why))?;
@@ -384,6 +454,8 @@ struct Flight {
     url: String,
     /// The key of the previous page's first record.
     previous_first: Option<String>,
+    /// Hashes of the page URLs this context read.
+    seen: std::collections::HashSet<u64>,
 }
 
 /// The ancestors of a child endpoint, root first, each with the link from the level below.
@@ -415,6 +487,7 @@ fn fan_out(
     config: &[ConfigEntry],
     ctxs: &[Ctx],
     filter: Option<(&str, String)>,
+    guard: &mut Guard,
     on_page: &mut OnPage<'_>,
 ) -> Result<(), ConnectorError> {
     let fixed = fixed_query(e, config)?;
@@ -433,9 +506,16 @@ fn fan_out(
     let mut wave: Vec<Flight> = ctxs
         .iter()
         .enumerate()
-        .map(|(i, ctx)| Flight { ctx: i, position: Position::Start, url: url_for(ctx, &Position::Start), previous_first: None })
+        .map(|(i, ctx)| Flight {
+            ctx: i,
+            position: Position::Start,
+            url: url_for(ctx, &Position::Start),
+            previous_first: None,
+            seen: std::collections::HashSet::new(),
+        })
         .collect();
     while !wave.is_empty() {
+        guard.count_pages(wave.len())?;
         let requests: Vec<_> = wave.iter().map(|f| get(f.url.clone())).collect();
         let responses = host::http_send_batch(&requests);
         let mut next_wave = Vec::new();
@@ -456,7 +536,19 @@ fn fan_out(
             let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
             if let Some(position) = advance(&target, e.table, &flight.position, &flight.url, &resp, &body, &records, &mut flight.previous_first)? {
                 let url = page_url(&target, &position);
-                next_wave.push(Flight { ctx: flight.ctx, position, url, previous_first: flight.previous_first });
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                url.hash(&mut h);
+                flight.seen.insert({
+                    let mut first = std::collections::hash_map::DefaultHasher::new();
+                    flight.url.hash(&mut first);
+                    first.finish()
+                });
+                if !flight.seen.insert(h.finish()) {
+                    host::log(Level::Warn, &format!("table `{}`: the API led back to a page already read ({url}); this list ends here", e.table));
+                    continue;
+                }
+                next_wave.push(Flight { ctx: flight.ctx, position, url, previous_first: flight.previous_first, seen: flight.seen });
             }
         }
         wave = next_wave;
@@ -488,9 +580,13 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
     let cursor_field = e.incremental.map(|i| i.cursor_field);
     let mut batch = Vec::with_capacity(64 * 1024);
     let mut previous_first = None;
+    let mut guard = Guard::new(e.table, config);
     loop {
         // One page of the root list.
         let url = page_url(&root_target, &pass.position);
+        if !guard.admit(&url)? {
+            return finish_page(e, state, None, &pass);
+        }
         let resp = send_ok(root.table, get(url.clone()))?;
         start_clock(&mut pass, &resp);
         let body = Body::parse(&resp.body).map_err(|why| unexpected(root.table, &url, why))?;
@@ -503,7 +599,7 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
             let link = next.parent.expect("a child has a parent");
             let mut next_ctxs = Vec::new();
             let current = std::mem::take(&mut ctxs);
-            fan_out(level, base, config, &current, None, &mut |i, records| {
+            fan_out(level, base, config, &current, None, &mut guard, &mut |i, records| {
                 child_contexts(&current[i], records, link, &mut next_ctxs);
                 Ok(())
             })?;
@@ -512,7 +608,7 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
         batch.clear();
         batch.push(b'[');
         let link = e.parent.expect("child endpoint");
-        fan_out(e, base, config, &ctxs, filter.clone(), &mut |i, records| {
+        fan_out(e, base, config, &ctxs, filter.clone(), &mut guard, &mut |i, records| {
             let shape = Shape { blocked: &sel.blocked_columns, parent: Some((link.column, &ctxs[i].parent_key_json)), cursor_field };
             write_records(records, &shape, &mut batch, &mut |v| pass.observe(v)).map_err(|why| unexpected(e.table, "", why))
 

@@ -6,6 +6,7 @@ mod corpus;
 mod fuzz;
 mod generate;
 mod golden;
+mod guards;
 mod inputs;
 mod oauth;
 mod paging;

@@ -168,6 +168,12 @@ pub struct Customization {
     /// What happens to tables and columns that appear after the first sync.
     #[serde(default)]
     pub schema_policy: SchemaPolicy,
+    /// Most pages one table may read in one sync (default: the SDK's, 1,000,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pages: Option<u64>,
+    /// Most minutes one table may page in one sync (default: the SDK's, 12 hours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_minutes: Option<u64>,
 }
 
 /// Schema-change policy.

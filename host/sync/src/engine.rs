@@ -408,13 +408,28 @@ impl Engine {
     }
 
     /// The non-secret config handed to the connector.
+    /// The config handed to the connector: the user's values, and the host's paging caps
+    /// (`_max_pages`, `_max_seconds`) when the connection sets them.
     pub fn config_entries(conn: &Connection) -> Vec<ConfigEntry> {
+        let caps = [
+            ("_max_pages", conn.customization.max_pages),
+            (
+                "_max_seconds",
+                conn.customization.max_minutes.map(|m| m.saturating_mul(60)),
+            ),
+        ];
         conn.config
             .iter()
             .map(|(k, v)| ConfigEntry {
                 name: k.clone(),
                 value: v.clone(),
             })
+            .chain(caps.into_iter().filter_map(|(name, v)| {
+                v.map(|v| ConfigEntry {
+                    name: name.into(),
+                    value: v.to_string(),
+                })
+            }))
             .collect()
     }
 

@@ -26,6 +26,13 @@ pub struct CustomizeCommand {
     /// What later syncs do with new tables and columns.
     #[arg(long, value_enum)]
     pub policy: Option<PolicyArg>,
+    /// Most pages one table may read in one sync (default 1,000,000); the next sync goes on
+    /// from where a capped one stopped.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_pages: Option<u64>,
+    /// Most minutes one table may page in one sync (default 720).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_minutes: Option<u64>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -83,6 +90,12 @@ impl CustomizeCommand {
             }
             c.blocked_columns.retain(|_, v| !v.is_empty());
             c.hashed_columns.retain(|_, v| !v.is_empty());
+            if self.max_pages.is_some() {
+                c.max_pages = self.max_pages;
+            }
+            if self.max_minutes.is_some() {
+                c.max_minutes = self.max_minutes;
+            }
             if let Some(p) = self.policy {
                 c.schema_policy = match p {
                     PolicyArg::AllowAll => SchemaPolicy::AllowAll,
@@ -116,6 +129,11 @@ impl CustomizeCommand {
             println!("blocked columns  {}", pairs(&custom.blocked_columns));
             println!("hashed columns   {}", pairs(&custom.hashed_columns));
             println!("schema policy    {:?}", custom.schema_policy);
+            println!(
+                "paging caps      {} pages, {} minutes per table and sync",
+                custom.max_pages.unwrap_or(1_000_000),
+                custom.max_minutes.unwrap_or(720)
+            );
         }
         Ok(0)
     }
