@@ -1201,18 +1201,7 @@ fn extract_input(input: &Input) -> Result<ApiModel> {
         Input::Postman(_) => x::extract_postman_file(path)?,
         Input::Pdf(_) => x::extract_pdf_file(path)?,
         Input::Markdown(_) if path.is_dir() => x::extract_markdown_dir(path)?,
-        Input::Markdown(_) => {
-            let text = fs_err::read_to_string(path)?;
-            let page = x::ProsePage {
-                source: path.display().to_string(),
-                text,
-                kind: x::ProseKind::Markdown,
-            };
-            x::extract_prose(
-                &[page],
-                &path.file_stem().unwrap_or_default().to_string_lossy(),
-            )?
-        }
+        Input::Markdown(_) => x::extract_markdown_file(path)?,
         Input::File(_) if path.is_dir() => x::extract_markdown_dir(path)?,
         Input::File(_) => {
             let head = {
