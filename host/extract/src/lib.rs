@@ -30,7 +30,9 @@ use std::path::{Path, PathBuf};
 pub use connector_agent_model::ApiModel;
 use connector_agent_model::Pagination;
 
-pub use crawl::{extract_docs_url, CrawlLimits, CrawlResult, CrawledPage, FoundSpec, SpecKind};
+pub use crawl::{
+    extract_crawled, extract_docs_url, CrawlLimits, CrawlResult, CrawledPage, FoundSpec, SpecKind,
+};
 pub use document::{parse_document_bytes, read_document};
 pub use infer::observed;
 pub use input::{MAX_MARKDOWN_FILE_BYTES, MAX_MARKDOWN_TOTAL_BYTES, MAX_PDF_BYTES, MAX_SPEC_BYTES};

@@ -1235,9 +1235,21 @@ fn extract_input(input: &Input) -> Result<ApiModel> {
                         .enable_all()
                         .build()?;
                     let limits = x::CrawlLimits::default();
-                    let progress =
-                        |page: &str, n: usize| tracing::info!(page, pages = n, "crawling");
-                    Ok(rt.block_on(x::extract_docs_url(&url, &limits, &progress))?)
+                    let started = Instant::now();
+                    let deadline_s = limits.deadline.as_secs();
+                    let progress = |page: &str, n: usize| {
+                        let elapsed_s = started.elapsed().as_secs();
+                        tracing::info!(page, pages = n, elapsed_s, deadline_s, "crawling");
+                    };
+                    let crawled = rt.block_on(x::crawl::crawl(&url, &limits, &progress))?;
+                    if let Some(reason) = &crawled.stopped {
+                        tracing::warn!(
+                            url,
+                            pages = crawled.pages.len(),
+                            "the crawl stopped early ({reason}); extracting from the pages read"
+                        );
+                    }
+                    Ok(x::extract_crawled(crawled)?)
                 })
                 .join()
                 .map_err(|_| Error::Config("the docs crawler panicked".into()))?
