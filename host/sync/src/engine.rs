@@ -1298,6 +1298,36 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::split_password;
+    use super::{Engine, Home};
+
+    #[test]
+    fn postgres_system_schema_names_are_refused_at_setup_and_never_proposed() {
+        let dir = std::env::temp_dir().join(format!(
+            "connector-agent-schema-test-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let spec = dir.join("spec.yaml");
+        std::fs::write(
+            &spec,
+            "openapi: 3.0.0\ninfo: {title: x, version: '1'}\npaths: {}\n",
+        )
+        .unwrap();
+        let engine = Engine::new(Home::new(dir.join("home")), &dir.join("cache"), &dir).unwrap();
+        let conn = engine.create("PG Catalog", &[spec], None).unwrap();
+        assert_eq!(conn.schema, "spg_catalog");
+        for name in ["pg_catalog", "pg_toast", "pg_mine", "information_schema"] {
+            let err = engine.set_schema(&conn.id, name).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("schema name `{name}` is reserved by PostgreSQL")),
+                "{err}"
+            );
+        }
+        engine.set_schema(&conn.id, "analytics").unwrap();
+        drop(engine);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn destination_passwords_are_split_off_decoded() {
