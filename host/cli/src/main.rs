@@ -70,7 +70,29 @@ pub enum Command {
     },
 }
 
+/// `println!` panics when stdout is a closed pipe (`connector-agent … | head`); the reader
+/// has all it wants then, so the process ends quietly with status 0, as it does when a
+/// command's own write fails with a broken pipe. Every other panic is reported as usual.
+fn quiet_on_broken_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std")
+            && (message.contains("Broken pipe") || message.contains("os error 32"))
+        {
+            std::process::exit(0);
+        }
+        report(info);
+    }));
+}
+
 fn main() {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

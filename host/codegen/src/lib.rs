@@ -360,12 +360,23 @@ fn endpoint_view(e: &Endpoint) -> Result<Value> {
     Ok(v)
 }
 
-/// A Cargo package name for a model: `connector-<name>`, sanitised.
+/// Longest crate name made (Cargo's own limit is 64).
+const MAX_CRATE_NAME: usize = 64;
+
+/// A Cargo package name for a model: `connector-<name>`, sanitised. A name that does not fit
+/// in [`MAX_CRATE_NAME`] characters, or that loses characters to the sanitising (anything but
+/// ASCII), is cut and ends in a hash of the whole name, so it stays valid, stable and distinct.
 pub fn default_crate_name(model: &ApiModel) -> String {
-    format!(
-        "connector-{}",
-        connector_agent_model::snake_ident(&model.name).replace('_', "-")
-    )
+    let slug = connector_agent_model::snake_ident(&model.name).replace('_', "-");
+    let plain = format!("connector-{slug}");
+    if plain.len() <= MAX_CRATE_NAME && model.name.is_ascii() {
+        return plain;
+    }
+    let hash = hex::encode(&Sha256::digest(model.name.as_bytes())[..4]);
+    // `connector-` + slug + `-` + 8 hex digits; the slug is ASCII, so any cut is a boundary.
+    let room = MAX_CRATE_NAME - "connector-".len() - 1 - hash.len();
+    let cut = slug[..slug.len().min(room)].trim_end_matches('-');
+    format!("connector-{cut}-{hash}")
 }
 
 fn valid_crate_name(name: &str) -> bool {
@@ -464,6 +475,40 @@ impl GeneratedCrate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_and_unicode_names_make_valid_stable_crate_names() {
+        let model = |name: &str| ApiModel {
+            name: name.into(),
+            version: None,
+            sources: Vec::new(),
+            servers: Vec::new(),
+            auth: Vec::new(),
+            config: Vec::new(),
+            endpoints: Vec::new(),
+        };
+        assert_eq!(
+            default_crate_name(&model("Billing API")),
+            "connector-billing-api"
+        );
+        // 200 characters, with unicode: valid for Cargo, stable, and told apart by a hash.
+        let long = "Données clients — Zürich ☃ ".repeat(8);
+        assert_eq!(long.chars().count(), 216);
+        let name = default_crate_name(&model(&long));
+        assert!(valid_crate_name(&name), "{name}");
+        assert!(name.len() <= 64, "{name}");
+        assert_eq!(name, default_crate_name(&model(&long)));
+        assert_ne!(name, default_crate_name(&model(&format!("{long}2"))));
+        assert!(
+            name.starts_with("connector-donn-es-clients-z-rich-"),
+            "{name}"
+        );
+        let unicode = default_crate_name(&model("日本語"));
+        assert!(valid_crate_name(&unicode), "{unicode}");
+        assert_ne!(unicode, default_crate_name(&model("中文")));
+        let digits = default_crate_name(&model(&"9".repeat(200)));
+        assert!(valid_crate_name(&digits), "{digits}");
+    }
 
     #[test]
     fn literals_escape_hostile_text() {

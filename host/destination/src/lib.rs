@@ -44,6 +44,12 @@ pub enum Error {
         "invalid schema name `{0}`: use lower-case letters, digits and `_`, starting with a letter"
     )]
     SchemaName(String),
+    /// The schema name is PostgreSQL's own (`pg_*`, `information_schema`).
+    #[error(
+        "schema name `{0}` is reserved by PostgreSQL (`pg_*` and `information_schema` hold the \
+         system catalogs); choose another with `--schema`"
+    )]
+    ReservedSchema(String),
     /// A database operation failed.
     #[error("destination `{place}`: {action} failed")]
     Db {
@@ -131,9 +137,18 @@ impl std::fmt::Debug for DestinationUrl {
 
 /// Connection options from a PostgreSQL URL; the error shows the URL without its password.
 fn pg_options(url: &str) -> Result<PgConnectOptions> {
-    PgConnectOptions::from_str(url).map_err(|e| Error::Url {
-        url: redact_url(url),
-        reason: e.to_string(),
+    PgConnectOptions::from_str(url).map_err(|e| {
+        let mut reason = e.to_string();
+        if unencoded_userinfo(url) {
+            reason.push_str(
+                " (`/`, `?`, `#` and `@` in a user name or password must be percent-encoded: \
+                 `%2F`, `%3F`, `%23`, `%40`)",
+            );
+        }
+        Error::Url {
+            url: redact_url(url),
+            reason,
+        }
     })
 }
 
@@ -159,26 +174,54 @@ fn describe_pg(url: &str) -> String {
 }
 
 /// A URL with the password of its user info and its query (which may hold one) removed.
+///
+/// A password may hold `/`, `?`, `#` or `@` typed as they are (not percent-encoded), so the
+/// user info is taken to end at the *last* `@` and only what comes before its first `:` (or
+/// `/`, `?`, `#`) is kept as the user: whatever the URL looks like, no part of a password
+/// shows. After the `@`, the query and fragment are dropped.
 pub fn redact_url(u: &str) -> String {
-    let u = u.split_once('?').map_or(u, |(base, _)| base);
+    let cut_query = |s: &str| s.find(['?', '#']).map_or(s, |i| &s[..i]).to_string();
     let Some(scheme_end) = u.find("://").map(|i| i + 3) else {
-        return u.to_string();
+        return cut_query(u);
     };
-    let authority_end = u[scheme_end..]
-        .find('/')
-        .map_or(u.len(), |i| scheme_end + i);
-    match u[scheme_end..authority_end].rfind('@') {
+    let (scheme, rest) = u.split_at(scheme_end);
+    match rest.rfind('@') {
         Some(at) => {
-            let userinfo = &u[scheme_end..scheme_end + at];
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            format!("{}{user}{}", &u[..scheme_end], &u[scheme_end + at..])
+            let userinfo = &rest[..at];
+            let user = userinfo
+                .find([':', '/', '?', '#'])
+                .map_or(userinfo, |i| &userinfo[..i]);
+            format!("{scheme}{user}@{}", cut_query(&rest[at + 1..]))
         }
-        None => u.to_string(),
+        None => format!("{scheme}{}", cut_query(rest)),
     }
 }
 
-/// Checks a schema name.
+/// Whether the user info of a URL holds characters that must be percent-encoded there.
+fn unencoded_userinfo(u: &str) -> bool {
+    let rest = u.find("://").map_or(u, |i| &u[i + 3..]);
+    rest.rfind('@')
+        .is_some_and(|at| rest[..at].contains(['/', '?', '#', '@']))
+}
+
+/// Checks a schema name: lower-case letters, digits and `_`, starting with a letter, at most
+/// 63 bytes, and not one of PostgreSQL's own (`pg_*`, `information_schema`), whatever the
+/// destination, so that a connection can move to PostgreSQL with its schema.
 pub fn validate_schema_name(name: &str) -> Result<()> {
+    validate_schema_syntax(name)?;
+    if is_reserved_schema(name) {
+        return Err(Error::ReservedSchema(name.into()));
+    }
+    Ok(())
+}
+
+/// Whether PostgreSQL reserves a schema name: `pg_*` (`pg_catalog`, `pg_toast`, ...) and
+/// `information_schema`.
+pub fn is_reserved_schema(name: &str) -> bool {
+    name.starts_with("pg_") || name == "information_schema"
+}
+
+fn validate_schema_syntax(name: &str) -> Result<()> {
     let ok = name.len() <= 63
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
@@ -214,5 +257,53 @@ mod tests {
         assert!(chain.contains("alice@host"), "{chain}");
         let other = DestinationUrl::parse("mysql://alice:s3cret@host/db").unwrap_err();
         assert!(!other.to_string().contains("s3cret"), "{other}");
+    }
+
+    #[test]
+    fn postgres_system_schemas_are_refused() {
+        for name in [
+            "pg_catalog",
+            "pg_toast",
+            "pg_temp_1",
+            "pg_x",
+            "information_schema",
+        ] {
+            let err = validate_schema_name(name).unwrap_err();
+            assert!(matches!(err, Error::ReservedSchema(_)), "{name}: {err}");
+            assert!(
+                err.to_string()
+                    .contains(&format!("schema name `{name}` is reserved by PostgreSQL")),
+                "{err}"
+            );
+        }
+        for name in ["pgx", "billing", "my_pg_data", "information"] {
+            validate_schema_name(name).unwrap();
+        }
+    }
+
+    #[test]
+    fn passwords_with_url_delimiters_never_show() {
+        for (url, shown) in [
+            ("postgres://user:pa/ss?w@host/db", "postgres://user@host/db"),
+            (
+                "postgres://user:p#a?s/s@w@db.example.com:5432/wh?sslmode=require",
+                "postgres://user@db.example.com:5432/wh",
+            ),
+            ("postgresql://user:pa@ss@host", "postgresql://user@host"),
+            ("postgres://host/db?password=pa/ss@x", "postgres://host@x"),
+            ("postgres://host/db?password=secret", "postgres://host/db"),
+            ("postgres://user@host/db", "postgres://user@host/db"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+        for secret in ["s3cr3t/p4ss?w0rd", "x9#q7?z5/k8@v7"] {
+            let url = format!("postgres://user:{secret}@host/db");
+            let err = DestinationUrl::parse(&url).unwrap_err();
+            let text = format!("{err} {err:?}");
+            for part in secret.split(['/', '?', '#', '@']) {
+                assert!(!text.contains(part), "`{part}` shows in {text}");
+            }
+            assert!(text.contains("percent-encoded"), "{text}");
+        }
     }
 }

@@ -54,7 +54,11 @@ pub struct Writer {
 impl Writer {
     /// Opens (creating if needed) the schema of a connection.
     pub async fn open(url: &DestinationUrl, schema: &str) -> Result<Writer> {
-        crate::validate_schema_name(schema)?;
+        // A SQLite file may keep a `pg_` name given before such names were refused at setup.
+        crate::validate_schema_syntax(schema)?;
+        if matches!(url, DestinationUrl::Postgres(_)) && crate::is_reserved_schema(schema) {
+            return Err(Error::ReservedSchema(schema.into()));
+        }
         let place = url.describe(schema);
         let connect_err = |source| Error::Db {
             place: place.clone(),

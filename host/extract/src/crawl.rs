@@ -64,6 +64,10 @@ pub struct CrawlLimits {
     pub delay: Duration,
     /// Time one request may take, connecting to last byte (default 15 s).
     pub timeout: Duration,
+    /// Time the whole crawl may take (default 5 min). When it is reached, the request in
+    /// flight is given up and the crawl stops with the pages read so far
+    /// ([`CrawlResult::stopped`] says so).
+    pub deadline: Duration,
 }
 
 impl Default for CrawlLimits {
@@ -75,6 +79,7 @@ impl Default for CrawlLimits {
             per_page_bytes: 5_000_000,
             delay: Duration::from_millis(50),
             timeout: Duration::from_secs(15),
+            deadline: Duration::from_secs(300),
         }
     }
 }
@@ -131,10 +136,17 @@ pub struct CrawlResult {
     pub specs: Vec<FoundSpec>,
     /// URLs not read, each with the reason (robots.txt, limits, timeouts, off-site, ...).
     pub skipped: Vec<(String, String)>,
+    /// Why the crawl stopped before reading everything it had queued (the deadline or the
+    /// byte budget was reached), if it did.
+    pub stopped: Option<String>,
 }
 
 /// Crawls the documentation site at `start` within `limits`. `progress` is called before
 /// every request with its URL and the number of pages read so far.
+///
+/// The whole crawl ends by [`CrawlLimits::deadline`]: a request still running then is given
+/// up, the rest of the queue is not fetched, and the result has the pages read so far with
+/// [`CrawlResult::stopped`] set.
 ///
 /// Fails only when the start page itself cannot be read; everything else that goes wrong
 /// is a note in [`CrawlResult::skipped`].
@@ -162,6 +174,7 @@ pub async fn crawl(
         client,
         limits,
         progress,
+        deadline: tokio::time::Instant::now() + limits.deadline,
         start: start_url.clone(),
         robots: Robots::allow_all(),
         robots_problem: None,
@@ -181,6 +194,7 @@ pub async fn crawl(
             pages: Vec::new(),
             specs: Vec::new(),
             skipped: Vec::new(),
+            stopped: None,
         },
         notes_left_off: 0,
     };
@@ -198,7 +212,11 @@ pub async fn extract_docs_url(
     limits: &CrawlLimits,
     progress: &(dyn Fn(&str, usize) + Send + Sync),
 ) -> Result<ApiModel> {
-    let result = crawl(start, limits, progress).await?;
+    extract_crawled(crawl(start, limits, progress).await?)
+}
+
+/// Extracts a model from what a [`crawl`] found, as [`extract_docs_url`] does.
+pub fn extract_crawled(result: CrawlResult) -> Result<ApiModel> {
     let mut first_error = None;
     for spec in best_first(&result.specs) {
         let extracted = match spec.kind {
@@ -304,7 +322,7 @@ enum Failure {
     Status(StatusCode),
     /// A redirect to another origin.
     OffSite(Url),
-    /// The byte budget is spent; the crawl stops.
+    /// The byte budget is spent or the deadline passed; the crawl stops.
     Budget(String),
 }
 
@@ -322,6 +340,8 @@ struct Crawler<'a> {
     client: reqwest::Client,
     limits: &'a CrawlLimits,
     progress: &'a (dyn Fn(&str, usize) + Send + Sync),
+    /// When the whole crawl must end.
+    deadline: tokio::time::Instant,
     /// The start URL; its origin is the site.
     start: Url,
     robots: Robots,
@@ -609,15 +629,35 @@ impl Crawler<'_> {
     /// only when the content type suits `want`, and counting bytes as they arrive.
     async fn fetch(&mut self, url: Url, want: Want) -> Result<Fetched, Failure> {
         if self.requests > 0 && !self.limits.delay.is_zero() {
-            tokio::time::sleep(self.limits.delay).await;
+            tokio::time::sleep_until(
+                self.deadline
+                    .min(tokio::time::Instant::now() + self.limits.delay),
+            )
+            .await;
+        }
+        let left = self
+            .deadline
+            .saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return Err(self.deadline_reached());
         }
         self.requests += 1;
         (self.progress)(url.as_str(), self.result.pages.len());
         let timeout = self.limits.timeout;
-        match tokio::time::timeout(timeout, self.fetch_within(url, want)).await {
+        match tokio::time::timeout(timeout.min(left), self.fetch_within(url, want)).await {
             Ok(outcome) => outcome,
+            Err(_) if left <= timeout => Err(self.deadline_reached()),
             Err(_) => Err(Failure::Skip(format!("timed out after {timeout:?}"))),
         }
+    }
+
+    /// The crawl's deadline has passed: the crawl stops.
+    fn deadline_reached(&self) -> Failure {
+        Failure::Budget(format!(
+            "the crawl's deadline of {} s was reached after {} pages",
+            self.limits.deadline.as_secs_f64(),
+            self.result.pages.len()
+        ))
     }
 
     async fn fetch_within(&mut self, mut url: Url, want: Want) -> Result<Fetched, Failure> {
@@ -711,7 +751,7 @@ impl Crawler<'_> {
         )))
     }
 
-    /// Notes a failed request; a spent byte budget also stops the crawl.
+    /// Notes a failed request; a spent byte budget or a passed deadline also stops the crawl.
     fn fail(&mut self, url: &Url, failure: Failure) {
         if let Failure::Budget(reason) = &failure {
             self.stopped.get_or_insert_with(|| reason.clone());
@@ -760,6 +800,7 @@ impl Crawler<'_> {
             let reason = format!("{} more skipped URLs not listed", self.notes_left_off);
             self.result.skipped.push((start.to_string(), reason));
         }
+        self.result.stopped = self.stopped;
         self.result
     }
 }

@@ -1,41 +1,26 @@
 //! Reading one document file into a [`serde_json::Value`]: JSON or YAML, told apart by content.
 
-use std::io::Read as _;
 use std::path::Path;
 
 use serde_json::Value;
 
+use crate::input::{read_bounded, InputKind};
+use crate::nesting::{too_deep, MAX_NESTING};
 use crate::{Error, Result};
 
-/// Largest document accepted. The biggest real description we know (GitHub's) is 13 MB.
-const MAX_BYTES: u64 = 128 * 1024 * 1024;
-
-/// Reads a JSON or YAML document. The format is decided by content, not by extension: text
-/// whose first non-blank character is `{` or `[` is JSON, anything else is YAML. Errors name
-/// the file and, for syntax errors, the line and column.
+/// Reads a JSON or YAML document of at most [`crate::MAX_SPEC_BYTES`] (read through a bounded
+/// reader, so devices and pipes are fine). The format is decided by content, not by
+/// extension: text whose first non-blank character is `{` or `[` is JSON, anything else is
+/// YAML. Errors name the file and, for syntax errors, the line and column; documents nested
+/// deeper than [`MAX_NESTING`] levels are refused before parsing.
 pub fn read_document(path: &Path) -> Result<Value> {
-    let read_err = |source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    let size = file.metadata().map_err(read_err)?.len();
-    if size > MAX_BYTES {
-        return Err(Error::TooLarge {
-            path: path.to_path_buf(),
-            size,
-            limit: MAX_BYTES,
-        });
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.take(MAX_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
+    let bytes = read_bounded(path, InputKind::Spec)?;
     parse_document(&bytes, path)
 }
 
 /// Parses JSON or YAML bytes, told apart by content as in [`read_document`]; `source` (a
-/// URL or name) only names the document in errors. The caller bounds the size.
+/// URL or name) only names the document in errors. The caller bounds the size; the nesting
+/// depth is bounded here.
 pub fn parse_document_bytes(bytes: &[u8], source: &str) -> Result<Value> {
     parse_document(bytes, Path::new(source))
 }
@@ -44,7 +29,15 @@ pub fn parse_document_bytes(bytes: &[u8], source: &str) -> Result<Value> {
 pub(crate) fn parse_document(bytes: &[u8], path: &Path) -> Result<Value> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if matches!(first, Some(b'{' | b'[')) {
+    let json = matches!(first, Some(b'{' | b'['));
+    if let Some(line) = too_deep(bytes, json, MAX_NESTING) {
+        return Err(Error::TooDeep {
+            path: path.to_path_buf(),
+            limit: MAX_NESTING,
+            line,
+        });
+    }
+    if json {
         return serde_json::from_slice(bytes).map_err(|source| Error::Json {
             path: path.to_path_buf(),
             line: source.line(),

@@ -16,6 +16,8 @@ pub mod crawl;
 mod document;
 mod html;
 mod infer;
+mod input;
+mod nesting;
 mod openapi;
 mod pdf;
 mod postman;
@@ -28,15 +30,19 @@ use std::path::{Path, PathBuf};
 pub use connector_agent_model::ApiModel;
 use connector_agent_model::Pagination;
 
-pub use crawl::{extract_docs_url, CrawlLimits, CrawlResult, CrawledPage, FoundSpec, SpecKind};
+pub use crawl::{
+    extract_crawled, extract_docs_url, CrawlLimits, CrawlResult, CrawledPage, FoundSpec, SpecKind,
+};
 pub use document::{parse_document_bytes, read_document};
 pub use infer::observed;
+pub use input::{MAX_MARKDOWN_FILE_BYTES, MAX_MARKDOWN_TOTAL_BYTES, MAX_PDF_BYTES, MAX_SPEC_BYTES};
+pub use nesting::MAX_NESTING;
 pub use pdf::{extract_pdf_file, pdf_text};
 pub use postman::{
     detect_kind, extract_postman, extract_postman_file, extract_postman_report,
     extract_postman_with_env, DocKind,
 };
-pub use prose::{extract_markdown_dir, extract_prose, ProseKind, ProsePage};
+pub use prose::{extract_markdown_dir, extract_markdown_file, extract_prose, ProseKind, ProsePage};
 
 /// Errors of the extract stage. Every message names the file or document and the place.
 #[derive(Debug, thiserror::Error)]
@@ -51,15 +57,27 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The file is larger than any API description we accept.
-    #[error("`{path}` is too large: {size} bytes, the limit is {limit}")]
+    /// The input is larger than its kind of input may be (checked while reading, so a
+    /// device or a pipe is never read past the limit).
+    #[error("`{}`: larger than {} ({what})", .path.display(), input::size_text(*.limit))]
     TooLarge {
-        /// The file.
+        /// The file (or folder, for a limit on a folder's files together).
         path: PathBuf,
-        /// Its size in bytes.
-        size: u64,
         /// The limit in bytes.
         limit: u64,
+        /// Which limit it is, e.g. `the limit for PDF inputs`.
+        what: &'static str,
+    },
+    /// The document nests deeper than [`MAX_NESTING`] levels; refused before parsing, since
+    /// deep nesting makes the parsers slow.
+    #[error("`{}`: nesting deeper than {limit} levels (at line {line})", .path.display())]
+    TooDeep {
+        /// The file or URL.
+        path: PathBuf,
+        /// The limit.
+        limit: usize,
+        /// The 1-based line where the limit was crossed.
+        line: usize,
     },
     /// The file looks like JSON but is not valid JSON.
     #[error("invalid JSON in `{path}` at line {line}, column {column}")]

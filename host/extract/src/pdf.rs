@@ -20,11 +20,10 @@ use pdfplumber::{ExtractOptions, Pdf, WordOptions};
 
 use connector_agent_model::ApiModel;
 
+use crate::input::{read_bounded, InputKind};
 use crate::prose::{extract_prose, ProseKind, ProsePage};
-use crate::{Error, Result};
+use crate::{Error, Result, MAX_PDF_BYTES};
 
-/// The largest PDF read, in bytes.
-pub(crate) const MAX_PDF_BYTES: u64 = 64 * 1024 * 1024;
 /// Pages read at most; API references run to a few hundred.
 const MAX_PAGES: usize = 2000;
 /// Text kept at most, in bytes (the prose extractor caps its input too).
@@ -52,23 +51,7 @@ pub fn extract_pdf_file(path: &Path) -> Result<ApiModel> {
 
 /// The text of a PDF, one line per visual line, pages separated by a form feed (`\x0c`).
 pub fn pdf_text(path: &Path) -> Result<String> {
-    let size = std::fs::metadata(path)
-        .map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .len();
-    if size > MAX_PDF_BYTES {
-        return Err(Error::TooLarge {
-            path: path.to_path_buf(),
-            size,
-            limit: MAX_PDF_BYTES,
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = read_bounded(path, InputKind::Pdf)?;
     pdf_bytes_text(&bytes, path, DEADLINE)
 }
 

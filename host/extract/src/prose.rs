@@ -25,7 +25,8 @@ use connector_agent_model::{snake_ident, ApiModel, Pagination, QueryParam};
 
 use crate::infer::naming::{self, Segment};
 use crate::infer::records::clean_text;
-use crate::{Error, Result};
+use crate::input::{read_bounded, read_within, InputKind};
+use crate::{Error, Result, MAX_MARKDOWN_FILE_BYTES, MAX_MARKDOWN_TOTAL_BYTES};
 
 /// The format of one page of prose documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +51,7 @@ pub struct ProsePage {
 }
 
 /// All pages together may hold at most this many bytes.
-pub(crate) const MAX_TOTAL_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_TOTAL_BYTES: usize = MAX_MARKDOWN_TOTAL_BYTES as usize;
 /// Files read at most from one folder.
 const MAX_FILES: usize = 5000;
 /// Folder depth walked at most.
@@ -71,21 +72,20 @@ pub fn extract_markdown_dir(dir: &Path) -> Result<ApiModel> {
         });
     }
     let mut pages = Vec::with_capacity(files.len());
-    let mut total = 0usize;
+    let mut total = 0u64;
     for relative in files {
         let path = dir.join(&relative);
-        let bytes = std::fs::read(&path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
-        total += bytes.len();
-        if total > MAX_TOTAL_BYTES {
-            return Err(Error::TooLarge {
-                path: dir.to_path_buf(),
-                size: total as u64,
-                limit: MAX_TOTAL_BYTES as u64,
-            });
-        }
+        // Each file within its own limit and within what is left of the folder's.
+        let left = MAX_MARKDOWN_TOTAL_BYTES - total;
+        let bytes = if left < MAX_MARKDOWN_FILE_BYTES {
+            read_within(&path, left, "").map_err(|error| match error {
+                Error::TooLarge { .. } => folder_too_large(dir),
+                other => other,
+            })?
+        } else {
+            read_bounded(&path, InputKind::Markdown)?
+        };
+        total += bytes.len() as u64;
         pages.push(ProsePage {
             source: relative,
             text: String::from_utf8_lossy(&bytes).into_owned(),
@@ -97,6 +97,30 @@ pub fn extract_markdown_dir(dir: &Path) -> Result<ApiModel> {
         |n| n.to_string_lossy().into_owned(),
     );
     extract(&pages, &name, vec![dir.display().to_string()])
+}
+
+fn folder_too_large(dir: &Path) -> Error {
+    Error::TooLarge {
+        path: dir.to_path_buf(),
+        limit: MAX_MARKDOWN_TOTAL_BYTES,
+        what: "the limit for all Markdown files of a folder together",
+    }
+}
+
+/// Reads one Markdown file of at most [`MAX_MARKDOWN_FILE_BYTES`] and extracts a model from
+/// it; the model is named after the file.
+pub fn extract_markdown_file(path: &Path) -> Result<ApiModel> {
+    let bytes = read_bounded(path, InputKind::Markdown)?;
+    let page = ProsePage {
+        source: path.display().to_string(),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        kind: ProseKind::Markdown,
+    };
+    let name = path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    extract(&[page], &name, vec![path.display().to_string()])
 }
 
 /// Relative paths (with `/`) of the `*.md` files below `dir`.
@@ -152,8 +176,8 @@ fn extract(pages: &[ProsePage], name: &str, sources: Vec<String>) -> Result<ApiM
     if total > MAX_TOTAL_BYTES {
         return Err(Error::TooLarge {
             path: name.into(),
-            size: total as u64,
-            limit: MAX_TOTAL_BYTES as u64,
+            limit: MAX_MARKDOWN_TOTAL_BYTES,
+            what: "the limit for prose documentation, all pages together",
         });
     }
     let docs: Vec<Vec<Block>> = pages

@@ -391,7 +391,10 @@ impl Home {
             .chars()
             .take(50)
             .collect();
-        let base = if base.starts_with(|c: char| c.is_ascii_lowercase()) {
+        // A name PostgreSQL reserves (`pg_*`, `information_schema`) gets a prefix too.
+        let base = if base.starts_with(|c: char| c.is_ascii_lowercase())
+            && !connector_agent_destination::is_reserved_schema(&base)
+        {
             base
         } else {
             format!("s{base}")

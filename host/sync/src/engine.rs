@@ -1260,18 +1260,7 @@ fn extract_input(input: &Input) -> Result<ApiModel> {
         Input::Postman(_) => x::extract_postman_file(path)?,
         Input::Pdf(_) => x::extract_pdf_file(path)?,
         Input::Markdown(_) if path.is_dir() => x::extract_markdown_dir(path)?,
-        Input::Markdown(_) => {
-            let text = fs_err::read_to_string(path)?;
-            let page = x::ProsePage {
-                source: path.display().to_string(),
-                text,
-                kind: x::ProseKind::Markdown,
-            };
-            x::extract_prose(
-                &[page],
-                &path.file_stem().unwrap_or_default().to_string_lossy(),
-            )?
-        }
+        Input::Markdown(_) => x::extract_markdown_file(path)?,
         Input::File(_) if path.is_dir() => x::extract_markdown_dir(path)?,
         Input::File(_) => {
             let head = {
@@ -1305,9 +1294,21 @@ fn extract_input(input: &Input) -> Result<ApiModel> {
                         .enable_all()
                         .build()?;
                     let limits = x::CrawlLimits::default();
-                    let progress =
-                        |page: &str, n: usize| tracing::info!(page, pages = n, "crawling");
-                    Ok(rt.block_on(x::extract_docs_url(&url, &limits, &progress))?)
+                    let started = Instant::now();
+                    let deadline_s = limits.deadline.as_secs();
+                    let progress = |page: &str, n: usize| {
+                        let elapsed_s = started.elapsed().as_secs();
+                        tracing::info!(page, pages = n, elapsed_s, deadline_s, "crawling");
+                    };
+                    let crawled = rt.block_on(x::crawl::crawl(&url, &limits, &progress))?;
+                    if let Some(reason) = &crawled.stopped {
+                        tracing::warn!(
+                            url,
+                            pages = crawled.pages.len(),
+                            "the crawl stopped early ({reason}); extracting from the pages read"
+                        );
+                    }
+                    Ok(x::extract_crawled(crawled)?)
                 })
                 .join()
                 .map_err(|_| Error::Config("the docs crawler panicked".into()))?
@@ -1356,6 +1357,36 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::split_password;
+    use super::{Engine, Home};
+
+    #[test]
+    fn postgres_system_schema_names_are_refused_at_setup_and_never_proposed() {
+        let dir = std::env::temp_dir().join(format!(
+            "connector-agent-schema-test-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let spec = dir.join("spec.yaml");
+        std::fs::write(
+            &spec,
+            "openapi: 3.0.0\ninfo: {title: x, version: '1'}\npaths: {}\n",
+        )
+        .unwrap();
+        let engine = Engine::new(Home::new(dir.join("home")), &dir.join("cache"), &dir).unwrap();
+        let conn = engine.create("PG Catalog", &[spec], None).unwrap();
+        assert_eq!(conn.schema, "spg_catalog");
+        for name in ["pg_catalog", "pg_toast", "pg_mine", "information_schema"] {
+            let err = engine.set_schema(&conn.id, name).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("schema name `{name}` is reserved by PostgreSQL")),
+                "{err}"
+            );
+        }
+        engine.set_schema(&conn.id, "analytics").unwrap();
+        drop(engine);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn destination_passwords_are_split_off_decoded() {

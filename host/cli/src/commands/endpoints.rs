@@ -63,7 +63,22 @@ impl EndpointsCommand {
             return Ok(0);
         }
         if let Some(file) = &self.import {
-            let text = fs_err::read_to_string(file)?;
+            // An exported model is far smaller than the description it came from.
+            let limit = connector_agent_extract::MAX_SPEC_BYTES;
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(fs_err::File::open(file)?, limit + 1),
+                &mut bytes,
+            )?;
+            if bytes.len() as u64 > limit {
+                anyhow::bail!(
+                    "`{}`: larger than {} MB (the limit for model files)",
+                    file.display(),
+                    limit >> 20
+                );
+            }
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("`{}`: not UTF-8 text", file.display()))?;
             let model: connector_agent_model::ApiModel = serde_json::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("`{}`: {e}", file.display()))?;
             engine

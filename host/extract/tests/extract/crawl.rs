@@ -787,6 +787,53 @@ async fn slow_and_huge_responses_are_skipped_and_the_crawl_finishes() {
 }
 
 #[tokio::test]
+async fn overall_deadline_stops_a_crawl_of_slow_pages() {
+    // 50 pages that each take 20 s, under the default 15 s per-request timeout: without an
+    // overall deadline this crawl would take 50 × 15 s.
+    let links: String = (0..50)
+        .map(|i| format!(r#"<a href="/p{i}.html">{i}</a>"#))
+        .collect();
+    let mut resources = HashMap::from([("/".to_string(), page("Home", &links))]);
+    for i in 0..50 {
+        resources.insert(
+            format!("/p{i}.html"),
+            Resource::Slow(Duration::from_secs(20)),
+        );
+    }
+    let server = Server::start(resources).await;
+    let limits = fast(CrawlLimits {
+        deadline: Duration::from_millis(1500),
+        ..CrawlLimits::default()
+    });
+    assert_eq!(CrawlLimits::default().deadline, Duration::from_secs(300));
+    let requests = AtomicUsize::new(0);
+    let progress = |_: &str, _: usize| {
+        requests.fetch_add(1, Ordering::Relaxed);
+    };
+    let began = Instant::now();
+    let result = crawl(&server.url("/"), &limits, &progress).await.unwrap();
+    let took = began.elapsed();
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(page_paths(&result), BTreeSet::from(["/".into()]));
+    let stopped = result.stopped.clone().expect("the crawl says it stopped");
+    assert!(
+        stopped.contains("the crawl's deadline of 1.5 s was reached after 1 pages"),
+        "{stopped}"
+    );
+    // The page in flight and the queue left behind are both noted with the reason.
+    let notes = skipped_for(&result, "deadline");
+    assert!(
+        notes
+            .iter()
+            .any(|(_, r)| r.starts_with("49 queued pages not fetched")),
+        "{:?}",
+        result.skipped
+    );
+    // robots.txt, the start page and the one slow page given up at the deadline.
+    assert_eq!(requests.load(Ordering::Relaxed), 3);
+}
+
+#[tokio::test]
 async fn total_byte_budget_stops_the_crawl() {
     let links: String = (0..20)
         .map(|i| format!(r#"<a href="/p{i}.html">{i}</a>"#))

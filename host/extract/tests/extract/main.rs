@@ -5,6 +5,7 @@ mod corpus;
 mod crawl;
 mod hostile;
 mod inference;
+mod limits;
 mod postman;
 mod prose;
 mod support;

@@ -830,9 +830,9 @@ fn nested_text(depth: usize) -> String {
 
 #[test]
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
-    // As text, the JSON reader's own depth limit refuses it.
+    // As text, the nesting limit refuses it before the JSON reader sees it.
     let (_dir, result) = extract_text("deep.json", &nested_text(10_000));
-    assert!(matches!(result, Err(Error::Json { .. })), "{result:?}");
+    assert!(matches!(result, Err(Error::TooDeep { .. })), "{result:?}");
 
     // Built in memory (no parser limit), the walk refuses it at its own depth limit. (Not with
     // `json!`, which would copy `doc` recursively.)
