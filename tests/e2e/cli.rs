@@ -43,6 +43,11 @@ fn generate_wait(home: &std::path::Path, spec: &std::path::Path, name: &str) {
 pub(crate) fn binary() -> &'static std::path::Path {
     static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
+        // A binary built beforehand (a target dir shared with other checkouts may hold
+        // another checkout's `connector-agent` by the time a test runs it).
+        if let Some(bin) = std::env::var_os("CONNECTOR_AGENT_BIN") {
+            return std::path::PathBuf::from(bin);
+        }
         let exe = std::env::current_exe().unwrap();
         let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
         let target_dir = profile_dir.parent().unwrap();
@@ -699,5 +704,129 @@ fn run_keeps_scheduled_connections_synced_until_stopped() {
         Some(true),
         "the scheduled sync after the first is incremental"
     );
+    drop(rt);
+}
+
+/// Every file under `dir`.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
+#[test]
+fn secrets_an_api_echoes_never_reach_output_history_or_the_data_directory() {
+    let Served {
+        rt,
+        fixture,
+        home,
+        spec,
+    } = served();
+    let data = home.path().join("data");
+    generate_wait(&data, &spec, "Echo");
+    cli(&data)
+        .args(["setup", "echo", "--set", "token=test-token"])
+        .assert()
+        .success();
+    // The API quotes the credentials back in its error bodies.
+    fixture.inject(connector_agent_fixture::Fault::EchoCredentials { count: 100_000 });
+    let mut outputs: Vec<(String, Vec<u8>)> = Vec::new();
+    for args in [
+        &["--json", "test", "echo"][..],
+        &["test", "echo"],
+        &["--json", "sync", "echo"],
+        &["sync", "echo"],
+        &["--json", "history", "echo"],
+        &["history", "echo"],
+        &["--json", "status", "echo"],
+    ] {
+        let out = cli(&data).args(args).output().unwrap();
+        outputs.push((format!("{args:?} stdout"), out.stdout));
+        outputs.push((format!("{args:?} stderr"), out.stderr));
+    }
+    fixture.clear_faults();
+    let echoed = fixture
+        .requests()
+        .iter()
+        .filter(|r| r.status == 400)
+        .count();
+    assert!(echoed > 0, "the fixture echoed no credentials");
+    let all: String = outputs
+        .iter()
+        .map(|(_, o)| String::from_utf8_lossy(o).into_owned())
+        .collect();
+    assert!(
+        all.contains("[redacted]"),
+        "the echoed credentials were expected in the messages, redacted"
+    );
+    let forms = ["test-token", "dGVzdC10b2tlbg", "test%2Dtoken"];
+    for (what, out) in &outputs {
+        for f in forms {
+            assert!(
+                !out.windows(f.len()).any(|w| w == f.as_bytes()),
+                "a form of the secret is in the output of {what}"
+            );
+        }
+    }
+    for file in files_under(&data).into_iter().filter(|p| p.is_file()) {
+        let Ok(bytes) = std::fs::read(&file) else {
+            continue;
+        };
+        for f in forms {
+            assert!(
+                !bytes.windows(f.len()).any(|w| w == f.as_bytes()),
+                "a form of the secret is readable in {}",
+                file.display()
+            );
+        }
+    }
+    drop(rt);
+}
+
+#[cfg(unix)]
+#[test]
+fn data_directory_files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let Served {
+        rt,
+        fixture: _fixture,
+        home,
+        spec,
+    } = served();
+    let data = home.path().join("data");
+    generate_wait(&data, &spec, "Private");
+    cli(&data)
+        .args(["setup", "private", "--set", "token=test-token"])
+        .assert()
+        .success();
+    cli(&data)
+        .args(["--json", "sync", "private"])
+        .assert()
+        .success();
+    let paths = files_under(&data);
+    for name in ["metadata.sqlite", "store.key", "warehouse.sqlite"] {
+        assert!(
+            paths.iter().any(|p| p.file_name().is_some_and(|n| n
+                .to_string_lossy()
+                .starts_with(name.split('.').next().unwrap()))),
+            "no {name} in {paths:?}"
+        );
+    }
+    let mut checked = vec![data.clone()];
+    checked.extend(paths);
+    for p in checked {
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        let want = if meta.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode, want, "{} is {mode:o}", p.display());
+    }
     drop(rt);
 }

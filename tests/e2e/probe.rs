@@ -416,3 +416,61 @@ async fn a_paginator_that_does_not_advance_fails() {
         customers.message
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_outside_the_allow_list_fails_the_test_and_names_where_it_went() {
+    let s = connection(small()).await;
+    // Port 9 on loopback: not in the allow-list, so nothing may be sent there.
+    s.fixture.inject(Fault::Redirect {
+        count: 1000,
+        status: 302,
+        location: "http://127.0.0.1:9/stolen".into(),
+    });
+    let report = s.engine.test(&s.id).await.unwrap();
+    assert!(!report.ok, "a denied redirect passed: {:#?}", report.checks);
+    let failed: Vec<&CheckOutcome> = report.checks.iter().filter(|c| !c.ok).collect();
+    assert!(
+        failed.iter().any(|c| c.name.starts_with("table ")
+            && c.message
+                .contains("redirected (302) to http://127.0.0.1:9/stolen")
+            && c.message.contains("allow-list")),
+        "{failed:#?}"
+    );
+    assert!(
+        !report
+            .checks
+            .iter()
+            .any(|c| c.name == "host reachable" && c.ok),
+        "{:#?}",
+        report.checks
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_within_the_api_is_followed_and_reported() {
+    let s = connection(small()).await;
+    let target = format!("{}/v1/customers", s.fixture.base_url());
+    s.fixture.inject(Fault::Redirect {
+        count: 1,
+        status: 301,
+        location: target.clone(),
+    });
+    let report = s.engine.test(&s.id).await.unwrap();
+    let reachable = check(&report, "host reachable");
+    assert!(reachable.ok, "{reachable:?}");
+    assert!(
+        reachable
+            .message
+            .contains(&format!("redirected (301) to {target}")),
+        "{}",
+        reachable.message
+    );
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.message.contains("redirect: GET ") && c.message.contains(&target)),
+        "the table check names the redirect: {:#?}",
+        report.checks
+    );
+}

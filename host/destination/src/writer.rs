@@ -69,7 +69,27 @@ impl Writer {
             DestinationUrl::Sqlite(p) => {
                 let path = DestinationUrl::sqlite_schema_file(p, schema);
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    fs_err::create_dir_all(dir)?;
+                    if !dir.exists() {
+                        fs_err::create_dir_all(dir)?;
+                        #[cfg(unix)]
+                        {
+                            use std::os::unix::fs::PermissionsExt;
+                            fs_err::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+                        }
+                    }
+                }
+                // The warehouse holds the synced data: 0600 whatever the umask (SQLite gives
+                // its `-wal` and `-shm` the database file's mode).
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(false)
+                        .mode(0o600)
+                        .open(&path)?;
+                    fs_err::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
                 }
                 let opts = SqliteConnectOptions::new()
                     .filename(&path)

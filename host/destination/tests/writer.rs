@@ -401,3 +401,25 @@ async fn an_unreachable_postgres_is_named_without_its_password() {
     assert!(!chain.contains("s3cret"), "{chain}");
     assert!(!format!("{dest:?}").contains("s3cret"));
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_warehouse_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let url = DestinationUrl::Sqlite(dir.path().join("new").join("warehouse.sqlite"));
+    let mut w = Writer::open(&url, "shop").await.unwrap();
+    w.check_writable().await.unwrap();
+    for entry in std::fs::read_dir(dir.path().join("new")).unwrap() {
+        let p = entry.unwrap().path();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} is {mode:o}", p.display());
+    }
+    let mode = std::fs::metadata(dir.path().join("new"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o700, "the folder made for it is private");
+    w.close().await.unwrap();
+}

@@ -2,6 +2,7 @@
 //! retries, bounded bodies.
 
 use crate::bindings::types::{HttpError, HttpRequest, HttpResponse};
+use crate::redact::Redactor;
 use crate::retry::{Decision, RetryPolicy};
 use base64::Engine as _;
 use std::fmt;
@@ -52,6 +53,20 @@ impl fmt::Debug for Credentials {
             Credentials::OAuth2(m) => write!(f, "OAuth2({})", m.client().token_url()),
         }
     }
+}
+
+/// Most redirects the host follows for one request.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// A redirect the host followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    /// The redirect's status (301, 302, 303, 307, 308).
+    pub status: u16,
+    /// The URL that answered with the redirect (without its query string).
+    pub from: String,
+    /// Where it sent the request (without its query string).
+    pub to: String,
 }
 
 /// Hosts a connection may reach: `host`, `host:port` or `*.domain`. Empty means none.
@@ -126,6 +141,10 @@ pub fn default_client() -> reqwest::Client {
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(64)
+        // Redirects are followed by `HttpContext::send`, hop by hop, each checked against the
+        // allow-list; credentials never follow a redirect to another origin.
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
         .user_agent(concat!("connector-agent/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("the TLS backend initialises")
@@ -137,6 +156,7 @@ pub(crate) fn token_client() -> reqwest::Client {
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
         .user_agent(concat!("connector-agent/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("the TLS backend initialises")
@@ -166,45 +186,178 @@ impl HttpContext {
         }
     }
 
-    /// Sends a request for a connector: allow-list first, then credentials, then retries.
+    /// Sends a request for a connector: allow-list first, then credentials, then retries;
+    /// redirects are followed here (see [`HttpContext::send_traced`]).
     pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
+        self.send_traced(req).await.map(|(resp, _)| resp)
+    }
+
+    /// As [`HttpContext::send`], also returning the redirects followed on the way.
+    ///
+    /// Redirects are followed by the host, never by the HTTP client: every hop's URL must pass
+    /// the allow-list before anything is sent to it; credentials (the `Authorization` header,
+    /// the key header, the key query parameter) go only to the origin (scheme, host, port) of
+    /// the original URL; `Referer` is never sent. 303 turns the request into a GET without a
+    /// body, as do 301 and 302 for a POST; 307 and 308 keep the method and the body. At most
+    /// [`MAX_REDIRECTS`] hops; a loop is an error. Error messages never hold a secret of the
+    /// credentials.
+    pub async fn send_traced(
+        &self,
+        req: HttpRequest,
+    ) -> Result<(HttpResponse, Vec<Redirect>), HttpError> {
+        self.follow(req)
+            .await
+            .map_err(|e| Redactor::from_credentials(&self.credentials).http_error(e))
+    }
+
+    fn not_allowed(&self, url: &url::Url) -> String {
+        format!(
+            "host `{}` is not in this connection's allow-list ({})",
+            AllowList::entry_for(url.as_str()).unwrap_or_default(),
+            if self.allow.entries().is_empty() {
+                "empty".to_string()
+            } else {
+                self.allow.entries().join(", ")
+            }
+        )
+    }
+
+    async fn follow(&self, req: HttpRequest) -> Result<(HttpResponse, Vec<Redirect>), HttpError> {
         let mut url = url::Url::parse(&req.url)
-            .map_err(|e| HttpError::InvalidUrl(format!("`{}`: {e}", req.url)))?;
+            .map_err(|e| HttpError::InvalidUrl(format!("`{}`: {e}", redact_text(&req.url))))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(HttpError::InvalidUrl(format!(
                 "`{}`: only http and https are allowed",
-                req.url
+                redact(&url)
             )));
         }
         if !self.allow.allows(&url) {
-            return Err(HttpError::Denied(format!(
-                "host `{}` is not in this connection's allow-list ({})",
-                url.host_str().unwrap_or(""),
-                if self.allow.entries().is_empty() {
-                    "empty".to_string()
-                } else {
-                    self.allow.entries().join(", ")
-                }
-            )));
+            return Err(HttpError::Denied(self.not_allowed(&url)));
         }
-        if let Credentials::Query { name, value } = &self.credentials {
-            url.query_pairs_mut().append_pair(name, value);
-        }
-        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+        let origin = url.origin();
+        let mut method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| HttpError::InvalidUrl(format!("invalid method `{}`", req.method)))?;
+        let mut headers = req.headers;
+        let mut body = req.body;
+        let mut redirects: Vec<Redirect> = Vec::new();
+        let mut seen: std::collections::HashSet<(reqwest::Method, String)> =
+            std::collections::HashSet::new();
+        seen.insert((method.clone(), url.to_string()));
+        loop {
+            let same_origin = url.origin() == origin;
+            let resp = self
+                .send_hop(&method, &url, &headers, body.as_deref(), same_origin)
+                .await?;
+            let status = resp.status().as_u16();
+            let location = match status {
+                301 | 302 | 303 | 307 | 308 => resp
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                _ => None,
+            };
+            let Some(location) = location else {
+                return Ok((self.read(resp).await?, redirects));
+            };
+            drop(resp);
+            let from = format!("{method} {}", redact(&url));
+            let mut next = url.join(location.trim()).map_err(|e| {
+                HttpError::InvalidUrl(format!(
+                    "{from} redirected ({status}) to `{}`, which is not a valid URL ({e})",
+                    redact_text(&location)
+                ))
+            })?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(HttpError::InvalidUrl(format!(
+                    "{from} redirected ({status}) to `{}`: only http and https are allowed",
+                    redact(&next)
+                )));
+            }
+            if !self.allow.allows(&next) {
+                return Err(HttpError::Denied(format!(
+                    "{from} redirected ({status}) to {}: {}",
+                    redact(&next),
+                    self.not_allowed(&next)
+                )));
+            }
+            // The Location comes from the server: a key it copied into it is taken out (the
+            // host adds its own for the original origin only).
+            without_secrets(&mut next, &self.credentials);
+            if redirects.len() >= MAX_REDIRECTS {
+                return Err(HttpError::Network(format!(
+                    "{} {}: more than {MAX_REDIRECTS} redirects (the last to {})",
+                    req.method,
+                    redact_text(&req.url),
+                    redact(&next)
+                )));
+            }
+            let drop_body = match status {
+                303 => method != reqwest::Method::HEAD,
+                301 | 302 => method == reqwest::Method::POST,
+                _ => false,
+            };
+            if drop_body {
+                method = reqwest::Method::GET;
+                body = None;
+                headers.retain(|(n, _)| {
+                    ![
+                        "content-type",
+                        "content-length",
+                        "content-encoding",
+                        "transfer-encoding",
+                    ]
+                    .iter()
+                    .any(|h| n.eq_ignore_ascii_case(h))
+                });
+            }
+            if !seen.insert((method.clone(), next.to_string())) {
+                return Err(HttpError::Network(format!(
+                    "{from} redirected ({status}) back to {}: a redirect loop",
+                    redact(&next)
+                )));
+            }
+            tracing::debug!(status, from = %redact(&url), to = %redact(&next), "following a redirect");
+            redirects.push(Redirect {
+                status,
+                from: redact(&url),
+                to: redact(&next),
+            });
+            url = next;
+        }
+    }
+
+    /// One hop: the request with credentials when `credentials` (same origin as the original
+    /// URL), retried per the retry policy; the response as it came (redirects included).
+    async fn send_hop(
+        &self,
+        method: &reqwest::Method,
+        target: &url::Url,
+        headers: &[(String, String)],
+        body: Option<&[u8]>,
+        credentials: bool,
+    ) -> Result<reqwest::Response, HttpError> {
+        let mut url = target.clone();
+        if credentials {
+            if let Credentials::Query { name, value } = &self.credentials {
+                url.query_pairs_mut().append_pair(name, value);
+            }
+        }
         let mut attempt = 0;
         let mut renewed_after_401 = false;
         loop {
-            let oauth_token = match &self.credentials {
-                Credentials::OAuth2(m) => {
+            let oauth_token = match (&self.credentials, credentials) {
+                (Credentials::OAuth2(m), true) => {
                     Some(m.access_token().await.map_err(|e| token_error(&e))?)
                 }
                 _ => None,
             };
             let mut rb = self.client.request(method.clone(), url.clone());
-            for (name, value) in &req.headers {
+            for (name, value) in headers {
                 // Credentials are the host's business; a connector cannot set or override them.
-                if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie")
+                // `Referer` is never sent.
+                if ["authorization", "cookie", "referer", "proxy-authorization"]
+                    .iter()
+                    .any(|h| name.eq_ignore_ascii_case(h))
                 {
                     continue;
                 }
@@ -218,22 +371,24 @@ impl HttpContext {
                 }
                 rb = rb.header(name, value);
             }
-            rb = match &self.credentials {
-                Credentials::Bearer(token) => rb.bearer_auth(token),
-                Credentials::Header { name, value } => rb.header(name, value),
-                Credentials::Basic { username, password } => rb.header(
-                    "authorization",
-                    format!(
-                        "Basic {}",
-                        base64::engine::general_purpose::STANDARD
-                            .encode(format!("{username}:{password}"))
+            if credentials {
+                rb = match &self.credentials {
+                    Credentials::Bearer(token) => rb.bearer_auth(token),
+                    Credentials::Header { name, value } => rb.header(name, value),
+                    Credentials::Basic { username, password } => rb.header(
+                        "authorization",
+                        format!(
+                            "Basic {}",
+                            base64::engine::general_purpose::STANDARD
+                                .encode(format!("{username}:{password}"))
+                        ),
                     ),
-                ),
-                Credentials::OAuth2(_) => rb.bearer_auth(oauth_token.as_deref().unwrap_or("")),
-                Credentials::None | Credentials::Query { .. } => rb,
-            };
-            if let Some(body) = &req.body {
-                rb = rb.body(body.clone());
+                    Credentials::OAuth2(_) => rb.bearer_auth(oauth_token.as_deref().unwrap_or("")),
+                    Credentials::None | Credentials::Query { .. } => rb,
+                };
+            }
+            if let Some(body) = body {
+                rb = rb.body(body.to_vec());
             }
             let decision = match rb.send().await {
                 Ok(resp) => {
@@ -249,7 +404,7 @@ impl HttpContext {
                                 tracing::debug!(url = %redact(&url), "401: retrying with a renewed token");
                                 continue;
                             }
-                            Ok(None) => return self.read(resp).await,
+                            Ok(None) => return Ok(resp),
                             Err(e) => return Err(token_error(&e)),
                         }
                     }
@@ -262,7 +417,7 @@ impl HttpContext {
                         .retry
                         .on_status(attempt, status, retry_after.as_deref())
                     {
-                        Decision::Done => return self.read(resp).await,
+                        Decision::Done => return Ok(resp),
                         d => {
                             tracing::debug!(status, attempt, url = %redact(&url), "retrying");
                             d
@@ -394,11 +549,51 @@ fn connect_cause(e: &reqwest::Error) -> &'static str {
     "cannot connect"
 }
 
-/// A URL without its query string (which may hold a key).
+/// A URL without its query string (which may hold a key) and without a password.
 pub fn redact(url: &url::Url) -> String {
     let mut u = url.clone();
     u.set_query(None);
+    u.set_fragment(None);
+    let _ = u.set_password(None);
     u.to_string()
+}
+
+/// A URL given as text, without its query string.
+fn redact_text(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => redact(&u),
+        Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_string(),
+    }
+}
+
+/// Removes the query parameters carrying a secret of the credentials: the key parameter by
+/// name, and any parameter whose value holds a secret (a server copying a token into a
+/// redirect's Location).
+fn without_secrets(url: &mut url::Url, credentials: &Credentials) {
+    if url.query().is_none() {
+        return;
+    }
+    let key_param = match credentials {
+        Credentials::Query { name, .. } => Some(name.as_str()),
+        _ => None,
+    };
+    let redactor = Redactor::from_credentials(credentials);
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let kept: Vec<&(String, String)> = pairs
+        .iter()
+        .filter(|(k, v)| Some(k.as_str()) != key_param && !redactor.holds_secret(v))
+        .collect();
+    if kept.len() == pairs.len() {
+        return;
+    }
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
 }
 
 #[cfg(test)]

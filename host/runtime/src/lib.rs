@@ -10,6 +10,7 @@
 pub mod bindings;
 pub mod http;
 pub mod oauth;
+pub mod redact;
 pub mod retry;
 
 use bindings::types::{self, HttpError, HttpRequest, HttpResponse, Level};
@@ -27,8 +28,9 @@ use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDea
 pub use bindings::types::{
     CheckResult, ColumnType, ConfigEntry, ConfigField, TableSchema, TableSelection,
 };
-pub use http::{AllowList, Credentials, HttpContext};
+pub use http::{AllowList, Credentials, HttpContext, Redirect};
 pub use oauth::{OAuthClient, OAuthError, Pkce, TokenManager, TokenSet};
+pub use redact::Redactor;
 
 /// Runtime errors.
 #[derive(Debug, thiserror::Error)]

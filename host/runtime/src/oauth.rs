@@ -525,6 +525,8 @@ pub struct TokenManager {
     /// A renewed set whose persisting failed: kept to be stored again before any use.
     unsaved: AtomicBool,
     renewals: AtomicU64,
+    /// Every token this manager held (and the client secret), for redacting messages.
+    known: std::sync::Mutex<Vec<String>>,
 }
 
 impl fmt::Debug for TokenManager {
@@ -544,14 +546,36 @@ impl TokenManager {
         initial: Option<TokenSet>,
         persist: Option<PersistFn>,
     ) -> TokenManager {
-        TokenManager {
+        let m = TokenManager {
+            known: std::sync::Mutex::new(client.client_secret.iter().cloned().collect()),
             client,
-            tokens: tokio::sync::Mutex::new(initial),
+            tokens: tokio::sync::Mutex::new(initial.clone()),
             persist,
             reload: None,
             unsaved: AtomicBool::new(false),
             renewals: AtomicU64::new(0),
+        };
+        if let Some(t) = &initial {
+            m.remember(t);
         }
+        m
+    }
+
+    /// Notes a token set's secrets for [`TokenManager::known_secrets`].
+    fn remember(&self, t: &TokenSet) {
+        if let Ok(mut known) = self.known.lock() {
+            for s in std::iter::once(&t.access_token).chain(t.refresh_token.as_ref()) {
+                if !known.contains(s) {
+                    known.push(s.clone());
+                }
+            }
+        }
+    }
+
+    /// Every access and refresh token this manager has held, and the client secret: what
+    /// must never appear in a message.
+    pub fn known_secrets(&self) -> Vec<String> {
+        self.known.lock().map(|k| k.clone()).unwrap_or_default()
     }
 
     /// Reads the stored tokens before each renewal: a refresh token another process rotated
@@ -622,6 +646,7 @@ impl TokenManager {
             if let Some(stored) = reload() {
                 if stored.refresh_token.is_some() && stored.refresh_token.as_ref() != Some(ours) {
                     // Another process rotated the tokens since this one read them.
+                    self.remember(&stored);
                     if !stored.due(SystemTime::now()) {
                         let token = stored.access_token.clone();
                         *current = Some(stored);
@@ -633,6 +658,7 @@ impl TokenManager {
         }
         let new = if let Some(refresh) = refresh {
             let new = self.client.refresh(&refresh).await?;
+            self.remember(&new);
             if let Some(persist) = &self.persist {
                 // The old refresh token may be dead from now on: store the new one first. If
                 // that fails, the set is kept here (it may be the only copy of the refresh
@@ -645,7 +671,9 @@ impl TokenManager {
             }
             new
         } else if self.client.has_secret() {
-            self.client.client_credentials().await?
+            let new = self.client.client_credentials().await?;
+            self.remember(&new);
+            new
         } else {
             return Err(OAuthError::NoGrant(
                 "the access token expired and there is neither a refresh token nor a client secret; run `connector-agent authorize` for this connection".into(),

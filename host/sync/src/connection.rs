@@ -207,10 +207,60 @@ impl std::fmt::Debug for Home {
     }
 }
 
+/// Makes a folder of the data directory (and its missing parents) private: 0700 on Unix,
+/// whatever the umask.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        let mut missing = Vec::new();
+        let mut cur = Some(dir);
+        while let Some(d) = cur.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+            missing.push(d.to_path_buf());
+            cur = d.parent();
+        }
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        // The umask may have narrowed the mode (never widened it): set it exactly.
+        for d in missing.iter().chain(std::iter::once(&dir.to_path_buf())) {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// Makes a file of the data directory private before anything is written into it: creates it
+/// empty with 0600 when missing, else sets 0600 (Unix; SQLite gives its `-wal` and `-shm`
+/// files the database file's mode).
+pub fn private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let _ = path;
+    Ok(())
+}
+
 /// Writes a file atomically (temp file + rename), optionally private (0600).
 pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     let dir = path.parent().expect("metadata files live in a folder");
-    fs_err::create_dir_all(dir)?;
+    private_dir(dir)?;
     let tmp = dir.join(format!(
         ".{}.tmp{}",
         path.file_name().unwrap_or_default().to_string_lossy(),
@@ -421,7 +471,7 @@ impl Home {
 
     /// Saves a connection (its inputs and non-secret config with it, in one transaction).
     pub fn save(&self, c: &Connection) -> Result<()> {
-        fs_err::create_dir_all(self.dir(&c.id))?;
+        private_dir(&self.dir(&c.id))?;
         self.store()?.save(c)
     }
 

@@ -8,7 +8,7 @@ use connector_agent_destination::{ColumnSpec, DestinationUrl, SqlType, TableSpec
 use connector_agent_model::{ApiKeyLocation, ApiModel, AuthScheme};
 use connector_agent_runtime::{
     AllowList, CheckResult, ColumnType, ConfigEntry, Credentials, HttpContext, Limits,
-    LoadedConnector, Runtime, Sink, SinkEvent, TableSchema, TableSelection,
+    LoadedConnector, Redactor, Runtime, Sink, SinkEvent, TableSchema, TableSelection,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -25,6 +25,9 @@ pub struct Engine {
     runtime: Runtime,
     /// Limits for every connector call.
     pub limits: Limits,
+    /// The credentials of the HTTP contexts made lately, per connection: OAuth tokens obtained
+    /// on the way (not all are stored) must be redacted from messages too.
+    recent_credentials: std::sync::Mutex<HashMap<String, Vec<Credentials>>>,
 }
 
 /// One table's figures after a sync.
@@ -120,6 +123,7 @@ impl Engine {
             builder: Builder::new(cache.join("build"), target_dir),
             runtime: Runtime::new(cache.join("precompiled"))?,
             limits: Limits::default(),
+            recent_credentials: Default::default(),
         })
     }
 
@@ -401,10 +405,52 @@ impl Engine {
         }
         let oauth = crate::oauth::credentials(&self.home, conn, model, &secrets)?;
         let credentials = credentials(model, &secrets, oauth);
+        if let Ok(mut recent) = self.recent_credentials.lock() {
+            let list = recent.entry(conn.id.clone()).or_default();
+            if list.len() >= 4 {
+                list.remove(0);
+            }
+            list.push(credentials.clone());
+        }
         Ok(Arc::new(HttpContext::new(
             AllowList::new(hosts),
             credentials,
         )))
+    }
+
+    /// What must never appear in a message about connection `id`: every secret value (the API
+    /// key, token, password, client secret, access and refresh tokens) with its URL-encoded
+    /// and base64 forms, the base64 `user:password` of basic auth, and the OAuth tokens the
+    /// host obtained lately.
+    pub fn redactor(&self, id: &str) -> Redactor {
+        let secrets = self.home.load_secrets(id).unwrap_or_default();
+        let mut r = Redactor::from_secrets(
+            secrets
+                .iter()
+                .filter(|(k, _)| k.as_str() != crate::oauth::EXPIRES_AT)
+                .map(|(_, v)| v.as_str()),
+        );
+        let config = self.home.load(id).map(|c| c.config).unwrap_or_default();
+        if let Ok(model) = self.home.load_model(id) {
+            for scheme in &model.auth {
+                if let AuthScheme::Basic {
+                    username_field,
+                    password_field,
+                } = scheme
+                {
+                    let get = |k: &str| secrets.get(k).or_else(|| config.get(k));
+                    if let (Some(u), Some(p)) = (get(username_field), get(password_field)) {
+                        r.add_basic(u, p);
+                    }
+                }
+            }
+        }
+        if let Ok(recent) = self.recent_credentials.lock() {
+            for c in recent.get(id).into_iter().flatten() {
+                r.extend(&Redactor::from_credentials(c));
+            }
+        }
+        r
     }
 
     /// The non-secret config handed to the connector.
@@ -449,8 +495,26 @@ impl Engine {
             .collect())
     }
 
-    /// Save & Test: the connector's checks plus the destination's.
+    /// Save & Test: the connector's checks plus the destination's. No message holds a
+    /// secret of the connection (see [`Engine::redactor`]).
     pub async fn test(&self, id: &str) -> Result<TestReport> {
+        let r = self.test_unredacted(id).await;
+        let redactor = self.redactor(id);
+        match r {
+            Ok(mut report) => {
+                for c in &mut report.checks {
+                    c.message = redactor.redact(&c.message);
+                }
+                for c in &mut report.corrections {
+                    *c = redactor.redact(c);
+                }
+                Ok(report)
+            }
+            Err(e) => Err(redact_error(e, &redactor)),
+        }
+    }
+
+    async fn test_unredacted(&self, id: &str) -> Result<TestReport> {
         let (conn, model, _) = self.ready(id)?;
         let mut checks: Vec<CheckOutcome> = Vec::new();
         let missing = self.missing_config(id)?;
@@ -587,6 +651,9 @@ impl Engine {
         let r = self
             .sync_locked(&mut conn, &model, &loaded, options, started)
             .await;
+        // Errors are stored, printed and logged: without the connection's secrets (an API may
+        // echo the key in its error body, which the connector quotes).
+        let r = r.map_err(|e| redact_error(e, &self.redactor(id)));
         let failure = r.as_ref().err().map(|e| error_chain(e));
         let end = match &r {
             Ok(report) => crate::store::RunEnd::Succeeded {
@@ -620,7 +687,14 @@ impl Engine {
     /// when the process dies, so a crash never leaves a connection locked); `None` when
     /// another process holds it.
     fn sync_lock(&self, id: &str) -> Result<Option<std::fs::File>> {
-        let lock = std::fs::OpenOptions::new()
+        crate::connection::private_dir(&self.home.dir(id))?;
+        let mut lock = std::fs::OpenOptions::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            lock.mode(0o600);
+        }
+        let lock = lock
             .create(true)
             .truncate(false)
             .write(true)
@@ -1002,6 +1076,39 @@ pub(crate) fn split_password(destination: &str) -> (String, Option<String>) {
         }
     }
     (url.to_string(), password)
+}
+
+/// An error with the connection's secrets taken out of its messages. Errors whose text comes
+/// from elsewhere (the API, the connector, the runtime) become their redacted text.
+pub(crate) fn redact_error(e: Error, redactor: &Redactor) -> Error {
+    if redactor.is_empty() {
+        return e;
+    }
+    match e {
+        Error::SyncFailed {
+            id,
+            committed_rows,
+            reason,
+        } => Error::SyncFailed {
+            id,
+            committed_rows,
+            reason: redactor.redact(&reason),
+        },
+        Error::Config(m) => Error::Config(redactor.redact(&m)),
+        Error::NotReady { id, reason } => Error::NotReady {
+            id,
+            reason: redactor.redact(&reason),
+        },
+        other => {
+            let text = error_chain(&other);
+            let clean = redactor.redact(&text);
+            if clean == text {
+                other
+            } else {
+                Error::Redacted(clean)
+            }
+        }
+    }
 }
 
 /// An error and its causes on one line.

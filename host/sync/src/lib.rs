@@ -90,6 +90,9 @@ pub enum Error {
     /// File I/O.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// An error whose text held a secret of the connection, with the secret replaced.
+    #[error("{0}")]
+    Redacted(String),
 }
 
 /// Result alias.

@@ -61,9 +61,32 @@ struct Failure {
     message: String,
 }
 
+/// How a request was redirected: the last redirect's status and the final URL.
+#[derive(Debug, Clone)]
+struct Redirected {
+    hops: usize,
+    status: u16,
+    to: String,
+}
+
+impl std::fmt::Display for Redirected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.hops == 1 {
+            write!(f, "redirected ({}) to {}", self.status, self.to)
+        } else {
+            write!(
+                f,
+                "redirected {} times (the last {}) to {}",
+                self.hops, self.status, self.to
+            )
+        }
+    }
+}
+
 /// One fetched page.
 struct Page {
     url: String,
+    redirected: Option<Redirected>,
     headers: Vec<(String, String)>,
     bytes: Vec<u8>,
     body: Value,
@@ -88,8 +111,9 @@ struct Probe<'a> {
     model: ApiModel,
     firsts: HashMap<String, First>,
     corrections: Vec<String>,
-    /// The first answer (any HTTP status) and the first transport failure.
-    answered: Option<(String, u16)>,
+    /// The first answer (URL asked, HTTP status, the redirect that led to it) and the first
+    /// transport failure.
+    answered: Option<(String, u16, Option<Redirected>)>,
     unreachable: Option<Failure>,
     credentials: Option<Failure>,
     credentials_ok: bool,
@@ -147,9 +171,16 @@ pub(crate) async fn probe(
     table_checks.sort_by_key(|(i, _)| *i);
     let mut checks = Vec::new();
     match (&p.answered, &p.unreachable) {
-        (Some((url, status)), _) => checks.push(CheckOutcome::passed(
+        (Some((url, status, redirected)), _) => checks.push(CheckOutcome::passed(
             "host reachable",
-            format!("{} answered (HTTP {status})", origin(url)),
+            match redirected {
+                None => format!("{} answered (HTTP {status})", origin(url)),
+                Some(r) => format!(
+                    "{} answered (HTTP {status}) after GET {} was {r}",
+                    origin(&r.to),
+                    shown(url)
+                ),
+            },
         )),
         (None, Some(f)) => checks.push(CheckOutcome::failed("host reachable", f.message.clone())),
         (None, None) => {}
@@ -528,7 +559,7 @@ impl Probe<'_> {
             headers: vec![("accept".into(), "application/json".into())],
             body: None,
         };
-        let resp = match self.http.send(request).await {
+        let (resp, hops) = match self.http.send_traced(request).await {
             Ok(r) => r,
             Err(e) => {
                 let f = self.transport_failure(&url, &e);
@@ -538,8 +569,13 @@ impl Probe<'_> {
                 return Err(f);
             }
         };
+        let redirected = hops.last().map(|last| Redirected {
+            hops: hops.len(),
+            status: last.status,
+            to: last.to.clone(),
+        });
         if self.answered.is_none() {
-            self.answered = Some((url.clone(), resp.status));
+            self.answered = Some((url.clone(), resp.status, redirected.clone()));
         }
         let status = resp.status;
         if !(200..300).contains(&status) {
@@ -563,6 +599,7 @@ impl Probe<'_> {
         })?;
         Ok(Page {
             url,
+            redirected,
             headers: resp.headers,
             bytes: resp.body,
             body,
@@ -579,6 +616,10 @@ impl Probe<'_> {
         let id = self.id;
         let fix_base = format!("`connector-agent setup {id} --set base_url=URL`");
         let (cause, message) = match e {
+            HttpError::Denied(m) if m.contains(" redirected (") => (
+                Cause::Denied,
+                format!("the API redirected the request to a host outside the allow-list, and the host refused to follow: {m}; nothing was sent there. If that host is the API's, add it to the servers of the model; else check `base_url` ({base})"),
+            ),
             HttpError::Denied(m) => (
                 Cause::Denied,
                 format!("GET {url} was refused by the host's allow-list ({m}); the API sent the connector to another host: add it to the servers of the model or check `base_url` ({base})"),
@@ -751,6 +792,15 @@ impl Probe<'_> {
                 return outcome(vec![CheckPart::failed("first page", f.message)]);
             }
         };
+        if let Some(r) = &page.redirected {
+            parts.push(CheckPart::passed(
+                "redirect",
+                format!(
+                    "GET {} was {r}; set `base_url` to the final location to save the detour",
+                    shown(&page.url)
+                ),
+            ));
+        }
         // Record path.
         let record_path = match self.records_at(&page.body, &e.record_path) {
             Ok(_) => {

@@ -256,7 +256,7 @@ fn load_key(path: &Path) -> Result<[u8; 32]> {
     let mut key = [0u8; 32];
     getrandom::fill(&mut key).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
     if let Some(dir) = path.parent() {
-        fs_err::create_dir_all(dir)?;
+        crate::connection::private_dir(dir)?;
     }
     // Written whole to a private temporary file, then linked into place: the link fails if
     // the key exists, so of two processes making it at once one wins and the other reads the
@@ -294,7 +294,18 @@ impl Store {
         if let Some(path) = url.strip_prefix("sqlite://") {
             let file = path.split('?').next().unwrap_or_default();
             if let Some(dir) = Path::new(file).parent() {
-                fs_err::create_dir_all(dir)?;
+                crate::connection::private_dir(dir)?;
+            }
+            // The database, its `-wal` and `-shm` (SQLite gives them the database's mode):
+            // 0600, whatever the umask.
+            let decoded = percent_encoding::percent_decode_str(file).decode_utf8_lossy();
+            let db = Path::new(decoded.as_ref());
+            crate::connection::private_file(db)?;
+            for suffix in ["-wal", "-shm"] {
+                let side = PathBuf::from(format!("{}{suffix}", db.display()));
+                if side.exists() {
+                    crate::connection::private_file(&side)?;
+                }
             }
         } else if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
             return Err(Error::Config(format!(
