@@ -67,6 +67,25 @@ pub struct TableSpec {
 pub const SYNCED_AT: &str = "_synced_at";
 
 impl TableSpec {
+    /// The spec with [`crate::ROW_ID`] as its key when it has none: its rows are upserted on
+    /// a hash of the record instead of appended (see [`crate::row_id`]).
+    pub fn keyed_by_row_id_if_keyless(mut self) -> TableSpec {
+        if self.primary_key.is_empty() {
+            self.columns.retain(|c| c.name != crate::ROW_ID);
+            self.columns.push(ColumnSpec {
+                name: crate::ROW_ID.into(),
+                ty: SqlType::Text,
+            });
+            self.primary_key = vec![crate::ROW_ID.into()];
+        }
+        self
+    }
+
+    /// Whether rows are keyed by [`crate::ROW_ID`].
+    pub fn keyed_by_row_id(&self) -> bool {
+        self.primary_key.len() == 1 && self.primary_key[0] == crate::ROW_ID
+    }
+
     /// Columns plus `_synced_at`.
     pub fn all_columns(&self) -> Vec<ColumnSpec> {
         let mut cols = self.columns.clone();
@@ -258,6 +277,21 @@ impl Dialect {
             "CREATE TABLE IF NOT EXISTS {} ({})",
             self.table(&spec.name),
             cols.join(", ")
+        )
+    }
+
+    /// A unique index on the row id of a keyless table, which may predate the column (a
+    /// table an earlier version created without a key); its older rows keep a NULL id.
+    pub fn row_id_index(&self, table: &str) -> String {
+        let index = format!(
+            "{}__ca_row_id",
+            self.stored_name(table).chars().take(40).collect::<String>()
+        );
+        format!(
+            "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({})",
+            quote_ident(&index),
+            self.table(table),
+            quote_ident(crate::ROW_ID)
         )
     }
 

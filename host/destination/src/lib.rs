@@ -19,9 +19,11 @@
 //! This crate writes; it decides no policy (which tables and columns exist is the caller's).
 
 mod ddl;
+mod row_id;
 mod writer;
 
 pub use ddl::{quote_ident, ColumnSpec, Dialect, SqlType, TableSpec, STATE_TABLE, SYNCED_AT};
+pub use row_id::{row_id, with_row_ids, ROW_ID};
 use sqlx::postgres::PgConnectOptions;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

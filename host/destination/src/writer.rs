@@ -25,6 +25,8 @@ struct Prepared {
     keys: Vec<String>,
     /// The statement returns `(written, skipped)`.
     counts: bool,
+    /// Rows are keyed by a hash of the record (a keyless table).
+    row_ids: bool,
 }
 
 enum Conn {
@@ -195,6 +197,12 @@ impl Writer {
                     added_all.push((spec.name.clone(), added));
                 }
             }
+            let row_ids = spec.keyed_by_row_id();
+            if row_ids {
+                let sql = self.dialect.row_id_index(&spec.name);
+                self.execute(&sql, format!("indexing the row ids of `{}`", spec.name))
+                    .await?;
+            }
             let (insert_sql, keys) = self.dialect.upsert_from_json(spec);
             let counts = self.dialect.upsert_counts(spec);
             self.tables.insert(
@@ -203,6 +211,7 @@ impl Writer {
                     insert_sql,
                     keys,
                     counts,
+                    row_ids,
                 },
             );
         }
@@ -245,11 +254,23 @@ impl Writer {
                 action: format!("loading records into `{table}`"),
                 source: sqlx::Error::Decode(Box::new(e)),
             })?;
+            let text: std::borrow::Cow<'_, str> = if prepared.row_ids {
+                std::borrow::Cow::Owned(crate::with_row_ids(text).map_err(|e| Error::Db {
+                    place: self.place.clone(),
+                    action: format!("keying the records of `{table}`"),
+                    source: sqlx::Error::Decode(Box::new(e)),
+                })?)
+            } else {
+                std::borrow::Cow::Borrowed(text)
+            };
             let text = match self.dialect {
                 // PostgreSQL's jsonb refuses the NUL character: one such string would fail
                 // every retry of the page, so it becomes U+FFFD.
-                Dialect::Postgres { .. } => without_nul_escapes(text),
-                Dialect::Sqlite => std::borrow::Cow::Borrowed(text),
+                Dialect::Postgres { .. } => match without_nul_escapes(&text) {
+                    std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o),
+                    std::borrow::Cow::Borrowed(_) => text,
+                },
+                Dialect::Sqlite => text,
             };
             loads.push((table, prepared, text));
         }

@@ -974,6 +974,7 @@ fn table_spec(s: &TableSchema) -> TableSpec {
             .collect(),
         primary_key: s.primary_key.clone(),
     }
+    .keyed_by_row_id_if_keyless()
 }
 
 /// The credentials of the first auth scheme whose secrets are all set; `oauth` is what the
