@@ -461,3 +461,57 @@ async fn sigterm_stops_a_sync_after_a_committed_page_and_the_next_resumes() {
     );
     assert_equal_to_source(&l, "after a stop and a resumed sync").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_first_sync_that_committed_rows_fixes_names_and_keys() {
+    let l = ledger(
+        LedgerConfig {
+            records: 3000,
+            max_page_size: 50,
+        },
+        None,
+    )
+    .await;
+    l.api.set_delay_ms(20);
+    let mut child = tokio::process::Command::new(crate::cli::binary())
+        .env("CONNECTOR_AGENT_HOME", l.home.path())
+        .env("CONNECTOR_AGENT_CACHE", cache_dir())
+        .args(["sync", &l.id])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("connector-agent runs");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (rows, _) = destination_rows(&l).await;
+        if rows.values().map(BTreeMap::len).sum::<usize>() > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no rows committed in time");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    // The killed run never recorded its rows; the destination holds them all the same.
+    let err = l
+        .engine
+        .rename_table(&l.id, "accounts", "ledger_accounts")
+        .expect_err("a table with committed rows keeps its name");
+    assert!(
+        err.to_string().contains("already holds synced data"),
+        "{err}"
+    );
+    let mut model = l.engine.home().load_model(&l.id).unwrap();
+    let accounts = model
+        .endpoints
+        .iter_mut()
+        .find(|e| e.table == "accounts")
+        .unwrap();
+    accounts.primary_key = vec!["label".into()];
+    let err = l
+        .engine
+        .import_model(&l.id, model)
+        .expect_err("a key change under committed rows is refused");
+    assert!(err.to_string().contains("accounts"), "{err}");
+}

@@ -298,9 +298,11 @@ async fn authorize_runs_the_code_flow_with_pkce_and_stores_the_refresh_token_unp
     forged.set_query(Some("state=not-the-state&code=forged"));
     let refused = reqwest::get(forged).await.unwrap();
     assert_eq!(refused.status(), 400);
-    drop(idle);
+    // The idle connection stays open through the real redirect: connections are served
+    // concurrently, so it delays nothing.
     let resp = reqwest::get(&url).await.unwrap();
     assert_eq!(resp.status(), 200);
+    drop(idle);
     let out = tokio::task::spawn_blocking(move || {
         let mut rest = String::new();
         std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();

@@ -330,87 +330,107 @@ fn oauth_error(id: &str, e: &connector_agent_runtime::OAuthError) -> Error {
 
 /// Answers requests on the listener until the redirect with a code and the right `state`
 /// arrives; a redirect carrying an OAuth error or a wrong `state` ends the flow with an error.
+/// Connections are served concurrently: a browser's idle speculative connection (or any slow
+/// one) never delays the real redirect.
 async fn wait_for_code(listener: &tokio::net::TcpListener, state: &str) -> Result<String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<String>>(4);
+    // Dropped on return, which ends every connection still open.
+    let mut connections = tokio::task::JoinSet::new();
     loop {
-        // Browsers open speculative connections and may reset them: a connection that fails
-        // or says nothing within a few seconds is dropped and the listener keeps waiting.
-        let Ok((mut stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 2048];
-        let read_head = async {
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-                let n = stream.read(&mut chunk).await?;
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let (tx, state) = (tx.clone(), state.to_string());
+                connections.spawn(async move {
+                    if let Some(outcome) = serve_redirect(stream, &state).await {
+                        let _ = tx.send(outcome).await;
+                    }
+                });
             }
-            Ok::<(), std::io::Error>(())
-        };
-        match tokio::time::timeout(Duration::from_secs(5), read_head).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) | Err(_) => continue,
+            Some(outcome) = rx.recv() => return outcome,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
-        let head = String::from_utf8_lossy(&buf);
-        let target = head
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("GET "))
-            .and_then(|l| l.split(' ').next())
-            .unwrap_or("");
-        let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
-            respond(&mut stream, 400, "Bad request.").await;
-            continue;
-        };
-        if url.path() != "/callback" {
-            respond(&mut stream, 404, "Not found.").await;
-            continue;
+    }
+}
+
+/// Serves one connection to the loopback listener: `Some` when it decides the flow (the
+/// code, or the provider's refusal), `None` when it does not (idle, reset, another path, a
+/// wrong `state`).
+async fn serve_redirect(mut stream: tokio::net::TcpStream, state: &str) -> Option<Result<String>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 2048];
+    let read_head = async {
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
         }
-        let param = |k: &str| {
-            url.query_pairs()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.into_owned())
-        };
-        if param("state").as_deref() != Some(state) {
-            // A stale tab or a forged request: refused, and the real redirect is still awaited.
-            respond(
-                &mut stream,
-                400,
-                "The state does not match this authorisation request; use the link the terminal printed last.",
-            )
-            .await;
-            tracing::warn!(
-                "a redirect with a wrong `state` was refused; still waiting for the right one"
-            );
-            continue;
-        }
-        if let Some(error) = param("error") {
-            respond(&mut stream, 400, "The provider refused the authorisation.").await;
-            let description = param("error_description")
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default();
-            return Err(Error::Config(format!(
-                "the provider refused the authorisation: {error}{description}"
-            )));
-        }
-        let Some(code) = param("code").filter(|c| !c.is_empty()) else {
-            respond(&mut stream, 400, "No code in the redirect.").await;
-            return Err(Error::Config(
-                "the redirect carried neither a `code` nor an `error`".into(),
-            ));
-        };
+        Ok::<(), std::io::Error>(())
+    };
+    // A connection that fails or says nothing in time is dropped; others are served meanwhile.
+    match tokio::time::timeout(Duration::from_secs(60), read_head).await {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) | Err(_) => return None,
+    }
+    let head = String::from_utf8_lossy(&buf);
+    let target = head
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("GET "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or("");
+    let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
+        respond(&mut stream, 400, "Bad request.").await;
+        return None;
+    };
+    if url.path() != "/callback" {
+        respond(&mut stream, 404, "Not found.").await;
+        return None;
+    }
+    let param = |k: &str| {
+        url.query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    if param("state").as_deref() != Some(state) {
+        // A stale tab or a forged request: refused, and the real redirect is still awaited.
         respond(
             &mut stream,
-            200,
-            "Authorised. You can close this window and return to the terminal.",
+            400,
+            "The state does not match this authorisation request; use the link the terminal printed last.",
         )
         .await;
-        let _ = stream.shutdown().await;
-        return Ok(code);
+        tracing::warn!(
+            "a redirect with a wrong `state` was refused; still waiting for the right one"
+        );
+        return None;
     }
+    if let Some(error) = param("error") {
+        respond(&mut stream, 400, "The provider refused the authorisation.").await;
+        let description = param("error_description")
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        return Some(Err(Error::Config(format!(
+            "the provider refused the authorisation: {error}{description}"
+        ))));
+    }
+    let Some(code) = param("code").filter(|c| !c.is_empty()) else {
+        respond(&mut stream, 400, "No code in the redirect.").await;
+        return Some(Err(Error::Config(
+            "the redirect carried neither a `code` nor an `error`".into(),
+        )));
+    };
+    respond(
+        &mut stream,
+        200,
+        "Authorised. You can close this window and return to the terminal.",
+    )
+    .await;
+    let _ = stream.shutdown().await;
+    Some(Ok(code))
 }
 
 async fn respond(stream: &mut tokio::net::TcpStream, status: u16, text: &str) {

@@ -847,13 +847,16 @@ impl Store {
         })
     }
 
-    /// Whether any sync run of the connection committed rows (a failed one included).
+    /// Whether any sync run of the connection committed rows (a failed one included), or may
+    /// have (a run whose process was killed).
     pub fn any_rows_committed(&self, connection: &str) -> Result<bool> {
         let pool = self.pool.clone();
         let connection = connection.to_string();
         block(async move {
             let row = sqlx::query(
-                "SELECT 1 FROM sync_runs WHERE connection_id = $1 AND rows_written > 0 LIMIT 1",
+                // A run that was killed never recorded its rows: it may have committed some.
+                "SELECT 1 FROM sync_runs WHERE connection_id = $1 \
+                 AND (rows_written > 0 OR status IN ('running', 'interrupted')) LIMIT 1",
             )
             .bind(connection)
             .fetch_optional(&pool)
