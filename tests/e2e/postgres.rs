@@ -4,7 +4,7 @@
 //! hashed and blocked columns.
 
 use crate::support::fresh_pg_database;
-use crate::support::{connection_to, Setup};
+use crate::support::{connection, connection_to, Setup};
 use crate::sync::{
     committed_checkpoint, committed_query, customers_in_pages_of_ten, hex_key, normalise,
     resume_from, small, sync_broken_after_three_pages,
@@ -359,4 +359,24 @@ async fn a_destination_password_is_kept_encrypted_apart_and_given_back_to_the_se
         "{}",
         dest.message
     );
+    // The wrong (or rotated) password is changed in setup like any secret, and the test passes.
+    s.engine
+        .set_config(&s.id, &[("destination_password".into(), password.into())])
+        .unwrap();
+    let report = s.engine.test(&s.id).await.unwrap();
+    assert!(report.ok, "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_value_is_not_a_value() {
+    let s = connection(small()).await;
+    s.engine
+        .set_config(&s.id, &[("token".into(), "  ".into())])
+        .unwrap();
+    assert_eq!(s.engine.missing_config(&s.id).unwrap(), ["token"]);
+    let err = s
+        .engine
+        .set_config(&s.id, &[("destination_password".into(), "x".into())])
+        .expect_err("no password for a SQLite destination");
+    assert!(err.to_string().contains("PostgreSQL"), "{err}");
 }

@@ -323,7 +323,22 @@ impl Engine {
         let model = self.home.load_model(id)?;
         let mut secrets = Vec::new();
         let mut plain = Vec::new();
+        let mut cleared = Vec::new();
         for (k, v) in values {
+            if k == DESTINATION_PASSWORD_FIELD {
+                // A wrong or rotated destination password is changed like any secret; empty
+                // removes it.
+                let conn = self.home.load(id)?;
+                if !conn.destination.starts_with("postgres") {
+                    return Err(Error::Config(format!(
+                        "`{DESTINATION_PASSWORD_FIELD}` is for PostgreSQL destinations; this one is {}",
+                        describe_destination(&conn)
+                    )));
+                }
+                let value = Some(v.clone()).filter(|v| !v.is_empty());
+                secrets.push((DESTINATION_PASSWORD.to_string(), value));
+                continue;
+            }
             let field = model.config.iter().find(|f| &f.name == k).ok_or_else(|| {
                 let names: Vec<&str> = model.config.iter().map(|f| f.name.as_str()).collect();
                 Error::Config(format!(
@@ -331,14 +346,26 @@ impl Engine {
                     names.join(", ")
                 ))
             })?;
-            if field.secret {
+            // An empty value is no value: the field counts as unset again.
+            if v.trim().is_empty() {
+                if field.secret {
+                    secrets.push((k.clone(), None));
+                } else {
+                    cleared.push(k.clone());
+                }
+            } else if field.secret {
                 secrets.push((k.clone(), Some(v.clone())));
             } else {
                 plain.push((k.clone(), v.clone()));
             }
         }
         self.home.update_secrets(id, &secrets)?;
-        self.home.modify(id, |c| c.config.extend(plain))?;
+        self.home.modify(id, |c| {
+            c.config.extend(plain);
+            for k in &cleared {
+                c.config.remove(k);
+            }
+        })?;
         Ok(())
     }
 
@@ -488,7 +515,8 @@ impl Engine {
             .config
             .iter()
             .filter(|f| {
-                f.required && !conn.config.contains_key(&f.name) && !secrets.contains_key(&f.name)
+                let set = |v: Option<&String>| v.is_some_and(|v| !v.trim().is_empty());
+                f.required && !set(conn.config.get(&f.name)) && !set(secrets.get(&f.name))
             })
             .filter(|f| f.default.is_none())
             .map(|f| f.name.clone())
@@ -1042,6 +1070,8 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 
 /// Secret holding the destination's password.
 pub(crate) const DESTINATION_PASSWORD: &str = "_destination_password";
+/// The `setup --set` name under which a PostgreSQL destination's password is changed.
+pub const DESTINATION_PASSWORD_FIELD: &str = "destination_password";
 
 /// A database URL without its password (user info or `password=` parameter), and the password.
 pub(crate) fn split_password(destination: &str) -> (String, Option<String>) {

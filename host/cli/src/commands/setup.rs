@@ -124,14 +124,17 @@ impl SetupCommand {
         let conn = engine.home().load(&self.id)?;
         let model = engine.home().load_model(&self.id)?;
         let secrets = engine.home().load_secrets(&self.id)?;
-        let fields: Vec<serde_json::Value> = model
+        let mut fields: Vec<serde_json::Value> = model
             .config
             .iter()
             .map(|f| {
+                // An empty value (stored by an earlier version) is not a value.
                 let set = if f.secret {
-                    secrets.contains_key(&f.name)
+                    secrets.get(&f.name).is_some_and(|v| !v.trim().is_empty())
                 } else {
-                    conn.config.contains_key(&f.name)
+                    conn.config
+                        .get(&f.name)
+                        .is_some_and(|v| !v.trim().is_empty())
                 };
                 let value = if f.secret {
                     None
@@ -144,6 +147,15 @@ impl SetupCommand {
                 })
             })
             .collect();
+        if conn.destination.starts_with("postgres") {
+            fields.push(serde_json::json!({
+                "name": connector_agent_sync::engine::DESTINATION_PASSWORD_FIELD,
+                "label": "Destination password",
+                "description": "The PostgreSQL destination's password, kept encrypted with the secrets; set it again when it is rotated (`--set destination_password=…`).",
+                "secret": true, "required": false,
+                "set": secrets.contains_key("_destination_password"), "value": null,
+            }));
+        }
         if ctx.json {
             ctx.print_json(&serde_json::json!({ "schema": conn.schema, "schema_frozen": conn.schema_frozen, "fields": fields }))?;
             return Ok(0);
