@@ -88,6 +88,20 @@ impl<'a> Shape<'a> {
             ..Shape::default()
         }
     }
+
+    /// An object shape with a description and properties, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_test(description: Option<&'a str>, props: &'a [(&'a str, Value)]) -> Self {
+        let mut shape = Shape {
+            kind: Kind::Object,
+            description,
+            ..Shape::default()
+        };
+        for (name, schema) in props {
+            shape.add_property(name, schema);
+        }
+        shape
+    }
 }
 
 /// Flattens schemas of one document, with a cache.

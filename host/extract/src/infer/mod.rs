@@ -108,7 +108,7 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
     }
 
     let mut columns = records::columns(ctx, &found);
-    let primary_key = records::primary_key(&columns, &entity);
+    let primary_key = records::primary_key_of(&columns, &entity, found.item.as_deref());
     for column in columns.iter_mut().filter(|c| primary_key.contains(&c.name)) {
         column.nullable = false;
     }

@@ -371,6 +371,108 @@ pub(crate) fn looks_like_timestamp(text: &str) -> bool {
         && b[13] == b':'
 }
 
+/// Property extensions that mark a record's key field.
+const KEY_HINTS: &[&str] = &[
+    "x-primary-key",
+    "x-primaryKey",
+    "x-identifier",
+    "x-id",
+    "x-key",
+];
+
+/// The primary key the record schema itself states: properties marked by an `x-` hint
+/// (`x-primary-key: true`), else the record's description naming the field or fields that
+/// identify a record ("Tickets are identified by their `ticket_number`", "`account_id` and
+/// `date` together identify a row"); then [`primary_key`]'s naming rules.
+pub(crate) fn primary_key_of(
+    columns: &[Column],
+    entity: &str,
+    item: Option<&Shape<'_>>,
+) -> Vec<String> {
+    if let Some(item) = item {
+        let hinted: Vec<String> = item
+            .properties
+            .iter()
+            .filter(|(_, schema)| {
+                KEY_HINTS
+                    .iter()
+                    .any(|h| schema.get(*h) == Some(&Value::Bool(true)))
+            })
+            .map(|(name, _)| name.to_string())
+            .filter(|name| columns.iter().any(|c| &c.name == name))
+            .collect();
+        if !hinted.is_empty() {
+            return hinted;
+        }
+        if let Some(named) = item.description.and_then(|d| key_named_in(d, columns)) {
+            return named;
+        }
+    }
+    primary_key(columns, entity)
+}
+
+/// The field or fields a description says identify a record: a sentence that speaks of
+/// identifying or uniqueness and names columns (in backticks, or as whole words), e.g.
+/// "identified by `a` and `b`", "(`a`, `b`) is unique", "the combination of a and b".
+fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<String>> {
+    for sentence in description.split(['.', ';', '\n']) {
+        let lower = sentence.to_ascii_lowercase();
+        let speaks = ["identif", "unique", "primary key", "distinct"]
+            .iter()
+            .any(|w| lower.contains(w));
+        if !speaks
+            || ["not unique", "non-unique", "external", "foreign", "parent"]
+                .iter()
+                .any(|w| lower.contains(w))
+        {
+            continue;
+        }
+        // Columns named in the sentence, in the order they appear.
+        let mut named: Vec<(usize, String)> = Vec::new();
+        for c in columns {
+            let name = c.name.as_str();
+            let quoted = format!("`{name}`");
+            let at = sentence.find(&quoted).or_else(|| {
+                // A bare word: bounded by non-identifier characters, and not a plain English
+                // word (`id` alone, `name`) unless it has an underscore.
+                if !name.contains('_') {
+                    return None;
+                }
+                sentence.match_indices(name).map(|(i, _)| i).find(|&i| {
+                    let before = sentence[..i].chars().next_back();
+                    let after = sentence[i + name.len()..].chars().next();
+                    let ident =
+                        |ch: Option<char>| ch.is_some_and(|ch| ch.is_alphanumeric() || ch == '_');
+                    !ident(before) && !ident(after)
+                })
+            });
+            if let Some(at) = at {
+                named.push((at, c.name.clone()));
+            }
+        }
+        named.sort();
+        let names: Vec<String> = named.into_iter().map(|(_, n)| n).collect();
+        let together = [
+            "together",
+            "combination",
+            " and ",
+            "pair",
+            "composite",
+            "(",
+            ",",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
+        match names.len() {
+            0 => {}
+            1 => return Some(names),
+            2..=4 if together => return Some(names),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The primary key: `id`, else `<entity>_id`, the only `*_id`, `uuid`, `key`, `gid`, `sid`.
 pub(crate) fn primary_key(columns: &[Column], entity: &str) -> Vec<String> {
     let find = |wanted: &str| {
@@ -402,6 +504,37 @@ pub(crate) fn primary_key(columns: &[Column], entity: &str) -> Vec<String> {
         .filter(|c| {
             let d = c.description.to_ascii_lowercase();
             d.contains("unique identifier") && !d.contains("external")
+        })
+        .collect();
+    if let [only] = described.as_slice() {
+        return vec![only.name.clone()];
+    }
+    // Any one column the docs call this record's unique identifier (`sku`: "Unique identifier
+    // of the product"), when it names the record itself, not another object it points to.
+    let own = singular(&snake_ident(entity)).replace('_', " ");
+    let described: Vec<&Column> = columns
+        .iter()
+        .filter(|c| {
+            let d = c.description.to_ascii_lowercase();
+            let says = [
+                "unique identifier",
+                "uniquely identifies",
+                "unique id",
+                "primary key",
+            ]
+            .iter()
+            .any(|w| d.contains(w));
+            let of_this = d.contains(&own)
+                || [
+                    "this record",
+                    "this object",
+                    "the record",
+                    "the object",
+                    "this item",
+                ]
+                .iter()
+                .any(|w| d.contains(w));
+            says && of_this && !d.contains("external") && !d.contains("parent")
         })
         .collect();
     if let [only] = described.as_slice() {
@@ -496,5 +629,75 @@ pub(crate) fn clean_text(text: &str) -> String {
         format!("{}...", cut.trim_end())
     } else {
         trimmed.to_string()
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    fn col(name: &str, description: &str) -> Column {
+        Column {
+            name: name.into(),
+            ty: ColumnType::String,
+            nullable: true,
+            description: description.into(),
+        }
+    }
+
+    #[test]
+    fn keys_named_by_descriptions_hints_and_composites() {
+        // A column described as the record's own unique identifier.
+        let cols = [
+            col("sku", "Unique identifier of the product."),
+            col("name", ""),
+        ];
+        assert_eq!(primary_key(&cols, "products"), ["sku"]);
+        // Described as another object's identifier: a foreign key, not taken.
+        let cols = [
+            col("customer", "Unique identifier of the customer who paid."),
+            col("amount", ""),
+        ];
+        assert!(primary_key(&cols, "payments").is_empty());
+        // The record's description names one key, or two together.
+        let item = |d: &'static str| Shape::for_test(Some(d), &[]);
+        let cols = [col("id", ""), col("ticket_number", ""), col("title", "")];
+        assert_eq!(
+            primary_key_of(
+                &cols,
+                "tickets",
+                Some(&item("Tickets are identified by their `ticket_number`."))
+            ),
+            ["ticket_number"]
+        );
+        let cols = [col("account_id", ""), col("day", ""), col("clicks", "")];
+        assert_eq!(
+            primary_key_of(
+                &cols,
+                "stats",
+                Some(&item(
+                    "One row per account and day: `account_id` and `day` together identify a row."
+                ))
+            ),
+            ["account_id", "day"]
+        );
+        // A description that speaks of something else keeps the naming rules.
+        let cols = [col("id", ""), col("user_id", "")];
+        assert_eq!(
+            primary_key_of(
+                &cols,
+                "logs",
+                Some(&item("Each log line belongs to a user."))
+            ),
+            ["id"]
+        );
+        // An `x-` hint on the properties wins.
+        let props = [(
+            "code",
+            serde_json::json!({"type": "string", "x-primary-key": true}),
+        )];
+        let hinted = Shape::for_test(None, &props);
+        let cols = [col("id", ""), col("code", "")];
+        assert_eq!(primary_key_of(&cols, "countries", Some(&hinted)), ["code"]);
     }
 }
