@@ -1486,13 +1486,14 @@ fn more_signs(
                     text: format!("`{shown_path}` is false"),
                     next: None,
                 }),
-                Value::Number(n) if TOTAL_NAMES.contains(&name.as_str()) => {
-                    if n.as_u64().is_some_and(|t| t > read as u64) {
-                        out.push(MoreSign {
-                            text: format!("`{shown_path}` = {n}, above the {read} read"),
-                            next: None,
-                        });
-                    }
+                Value::Number(n)
+                    if TOTAL_NAMES.contains(&name.as_str())
+                        && n.as_u64().is_some_and(|t| t > read as u64) =>
+                {
+                    out.push(MoreSign {
+                        text: format!("`{shown_path}` = {n}, above the {read} read"),
+                        next: None,
+                    });
                 }
                 Value::Object(_) => {
                     let container = in_container || PAGING_CONTAINERS.contains(&name.as_str());

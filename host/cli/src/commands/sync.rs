@@ -5,6 +5,8 @@ use anyhow::Result;
 use connector_agent_sync::engine::SyncOptions;
 use std::sync::Arc;
 
+/// Exit status: 0 synced, 1 failed, 2 partial (some tables failed, the others synced and
+/// committed), 130 stopped by a signal.
 #[derive(clap::Args, Debug)]
 pub struct SyncCommand {
     /// Connection id.
