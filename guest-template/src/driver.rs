@@ -241,9 +241,15 @@ pub fn sync(
             return Err(ConnectorError::Config(format!("table `{}` is not part of this connector", sel.table)));
         }
     }
-    // Declaration order: parents before children.
+    // Declaration order: parents before children. A table that fails is logged and skipped:
+    // its pages so far are committed, the others still sync; the call then fails naming
+    // every failed table. Only the host refusing a batch or checkpoint (a stop, a
+    // destination error) ends the call at once.
+    let mut attempted = 0;
+    let mut failed: Vec<(&str, ConnectorError)> = Vec::new();
     for e in decl.endpoints {
         let Some(sel) = selection.iter().find(|s| s.table == e.table) else { continue };
+        attempted += 1;
         if sel.full_refresh {
             state.tables.insert(e.table.to_string(), TableState::default());
         }
@@ -252,14 +258,62 @@ pub fn sync(
         // behind its position since then are only read by a new pass, so one follows it and
         // the table is current as of this call when it returns.
         let resumed = state.tables.get(e.table).is_some_and(|t| t.pending.is_some());
+        let mut result = Ok(());
         for _ in 0..if resumed && e.incremental.is_some() { 2 } else { 1 } {
-            match e.parent {
-                None => sync_list(e, base, config, sel, &mut state)?,
-                Some(_) => sync_children(decl, e, base, config, sel, &mut state)?,
+            result = match e.parent {
+                None => sync_list(e, base, config, sel, &mut state),
+                Some(_) => sync_children(decl, e, base, config, sel, &mut state),
+            };
+            if result.is_err() {
+                break;
+            }
+        }
+        match result {
+            Ok(()) => {}
+            Err(err @ ConnectorError::Rejected(_)) => return Err(err),
+            Err(err) => {
+                host::log(Level::Error, &format!("table `{}` failed and was skipped: {}", e.table, error_text(&err)));
+                failed.push((e.table, err));
             }
         }
     }
-    Ok(())
+    if failed.len() == 1 && attempted == 1 {
+        return Err(failed.remove(0).1);
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(ConnectorError::Other(failed_tables_message(attempted, &failed)))
+}
+
+/// The first line of the error of a sync in which some tables failed; each failed table
+/// follows on a line of its own, `- `table`: cause` (the host reads them).
+pub const FAILED_TABLES: &str = "tables failed";
+
+/// `2 of 3 tables failed (the others synced):` and one `- `table`: cause` line per table.
+pub(crate) fn failed_tables_message(attempted: usize, failed: &[(&str, ConnectorError)]) -> String {
+    let mut text = format!(
+        "{} of {attempted} {FAILED_TABLES}{}:",
+        failed.len(),
+        if failed.len() < attempted { " (the others synced)" } else { "" }
+    );
+    for (table, err) in failed {
+        // One line per table: a cause spanning lines is joined.
+        let cause = error_text(err).replace('\n', " ");
+        text.push_str(&format!("\n- `{table}`: {cause}"));
+    }
+    text
+}
+
+/// A connector error as text, as the host shows it.
+fn error_text(e: &ConnectorError) -> String {
+    match e {
+        ConnectorError::Config(m) => format!("config: {m}"),
+        ConnectorError::Http(m) => format!("http: {m}"),
+        ConnectorError::UnexpectedResponse(m) => format!("unexpected response: {m}"),
+        ConnectorError::Rejected(m) => format!("rejected by the host: {m}"),
+        ConnectorError::Other(m) => m.clone(),
+    }
 }
 
 fn checkpoint(state: &SyncState) -> Result<(), ConnectorError> {
@@ -623,5 +677,24 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
             Some(p) => pass.position = p,
             None => return Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_tables_are_named_one_a_line_with_their_cause() {
+        let failed = [
+            ("entries", ConnectorError::Http("table `entries`: GET http://h/api/entries answered 500:\nboom".into())),
+            ("payouts", ConnectorError::UnexpectedResponse("bad shape".into())),
+        ];
+        let text = failed_tables_message(4, &failed);
+        assert_eq!(
+            text,
+            "2 of 4 tables failed (the others synced):\n- `entries`: http: table `entries`: GET http://h/api/entries answered 500: boom\n- `payouts`: unexpected response: bad shape"
+        );
+        assert!(failed_tables_message(2, &failed).starts_with("2 of 2 tables failed:"));
     }
 }

@@ -20,9 +20,20 @@ pub struct Ledger {
 
 /// A connection generated from the ledger's OpenAPI 3.1 document, its key set.
 pub async fn ledger(config: LedgerConfig, destination: Option<&str>) -> Ledger {
+    ledger_with(config, destination, |_| {}).await
+}
+
+/// [`ledger`], with `prepare` run on the API before its document is read (to switch on
+/// `/api/payouts`, say).
+pub async fn ledger_with(
+    config: LedgerConfig,
+    destination: Option<&str>,
+    prepare: impl FnOnce(&LedgerServer),
+) -> Ledger {
     let api = LedgerServer::start(config)
         .await
         .expect("the ledger starts");
+    prepare(&api);
     let home = tempfile::tempdir().expect("tempdir");
     let spec = home.path().join("ledger-openapi.json");
     std::fs::write(&spec, serde_json::to_vec_pretty(&api.openapi()).unwrap()).unwrap();

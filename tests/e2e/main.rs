@@ -16,3 +16,4 @@ mod runtime;
 mod store;
 mod support;
 mod sync;
+mod unseen;

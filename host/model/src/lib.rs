@@ -183,6 +183,8 @@ pub enum CorrectedField {
     CursorField,
     /// [`Endpoint::columns`] (columns added).
     Columns,
+    /// [`Endpoint::pagination`] (a paginator the docs did not show).
+    Pagination,
 }
 
 impl CorrectedField {
@@ -193,6 +195,7 @@ impl CorrectedField {
             CorrectedField::PrimaryKey => "primary key",
             CorrectedField::CursorField => "cursor field",
             CorrectedField::Columns => "columns",
+            CorrectedField::Pagination => "pagination",
         }
     }
 }

@@ -72,6 +72,42 @@ pub struct SyncReport {
     pub destination: String,
     /// Tables and columns the schema-change policy added or held back.
     pub schema_changes: crate::policy::SchemaChanges,
+    /// Tables that failed while the others synced (then the run is partial and `sync`
+    /// returns [`Error::SyncPartial`]); their pages before the failure are committed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_tables: Vec<FailedTable>,
+}
+
+/// A table that failed in a partial sync.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedTable {
+    /// Table.
+    pub table: String,
+    /// Why, as the connector said.
+    pub cause: String,
+}
+
+/// The failed tables named by a connector's error (`N of M tables failed (the others
+/// synced):` then one `- `table`: cause` line each, as the guest SDK writes it), when some
+/// but not all of `selected` failed; `None` for any other error.
+pub(crate) fn partial_failures(reason: &str, selected: &[&str]) -> Option<Vec<FailedTable>> {
+    let mut lines = reason.lines();
+    let head = lines.next()?;
+    if !head.contains("tables failed") {
+        return None;
+    }
+    let failed: Vec<FailedTable> = lines
+        .filter_map(|l| {
+            let rest = l.strip_prefix("- `")?;
+            let (table, cause) = rest.split_once("`: ")?;
+            Some(FailedTable {
+                table: table.to_string(),
+                cause: cause.to_string(),
+            })
+        })
+        .collect();
+    let all_named = failed.iter().all(|f| selected.contains(&f.table.as_str()));
+    (!failed.is_empty() && all_named && failed.len() < selected.len()).then_some(failed)
 }
 
 /// Save & Test results.
@@ -693,6 +729,13 @@ impl Engine {
             Err(Error::Stopped { committed_rows, .. }) => crate::store::RunEnd::Stopped {
                 rows: *committed_rows,
             },
+            Err(Error::SyncPartial { report, .. }) => crate::store::RunEnd::Partial {
+                incremental: report.incremental,
+                rows: report.rows,
+                requests: report.requests,
+                reason: failure.as_deref().unwrap_or_default(),
+                report: serde_json::to_value(report).expect("reports serialise"),
+            },
             Err(Error::SyncFailed {
                 committed_rows,
                 reason,
@@ -861,7 +904,13 @@ impl Engine {
                 committed_rows: committed,
             });
         }
-        if let Some(reason) = failure {
+        // Some tables failed while the others synced: a partial run, reported in full.
+        let selected_tables: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        let partial = match (&outcome, &write_error, &failure) {
+            (Ok(_), None, Some(reason)) => partial_failures(reason, &selected_tables),
+            _ => None,
+        };
+        if let (Some(reason), None) = (failure, &partial) {
             let _ = writer.close().await;
             return Err(Error::SyncFailed {
                 id: id.into(),
@@ -890,7 +939,7 @@ impl Engine {
             .home
             .modify(id, |c| c.last_sync = Some(now_rfc3339()))?;
         let seconds = started.elapsed().as_secs_f64();
-        Ok(SyncReport {
+        let report = SyncReport {
             connection: id.into(),
             incremental,
             tables,
@@ -901,7 +950,16 @@ impl Engine {
             rows_per_second: committed as f64 / seconds.max(1e-9),
             destination,
             schema_changes,
-        })
+            failed_tables: partial.unwrap_or_default(),
+        };
+        if report.failed_tables.is_empty() {
+            Ok(report)
+        } else {
+            Err(Error::SyncPartial {
+                id: id.into(),
+                report: Box::new(report),
+            })
+        }
     }
 }
 
@@ -1125,6 +1183,12 @@ pub(crate) fn redact_error(e: Error, redactor: &Redactor) -> Error {
             committed_rows,
             reason: redactor.redact(&reason),
         },
+        Error::SyncPartial { id, mut report } => {
+            for f in &mut report.failed_tables {
+                f.cause = redactor.redact(&f.cause);
+            }
+            Error::SyncPartial { id, report }
+        }
         Error::Config(m) => Error::Config(redactor.redact(&m)),
         Error::NotReady { id, reason } => Error::NotReady {
             id,
@@ -1495,7 +1559,19 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::split_password;
-    use super::{Engine, Home};
+    use super::{partial_failures, Engine, Home};
+
+    #[test]
+    fn a_partial_failure_is_read_from_the_connectors_error() {
+        let reason = "1 of 3 tables failed (the others synced):\n- `entries`: http: table `entries`: GET http://h/api/entries answered 500: boom";
+        let failed = partial_failures(reason, &["accounts", "entries", "transfers"]).unwrap();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].table, "entries");
+        assert!(failed[0].cause.contains("answered 500"));
+        // Every table failed: not partial. Another error: not partial.
+        assert!(partial_failures(reason, &["entries"]).is_none());
+        assert!(partial_failures("http: table `entries`: refused", &["a", "entries"]).is_none());
+    }
 
     #[test]
     fn postgres_system_schema_names_are_refused_at_setup_and_never_proposed() {

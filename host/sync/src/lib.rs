@@ -15,7 +15,7 @@ mod probe;
 pub mod store;
 
 pub use connection::{Connection, Customization, Home, Input, Phase, SchemaPolicy};
-pub use engine::{Engine, SyncReport, TableReport, TestReport};
+pub use engine::{Engine, FailedTable, SyncReport, TableReport, TestReport};
 pub use store::{JobRecord, SyncRun};
 
 /// Orchestration errors.
@@ -60,6 +60,16 @@ pub enum Error {
         committed_rows: u64,
         /// Why.
         reason: String,
+    },
+    /// Some tables failed while the others synced and committed: the report lists both
+    /// (`report.failed_tables` with each cause). The failed tables' pages before the failure
+    /// are committed too, and the next sync continues them.
+    #[error("sync of `{id}` was partial: {} of {} tables failed ({}); the others synced", report.failed_tables.len(), report.tables.len(), report.failed_tables.iter().map(|f| format!("`{}`: {}", f.table, f.cause)).collect::<Vec<_>>().join("; "))]
+    SyncPartial {
+        /// Connection id.
+        id: String,
+        /// What synced, and which tables failed and why.
+        report: Box<SyncReport>,
     },
     /// The sync was stopped on request; the destination holds what was committed before.
     #[error("sync of `{id}` stopped after committing {committed_rows} rows; the next sync resumes from the last committed page")]

@@ -1051,7 +1051,13 @@ impl Probe<'_> {
         };
         let (next, what): (Option<String>, String) = match &e.pagination {
             Pagination::None => {
-                return CheckPart::passed(name, "no pagination: one request reads all".into())
+                if let Some(part) = self
+                    .unseen_more(i, page, records, params, record_path)
+                    .await
+                {
+                    return part;
+                }
+                return CheckPart::passed(name, "no pagination: one request reads all".into());
             }
             Pagination::Cursor {
                 cursor_param,
@@ -1168,6 +1174,13 @@ impl Probe<'_> {
             }
         };
         let Some(next) = next else {
+            // The paginator stops here: the page must not say there is more.
+            if let Some(part) = self
+                .unseen_more(i, page, records, params, record_path)
+                .await
+            {
+                return part;
+            }
             return CheckPart::passed(
                 name,
                 format!(
@@ -1211,6 +1224,345 @@ impl Probe<'_> {
                 second_records.len()
             ),
         )
+    }
+}
+
+impl Probe<'_> {
+    /// Where the model's paging would stop after the first page: whether that page says
+    /// there is more (a next token or link anywhere in the body, a `Link: rel=next` header,
+    /// a "more" flag, a total above what was read). `None` when it does not. When it does
+    /// and the body holds exactly one next-page token or URL, and following it returns
+    /// different records, the model is corrected to follow it; otherwise the check fails
+    /// naming what the page showed.
+    async fn unseen_more(
+        &mut self,
+        i: usize,
+        page: &Page,
+        records: &[Value],
+        params: &[(String, String)],
+        record_path: &[String],
+    ) -> Option<CheckPart> {
+        let name = "paginator";
+        if records.is_empty() {
+            return None;
+        }
+        let e = self.model.endpoints[i].clone();
+        let signs = more_signs(&page.body, &page.headers, records.len(), record_path);
+        if signs.is_empty() {
+            return None;
+        }
+        let shown_signs = signs
+            .iter()
+            .map(|s| s.text.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let candidates: Vec<&MoreSign> = signs.iter().filter(|s| s.next.is_some()).collect();
+        let limit = match &e.pagination {
+            Pagination::Cursor { limit, .. }
+            | Pagination::NextUrl { limit, .. }
+            | Pagination::LinkHeader { limit }
+            | Pagination::PageNumber { limit, .. } => limit.clone(),
+            Pagination::Offset { limit, .. } => Some(limit.clone()),
+            Pagination::None => None,
+        };
+        // Candidate paginators, each with the URL of page 2.
+        let mut tries: Vec<(Pagination, String, String)> = Vec::new();
+        if let [only] = candidates.as_slice() {
+            let (path, value) = only.next.clone().expect("filtered");
+            if value.starts_with("http://")
+                || value.starts_with("https://")
+                || value.starts_with('/')
+            {
+                tries.push((
+                    Pagination::NextUrl {
+                        next_url_path: path.clone(),
+                        limit: limit.clone(),
+                    },
+                    resolve(&self.base, &value),
+                    format!("follows the next-page URL at `{}`", path.join(".")),
+                ));
+            } else if let Ok(query) = self.base_query(&e) {
+                let leaf = path.last().cloned().unwrap_or_default();
+                for param in cursor_params_for(&leaf) {
+                    let mut q = query.clone();
+                    q.push((param.clone(), value.clone()));
+                    if let Ok(url) = build_url(&self.base, &e.path, params, &q) {
+                        tries.push((
+                            Pagination::Cursor {
+                                cursor_param: param.clone(),
+                                cursor_from_record: None,
+                                cursor_path: Some(path.clone()),
+                                has_more_path: None,
+                                limit: limit.clone(),
+                            },
+                            url,
+                            format!("pages with `{param}` from `{}`", path.join(".")),
+                        ));
+                    }
+                }
+            }
+        } else if candidates.is_empty() {
+            let link = page
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("link"))
+                .and_then(|(_, v)| link_next(v));
+            if let Some(next) = link {
+                tries.push((
+                    Pagination::LinkHeader {
+                        limit: limit.clone(),
+                    },
+                    resolve(&self.base, &next),
+                    "follows `rel=\"next\"` in the `Link` header".into(),
+                ));
+            }
+        }
+        for (pagination, url, how) in tries {
+            let Ok(second) = self.get(url.clone()).await else {
+                continue;
+            };
+            let second_records = self
+                .records_at(&second.body, record_path)
+                .unwrap_or_default();
+            if second_records.is_empty() || second_records.as_slice() == records {
+                continue;
+            }
+            let before = describe_pagination(&e.pagination);
+            let after = describe_pagination(&pagination);
+            self.correct(
+                i,
+                CorrectedField::Pagination,
+                before,
+                after,
+                format!(
+                    "the first page says there is more ({shown_signs}) but the documented paging would stop after it; page 2 (GET {}) holds {} different records",
+                    shown(&url),
+                    second_records.len()
+                ),
+            );
+            self.model.endpoints[i].pagination = pagination;
+            return Some(CheckPart::passed(
+                name,
+                format!(
+                    "corrected: {how} (the first page says there is more: {shown_signs}; page 2 differs)"
+                ),
+            ));
+        }
+        Some(CheckPart::failed(
+            name,
+            format!(
+                "the first page says there is more ({shown_signs}) but the connector would stop after it ({} style), so only {} records would be read; set the pagination in an exported model (`connector-agent endpoints {} --export`) and import it",
+                e.pagination.style(),
+                records.len(),
+                self.id
+            ),
+        ))
+    }
+}
+
+/// One sign on a first page that more pages follow.
+#[derive(Debug, Clone, PartialEq)]
+struct MoreSign {
+    /// For messages: "`meta.next_cursor` = \"abc\"".
+    text: String,
+    /// A next-page token or URL: its path and value.
+    next: Option<(Vec<String>, String)>,
+}
+
+/// Leaf names (squashed) of fields that hold the next page's token or URL.
+const NEXT_NAMES: &[&str] = &[
+    "nextcursor",
+    "nextpagetoken",
+    "nexttoken",
+    "nextmarker",
+    "nextpagecursor",
+    "nextbookmark",
+    "nextkey",
+    "nextpage",
+    "nexturl",
+    "nextlink",
+    "nextpageurl",
+    "nextpageuri",
+    "nexthref",
+    "odatanextlink",
+    "continuationtoken",
+    "endcursor",
+    "bookmark",
+    "startingafter",
+    "scrollid",
+    "next",
+];
+/// Names that hold a position only under a paging container (`paging.cursors.after`).
+const WEAK_NEXT_NAMES: &[&str] = &["after", "cursor", "href"];
+const PAGING_CONTAINERS: &[&str] = &[
+    "meta",
+    "metadata",
+    "pagination",
+    "paging",
+    "page",
+    "pageinfo",
+    "responsemetadata",
+    "links",
+    "cursor",
+    "cursors",
+    "next",
+    "nextpage",
+    "pages",
+    "info",
+];
+const MORE_NAMES: &[&str] = &[
+    "hasmore",
+    "hasnext",
+    "hasnextpage",
+    "more",
+    "hasmoreitems",
+    "moreresults",
+];
+const LAST_NAMES: &[&str] = &["islast", "islastpage", "last", "lastpage"];
+const TOTAL_NAMES: &[&str] = &[
+    "total",
+    "totalcount",
+    "totalresults",
+    "totalitems",
+    "totalrecords",
+    "totalelements",
+    "totalsize",
+    "count",
+];
+
+fn squashed(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Every sign on a first page of `read` records that more pages follow: next-page tokens or
+/// links at any depth of the body (the records themselves left out), "more" and "last"
+/// flags, totals above `read`, a `Link` header with `rel="next"`.
+fn more_signs(
+    body: &Value,
+    headers: &[(String, String)],
+    read: usize,
+    record_path: &[String],
+) -> Vec<MoreSign> {
+    fn walk(
+        v: &Value,
+        path: &mut Vec<String>,
+        in_container: bool,
+        read: usize,
+        record_path: &[String],
+        out: &mut Vec<MoreSign>,
+    ) {
+        let Value::Object(map) = v else { return };
+        if path.len() > 6 {
+            return;
+        }
+        for (k, child) in map {
+            path.push(k.clone());
+            let name = squashed(k);
+            let shown_path = path.join(".");
+            if path.as_slice() == record_path {
+                path.pop();
+                continue;
+            }
+            match child {
+                Value::String(s) if !s.is_empty() => {
+                    let strong = NEXT_NAMES.contains(&name.as_str());
+                    let weak = in_container && WEAK_NEXT_NAMES.contains(&name.as_str());
+                    if strong || weak {
+                        let cut: String = s.chars().take(40).collect();
+                        out.push(MoreSign {
+                            text: format!("`{shown_path}` = \"{cut}\""),
+                            next: Some((path.clone(), s.clone())),
+                        });
+                    }
+                }
+                Value::Bool(true) if MORE_NAMES.contains(&name.as_str()) => out.push(MoreSign {
+                    text: format!("`{shown_path}` is true"),
+                    next: None,
+                }),
+                Value::Bool(false) if LAST_NAMES.contains(&name.as_str()) => out.push(MoreSign {
+                    text: format!("`{shown_path}` is false"),
+                    next: None,
+                }),
+                Value::Number(n)
+                    if TOTAL_NAMES.contains(&name.as_str())
+                        && n.as_u64().is_some_and(|t| t > read as u64) =>
+                {
+                    out.push(MoreSign {
+                        text: format!("`{shown_path}` = {n}, above the {read} read"),
+                        next: None,
+                    });
+                }
+                Value::Object(_) => {
+                    let container = in_container || PAGING_CONTAINERS.contains(&name.as_str());
+                    walk(child, path, container, read, record_path, out);
+                }
+                _ => {}
+            }
+            path.pop();
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, &mut Vec::new(), false, read, record_path, &mut out);
+    if headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("link") && link_next(v).is_some())
+    {
+        out.push(MoreSign {
+            text: "a `Link` header with `rel=\"next\"`".into(),
+            next: None,
+        });
+    }
+    out
+}
+
+/// Query parameters that may take a token found in a field named `leaf`: the name without
+/// its `next` (`next_cursor` → `cursor`, `nextPageToken` → `pageToken`), the name itself,
+/// then the usual cursor parameters.
+fn cursor_params_for(leaf: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let stripped = leaf
+        .strip_prefix("next_")
+        .or_else(|| leaf.strip_prefix("next-"))
+        .map(str::to_string)
+        .or_else(|| {
+            leaf.strip_prefix("next")
+                .filter(|r| r.starts_with(|c: char| c.is_ascii_uppercase()))
+                .map(|r| {
+                    let mut c = r.chars();
+                    c.next()
+                        .map(|f| f.to_ascii_lowercase().to_string() + c.as_str())
+                        .unwrap_or_default()
+                })
+        });
+    for p in stripped
+        .into_iter()
+        .chain([leaf.to_string()])
+        .chain(["cursor", "page_token", "after"].map(String::from))
+    {
+        if !p.is_empty() && !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A paginator in a few words, for a correction.
+fn describe_pagination(p: &Pagination) -> String {
+    match p {
+        Pagination::None => "none".into(),
+        Pagination::Cursor {
+            cursor_param,
+            cursor_path: Some(path),
+            ..
+        } => format!("cursor `{cursor_param}` from `{}`", path.join(".")),
+        Pagination::Cursor { cursor_param, .. } => format!("cursor `{cursor_param}`"),
+        Pagination::NextUrl { next_url_path, .. } => {
+            format!("next URL at `{}`", next_url_path.join("."))
+        }
+        other => other.style().to_string(),
     }
 }
 

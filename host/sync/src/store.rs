@@ -165,6 +165,19 @@ pub enum RunEnd<'a> {
         /// Why.
         reason: &'a str,
     },
+    /// Some tables failed while the others synced (status `partial`): the report and why.
+    Partial {
+        /// Incremental or historical.
+        incremental: bool,
+        /// Rows written.
+        rows: u64,
+        /// Requests made.
+        requests: u64,
+        /// The failed tables and their causes.
+        reason: &'a str,
+        /// The report, as JSON (with `failed_tables`).
+        report: serde_json::Value,
+    },
     /// Stopped on request (SIGINT/SIGTERM) after committing `rows`; the next sync resumes.
     Stopped {
         /// Rows committed before the stop.
@@ -795,6 +808,20 @@ impl Store {
                 None,
                 Some(reason.to_string()),
                 None,
+            ),
+            RunEnd::Partial {
+                incremental,
+                rows,
+                requests,
+                reason,
+                report,
+            } => (
+                "partial",
+                Some(i64::from(incremental)),
+                rows as i64,
+                Some(requests as i64),
+                Some(reason.to_string()),
+                Some(report.to_string()),
             ),
             RunEnd::Stopped { rows } => (
                 "stopped",

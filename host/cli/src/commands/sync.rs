@@ -5,6 +5,8 @@ use anyhow::Result;
 use connector_agent_sync::engine::SyncOptions;
 use std::sync::Arc;
 
+/// Exit status: 0 synced, 1 failed, 2 partial (some tables failed, the others synced and
+/// committed), 130 stopped by a signal.
 #[derive(clap::Args, Debug)]
 pub struct SyncCommand {
     /// Connection id.
@@ -97,6 +99,29 @@ impl SyncCommand {
                     eprintln!("{e}");
                     return Ok(130);
                 }
+                // Some tables failed, the others synced: the report, the failed tables and
+                // their causes, and status 2 (unless on a schedule, which carries on).
+                (Err(connector_agent_sync::Error::SyncPartial { report, .. }), every) => {
+                    if ctx.json {
+                        let mut v = serde_json::to_value(&*report)?;
+                        v["status"] = "partial".into();
+                        v["peak_rss_mb"] = peak_rss_mb().into();
+                        ctx.print_json(&v)?;
+                    } else {
+                        print_report(&report);
+                    }
+                    eprintln!(
+                        "partial sync: {} of {} tables failed (the others synced):",
+                        report.failed_tables.len(),
+                        report.tables.len()
+                    );
+                    for f in &report.failed_tables {
+                        eprintln!("    {}: {}", f.table, f.cause);
+                    }
+                    if every.is_none() {
+                        return Ok(PARTIAL_EXIT);
+                    }
+                }
                 (Err(e), None) => return Err(e.into()),
                 // On a schedule, a failed run is reported and the next one still happens.
                 (Err(e), Some(_)) => {
@@ -122,6 +147,9 @@ impl SyncCommand {
     }
 }
 
+/// Exit status of a `sync` in which some tables failed while the others synced.
+pub const PARTIAL_EXIT: i32 = 2;
+
 pub fn print_report(r: &connector_agent_sync::SyncReport) {
     println!(
         "{} sync of {}: {} rows in {:.2} s ({:.0} rows/s), {} requests, {} pages committed",
@@ -138,9 +166,13 @@ pub fn print_report(r: &connector_agent_sync::SyncReport) {
         r.checkpoints
     );
     for t in &r.tables {
+        let failed = r.failed_tables.iter().any(|f| f.table == t.table);
         println!(
-            "    {:<24} {:>8} synced  {:>8} in table",
-            t.table, t.rows_synced, t.rows_total
+            "    {:<24} {:>8} synced  {:>8} in table{}",
+            t.table,
+            t.rows_synced,
+            t.rows_total,
+            if failed { "  FAILED" } else { "" }
         );
         if t.rows_skipped_without_key > 0 {
             println!(

@@ -26,6 +26,7 @@ pub(crate) const CURSOR_PARAMS: &[&str] = &[
     "pageafter",
     "nextcursor",
     "scrollid",
+    "bookmark",
     "offset",
 ];
 /// Cursor parameters whose value is the last record's key (Stripe style).
@@ -65,6 +66,8 @@ const CONTAINERS: &[&str] = &[
     "cursors",
     "nextpage",
     "info",
+    "pages",
+    "next",
 ];
 
 /// Fields holding the next cursor token.
@@ -85,6 +88,10 @@ const TOKEN_FIELDS: &[&[&str]] = &[
     &["end_cursor"],
     &["endCursor"],
     &["next_page_cursor"],
+    &["bookmark"],
+    &["next_bookmark"],
+    &["starting_after"],
+    &["startingAfter"],
     &["after"],
     &["cursor"],
     &["scroll_id"],
@@ -504,7 +511,17 @@ fn looks_like_url(body: &Body<'_>) -> bool {
     }
 }
 
-/// The first field matching one of `patterns`, at the top level or inside one container.
+/// How deep [`find_field`] looks below the top level of a body (`meta.pagination.links.next`
+/// is three levels down).
+const MAX_DEPTH: usize = 4;
+
+/// Short names that hold a paging position only inside a paging container
+/// (`paging.cursors.after`, `links.next`): elsewhere they may be anything.
+const WEAK_NAMES: &[&str] = &["after", "cursor", "next", "last", "more", "pages"];
+
+/// The first field matching one of `patterns`, at the top level or inside nested objects at
+/// any depth (up to [`MAX_DEPTH`]), shallowest first; a short, ambiguous name (`after`,
+/// `next`) counts only under a container named like paging (`meta`, `pagination`, `links`…).
 fn find_field<'a>(
     ctx: &Ctx<'a>,
     body: &Body<'a>,
@@ -512,36 +529,52 @@ fn find_field<'a>(
     record_field: Option<&str>,
     accept: &dyn Fn(&Body<'a>) -> bool,
 ) -> Option<Vec<String>> {
-    let names = body.names();
-    for pattern in patterns {
-        if names.contains(&pattern[0]) && Some(pattern[0]) != record_field {
-            let found = body.at(ctx, pattern);
-            if found.exists() && accept(&found) {
-                return Some(pattern.iter().map(|s| (*s).to_string()).collect());
-            }
-        }
-    }
-    let containers: Vec<&str> = names
-        .iter()
-        .copied()
-        .filter(|n| Some(*n) != record_field && CONTAINERS.contains(&squash(n).as_str()))
-        .collect();
-    for container in containers {
-        let inner = body.child(ctx, container);
-        if inner.kind() != Kind::Object {
-            continue;
-        }
-        let inner_names = inner.names();
-        for pattern in patterns {
-            if inner_names.contains(&pattern[0]) {
-                let found = inner.at(ctx, pattern);
+    // (object, its path, whether a paging container encloses it)
+    let mut level: Vec<(Body<'a>, Vec<String>, bool)> = vec![(body.clone(), Vec::new(), false)];
+    for depth in 0..=MAX_DEPTH {
+        let mut next_level = Vec::new();
+        for (obj, path, in_container) in &level {
+            let names = obj.names();
+            for pattern in patterns {
+                if !names.contains(&pattern[0]) || (depth == 0 && Some(pattern[0]) == record_field)
+                {
+                    continue;
+                }
+                if depth > 0
+                    && !in_container
+                    && pattern.len() == 1
+                    && WEAK_NAMES.contains(&pattern[0])
+                {
+                    continue;
+                }
+                let found = obj.at(ctx, pattern);
                 if found.exists() && accept(&found) {
-                    let mut path = vec![container.to_string()];
-                    path.extend(pattern.iter().map(|s| (*s).to_string()));
-                    return Some(path);
+                    let mut full = path.clone();
+                    full.extend(pattern.iter().map(|s| (*s).to_string()));
+                    return Some(full);
                 }
             }
+            if depth == MAX_DEPTH {
+                continue;
+            }
+            for name in names {
+                if depth == 0 && Some(name) == record_field {
+                    continue;
+                }
+                let inner = obj.child(ctx, name);
+                if inner.kind() != Kind::Object {
+                    continue;
+                }
+                let mut inner_path = path.clone();
+                inner_path.push(name.to_string());
+                let container = *in_container || CONTAINERS.contains(&squash(name).as_str());
+                next_level.push((inner, inner_path, container));
+            }
         }
+        if next_level.is_empty() {
+            break;
+        }
+        level = next_level;
     }
     None
 }

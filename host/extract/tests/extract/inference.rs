@@ -283,6 +283,91 @@ fn cursor_token_in_the_body() {
     }
 }
 
+/// The cursor or next link of `body`'s endpoint, as (param or "url", path).
+fn paging_of(params: Value, extra: Value) -> Option<(String, Vec<String>)> {
+    let doc = openapi(json!({"/things": get(params, wrapped(extra))}));
+    match only(&doc).pagination {
+        Pagination::Cursor {
+            cursor_param,
+            cursor_path: Some(path),
+            ..
+        } => Some((cursor_param, path)),
+        Pagination::NextUrl { next_url_path, .. } => Some(("url".into(), next_url_path)),
+        _ => None,
+    }
+}
+
+#[test]
+fn tokens_and_next_links_are_found_at_any_depth_and_bookmarks_page() {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let string = json!({"type": "string"});
+    let cursor = || {
+        json!([
+            query("cursor", json!({"type": "string"})),
+            query("limit", json!({"type": "integer"}))
+        ])
+    };
+    // Two levels deep: `meta.pagination.next_cursor`.
+    assert_eq!(
+        paging_of(
+            cursor(),
+            json!({"meta": record(json!({"pagination": record(json!({"next_cursor": string, "total": {"type": "integer"}}))}))})
+        ),
+        Some(("cursor".into(), s(&["meta", "pagination", "next_cursor"])))
+    );
+    // Intercom: `pages.next.starting_after`.
+    assert_eq!(
+        paging_of(
+            json!([
+                query("starting_after", json!({"type": "string"})),
+                query("per_page", json!({"type": "integer"}))
+            ]),
+            json!({"pages": record(json!({"page": {"type": "integer"}, "next": record(json!({"starting_after": string, "page": {"type": "integer"}}))}))})
+        ),
+        Some((
+            "starting_after".into(),
+            s(&["pages", "next", "starting_after"])
+        ))
+    );
+    // Facebook Graph: `paging.cursors.after`; a next link three levels down.
+    assert_eq!(
+        paging_of(
+            json!([
+                query("after", json!({"type": "string"})),
+                query("limit", json!({"type": "integer"}))
+            ]),
+            json!({"paging": record(json!({"cursors": record(json!({"before": string, "after": string}))}))})
+        ),
+        Some(("after".into(), s(&["paging", "cursors", "after"])))
+    );
+    assert_eq!(
+        paging_of(
+            json!([query("limit", json!({"type": "integer"}))]),
+            json!({"meta": record(json!({"pagination": record(json!({"links": record(json!({"next": {"type": "string", "format": "uri"}}))}))}))})
+        ),
+        Some(("url".into(), s(&["meta", "pagination", "links", "next"])))
+    );
+    // Pinterest: a `bookmark` token and parameter.
+    assert_eq!(
+        paging_of(
+            json!([
+                query("bookmark", json!({"type": "string"})),
+                query("page_size", json!({"type": "integer"}))
+            ]),
+            json!({"bookmark": {"type": "string", "nullable": true}})
+        ),
+        Some(("bookmark".into(), s(&["bookmark"])))
+    );
+    // A short name outside any paging container is not taken for a position.
+    assert_eq!(
+        paging_of(
+            cursor(),
+            json!({"owner": record(json!({"cursor": string}))})
+        ),
+        None
+    );
+}
+
 #[test]
 fn next_url_link_header_page_number_and_offset() {
     let page = query("page", json!({"type": "integer"}));
