@@ -94,5 +94,8 @@ fn hostile_names_become_escaped_literals() {
         .expect("a package name");
     let (stem, hash) = name.rsplit_once('-').unwrap();
     assert_eq!(stem, "connector-x-std-process-exit-1-name", "{manifest}");
-    assert!(hash.len() == 8 && hash.chars().all(|c| c.is_ascii_hexdigit()), "{manifest}");
+    assert!(
+        hash.len() == 8 && hash.chars().all(|c| c.is_ascii_hexdigit()),
+        "{manifest}"
+    );
 }

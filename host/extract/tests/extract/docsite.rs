@@ -673,3 +673,32 @@ fn docs_site_pdf_methods_in_a_table() {
     let webhooks = find(&model, "/v2/webhooks");
     assert_eq!(webhooks.pagination, Pagination::None, "{webhooks:#?}");
 }
+
+/// One line per endpoint of each form (`cargo test … docs_site_summary -- --nocapture`).
+#[test]
+fn docs_site_summary() {
+    let forms = [
+        (
+            "html",
+            extract_prose(&pages(ProseKind::Html, &html_site()), "TinyShop").unwrap(),
+        ),
+        (
+            "markdown",
+            extract_prose(&pages(ProseKind::Markdown, &markdown_site()), "TinyShop").unwrap(),
+        ),
+    ];
+    for (what, model) in forms {
+        println!("{what}: {} endpoints", model.endpoints.len());
+        for e in &model.endpoints {
+            println!(
+                "  {} {} | {:?} | key {:?} | {} | query {:?}",
+                e.method,
+                e.path,
+                e.record_path,
+                e.primary_key,
+                e.pagination.style(),
+                query_names(e)
+            );
+        }
+    }
+}
