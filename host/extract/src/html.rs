@@ -93,7 +93,12 @@ pub(crate) fn to_markdown(html: &str) -> String {
                         "code" | "kbd" | "samp" | "tt" if pre == 0 => {
                             inline_code += 1;
                             if inline_code == 1 {
-                                out.text_piece("`");
+                                // Inside a table cell the mark belongs to the cell, not to
+                                // the text around the table (three cells of code made a fence).
+                                match cell.as_mut() {
+                                    Some(cell) => cell.push('`'),
+                                    None => out.text_piece("`"),
+                                }
                             }
                         }
                         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" if pre == 0 => {
@@ -103,7 +108,25 @@ pub(crate) fn to_markdown(html: &str) -> String {
                             out.raw(" ");
                             heading = Some(level);
                         }
+                        // A line break in a cell is a space in its row.
+                        "br" if pre == 0 && cell.is_some() => {
+                            if let Some(cell) = cell.as_mut() {
+                                cell.push(' ');
+                            }
+                        }
                         "br" => out.line_break(pre > 0),
+                        // A definition list reads as bullets: `* term - definition`.
+                        "dt" if pre == 0 && cell.is_none() => {
+                            out.block();
+                            out.raw("* ");
+                        }
+                        "dd" if pre == 0 && cell.is_none() => {
+                            if out.in_term() {
+                                out.raw(" - ");
+                            } else {
+                                out.block();
+                            }
+                        }
                         "li" if pre == 0 => {
                             out.block();
                             out.raw("* ");
@@ -116,7 +139,8 @@ pub(crate) fn to_markdown(html: &str) -> String {
                         "td" | "th" => {
                             cell = Some(String::new());
                         }
-                        _ if BLOCKS.contains(&name) && pre == 0 => out.block(),
+                        // Paragraphs inside a cell stay in the cell.
+                        _ if BLOCKS.contains(&name) && pre == 0 && cell.is_none() => out.block(),
                         _ => {}
                     }
                 }
@@ -151,7 +175,10 @@ pub(crate) fn to_markdown(html: &str) -> String {
                     "code" | "kbd" | "samp" | "tt" if pre == 0 && inline_code > 0 => {
                         inline_code -= 1;
                         if inline_code == 0 {
-                            out.text_piece("`");
+                            match cell.as_mut() {
+                                Some(cell) => cell.push('`'),
+                                None => out.text_piece("`"),
+                            }
                         }
                     }
                     "h1" | "h2" | "h3" | "h4" | "h5" | "h6" if heading.is_some() => {
@@ -182,7 +209,9 @@ pub(crate) fn to_markdown(html: &str) -> String {
                         table_rows = 0;
                     }
                     "li" => out.block(),
-                    _ if BLOCKS.contains(&name) && pre == 0 => out.block(),
+                    // The definition follows its term on the same line.
+                    "dt" if pre == 0 && cell.is_none() => out.term_open(),
+                    _ if BLOCKS.contains(&name) && pre == 0 && cell.is_none() => out.block(),
                     _ => {}
                 }
             }
@@ -297,15 +326,30 @@ struct Writer {
     out: String,
     /// A space is owed before the next word of running text.
     space: bool,
+    /// The output ends with a definition term (`<dt>`) whose definition may follow.
+    term: bool,
 }
 
 impl Writer {
+    fn term_open(&mut self) {
+        self.term = true;
+    }
+
+    /// Whether the output ends with a definition term; clears it.
+    fn in_term(&mut self) -> bool {
+        std::mem::take(&mut self.term) && !self.out.ends_with('\n')
+    }
+
     fn raw(&mut self, text: &str) {
+        self.term = false;
         self.out.push_str(text);
         self.space = false;
     }
 
     fn text_piece(&mut self, text: &str) {
+        if !text.trim().is_empty() {
+            self.term = false;
+        }
         for (i, word) in text.split_whitespace().enumerate() {
             let at_line_start = self.out.is_empty() || self.out.ends_with('\n');
             if (i > 0 || self.space || text.starts_with(char::is_whitespace)) && !at_line_start {
@@ -320,6 +364,7 @@ impl Writer {
     }
 
     fn end_line(&mut self) {
+        self.term = false;
         if !self.out.is_empty() && !self.out.ends_with('\n') {
             self.out.push('\n');
         }

@@ -44,6 +44,11 @@ pub use postman::{
 };
 pub use prose::{extract_markdown_dir, extract_markdown_file, extract_prose, ProseKind, ProsePage};
 
+/// The Markdown-like text the prose reader sees for an HTML page (for tests and debugging).
+pub fn html_to_markdown(html: &str) -> String {
+    html::to_markdown(html)
+}
+
 /// Errors of the extract stage. Every message names the file or document and the place.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

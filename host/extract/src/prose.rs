@@ -670,6 +670,29 @@ struct Slot {
     example: Option<(Value, At)>,
     params: Vec<ParamDoc>,
     list_hint: Option<At>,
+    /// A `Link: <…>; rel="next"` mention in the endpoint's own section.
+    link: Option<At>,
+}
+
+/// What a sub-heading of an operation (`### Query Parameters`, `### Request body`) is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The operation itself, or its query parameters.
+    Request,
+    /// Path parameters, request body, headers: never query parameters.
+    NotQuery,
+    /// The response: its fields are not parameters.
+    Response,
+}
+
+/// A row of a table of methods (`| Orders | GET | /v2/orders | List orders |`).
+#[derive(Debug, Clone)]
+struct MethodRow {
+    method: String,
+    /// Its description or title, lower case: a later heading (or PDF line) with the same
+    /// words is that operation's section.
+    title: String,
+    slot: Slot,
 }
 
 /// Everything found, across pages.
@@ -680,8 +703,10 @@ struct Reader<'p> {
     bases: Vec<(String, At)>,
     /// Origins of full URLs used by requests (endpoint lines, curl, `Host:`), in order.
     origins: Vec<String>,
+    /// A `Link` header described outside any endpoint's section: the document's convention.
     link_header: Option<At>,
     link_page_param: Option<String>,
+    method_rows: Vec<MethodRow>,
     bearer: Option<(At, String)>,
     basic: Vec<(At, String)>,
     api_key: Option<(At, &'static str, String)>,
@@ -766,6 +791,7 @@ const PAGING_WORDS: &[&str] = &[
     "limit",
     "offset",
     "offsetid",
+    "cursor",
     "page",
     "pagenumber",
 ];
@@ -781,6 +807,7 @@ impl<'p> Reader<'p> {
             origins: Vec::new(),
             link_header: None,
             link_page_param: None,
+            method_rows: Vec::new(),
             bearer: None,
             basic: Vec::new(),
             api_key: None,
@@ -823,16 +850,6 @@ impl<'p> Reader<'p> {
                         }
                     }
                 }
-            }
-            if self.link_header.is_none()
-                && (lower.contains("rel=\"next\"")
-                    || lower.contains("rel=next")
-                    || lower.contains("rel='next'")
-                    || (lower.contains("link")
-                        && lower.contains("header")
-                        && lower.contains("next")))
-            {
-                self.link_header = Some(*at);
             }
             if self.link_page_param.is_none() && lower.contains("link:") && lower.contains("next") {
                 self.link_page_param = urls_in(line)
@@ -961,10 +978,25 @@ impl<'p> Reader<'p> {
         let mut object: Option<(usize, usize)> = None; // (objects index, level)
                                                        // After a line introducing parameters: whether it says they are required.
         let mut param_intro: Option<bool> = None;
+        // What the current sub-heading of the operation is about.
+        let mut part = Part::Request;
+        // Inside a plain-text table of methods.
+        let mut method_table = false;
+        self.section_mentioned = false;
         for (b, block) in blocks.iter().enumerate() {
             match &block.kind {
                 Kind::Heading(l, text) => {
                     param_intro = None;
+                    // `### HTTP Request`, `### Query Parameters`, `### Responses` belong to
+                    // the operation above them: they neither close it nor start a new one.
+                    if let Some(about) = sub_heading(text).filter(|_| *l > level || level == 0) {
+                        part = about;
+                        if about == Part::Request && heading_introduces_params(text) {
+                            param_intro = Some(text.to_ascii_lowercase().contains("required"));
+                        }
+                        continue;
+                    }
+                    part = Part::Request;
                     self.section_mentioned = false;
                     if open.is_some_and(|(_, ol)| *l <= ol) {
                         open = None;
@@ -989,9 +1021,16 @@ impl<'p> Reader<'p> {
                         });
                         object = Some((self.objects.len() - 1, *l));
                     }
+                    // A heading naming a row of a table of methods is that method's section.
+                    if let Some(found) = self.titled(block.at, text) {
+                        open = self.open_mentions(found, level, open);
+                    }
                 }
                 Kind::Text(line) => {
                     let lower = line.to_ascii_lowercase();
+                    if is_link_mention(&lower) {
+                        self.note_link(block.at, open, paging);
+                    }
                     // A request line in plain text (`GET /x HTTP/1.1`) with a `Host:` after it.
                     let host = line
                         .contains(" HTTP/")
@@ -1002,10 +1041,31 @@ impl<'p> Reader<'p> {
                             })
                         })
                         .flatten();
+                    // A table of methods printed to text: `Orders /v2/orders GET List orders`.
+                    if plain_text {
+                        if is_method_header(&lower) {
+                            method_table = true;
+                            continue;
+                        }
+                        if method_table {
+                            if let Some(row) = method_row_words(line, block.at) {
+                                self.add_method_row(row);
+                                open = None;
+                                continue;
+                            }
+                            method_table = false;
+                        }
+                        // A title line naming a method of the table opens its section.
+                        if let Some(found) = self.titled(block.at, line) {
+                            param_intro = None;
+                            open = self.open_mentions(found, 0, None);
+                            continue;
+                        }
+                    }
                     let found = self.mentions(block.at, line, host.as_deref());
                     if !found.is_empty() {
                         param_intro = None;
-                        open = self.open_mentions(found, level, &title, open);
+                        open = self.open_mentions(found, level, open);
                         if let Some((slot, _)) = open {
                             if self.slots[slot].list_hint.is_none() && is_list_words(&lower) {
                                 self.slots[slot].list_hint = Some(block.at);
@@ -1013,20 +1073,29 @@ impl<'p> Reader<'p> {
                         }
                         continue;
                     }
+                    let query_part = part == Part::Request;
                     if let Some(mut param) = bullet_param(line, block.at) {
                         if let Some(required) = param_intro {
-                            param.required |= required;
-                            self.place_param(param, open, paging, Some(page));
+                            if query_part {
+                                param.required |= required;
+                                self.place_param(param, open, paging, Some(page));
+                            }
                             continue;
                         }
                     }
                     if let Some(param) = inline_required_param(line, block.at) {
-                        self.place_param(param, open, paging, Some(page));
+                        if query_part {
+                            self.place_param(param, open, paging, Some(page));
+                        }
                         continue;
                     }
                     if plain_text {
                         if let Some(param) = plain_paging_param(line, block.at) {
-                            self.paging_params.push(param);
+                            // Its own section's parameter when one is open.
+                            match open {
+                                Some(_) => self.place_param(param, open, None, None),
+                                None => self.paging_params.push(param),
+                            }
                             continue;
                         }
                     }
@@ -1034,7 +1103,8 @@ impl<'p> Reader<'p> {
                     let about_response = (lower.contains("response") || title.contains("response"))
                         && !lower.contains("request")
                         && !lower.contains("query");
-                    param_intro = (lower.contains("parameter") && !about_response)
+                    let about_body = lower.contains("body") && !lower.contains("query");
+                    param_intro = (lower.contains("parameter") && !about_response && !about_body)
                         .then(|| lower.contains("required") && !lower.contains("optional"));
                     if let Some((slot, _)) = open {
                         if is_list_words(&lower) && self.slots[slot].list_hint.is_none() {
@@ -1053,17 +1123,34 @@ impl<'p> Reader<'p> {
                             .find_map(|(_, l)| host_header(l));
                         found.extend(self.mentions(*at, line, host.as_deref()));
                     }
+                    if let Some((at, _)) = lines
+                        .iter()
+                        .find(|(_, l)| is_link_mention(&l.to_ascii_lowercase()))
+                    {
+                        let after = if found.is_empty() { open } else { None };
+                        self.note_link(*at, after, paging);
+                    }
                     if !found.is_empty() {
-                        open = self.open_mentions(found, level, &title, open);
+                        open = self.open_mentions(found, level, open);
+                        // A request and its response in one block: the body after the status.
+                        if let (Some((slot, _)), Some(value)) = (open, response_body(lines)) {
+                            if self.slots[slot].example.is_none() {
+                                self.slots[slot].example = Some((value, block.at));
+                            }
+                        }
                         continue;
                     }
-                    let jsonish =
-                        matches!(lang.as_str(), "json" | "" | "javascript" | "js" | "json5");
-                    if !jsonish {
+                    let jsonish = matches!(
+                        lang.as_str(),
+                        "json" | "" | "javascript" | "js" | "json5" | "http"
+                    );
+                    if !jsonish || part == Part::NotQuery {
                         continue;
                     }
                     let text: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
-                    let Some(value) = lenient_json(&text.join("\n")) else {
+                    let Some(value) =
+                        lenient_json(&text.join("\n")).or_else(|| response_body(lines))
+                    else {
                         continue;
                     };
                     if let Some((index, _)) = object {
@@ -1074,20 +1161,25 @@ impl<'p> Reader<'p> {
                         continue;
                     }
                     match open {
-                        Some((slot, _)) => {
-                            if self.slots[slot].example.is_none() {
-                                self.slots[slot].example = Some((value, block.at));
-                            }
+                        Some((slot, _)) if self.slots[slot].example.is_none() => {
+                            self.slots[slot].example = Some((value, block.at));
                         }
-                        None => {
-                            if self.envelope.is_none() {
-                                self.envelope = envelope_of(&value).map(|k| (k, block.at));
-                            }
+                        // A request body shown under another method is not the envelope.
+                        None if !self.section_mentioned && self.envelope.is_none() => {
+                            self.envelope = envelope_of(&value).map(|k| (k, block.at));
                         }
+                        _ => {}
                     }
                 }
                 Kind::Table(header, rows) => {
                     param_intro = None;
+                    for row in rows.iter().take(500) {
+                        let line = row.join(" | ");
+                        if is_link_mention(&line.to_ascii_lowercase()) {
+                            self.note_link(block.at, open, paging);
+                            break;
+                        }
+                    }
                     let head = header
                         .first()
                         .map(|h| naming::squash(h))
@@ -1101,9 +1193,18 @@ impl<'p> Reader<'p> {
                     let description =
                         column(&["description", "notes", "desc", "details", "meaning"]);
                     let required = column(&["required", "mandatory", "optional"]);
+                    let location = column(&["in", "location", "paramtype", "parametertype"]);
                     let cell = |row: &Vec<String>, i: Option<usize>| {
                         i.and_then(|i| row.get(i)).cloned().unwrap_or_default()
                     };
+                    // A table of methods: each row names one operation.
+                    if let Some(rows) = method_table_rows(header, rows, block.at) {
+                        for row in rows {
+                            self.add_method_row(row);
+                        }
+                        open = None;
+                        continue;
+                    }
                     if let Some((index, _)) = object {
                         if FIELD_HEADS.contains(&head.as_str()) && ty.is_some() {
                             for row in rows.iter().take(500) {
@@ -1119,12 +1220,20 @@ impl<'p> Reader<'p> {
                         }
                         continue;
                     }
-                    if !PARAM_HEADS.contains(&head.as_str()) {
+                    if !PARAM_HEADS.contains(&head.as_str()) || part != Part::Request {
                         continue;
                     }
                     for row in rows.iter().take(500) {
                         let name = cell(row, Some(0));
                         if !is_identifier(&name) {
+                            continue;
+                        }
+                        // widdershins' `In` column: only query parameters are the GET's.
+                        let place = cell(row, location).to_ascii_lowercase();
+                        if !matches!(
+                            place.as_str(),
+                            "" | "query" | "querystring" | "query string"
+                        ) {
                             continue;
                         }
                         let text = cell(row, description);
@@ -1144,6 +1253,54 @@ impl<'p> Reader<'p> {
                 }
             }
         }
+    }
+
+    /// A `Link` header mention: the open endpoint's own, else (in a paging section or
+    /// outside any request's section) the document's convention.
+    fn note_link(&mut self, at: At, open: Option<(usize, usize)>, paging: Option<usize>) {
+        match open {
+            Some((slot, _)) if paging.is_none() => {
+                self.slots[slot].link.get_or_insert(at);
+            }
+            _ if paging.is_some() || !self.section_mentioned => {
+                self.link_header.get_or_insert(at);
+            }
+            _ => {}
+        }
+    }
+
+    fn add_method_row(&mut self, row: MethodRow) {
+        if self.method_rows.len() < 2000 {
+            if row.slot.target.starts_with("http") {
+                self.note_origin(&row.slot.target.clone());
+            }
+            if row.method == "GET" {
+                self.slots.push(row.slot.clone());
+            }
+            self.method_rows.push(row);
+        }
+    }
+
+    /// The methods of a table of methods whose title (description) is `text`.
+    fn titled(&self, at: At, text: &str) -> Option<Vec<(String, Slot)>> {
+        if self.method_rows.is_empty() || text.len() > 200 {
+            return None;
+        }
+        let key = title_key(text);
+        if key.is_empty() {
+            return None;
+        }
+        let found: Vec<(String, Slot)> = self
+            .method_rows
+            .iter()
+            .filter(|r| r.title == key)
+            .map(|r| {
+                let mut slot = r.slot.clone();
+                slot.at = at;
+                (r.method.clone(), slot)
+            })
+            .collect();
+        (!found.is_empty()).then_some(found)
     }
 
     /// Files a parameter with the open endpoint, the paging convention or the page.
@@ -1178,20 +1335,13 @@ impl<'p> Reader<'p> {
         &mut self,
         found: Vec<(String, Slot)>,
         level: usize,
-        title: &str,
         mut open: Option<(usize, usize)>,
     ) -> Option<(usize, usize)> {
         self.section_mentioned = true;
-        for (method, mut slot) in found {
+        for (method, slot) in found {
             if method != "GET" {
                 open = None;
                 continue;
-            }
-            let list_title = ["list", "get all", "all ", "index"]
-                .iter()
-                .any(|w| title.starts_with(w) || title.contains(&format!(" {w}")));
-            if list_title {
-                slot.list_hint = Some(slot.at);
             }
             self.slots.push(slot);
             open = Some((self.slots.len() - 1, level));
@@ -1202,14 +1352,7 @@ impl<'p> Reader<'p> {
     /// `METHOD /path`, `METHOD https://...`, `curl ...` on one line. `host` is a `Host:`
     /// header that follows a request line in the same code block.
     fn mentions(&mut self, at: At, line: &str, host: Option<&str>) -> Vec<(String, Slot)> {
-        let slot = |target: String, via| Slot {
-            target,
-            via,
-            at,
-            example: None,
-            params: Vec::new(),
-            list_hint: None,
-        };
+        let slot = |target: String, via| new_slot(target, via, at);
         let mut out = Vec::new();
         if let Some(line) = curl_part(line) {
             let url = shell_words(line)
@@ -1793,7 +1936,8 @@ struct Synthetic {
     /// Path key → where the evidence is, in words.
     evidence: HashMap<String, String>,
     /// Where the `Link` header convention is described.
-    link_header: Option<String>,
+    /// Endpoints (by path key) that page with the `Link` header, and where that is said.
+    link_header: HashMap<String, String>,
     /// Path key of an RPC endpoint's stand-in path → its real path and fixed selectors.
     rpc: HashMap<String, (String, Vec<(String, String)>)>,
 }
@@ -1839,7 +1983,35 @@ fn is_id_segment(segment: &str) -> bool {
     let named = (3..=5).contains(&stem.len())
         && (stem.ends_with("ID") || stem.ends_with("Id"))
         && stem.chars().all(|c| c.is_ascii_alphabetic());
-    numeric || uuid || prefixed || named || is_placeholder(stem)
+    // `ord_1`, `cus_NffrFeUfNV2Hib`: a short lower-case prefix, `_`, a token with a digit.
+    let typed = stem.split_once('_').is_some_and(|(prefix, token)| {
+        (2..=4).contains(&prefix.len())
+            && prefix.chars().all(|c| c.is_ascii_lowercase())
+            && !token.is_empty()
+            && token.chars().all(|c| c.is_ascii_alphanumeric())
+            && token.chars().any(|c| c.is_ascii_digit())
+    });
+    numeric || uuid || prefixed || named || typed || is_placeholder(stem)
+}
+
+/// Whether a path's last segment names a plural (`/v2/orders`, not `/v2/account`).
+fn plural_tail(path: &str) -> bool {
+    let segments = naming::segments(path);
+    let mut literals = segments.iter().rev().map_while(|s| match s {
+        Segment::Literal(l) => Some(snake_ident(l.split('.').next().unwrap_or(l))),
+        Segment::Param(_) => None,
+    });
+    let Some(mut word) = literals.next() else {
+        return false;
+    };
+    // `/companies/newest`, `/contacts/recent`: a view of the list before it.
+    if VIEW_WORDS.contains(&word.as_str()) {
+        match literals.next() {
+            Some(before) => word = before,
+            None => return false,
+        }
+    }
+    naming::singular(&word) != word
 }
 
 /// Rewrites example IDs and `$VAR`/`:var`/`<var>` segments as `{name}` parameters:
@@ -2171,6 +2343,21 @@ impl Reader<'_> {
             }
         }
 
+        // A section that documents its own paging (parameters or a `Link` header) is the
+        // authority for its endpoint. The document's convention holds for the silent ones,
+        // unless sections claim its parameters for themselves: then it lists the ways some
+        // endpoints page ("cursor here, page numbers there"), not a rule for all of them.
+        let own_paging = |slots: &[&Slot]| {
+            slots
+                .iter()
+                .any(|s| s.link.is_some() || s.params.iter().any(|p| is_paging_name(&p.name)))
+        };
+        let claimed = self.slots.iter().any(|s| {
+            s.params
+                .iter()
+                .any(|p| self.paging_params.iter().any(|c| c.name == p.name))
+        });
+        let mut link_header = HashMap::new();
         let mut paths = Map::new();
         let mut evidence = HashMap::new();
         for (path, slots) in &groups {
@@ -2220,14 +2407,19 @@ impl Reader<'_> {
             for (_, p) in self.page_params.iter().filter(|(pg, _)| pages.contains(pg)) {
                 add(p, &mut names);
             }
-            if let Some(p) = self.paging_params.first() {
-                words.push(format!("paging parameters from {}", self.place(p.at)));
-            }
-            for p in &self.paging_params {
-                add(p, &mut names);
+            let own = own_paging(slots);
+            let own_link = slots.iter().find_map(|s| s.link);
+            let link = own_link.or(self.link_header.filter(|_| !own));
+            if !own && !claimed {
+                if let Some(p) = self.paging_params.first() {
+                    words.push(format!("paging parameters from {}", self.place(p.at)));
+                }
+                for p in &self.paging_params {
+                    add(p, &mut names);
+                }
             }
             if let Some(name) = &self.link_page_param {
-                if self.link_header.is_some() {
+                if link.is_some() {
                     let p = ParamDoc {
                         name: name.clone(),
                         description: "Page number, as in the documented `Link` header.".into(),
@@ -2243,7 +2435,8 @@ impl Reader<'_> {
             if let Some((value, at)) = example {
                 words.push(format!("response example at {}", self.place(*at)));
                 content = Some(json!({"example": value}));
-            } else if let Some(object) = object.filter(|_| list_hint.is_some() || !ends_with_param)
+            } else if let Some(object) =
+                object.filter(|_| list_hint.is_some() || (!ends_with_param && plural_tail(path)))
             {
                 let item = object
                     .example
@@ -2286,7 +2479,8 @@ impl Reader<'_> {
             if let Some(content) = content {
                 response["content"] = json!({"application/json": content});
             }
-            if let Some(at) = self.link_header {
+            if let Some(at) = link {
+                link_header.insert(key.clone(), self.place(at));
                 response["headers"] =
                     json!({"Link": {"description": format!("described at {}", self.place(at))}});
             }
@@ -2310,7 +2504,7 @@ impl Reader<'_> {
         Synthetic {
             doc,
             evidence,
-            link_header: self.link_header.map(|at| self.place(at)),
+            link_header,
             rpc,
         }
     }
@@ -2429,7 +2623,7 @@ fn finish(model: &mut ApiModel, synthetic: &Synthetic, sources: Vec<String>) {
         let key = naming::path_key(&naming::segments(&endpoint.path));
         let evidence = synthetic.evidence.get(&key).cloned().unwrap_or_default();
         if endpoint.pagination == Pagination::None {
-            if let Some(place) = &synthetic.link_header {
+            if let Some(place) = synthetic.link_header.get(&key) {
                 endpoint.pagination = Pagination::LinkHeader { limit: None };
                 endpoint.reason = endpoint.reason.replace(
                     "no pagination documented",
@@ -2471,4 +2665,268 @@ fn finish(model: &mut ApiModel, synthetic: &Synthetic, sources: Vec<String>) {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sections: sub-headings, tables of methods, `Link` mentions
+
+/// Words of a heading that only names a part of an operation (`HTTP Request`, `Query
+/// Parameters`, `Example response`): such a heading stays in the operation's section.
+const PART_WORDS: &[&str] = &[
+    "http",
+    "request",
+    "query",
+    "url",
+    "uri",
+    "path",
+    "body",
+    "parameters",
+    "parameter",
+    "params",
+    "param",
+    "arguments",
+    "argument",
+    "example",
+    "examples",
+    "response",
+    "responses",
+    "schema",
+    "sample",
+    "samples",
+    "code",
+    "returns",
+    "headers",
+    "header",
+    "payload",
+    "definition",
+    "endpoint",
+    "method",
+    "details",
+    "of",
+    "the",
+    "and",
+    "optional",
+    "required",
+    "json",
+    "200",
+    "ok",
+    "usage",
+    "curl",
+    "shell",
+];
+
+/// What a sub-heading of an operation is about, or `None` when it names something else.
+fn sub_heading(text: &str) -> Option<Part> {
+    let lower = text.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() || !words.iter().all(|w| PART_WORDS.contains(w)) {
+        return None;
+    }
+    let has = |w: &str| words.contains(&w);
+    // A heading about pagination starts the document's paging convention.
+    if has("pagination") {
+        return None;
+    }
+    Some(
+        if has("response")
+            || has("responses")
+            || has("returns")
+            || has("return")
+            || has("result")
+            || has("results")
+            || has("errors")
+            || has("error")
+            || has("status")
+            || has("output")
+        {
+            Part::Response
+        } else if has("body")
+            || has("path")
+            || has("url") && !has("query")
+            || has("header")
+            || has("headers")
+            || has("form")
+            || has("payload")
+            || has("attributes")
+            || has("fields")
+            || has("properties")
+            || has("object")
+        {
+            Part::NotQuery
+        } else {
+            Part::Request
+        },
+    )
+}
+
+/// `### Parameters`, `### Query Parameters`: a list of parameters follows.
+fn heading_introduces_params(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    ["parameter", "param", "argument", "filter"]
+        .iter()
+        .any(|w| lower.contains(w))
+}
+
+/// A line that says responses page with the `Link` header's `rel="next"`.
+fn is_link_mention(lower: &str) -> bool {
+    lower.contains("rel=\"next\"")
+        || lower.contains("rel=next")
+        || lower.contains("rel='next'")
+        || (lower.contains("link") && lower.contains("header") && lower.contains("next"))
+}
+
+/// The header line of a table of methods printed as text: `Module Method Path Description`.
+fn is_method_header(lower: &str) -> bool {
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let method = words
+        .iter()
+        .any(|w| matches!(*w, "method" | "verb" | "http"));
+    let path = words.iter().any(|w| {
+        matches!(
+            *w,
+            "path" | "endpoint" | "url" | "uri" | "route" | "resource"
+        )
+    });
+    method && path && words.len() <= 8
+}
+
+/// A row of a table of methods printed as text: a method word and a path in any order,
+/// with the words after the later of the two as its title.
+fn method_row_words(line: &str, at: At) -> Option<MethodRow> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let m = words.iter().position(|w| METHODS.contains(w))?;
+    let p = words
+        .iter()
+        .position(|w| target_token(w).is_some_and(|t| t.len() == w.len()))?;
+    let target = target_token(words[p])?;
+    let title = title_key(&words[m.max(p) + 1..].join(" "));
+    Some(MethodRow {
+        method: words[m].to_string(),
+        title,
+        slot: new_slot(target, "table of methods", at),
+    })
+}
+
+/// The rows of a Markdown/HTML table of methods: a method column and a path column, or
+/// cells holding `GET /path`.
+fn method_table_rows(header: &[String], rows: &[Vec<String>], at: At) -> Option<Vec<MethodRow>> {
+    let squashed: Vec<String> = header.iter().map(|h| naming::squash(h)).collect();
+    let find = |names: &[&str]| squashed.iter().position(|h| names.contains(&h.as_str()));
+    let method = find(&["method", "verb", "httpmethod", "httpverb", "http"]);
+    let path = find(&[
+        "path",
+        "endpoint",
+        "url",
+        "uri",
+        "route",
+        "resource",
+        "request",
+        "httprequest",
+        "endpoints",
+    ]);
+    let title = find(&[
+        "description",
+        "summary",
+        "title",
+        "operation",
+        "action",
+        "name",
+        "purpose",
+    ]);
+    method.or(path)?;
+    let mut out = Vec::new();
+    for row in rows.iter().take(2000) {
+        let cell = |i: Option<usize>| i.and_then(|i| row.get(i)).map_or("", String::as_str);
+        let verb = cell(method).trim_matches('`').trim().to_ascii_uppercase();
+        let target = cell(path).trim_matches('`').trim();
+        let (verb, target) = if METHODS.contains(&verb.as_str()) {
+            (verb, target_token(target))
+        } else {
+            // `GET /v2/orders` in one cell.
+            let Some((v, t)) = row.iter().find_map(|c| {
+                let c = c.trim_matches('`').trim();
+                let (v, t) = c.split_once(' ')?;
+                METHODS
+                    .contains(&v)
+                    .then(|| (v.to_string(), target_token(t.trim())))
+            }) else {
+                continue;
+            };
+            (v, t)
+        };
+        let Some(target) = target else { continue };
+        out.push(MethodRow {
+            method: verb,
+            title: title_key(cell(title)),
+            slot: new_slot(target, "table of methods", at),
+        });
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// A title compared across a table of methods and the sections: lower case, plain words.
+fn title_key(text: &str) -> String {
+    plain(text)
+        .to_ascii_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn new_slot(target: String, via: &'static str, at: At) -> Slot {
+    Slot {
+        target,
+        via,
+        at,
+        example: None,
+        params: Vec::new(),
+        list_hint: None,
+        link: None,
+    }
+}
+
+/// The JSON body of an HTTP response example (`HTTP/1.1 200 OK`, headers, a blank line,
+/// the body), or of a block whose JSON follows a few lines of other text.
+fn response_body(lines: &[(At, String)]) -> Option<Value> {
+    let start = lines
+        .iter()
+        .take(40)
+        .position(|(_, l)| l.trim_start().starts_with(['{', '[']))?;
+    if start == 0 {
+        return None;
+    }
+    let status = lines[..start]
+        .iter()
+        .any(|(_, l)| l.trim_start().starts_with("HTTP/"));
+    if !status {
+        return None;
+    }
+    let text: Vec<&str> = lines[start..].iter().map(|(_, l)| l.as_str()).collect();
+    lenient_json(&text.join("\n"))
+}
+
+/// A parameter name that pages (`cursor`, `page`, `per_page`, `limit`, `offset`, …).
+fn is_paging_name(name: &str) -> bool {
+    matches!(
+        naming::squash(name).as_str(),
+        "page"
+            | "perpage"
+            | "pagesize"
+            | "pagenumber"
+            | "pagetoken"
+            | "nextpagetoken"
+            | "limit"
+            | "offset"
+            | "cursor"
+            | "startingafter"
+            | "endingbefore"
+            | "after"
+            | "skip"
+            | "top"
+            | "maxresults"
+    )
 }

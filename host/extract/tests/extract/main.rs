@@ -3,6 +3,7 @@
 
 mod corpus;
 mod crawl;
+mod docsite;
 mod hostile;
 mod inference;
 mod limits;
