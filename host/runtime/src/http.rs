@@ -76,12 +76,14 @@ pub struct AllowList(Vec<String>);
 impl AllowList {
     /// From entries (lower-cased).
     pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(entries: I) -> AllowList {
-        AllowList(
-            entries
-                .into_iter()
-                .map(|e| e.into().to_ascii_lowercase())
-                .collect(),
-        )
+        let mut list: Vec<String> = Vec::new();
+        for e in entries {
+            let e = e.into().to_ascii_lowercase();
+            if !list.contains(&e) {
+                list.push(e);
+            }
+        }
+        AllowList(list)
     }
 
     /// The entry for a URL's host (with its port when it has one).

@@ -173,6 +173,11 @@ impl Redactor {
                 out = out.replace(needle.as_str(), REDACTED);
             }
         }
+        // Messages quote error bodies cut to a length, which can cut a secret (a long token)
+        // short: a run of the first characters of a secret form is redacted too.
+        for needle in dynamic.needles.iter().chain(&self.needles) {
+            out = redact_prefixes(&out, needle);
+        }
         out
     }
 
@@ -190,9 +195,61 @@ impl Redactor {
     }
 }
 
+/// A secret's first characters that count as the secret when a message was cut inside it.
+pub const MIN_PREFIX_LEN: usize = 8;
+
+/// `text` with every run of at least [`MIN_PREFIX_LEN`] leading characters of `needle`
+/// replaced by [`REDACTED`].
+fn redact_prefixes(text: &str, needle: &str) -> String {
+    let Some((head_end, _)) = needle.char_indices().nth(MIN_PREFIX_LEN) else {
+        return text.to_string();
+    };
+    let head = &needle[..head_end];
+    if !text.contains(head) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(head) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let mut len = 0;
+        for ((i, a), b) in tail.char_indices().zip(needle.chars()) {
+            if a != b {
+                break;
+            }
+            len = i + a.len_utf8();
+        }
+        out.push_str(REDACTED);
+        rest = &tail[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_cut_short_by_a_truncated_message_is_redacted_too() {
+        let token = format!("sekrit{}END", "Zq9".repeat(60));
+        let r = Redactor::from_secrets([token.as_str(), "short-1"]);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&token);
+        for cut in [8, 16, 100, 185] {
+            let text = format!(
+                "GET /x answered 400: {{\"error\": \"bad key {}…",
+                &token[..cut]
+            );
+            let out = r.redact(&text);
+            assert!(!out.contains(&token[..8]), "{cut}: {out}");
+            assert!(out.ends_with("bad key [redacted]…"), "{out}");
+            let out = r.redact(&format!("echo {}", &b64[..cut.min(b64.len())]));
+            assert_eq!(out, "echo [redacted]", "{cut}");
+        }
+        // Shorter runs and other text are left alone.
+        assert_eq!(r.redact("sekritZ and short-"), "sekritZ and short-");
+    }
 
     #[test]
     fn secrets_and_their_encodings_are_redacted() {
