@@ -133,9 +133,9 @@ impl ColumnNames {
             }
             let mut name = column_name(k);
             let mut round = 0;
-            while taken.contains(&fold(&name))
-                && !(existing_exact.contains(name.as_str()) && !claimed.contains(&name))
-            {
+            let free_existing =
+                |n: &String| existing_exact.contains(n.as_str()) && !claimed.contains(n);
+            while taken.contains(&fold(&name)) && !free_existing(&name) {
                 name = suffixed(k, round);
                 round += 1;
             }
