@@ -9,8 +9,8 @@ use connector_agent_runtime::{AllowList, BatchBudget, Credentials, HttpContext};
 use sqlx::Row;
 
 /// 200 parents, each with one invoice of a 2 MB body (an undocumented `memo`): the `sync
-/// --json` process's peak RSS stays far below the 400 MB of child bodies (it was 1.3 GB
-/// before batches were budgeted and split), and every invoice arrives.
+/// --json` process's peak RSS stays far below the 400 MB of child bodies, and every invoice
+/// arrives.
 #[tokio::test(flavor = "multi_thread")]
 async fn fan_out_over_large_children_stays_within_the_memory_bound() {
     let parents = 200;
