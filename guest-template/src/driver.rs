@@ -13,6 +13,7 @@ use crate::time::{parse_datetime, parse_http_date, rfc3339};
 use crate::{ColumnKind, ConnectorDecl, CursorFormat, EndpointDecl, IncrementalDecl};
 use serde_json::value::RawValue;
 use serde_json::Value;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The config fields.
 pub fn spec(decl: &ConnectorDecl) -> Vec<ConfigField> {
@@ -530,6 +531,29 @@ fn ancestors(decl: &ConnectorDecl, e: &EndpointDecl) -> Result<Vec<&'static Endp
     Ok(chain)
 }
 
+/// Response bytes a fan-out batch aims at: a quarter of the host's default budget (256 MB)
+/// and well inside the connector's own memory (512 MB).
+const BATCH_BYTES: usize = 32 << 20;
+/// Most requests in one fan-out batch, and the size of the first batch of a sync (before any
+/// body size is known).
+const MAX_BATCH: usize = 1024;
+const FIRST_BATCH: usize = 16;
+
+/// The largest response body a fan-out has seen in this call.
+static LARGEST_BODY: AtomicUsize = AtomicUsize::new(0);
+
+/// Requests for the next fan-out batch: as many as fit `BATCH_BYTES` at the largest body seen.
+fn batch_size() -> usize {
+    match LARGEST_BODY.load(Ordering::Relaxed) {
+        0 => FIRST_BATCH,
+        largest => (BATCH_BYTES / largest).clamp(1, MAX_BATCH),
+    }
+}
+
+/// Records a fan-out collects before emitting them (the host holds emitted records until the
+/// page's checkpoint; the connector's buffer stays small).
+const EMIT_BYTES: usize = 8 << 20;
+
 /// Receives each page of a fan-out: the context index and the page's records.
 type OnPage<'a> = dyn FnMut(usize, &[&RawValue]) -> Result<(), ConnectorError> + 'a;
 
@@ -570,39 +594,48 @@ fn fan_out(
         .collect();
     while !wave.is_empty() {
         guard.count_pages(wave.len())?;
-        let requests: Vec<_> = wave.iter().map(|f| get(f.url.clone())).collect();
-        let responses = host::http_send_batch(&requests);
         let mut next_wave = Vec::new();
-        for (mut flight, result) in wave.into_iter().zip(responses) {
-            let resp: HttpResponse = match result {
-                Ok(r) if r.status == 404 => {
-                    host::log(Level::Warn, &format!("table `{}`: GET {} answered 404; skipped (parent removed?)", e.table, flight.url));
-                    continue;
+        let mut rest = wave.into_iter().peekable();
+        while rest.peek().is_some() {
+            // A wave goes out in batches sized so that their bodies stay near `BATCH_BYTES`
+            // (the host holds a whole batch, within its own budget, before handing it over).
+            let part: Vec<Flight> = rest.by_ref().take(batch_size()).collect();
+            let requests: Vec<_> = part.iter().map(|f| get(f.url.clone())).collect();
+            let responses = host::http_send_batch(&requests);
+            for r in responses.iter().flatten() {
+                LARGEST_BODY.fetch_max(r.body.len(), Ordering::Relaxed);
+            }
+            for (mut flight, result) in part.into_iter().zip(responses) {
+                let resp: HttpResponse = match result {
+                    Ok(r) if r.status == 404 => {
+                        host::log(Level::Warn, &format!("table `{}`: GET {} answered 404; skipped (parent removed?)", e.table, flight.url));
+                        continue;
+                    }
+                    Ok(r) => require_ok(e.table, &flight.url, r)?,
+                    Err(err) => return Err(ConnectorError::Http(format!("table `{}`: GET {}: {}", e.table, flight.url, describe_http_error(&err)))),
+                };
+                let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &flight.url, why))?;
+                let records = body.records(e.record_path).map_err(|why| unexpected(e.table, &flight.url, why))?;
+                on_page(flight.ctx, &records)?;
+                let owned = target_for(&ctxs[flight.ctx]);
+                let params: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
+                if let Some(position) = advance(&target, e.table, &flight.position, &flight.url, &resp, &body, &records, &mut flight.previous_first)? {
+                    let url = page_url(&target, &position);
+                    use std::hash::{Hash, Hasher};
+                    let mut h = std::collections::hash_map::DefaultHasher::new();
+                    url.hash(&mut h);
+                    flight.seen.insert({
+                        let mut first = std::collections::hash_map::DefaultHasher::new();
+                        flight.url.hash(&mut first);
+                        first.finish()
+                    });
+                    if !flight.seen.insert(h.finish()) {
+                        host::log(Level::Warn, &format!("table `{}`: the API led back to a page already read ({url}); this list ends here", e.table));
+                        continue;
+                    }
+                    next_wave.push(Flight { ctx: flight.ctx, position, url, previous_first: flight.previous_first, seen: flight.seen });
                 }
-                Ok(r) => require_ok(e.table, &flight.url, r)?,
-                Err(err) => return Err(ConnectorError::Http(format!("table `{}`: GET {}: {}", e.table, flight.url, describe_http_error(&err)))),
-            };
-            let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &flight.url, why))?;
-            let records = body.records(e.record_path).map_err(|why| unexpected(e.table, &flight.url, why))?;
-            on_page(flight.ctx, &records)?;
-            let owned = target_for(&ctxs[flight.ctx]);
-            let params: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
-            if let Some(position) = advance(&target, e.table, &flight.position, &flight.url, &resp, &body, &records, &mut flight.previous_first)? {
-                let url = page_url(&target, &position);
-                use std::hash::{Hash, Hasher};
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                url.hash(&mut h);
-                flight.seen.insert({
-                    let mut first = std::collections::hash_map::DefaultHasher::new();
-                    flight.url.hash(&mut first);
-                    first.finish()
-                });
-                if !flight.seen.insert(h.finish()) {
-                    host::log(Level::Warn, &format!("table `{}`: the API led back to a page already read ({url}); this list ends here", e.table));
-                    continue;
-                }
-                next_wave.push(Flight { ctx: flight.ctx, position, url, previous_first: flight.previous_first, seen: flight.seen });
             }
         }
         wave = next_wave;
@@ -664,8 +697,14 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
         let link = e.parent.expect("child endpoint");
         fan_out(e, base, config, &ctxs, filter.clone(), &mut guard, &mut |i, records| {
             let shape = Shape { blocked: &sel.blocked_columns, parent: Some((link.column, &ctxs[i].parent_key_json)), cursor_field };
-            write_records(records, &shape, &mut batch, &mut |v| pass.observe(v)).map_err(|why| unexpected(e.table, "", why))
-
+            write_records(records, &shape, &mut batch, &mut |v| pass.observe(v)).map_err(|why| unexpected(e.table, "", why))?;
+            if batch.len() >= EMIT_BYTES {
+                batch.push(b']');
+                emit(e.table, &batch)?;
+                batch.clear();
+                batch.push(b'[');
+            }
+            Ok(())
         })?;
         batch.push(b']');
         if batch.len() > 2 {

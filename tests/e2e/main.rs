@@ -8,6 +8,7 @@ mod generate;
 mod golden;
 mod guards;
 mod inputs;
+mod memory;
 mod oauth;
 mod paging;
 mod postgres;

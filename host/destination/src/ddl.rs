@@ -98,6 +98,84 @@ impl TableSpec {
     }
 }
 
+/// A column as laid out in the destination: its (sanitised) name and the record key it is
+/// loaded from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaidColumn {
+    /// The record key.
+    pub key: String,
+    /// The column name (see [`crate::names`]).
+    pub name: String,
+    /// Type.
+    pub ty: SqlType,
+}
+
+/// A table as laid out in the destination, from a [`TableSpec`] and the columns the table
+/// has: every key mapped to its column by [`crate::ColumnNames`], once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// Table name.
+    pub name: String,
+    /// Columns, `_synced_at` last.
+    pub columns: Vec<LaidColumn>,
+    /// Primary key column names.
+    pub primary_key: Vec<String>,
+    /// Keys that got no column (beyond [`crate::MAX_COLUMNS`]).
+    pub dropped: Vec<String>,
+}
+
+impl TableSpec {
+    /// The table's layout, given the columns it has now (empty when it does not exist).
+    pub fn layout(&self, existing: &[String]) -> Layout {
+        let all = self.all_columns();
+        let mut required: Vec<&str> = self.primary_key.iter().map(String::as_str).collect();
+        required.extend([SYNCED_AT, crate::ROW_ID]);
+        let names =
+            crate::ColumnNames::assign(all.iter().map(|c| c.name.as_str()), &required, existing);
+        let columns: Vec<LaidColumn> = all
+            .iter()
+            .filter_map(|c| {
+                names.get(&c.name).map(|n| LaidColumn {
+                    key: c.name.clone(),
+                    name: n.to_string(),
+                    ty: c.ty,
+                })
+            })
+            .collect();
+        let primary_key = self
+            .primary_key
+            .iter()
+            .filter_map(|k| names.get(k).map(str::to_owned))
+            .collect();
+        Layout {
+            name: self.name.clone(),
+            columns,
+            primary_key,
+            dropped: names.dropped,
+        }
+    }
+}
+
+impl Layout {
+    /// The loaded columns (all but `_synced_at`).
+    fn loaded(&self) -> Vec<&LaidColumn> {
+        self.columns.iter().filter(|c| c.key != SYNCED_AT).collect()
+    }
+
+    /// The name of `_synced_at`'s column.
+    fn synced_at(&self) -> &str {
+        self.columns
+            .iter()
+            .find(|c| c.key == SYNCED_AT)
+            .map_or(SYNCED_AT, |c| c.name.as_str())
+    }
+}
+
+/// Whether a key can be written inside a SQLite JSON path `$."key"` (which has no escapes).
+fn sqlite_path_safe(key: &str) -> bool {
+    !key.chars().any(|c| c.is_control() || c == '"' || c == '\\')
+}
+
 /// `"name"` with inner quotes doubled.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -223,10 +301,10 @@ impl Dialect {
     }
 
     /// A column's type. `_synced_at` is a timestamp on PostgreSQL (RFC 3339 text on SQLite).
-    fn column_type(&self, c: &ColumnSpec) -> &'static str {
+    fn column_type(&self, c: &LaidColumn) -> &'static str {
         match self {
             Dialect::Sqlite => c.ty.sqlite(),
-            Dialect::Postgres { .. } if c.name == SYNCED_AT => "TIMESTAMPTZ",
+            Dialect::Postgres { .. } if c.key == SYNCED_AT => "TIMESTAMPTZ",
             Dialect::Postgres { .. } => c.ty.postgres(),
         }
     }
@@ -263,10 +341,10 @@ impl Dialect {
         }
     }
 
-    /// `CREATE TABLE` for a spec.
-    pub fn create_table(&self, spec: &TableSpec) -> String {
+    /// `CREATE TABLE` for a layout.
+    pub fn create_table(&self, spec: &Layout) -> String {
         let mut cols: Vec<String> = spec
-            .all_columns()
+            .columns
             .iter()
             .map(|c| format!("{} {}", quote_ident(&c.name), self.column_type(c)))
             .collect();
@@ -296,7 +374,7 @@ impl Dialect {
     }
 
     /// `ALTER TABLE … ADD COLUMN`.
-    pub fn add_column(&self, table: &str, col: &ColumnSpec) -> String {
+    pub fn add_column(&self, table: &str, col: &LaidColumn) -> String {
         format!(
             "ALTER TABLE {} ADD COLUMN {} {}",
             self.table(table),
@@ -313,32 +391,33 @@ impl Dialect {
     /// type) is skipped, since a key column cannot be NULL, and when a page holds one key
     /// twice the last record wins (as on SQLite). That statement returns one row: the rows
     /// written and the records skipped for want of a key (see [`Dialect::upsert_counts`]).
-    pub fn upsert_from_json(&self, spec: &TableSpec) -> (String, Vec<String>) {
-        let cols: Vec<&ColumnSpec> = spec
-            .columns
-            .iter()
-            .filter(|c| c.name != SYNCED_AT)
-            .collect();
+    pub fn upsert_from_json(&self, spec: &Layout) -> (String, Vec<String>) {
+        let cols = spec.loaded();
         let mut names: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
-        names.push(quote_ident(SYNCED_AT));
+        names.push(quote_ident(spec.synced_at()));
         let mut exprs: Vec<String> = Vec::with_capacity(cols.len() + 1);
         let mut keys = Vec::with_capacity(cols.len());
         for (i, c) in cols.iter().enumerate() {
             let p = self.param(i + 3);
             let (key, expr) = match self {
-                Dialect::Sqlite => (
-                    // JSON path with the key quoted; a key holding `"` cannot be addressed by
-                    // a path, so such a column stays NULL rather than reading the wrong field.
-                    if c.name.contains('"') || c.name.contains('\\') {
-                        "$.\"\u{0}\"".to_string()
-                    } else {
-                        format!("$.\"{}\"", c.name)
+                // A JSON path `$."key"` has no escapes: a key holding `"`, `\` or a control
+                // character is looked up among the record's members instead.
+                Dialect::Sqlite if !sqlite_path_safe(&c.key) => (
+                    c.key.clone(),
+                    match c.ty {
+                        SqlType::Json => format!(
+                            "(SELECT CASE j.type WHEN 'null' THEN NULL WHEN 'object' THEN j.value WHEN 'array' THEN j.value ELSE json_quote(j.value) END FROM json_each(r.value) AS j WHERE j.key = {p})"
+                        ),
+                        _ => format!("(SELECT j.value FROM json_each(r.value) AS j WHERE j.key = {p})"),
                     },
+                ),
+                Dialect::Sqlite => (
+                    format!("$.\"{}\"", c.key),
                     match c.ty {
                         // `->` returns the JSON text of any value (objects, arrays, quoted
                         // strings); JSON null and a missing key both become SQL NULL.
-                        SqlType::Json => format!("NULLIF(value -> {p}, 'null')"),
-                        _ => format!("json_extract(value, {p})"),
+                        SqlType::Json => format!("NULLIF(r.value -> {p}, 'null')"),
+                        _ => format!("json_extract(r.value, {p})"),
                     },
                 ),
                 Dialect::Postgres { .. } => {
@@ -352,7 +431,9 @@ impl Dialect {
                         SqlType::Timestamp => format!("pg_temp.connector_agent_timestamptz({v})"),
                         SqlType::Json => format!("NULLIF({v}, 'null'::jsonb)"),
                     };
-                    (c.name.clone(), expr)
+                    // PostgreSQL text holds no NUL; the records' NULs became U+FFFD (see
+                    // the writer), keys included.
+                    (c.key.replace('\0', "\u{fffd}"), expr)
                 }
             };
             keys.push(key);
@@ -366,7 +447,7 @@ impl Dialect {
             .collect();
         let select = match self {
             Dialect::Sqlite => format!(
-                "SELECT {}, ?2 FROM json_each(?1) WHERE true",
+                "SELECT {}, ?2 FROM json_each(?1) AS r WHERE true",
                 exprs.join(", ")
             ),
             Dialect::Postgres { .. } if pk_exprs.is_empty() => format!(
@@ -436,14 +517,13 @@ impl Dialect {
 
     /// Whether [`Dialect::upsert_from_json`]'s statement for `spec` returns `(written,
     /// skipped)` instead of affecting rows.
-    pub fn upsert_counts(&self, spec: &TableSpec) -> bool {
+    pub fn upsert_counts(&self, spec: &Layout) -> bool {
         // The same condition as the keyed statement: a key column among the loaded columns.
         matches!(self, Dialect::Postgres { .. })
-            && spec.primary_key.iter().any(|k| {
-                spec.columns
-                    .iter()
-                    .any(|c| &c.name == k && c.name != SYNCED_AT)
-            })
+            && spec
+                .primary_key
+                .iter()
+                .any(|k| spec.loaded().iter().any(|c| &c.name == k))
     }
 
     /// Reads the state and its counter.
@@ -508,7 +588,7 @@ mod tests {
             primary_key: vec!["id".into()],
         };
         assert_eq!(
-            Dialect::Sqlite.create_table(&spec),
+            Dialect::Sqlite.create_table(&spec.layout(&[])),
             "CREATE TABLE IF NOT EXISTS \"drop table\" (\"id\" TEXT, \"_synced_at\" TEXT, PRIMARY KEY (\"id\"))"
         );
     }

@@ -19,10 +19,15 @@
 //! This crate writes; it decides no policy (which tables and columns exist is the caller's).
 
 mod ddl;
+pub mod names;
 mod row_id;
 mod writer;
 
-pub use ddl::{quote_ident, ColumnSpec, Dialect, SqlType, TableSpec, STATE_TABLE, SYNCED_AT};
+pub use ddl::{
+    quote_ident, ColumnSpec, Dialect, LaidColumn, Layout, SqlType, TableSpec, STATE_TABLE,
+    SYNCED_AT,
+};
+pub use names::{column_name, ColumnNames, MAX_COLUMNS, MAX_NAME_BYTES};
 pub use row_id::{row_id, with_row_ids, ROW_ID};
 use sqlx::postgres::PgConnectOptions;
 use std::path::{Path, PathBuf};

@@ -173,24 +173,36 @@ impl Writer {
         on_conn!(&mut self.conn, c => sqlx::query(sql).execute(c).await.map(drop)).map_err(err)
     }
 
-    /// Creates missing tables and adds missing columns. Returns the columns added per table.
+    /// Creates missing tables and adds missing columns. Returns the columns added per table
+    /// (as record keys). Each key's column comes from [`TableSpec::layout`]: sanitised,
+    /// deduplicated and capped the same way on both backends.
     pub async fn prepare(&mut self, specs: &[TableSpec]) -> Result<Vec<(String, Vec<String>)>> {
         let mut added_all = Vec::new();
         for spec in specs {
             let existing = self.existing_columns(&spec.name).await?;
+            let layout = spec.layout(&existing);
+            if !layout.dropped.is_empty() {
+                tracing::warn!(
+                    table = %spec.name,
+                    dropped = layout.dropped.len(),
+                    "keys beyond {} columns get no column",
+                    crate::MAX_COLUMNS
+                );
+            }
             if existing.is_empty() {
-                let sql = self.dialect.create_table(spec);
+                let sql = self.dialect.create_table(&layout);
                 self.execute(&sql, format!("creating table `{}`", spec.name))
                     .await?;
             } else {
+                let have: std::collections::HashSet<&str> =
+                    existing.iter().map(String::as_str).collect();
                 let mut added = Vec::new();
-                for col in spec.all_columns() {
-                    let stored = self.dialect.stored_name(&col.name);
-                    if !existing.contains(&stored) {
-                        let sql = self.dialect.add_column(&spec.name, &col);
+                for col in &layout.columns {
+                    if !have.contains(col.name.as_str()) {
+                        let sql = self.dialect.add_column(&spec.name, col);
                         self.execute(&sql, format!("adding column `{}.{}`", spec.name, col.name))
                             .await?;
-                        added.push(col.name.clone());
+                        added.push(col.key.clone());
                     }
                 }
                 if !added.is_empty() {
@@ -203,8 +215,8 @@ impl Writer {
                 self.execute(&sql, format!("indexing the row ids of `{}`", spec.name))
                     .await?;
             }
-            let (insert_sql, keys) = self.dialect.upsert_from_json(spec);
-            let counts = self.dialect.upsert_counts(spec);
+            let (insert_sql, keys) = self.dialect.upsert_from_json(&layout);
+            let counts = self.dialect.upsert_counts(&layout);
             self.tables.insert(
                 spec.name.clone(),
                 Prepared {

@@ -483,3 +483,248 @@ async fn sqlite_warehouse_files_are_private() {
     assert_eq!(mode, 0o700, "the folder made for it is private");
     w.close().await.unwrap();
 }
+
+/// Reads one column of one row as text, on either backend, bypassing the writer.
+async fn read_text(
+    url: &DestinationUrl,
+    schema: &str,
+    table: &str,
+    column: &str,
+    id: &str,
+) -> Option<String> {
+    let col = connector_agent_destination::quote_ident(column);
+    match url {
+        DestinationUrl::Sqlite(p) => {
+            let file = DestinationUrl::sqlite_schema_file(p, schema);
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{}", file.display()))
+                .await
+                .unwrap();
+            sqlx::query(&format!(
+                "SELECT CAST({col} AS TEXT) FROM \"{table}\" WHERE id = ?1"
+            ))
+            .bind(id)
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+            .get(0)
+        }
+        DestinationUrl::Postgres(u) => {
+            let mut c = sqlx::PgConnection::connect(u).await.unwrap();
+            sqlx::query(&format!(
+                "SELECT CAST({col} AS TEXT) FROM \"{schema}\".\"{table}\" WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+            .get(0)
+        }
+    }
+}
+
+/// Runs raw SQL on a schema, bypassing the writer (to build what older versions left).
+async fn raw(url: &DestinationUrl, schema: &str, sql: &str) {
+    match url {
+        DestinationUrl::Sqlite(p) => {
+            let file = DestinationUrl::sqlite_schema_file(p, schema);
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{}", file.display()))
+                .await
+                .unwrap();
+            sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+        }
+        DestinationUrl::Postgres(u) => {
+            let mut c = sqlx::PgConnection::connect(u).await.unwrap();
+            sqlx::raw_sql(&format!("SET search_path TO \"{schema}\"; {sql}"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Record keys with `"`, NUL, `\`, case twins, two 100-byte keys equal in their first 63
+/// bytes, and a table of 100,000 keys: every table is created, every value lands in the
+/// column its key maps to, and a table an older version could no longer alter is repaired.
+async fn hostile_keys(url: DestinationUrl) {
+    let long_a = format!("{}_a", "k".repeat(98));
+    let long_b = format!("{}_b", "k".repeat(98));
+    let keys: Vec<&str> = vec![
+        "a\"b", "a\u{0}b", "a\\b", "ID", "id", "Name", &long_a, &long_b, "",
+    ];
+    let spec = TableSpec {
+        name: "odd".into(),
+        columns: keys.iter().map(|k| col(k, SqlType::Text)).collect(),
+        primary_key: vec!["id".into()],
+    };
+    let mut w = Writer::open(&url, "hostile").await.unwrap();
+    w.prepare(std::slice::from_ref(&spec)).await.unwrap();
+    let record: serde_json::Map<String, serde_json::Value> = keys
+        .iter()
+        .map(|k| {
+            (
+                k.to_string(),
+                serde_json::Value::String(format!("v:{}", k.len())),
+            )
+        })
+        .collect();
+    let mut record = serde_json::Value::Object(record);
+    record["id"] = "r1".into();
+    record["ID"] = "upper".into();
+    record["a\"b"] = "quote".into();
+    record["a\u{0}b"] = "nul".into();
+    record["a\\b"] = "backslash".into();
+    record[&long_a] = "long a".into();
+    record[&long_b] = "long b".into();
+    let page = serde_json::to_vec(&[record]).unwrap();
+    let stats = w
+        .commit(&[("odd".into(), page)], "{}", "2024-05-01T10:00:00Z")
+        .await
+        .unwrap();
+    assert_eq!(stats.rows["odd"], 1);
+    let existing = w.existing_columns("odd").await.unwrap();
+    let layout = spec.layout(&existing);
+    let column = |key: &str| {
+        layout
+            .columns
+            .iter()
+            .find(|c| c.key == key)
+            .unwrap_or_else(|| panic!("{key:?} has a column"))
+            .name
+            .clone()
+    };
+    let mut folded = std::collections::HashSet::new();
+    for c in &layout.columns {
+        assert!(
+            c.name.len() <= 63 && !c.name.contains(['"', '\0']),
+            "{:?}",
+            c.name
+        );
+        assert!(
+            folded.insert(c.name.to_ascii_lowercase()),
+            "{} twice",
+            c.name
+        );
+        assert!(existing.contains(&c.name), "{} exists", c.name);
+    }
+    assert_eq!(column("id"), "id");
+    assert_eq!(column("Name"), "Name");
+    for (key, want) in [
+        ("id", "r1"),
+        ("ID", "upper"),
+        ("a\"b", "quote"),
+        ("a\u{0}b", "nul"),
+        ("a\\b", "backslash"),
+        (long_a.as_str(), "long a"),
+        (long_b.as_str(), "long b"),
+        ("Name", "v:4"),
+        ("", "v:0"),
+    ] {
+        assert_eq!(
+            read_text(&url, "hostile", "odd", &column(key), "r1")
+                .await
+                .as_deref(),
+            Some(want),
+            "{key:?} in {}",
+            column(key)
+        );
+    }
+
+    // 100,000 keys: the first 500 columns are created, in bounded time.
+    let wide = TableSpec {
+        name: "wide".into(),
+        columns: std::iter::once(col("id", SqlType::Text))
+            .chain((0..100_000).map(|i| col(&format!("k{i:06}"), SqlType::Text)))
+            .collect(),
+        primary_key: vec!["id".into()],
+    };
+    let started = std::time::Instant::now();
+    w.prepare(std::slice::from_ref(&wide)).await.unwrap();
+    let mut record = serde_json::Map::new();
+    record.insert("id".into(), "r1".into());
+    for i in 0..100_000 {
+        record.insert(format!("k{i:06}"), i.into());
+    }
+    let page = serde_json::to_vec(&[record]).unwrap();
+    w.commit(&[("wide".into(), page)], "{}", "2024-05-01T10:00:00Z")
+        .await
+        .unwrap();
+    // Preparing again (the next sync) reads 500 columns and adds none.
+    let again = w.prepare(std::slice::from_ref(&wide)).await.unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    let elapsed = started.elapsed();
+    assert!(elapsed.as_secs() < 20, "100,000 keys took {elapsed:?}");
+    let cols = w.existing_columns("wide").await.unwrap();
+    assert_eq!(cols.len(), connector_agent_destination::MAX_COLUMNS);
+    assert_eq!(
+        read_text(&url, "hostile", "wide", "k000007", "r1")
+            .await
+            .as_deref(),
+        Some("7")
+    );
+
+    // A table an older version left behind: `id` exists, and adding `ID` (SQLite) or a
+    // NUL key failed every sync. Now it is altered with the sanitised names.
+    raw(
+        &url,
+        "hostile",
+        "CREATE TABLE \"legacy\" (\"id\" TEXT PRIMARY KEY, \"name\" TEXT, \"_synced_at\" TEXT)",
+    )
+    .await;
+    let legacy = TableSpec {
+        name: "legacy".into(),
+        columns: ["id", "name", "ID", "a\u{0}b"]
+            .iter()
+            .map(|k| col(k, SqlType::Text))
+            .collect(),
+        primary_key: vec!["id".into()],
+    };
+    let added = w.prepare(std::slice::from_ref(&legacy)).await.unwrap();
+    assert_eq!(
+        added,
+        [(
+            "legacy".to_string(),
+            vec!["ID".to_string(), "a\u{0}b".to_string()]
+        )]
+    );
+    let page = br#"[{"id":"r1","name":"n","ID":"up","a\u0000b":"z"}]"#.to_vec();
+    w.commit(&[("legacy".into(), page)], "{}", "2024-05-01T10:00:00Z")
+        .await
+        .unwrap();
+    let layout = legacy.layout(&w.existing_columns("legacy").await.unwrap());
+    let name_of = |key: &str| {
+        layout
+            .columns
+            .iter()
+            .find(|c| c.key == key)
+            .unwrap()
+            .name
+            .clone()
+    };
+    assert_eq!(
+        read_text(&url, "hostile", "legacy", &name_of("ID"), "r1")
+            .await
+            .as_deref(),
+        Some("up")
+    );
+    assert_eq!(
+        read_text(&url, "hostile", "legacy", "name", "r1")
+            .await
+            .as_deref(),
+        Some("n")
+    );
+    w.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn sqlite_hostile_keys_land_in_sanitised_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    hostile_keys(DestinationUrl::Sqlite(dir.path().join("warehouse.sqlite"))).await;
+}
+
+#[tokio::test]
+async fn postgres_hostile_keys_land_in_sanitised_columns() {
+    let Some(url) = fresh_pg_database().await else {
+        return;
+    };
+    hostile_keys(DestinationUrl::parse(&url).unwrap()).await;
+}

@@ -135,6 +135,68 @@ pub struct HttpContext {
     pub max_body_bytes: usize,
     /// Requests in flight at once for a batch.
     pub concurrency: usize,
+    /// Most bytes of response bodies one `http-send-batch` may hold (in flight and read):
+    /// the host keeps every body of a batch until it hands the batch to the connector, so
+    /// this bounds the host's memory for a fan-out (see [`BatchBudget`]).
+    pub batch_budget_bytes: usize,
+}
+
+/// Default [`HttpContext::batch_budget_bytes`]: 256 MB.
+pub const DEFAULT_BATCH_BUDGET: usize = 256 << 20;
+
+/// The bytes of response bodies one batch holds, against [`HttpContext::batch_budget_bytes`].
+/// Every body chunk is counted as it arrives; the first chunk that would pass the budget
+/// fails its request, and the requests of the batch not yet sent are not sent.
+#[derive(Debug)]
+pub struct BatchBudget {
+    limit: usize,
+    used: std::sync::atomic::AtomicUsize,
+    exceeded: std::sync::atomic::AtomicBool,
+    requests: usize,
+}
+
+impl BatchBudget {
+    /// A budget of `limit` bytes for a batch of `requests` requests.
+    pub fn new(limit: usize, requests: usize) -> BatchBudget {
+        BatchBudget {
+            limit,
+            used: Default::default(),
+            exceeded: Default::default(),
+            requests,
+        }
+    }
+
+    /// Bytes counted so far.
+    pub fn used(&self) -> usize {
+        self.used.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether a request of the batch already passed the budget.
+    pub fn exceeded(&self) -> bool {
+        self.exceeded.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The error every request of an over-budget batch gets.
+    pub fn error(&self, url: &str) -> HttpError {
+        HttpError::Network(format!(
+            "{url}: the responses of this batch of {} requests exceed the host's memory budget \
+             of {} MB per batch (`batch_budget_bytes`); the batch was stopped",
+            self.requests,
+            self.limit >> 20
+        ))
+    }
+
+    /// Counts `n` more bytes; false (and the batch marked over budget) when they do not fit.
+    fn take(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering;
+        let before = self.used.fetch_add(n, Ordering::Relaxed);
+        if before.saturating_add(n) > self.limit {
+            self.exceeded.store(true, Ordering::Relaxed);
+            false
+        } else {
+            true
+        }
+    }
 }
 
 /// A client with sane timeouts for API calls.
@@ -185,6 +247,7 @@ impl HttpContext {
             retry: RetryPolicy::default(),
             max_body_bytes: 64 << 20,
             concurrency: 64,
+            batch_budget_bytes: DEFAULT_BATCH_BUDGET,
         }
     }
 
@@ -207,8 +270,24 @@ impl HttpContext {
         &self,
         req: HttpRequest,
     ) -> Result<(HttpResponse, Vec<Redirect>), HttpError> {
-        self.follow(req)
+        self.follow(req, None)
             .await
+            .map_err(|e| Redactor::from_credentials(&self.credentials).http_error(e))
+    }
+
+    /// As [`HttpContext::send`], one request of a batch: its body counts against the batch's
+    /// `budget`, and once the batch is over budget nothing more is sent.
+    pub async fn send_in_batch(
+        &self,
+        req: HttpRequest,
+        budget: &BatchBudget,
+    ) -> Result<HttpResponse, HttpError> {
+        if budget.exceeded() {
+            return Err(budget.error(&redact_text(&req.url)));
+        }
+        self.follow(req, Some(budget))
+            .await
+            .map(|(resp, _)| resp)
             .map_err(|e| Redactor::from_credentials(&self.credentials).http_error(e))
     }
 
@@ -224,7 +303,11 @@ impl HttpContext {
         )
     }
 
-    async fn follow(&self, req: HttpRequest) -> Result<(HttpResponse, Vec<Redirect>), HttpError> {
+    async fn follow(
+        &self,
+        req: HttpRequest,
+        budget: Option<&BatchBudget>,
+    ) -> Result<(HttpResponse, Vec<Redirect>), HttpError> {
         let mut url = url::Url::parse(&req.url)
             .map_err(|e| HttpError::InvalidUrl(format!("`{}`: {e}", redact_text(&req.url))))?;
         if !matches!(url.scheme(), "http" | "https") {
@@ -259,7 +342,7 @@ impl HttpContext {
                 _ => None,
             };
             let Some(location) = location else {
-                return Ok((self.read(resp).await?, redirects));
+                return Ok((self.read(resp, budget).await?, redirects));
             };
             drop(resp);
             let from = format!("{method} {}", redact(&url));
@@ -441,7 +524,11 @@ impl HttpContext {
         }
     }
 
-    async fn read(&self, resp: reqwest::Response) -> Result<HttpResponse, HttpError> {
+    async fn read(
+        &self,
+        resp: reqwest::Response,
+        budget: Option<&BatchBudget>,
+    ) -> Result<HttpResponse, HttpError> {
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -463,11 +550,22 @@ impl HttpContext {
                 self.max_body_bytes
             )));
         }
+        if let (Some(b), Some(n)) = (budget, resp.content_length()) {
+            if b.used().saturating_add(n as usize) > b.limit {
+                b.exceeded.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(b.error(&url));
+            }
+        }
         let mut body = Vec::new();
         let mut resp = resp;
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
+                    if let Some(b) = budget {
+                        if !b.take(chunk.len()) {
+                            return Err(b.error(&url));
+                        }
+                    }
                     if body.len() + chunk.len() > self.max_body_bytes {
                         return Err(HttpError::Network(format!(
                             "{url}: the body is larger than {} bytes",

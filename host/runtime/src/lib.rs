@@ -28,7 +28,7 @@ use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDea
 pub use bindings::types::{
     CheckResult, ColumnType, ConfigEntry, ConfigField, TableSchema, TableSelection,
 };
-pub use http::{AllowList, Credentials, HttpContext, Redirect};
+pub use http::{AllowList, BatchBudget, Credentials, HttpContext, Redirect, DEFAULT_BATCH_BUDGET};
 pub use oauth::{OAuthClient, OAuthError, Pkce, TokenManager, TokenSet};
 pub use redact::Redactor;
 
@@ -171,10 +171,14 @@ impl bindings::connector_agent::connector::host::Host for HostState {
         use futures::StreamExt;
         let http = self.http.clone();
         let n = requests.len();
+        // Every body of the batch is held here until the batch returns: their bytes count
+        // against one budget, so a fan-out never holds more than `batch_budget_bytes`.
+        let budget = Arc::new(BatchBudget::new(http.batch_budget_bytes, n));
         let results: Vec<_> = futures::stream::iter(requests)
             .map(|r| {
                 let http = http.clone();
-                async move { http.send(r).await }
+                let budget = budget.clone();
+                async move { http.send_in_batch(r, &budget).await }
             })
             .buffered(http.concurrency.max(1))
             .collect()
@@ -186,6 +190,13 @@ impl bindings::connector_agent::connector::host::Host for HostState {
         self.stats.denied += denied;
         self.stats.requests += n as u64 - denied;
         self.returned();
+        if budget.exceeded() {
+            tracing::warn!(
+                requests = n,
+                budget_mb = http.batch_budget_bytes >> 20,
+                "a batch's responses exceeded the memory budget"
+            );
+        }
         Ok(results)
     }
 

@@ -2,11 +2,12 @@
 //! hashed. Pure: decides, does no I/O.
 
 use crate::connection::{Customization, SchemaPolicy};
-use connector_agent_destination::TableSpec;
+use connector_agent_destination::{TableSpec, MAX_COLUMNS};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::Sha256;
+use std::collections::HashSet;
 
 /// What the policy added or held back in one sync.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -53,15 +54,34 @@ pub fn plan_tables(
             }
             continue;
         }
+        // Each key's column as the destination lays it out (sanitised, deduplicated,
+        // capped); hash sets keep this linear in the number of columns.
+        let layout = spec.layout(&have);
+        let have_set: HashSet<&str> = have.iter().map(String::as_str).collect();
+        let present: HashSet<&str> = layout
+            .columns
+            .iter()
+            .filter(|c| have_set.contains(c.name.as_str()))
+            .map(|c| c.key.as_str())
+            .collect();
+        let dropped: HashSet<&str> = layout.dropped.iter().map(String::as_str).collect();
         let new: Vec<String> = spec
             .columns
             .iter()
-            .filter(|c| !have.contains(&c.name))
+            .filter(|c| !present.contains(c.name.as_str()) && !dropped.contains(c.name.as_str()))
             .map(|c| c.name.clone())
             .collect();
+        if !layout.dropped.is_empty() {
+            changes.held_back_columns.extend(
+                layout
+                    .dropped
+                    .iter()
+                    .map(|c| format!("{}.{c} (beyond {MAX_COLUMNS} columns)", spec.name)),
+            );
+        }
         if !new.is_empty() {
             if custom.schema_policy == SchemaPolicy::BlockAll && !first_sync {
-                spec.columns.retain(|c| have.contains(&c.name));
+                spec.columns.retain(|c| present.contains(c.name.as_str()));
                 changes
                     .held_back_columns
                     .extend(new.iter().map(|c| format!("{}.{c}", spec.name)));

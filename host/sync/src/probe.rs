@@ -13,7 +13,7 @@ use connector_agent_model::{ApiModel, CorrectedField, Correction, Endpoint, Pagi
 use connector_agent_runtime::bindings::types::{HttpError, HttpRequest};
 use connector_agent_runtime::{CheckResult, HttpContext};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What the probe found.
 pub(crate) struct ProbeReport {
@@ -902,42 +902,102 @@ impl Probe<'_> {
         e.corrections.push(c);
     }
 
-    /// Adds the columns the records show and the model lacks.
+    /// Adds the columns the records show and the model lacks, through the destination's
+    /// naming ([`connector_agent_destination::ColumnNames`]): at most
+    /// [`connector_agent_destination::MAX_COLUMNS`] per table, each shown with the column it
+    /// becomes when that is not the key itself. Linear in the number of keys.
     fn columns(&mut self, i: usize, records: &[Value]) {
+        use connector_agent_destination::{ColumnNames, MAX_COLUMNS, ROW_ID, SYNCED_AT};
         let e = &self.model.endpoints[i];
         let parent_column = e.parent.as_ref().map(|p| p.column.as_str());
-        let new: Vec<_> = observed::columns(records)
+        let known: HashSet<&str> = e.columns.iter().map(|c| c.name.as_str()).collect();
+        let observed: Vec<_> = observed::columns(records)
             .into_iter()
-            .filter(|c| !e.columns.iter().any(|k| k.name == c.name))
+            .filter(|c| !known.contains(c.name.as_str()))
             .filter(|c| Some(c.name.as_str()) != parent_column)
             .collect();
-        if new.is_empty() {
+        if observed.is_empty() {
             return;
         }
-        let names: Vec<String> = new.iter().map(|c| c.name.clone()).collect();
-        let typed: Vec<String> = new
-            .iter()
-            .map(|c| {
-                format!(
-                    "`{}` ({})",
-                    c.name,
-                    serde_json::to_value(c.ty)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default()
-                )
-            })
-            .collect();
-        self.correct(
-            i,
-            CorrectedField::Columns,
-            String::new(),
-            names.join(", "),
-            format!(
-                "the records hold {} that the docs do not list",
-                typed.join(", ")
-            ),
+        // The model's columns come first, so a capped table keeps what the docs list.
+        let mut required: Vec<&str> = e.primary_key.iter().map(String::as_str).collect();
+        required.extend([SYNCED_AT, ROW_ID]);
+        required.extend(parent_column);
+        let names = ColumnNames::assign(
+            e.columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .chain(parent_column)
+                .chain([SYNCED_AT])
+                .chain(observed.iter().map(|c| c.name.as_str())),
+            &required,
+            &[],
         );
+        let dropped: HashSet<&str> = names.dropped.iter().map(String::as_str).collect();
+        let (new, left_out): (Vec<_>, Vec<_>) = observed
+            .into_iter()
+            .partition(|c| !dropped.contains(c.name.as_str()));
+        let shown = |name: &str| match names.get(name) {
+            Some(col) if col != name => format!("`{}` (as column `{col}`)", name.escape_debug()),
+            _ => format!("`{}`", name.escape_debug()),
+        };
+        let mut evidence = String::new();
+        if !new.is_empty() {
+            let typed: Vec<String> = new
+                .iter()
+                .take(50)
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        shown(&c.name),
+                        serde_json::to_value(c.ty)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            let more = if new.len() > 50 {
+                format!(" and {} more", new.len() - 50)
+            } else {
+                String::new()
+            };
+            evidence = format!(
+                "the records hold {}{more} that the docs do not list",
+                typed.join(", ")
+            );
+        }
+        if !left_out.is_empty() {
+            if !evidence.is_empty() {
+                evidence.push_str("; ");
+            }
+            evidence.push_str(&format!(
+                "{} more keys (such as {}) get no column: a table has at most {MAX_COLUMNS} columns",
+                left_out.len(),
+                left_out
+                    .iter()
+                    .take(3)
+                    .map(|c| shown(&c.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if new.is_empty() {
+            self.corrections
+                .push(format!("table `{}`: {evidence}", e.table));
+            return;
+        }
+        let names: Vec<String> = new
+            .iter()
+            .take(50)
+            .map(|c| c.name.escape_debug().to_string())
+            .collect();
+        let after = if new.len() > 50 {
+            format!("{}, … ({} columns)", names.join(", "), new.len())
+        } else {
+            names.join(", ")
+        };
+        self.correct(i, CorrectedField::Columns, String::new(), after, evidence);
         self.model.endpoints[i].columns.extend(new);
     }
 

@@ -18,6 +18,9 @@ pub struct BenchCommand {
     /// Parents for the fan-out measurement.
     #[arg(long, default_value_t = 10_000)]
     pub parents: usize,
+    /// Size in MB of each child body for the large-children fan-out (0 skips it).
+    #[arg(long, default_value_t = 1)]
+    pub large_children_mb: usize,
     /// Endpoints of the synthetic spec for the build measurement.
     #[arg(long, default_value_t = 50)]
     pub endpoints: usize,
@@ -171,6 +174,32 @@ impl BenchCommand {
             (requests / seconds).into(),
         );
         drop(fixture);
+
+        // 2b. Fan-out over large children: every invoice carries a 1 MB memo (dropped inside
+        // the connector, so the destination stays small); the peak RSS is the fan-out's.
+        if self.large_children_mb > 0 {
+            let fixture = rt.block_on(FixtureServer::start(FixtureConfig {
+                customers: self.parents,
+                invoices_per_customer: 1,
+                invoice_memo_bytes: self.large_children_mb << 20,
+                ..FixtureConfig::default()
+            }))?;
+            let id = connection(&home, "bench-large", &fixture.openapi(), "invoices", None)?;
+            engine_at(&home)?.customize(&id, |c| {
+                c.blocked_columns
+                    .entry("invoices".into())
+                    .or_default()
+                    .insert("memo".into());
+            })?;
+            let (large, wall) = child_sync(&home, &id, &[])?;
+            let peak = large["peak_rss_mb"].as_f64().unwrap_or(0.0);
+            say(format!(
+                "fan-out over large children: {} parents × {} MB in {wall:.1} s; peak RSS {peak:.1} MB",
+                self.parents, self.large_children_mb
+            ));
+            figures.insert("large_children_peak_rss_mb".into(), peak.into());
+            drop(fixture);
+        }
 
         // 3. Generate + compile a spec with many endpoints against the warm target dir.
         let engine = engine_at(&home)?;

@@ -74,11 +74,17 @@ fn type_of(value: &Value) -> Option<ColumnType> {
 /// (integers mixed with decimals are numbers; other mixtures are JSON; only nulls is text).
 pub fn columns(records: &[Value]) -> Vec<Column> {
     let mut out: Vec<(Column, Option<ColumnType>)> = Vec::new();
+    // Position of each name in `out`: linear in the number of keys, however many.
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for record in records {
         let Value::Object(map) = record else { continue };
         for (name, value) in map {
             let seen = type_of(value);
-            match out.iter_mut().find(|(c, _)| c.name == *name) {
+            let at = index.get(name.as_str()).copied();
+            if at.is_none() {
+                index.insert(name.as_str(), out.len());
+            }
+            match at.map(|i| &mut out[i]) {
                 Some((_, ty)) => {
                     *ty = match (*ty, seen) {
                         (None, s) | (s, None) => s,
