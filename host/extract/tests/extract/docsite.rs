@@ -676,6 +676,7 @@ fn docs_site_pdf_methods_in_a_table() {
 
 /// One line per endpoint of each form (`cargo test … docs_site_summary -- --nocapture`).
 #[test]
+#[expect(clippy::print_stdout, reason = "the summary is this test's output")]
 fn docs_site_summary() {
     let forms = [
         (
