@@ -177,7 +177,8 @@ impl HistoryCommand {
                 r.started_at,
                 r.status,
                 kind,
-                r.rows.unwrap_or(0),
+                // A killed run never recorded its rows: unknown, not zero.
+                r.rows.map_or_else(|| "?".to_string(), |n| n.to_string()),
                 if r.full_refresh { "  (--full)" } else { "" },
                 r.error
                     .as_deref()
