@@ -252,9 +252,12 @@ impl Rng {
     }
 }
 
-/// Runs `connector-agent sync` in a child process and SIGKILLs it after `after` (unless it
-/// ends first); returns whether it was killed.
-async fn sync_killed_after(l: &Ledger, after: Duration) -> bool {
+/// Runs `connector-agent sync` in a child process and SIGKILLs it `after` its first request
+/// reached the API (unless it ends first), so kills land inside the sync (between requests,
+/// inside a page, during a commit), not in the process's start-up. Returns whether it was
+/// killed, and how long it ran from its first request.
+async fn sync_killed_after(l: &Ledger, after: Duration) -> (bool, Duration) {
+    let before = l.api.requests();
     let mut child = tokio::process::Command::new(crate::cli::binary())
         .env("CONNECTOR_AGENT_HOME", l.home.path())
         .env("CONNECTOR_AGENT_CACHE", cache_dir())
@@ -264,15 +267,24 @@ async fn sync_killed_after(l: &Ledger, after: Duration) -> bool {
         .kill_on_drop(true)
         .spawn()
         .expect("connector-agent runs");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while l.api.requests() == before {
+        if child.try_wait().expect("wait").is_some() {
+            return (false, Duration::ZERO);
+        }
+        assert!(Instant::now() < deadline, "the sync never reached the API");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let syncing = Instant::now();
     match tokio::time::timeout(after, child.wait()).await {
         Ok(status) => {
             status.expect("wait");
-            false
+            (false, syncing.elapsed())
         }
         Err(_) => {
             child.start_kill().expect("SIGKILL");
             child.wait().await.expect("wait");
-            true
+            (true, syncing.elapsed())
         }
     }
 }
@@ -312,12 +324,12 @@ async fn kills_lose_nothing(destination: Option<&str>) {
         } else {
             Duration::from_millis(20 + rng.next() % (window.as_millis() as u64).max(1))
         };
-        let run_started = Instant::now();
-        if sync_killed_after(&l, after).await {
+        let (killed_now, ran) = sync_killed_after(&l, after).await;
+        if killed_now {
             killed += 1;
-        } else if killed >= 10 {
+        } else if killed >= 10 && ran > Duration::ZERO {
             finished_one = true;
-            window = run_started.elapsed();
+            window = ran;
         }
         // After every kill: no key twice (checked while reading), no count going back, and
         // the saved cursors never above a committed row's update time.
@@ -375,8 +387,9 @@ async fn kills_lose_nothing(destination: Option<&str>) {
         history.iter().all(|r| r.status != "running"),
         "a killed run still shows as running"
     );
+    // Every kill came after the run was recorded (its first request follows that).
     assert!(
-        (1..=killed).contains(&interrupted),
+        interrupted == killed,
         "{interrupted} runs marked interrupted after {killed} kills"
     );
     assert_equal_to_source(
