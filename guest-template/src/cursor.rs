@@ -64,6 +64,7 @@ impl Pending {
             last_secs: None,
             unordered: false,
             saw_change: false,
+            max_secs: None,
         }
     }
 
@@ -77,7 +78,8 @@ impl Pending {
 
     /// Takes one record's cursor value, in the order records are read.
     pub(crate) fn observe(&mut self, v: Value) {
-        if let Some(s) = cursor_secs(&v) {
+        let secs = cursor_secs(&v);
+        if let Some(s) = secs {
             if self.last_secs.is_some_and(|last| s < last) {
                 self.unordered = true;
             }
@@ -88,7 +90,19 @@ impl Pending {
                 }
             }
         }
-        self.max_cursor = max_cursor(self.max_cursor.take(), Some(v));
+        match (secs, self.max_secs) {
+            // Both times known: compared without parsing the maximum again.
+            (Some(s), Some(max)) => {
+                if s > max {
+                    self.max_cursor = Some(v);
+                    self.max_secs = Some(s);
+                }
+            }
+            _ => {
+                self.max_cursor = max_cursor(self.max_cursor.take(), Some(v));
+                self.max_secs = self.max_cursor.as_ref().and_then(cursor_secs);
+            }
+        }
     }
 
     /// The cursor to save when this pass ends, given the one it started from; with a warning

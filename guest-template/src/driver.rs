@@ -338,6 +338,9 @@ fn start_pass(e: &EndpointDecl, config: &[ConfigEntry], state: &mut SyncState) -
 
 /// Notes when a pass started, from its first response (see [`crate::cursor`]).
 fn start_clock(pass: &mut Pending, resp: &HttpResponse) {
+    if pass.clock != crate::state::Clock::NotYet {
+        return; // Known since the pass's first response: nothing to parse on later pages.
+    }
     let server = crate::http::header(resp, "date").and_then(parse_http_date);
     pass.start_clock(server, || (host::now() / 1000) as i64);
 }
@@ -373,12 +376,30 @@ pub const DEFAULT_MAX_PAGES: u64 = 1_000_000;
 /// Default time cap per table and sync, in seconds (`_max_seconds` raises it).
 pub const DEFAULT_MAX_SECONDS: u64 = 12 * 3600;
 
+/// The page URLs one list has read in this pass (hashed), so paging never loops.
+#[derive(Default)]
+struct Visited(std::collections::HashSet<u64>);
+
+impl Visited {
+    /// Whether `url` is read for the first time (it is recorded); a repeat is logged.
+    fn first_visit(&mut self, table: &str, url: &str) -> bool {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        url.hash(&mut h);
+        let first = self.0.insert(h.finish());
+        if !first {
+            host::log(Level::Warn, &format!("table `{table}`: the API led back to a page already read ({url}); the list ends here"));
+        }
+        first
+    }
+}
+
 /// Bounds one table's paging in one sync: a page URL read before in this pass ends the list
 /// (an API whose cursor cycles, A→B→A, would loop forever), and the page and time caps stop
 /// it with an error; pages before are committed, so the next sync continues from there.
 struct Guard {
     table: &'static str,
-    seen: std::collections::HashSet<u64>,
+    visited: Visited,
     pages: u64,
     max_pages: u64,
     deadline_ms: u64,
@@ -391,7 +412,7 @@ impl Guard {
         let max_seconds = number("_max_seconds", DEFAULT_MAX_SECONDS);
         Guard {
             table,
-            seen: std::collections::HashSet::new(),
+            visited: Visited::default(),
             pages: 0,
             max_pages: number("_max_pages", DEFAULT_MAX_PAGES),
             deadline_ms: host::now().saturating_add(max_seconds.saturating_mul(1000)),
@@ -401,14 +422,7 @@ impl Guard {
 
     /// Whether to read the page at `url`: `Ok(false)` when this pass read it already.
     fn admit(&mut self, url: &str) -> Result<bool, ConnectorError> {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        url.hash(&mut h);
-        if !self.seen.insert(h.finish()) {
-            host::log(
-                Level::Warn,
-                &format!("table `{}`: the API led back to a page already read ({url}); the list ends here", self.table),
-            );
+        if !self.visited.first_visit(self.table, url) {
             return Ok(false);
         }
         self.count_pages(1)?;
@@ -509,8 +523,8 @@ struct Flight {
     url: String,
     /// The key of the previous page's first record.
     previous_first: Option<String>,
-    /// Hashes of the page URLs this context read.
-    seen: std::collections::HashSet<u64>,
+    /// The page URLs this context read.
+    visited: Visited,
 }
 
 /// The ancestors of a child endpoint, root first, each with the link from the level below.
@@ -584,12 +598,11 @@ fn fan_out(
     let mut wave: Vec<Flight> = ctxs
         .iter()
         .enumerate()
-        .map(|(i, ctx)| Flight {
-            ctx: i,
-            position: Position::Start,
-            url: url_for(ctx, &Position::Start),
-            previous_first: None,
-            seen: std::collections::HashSet::new(),
+        .map(|(i, ctx)| {
+            let url = url_for(ctx, &Position::Start);
+            let mut visited = Visited::default();
+            visited.first_visit(e.table, &url);
+            Flight { ctx: i, position: Position::Start, url, previous_first: None, visited }
         })
         .collect();
     while !wave.is_empty() {
@@ -622,19 +635,9 @@ fn fan_out(
                 let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
                 if let Some(position) = advance(&target, e.table, &flight.position, &flight.url, &resp, &body, &records, &mut flight.previous_first)? {
                     let url = page_url(&target, &position);
-                    use std::hash::{Hash, Hasher};
-                    let mut h = std::collections::hash_map::DefaultHasher::new();
-                    url.hash(&mut h);
-                    flight.seen.insert({
-                        let mut first = std::collections::hash_map::DefaultHasher::new();
-                        flight.url.hash(&mut first);
-                        first.finish()
-                    });
-                    if !flight.seen.insert(h.finish()) {
-                        host::log(Level::Warn, &format!("table `{}`: the API led back to a page already read ({url}); this list ends here", e.table));
-                        continue;
+                    if flight.visited.first_visit(e.table, &url) {
+                        next_wave.push(Flight { ctx: flight.ctx, position, url, previous_first: flight.previous_first, visited: flight.visited });
                     }
-                    next_wave.push(Flight { ctx: flight.ctx, position, url, previous_first: flight.previous_first, seen: flight.seen });
                 }
             }
         }

@@ -49,6 +49,9 @@ pub(crate) struct Pending {
     /// A record changed after the pass started was read.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub saw_change: bool,
+    /// `max_cursor` in seconds, once known: spares parsing it again for every record.
+    #[serde(skip)]
+    pub max_secs: Option<f64>,
 }
 
 /// When a pass started, by the server's clock.

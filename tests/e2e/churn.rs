@@ -54,7 +54,7 @@ pub async fn ledger_with(
     let tables: Vec<&str> = model.endpoints.iter().map(|e| e.table.as_str()).collect();
     for r in LEDGER_RESOURCES {
         assert!(tables.contains(&r), "a table for {r}: {tables:?}");
-        let e = model.endpoints.iter().find(|e| e.table == r).unwrap();
+        let e = model.endpoint_by_table(r).unwrap();
         assert!(e.incremental.is_some(), "{r} syncs incrementally: {e:?}");
     }
     Ledger {
@@ -65,91 +65,91 @@ pub async fn ledger_with(
     }
 }
 
+/// Every table's rows by id, as the destination holds them.
+type TableRows = BTreeMap<String, BTreeMap<String, Value>>;
+
+/// One row of a ledger table: id, label, amount, edits, `updated_at` as RFC 3339 text.
+type LedgerRow = (String, String, i64, i64, String);
+
 /// Every table's rows as the destination holds them (by id), and the saved state.
-pub async fn destination_rows(
-    l: &Ledger,
-) -> (BTreeMap<String, BTreeMap<String, Value>>, Option<Value>) {
+pub async fn destination_rows(l: &Ledger) -> (TableRows, Option<Value>) {
     let conn = l.engine.home().load(&l.id).unwrap();
-    let dest = connector_agent_sync::engine::describe_destination(&conn);
-    if conn.destination.starts_with("postgres") {
+    let (tables, state) = if conn.destination.starts_with("postgres") {
         pg_rows(&conn.destination, &conn.schema).await
     } else {
-        sqlite_rows(&dest).await
+        sqlite_rows(&connector_agent_sync::engine::describe_destination(&conn)).await
+    };
+    let mut out = BTreeMap::new();
+    for (t, rows) in LEDGER_RESOURCES.iter().zip(tables) {
+        let mut by_id = BTreeMap::new();
+        for (id, label, amount, edits, updated_at) in rows {
+            let v = serde_json::json!({
+                "id": id, "label": label, "amount": amount, "edits": edits, "updated_at": updated_at
+            });
+            assert!(
+                by_id.insert(id.clone(), v).is_none(),
+                "{t}: `{id}` is duplicated"
+            );
+        }
+        out.insert(t.to_string(), by_id);
     }
+    (out, state.map(|s| serde_json::from_str(&s).unwrap()))
 }
 
-async fn sqlite_rows(path: &str) -> (BTreeMap<String, BTreeMap<String, Value>>, Option<Value>) {
-    use sqlx::{Connection, Row};
+/// The ledger tables' rows (in [`LEDGER_RESOURCES`] order; a missing table is empty) and the
+/// saved state, from a SQLite file that may not exist yet.
+async fn sqlite_rows(path: &str) -> (Vec<Vec<LedgerRow>>, Option<String>) {
+    use sqlx::Connection;
     if !std::path::Path::new(path).exists() {
-        let empty = LEDGER_RESOURCES
-            .iter()
-            .map(|t| (t.to_string(), BTreeMap::new()))
-            .collect();
-        return (empty, None);
+        return (vec![Vec::new(); LEDGER_RESOURCES.len()], None);
     }
     let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{path}"))
         .await
         .expect("open destination");
-    let mut out = BTreeMap::new();
+    let mut tables = Vec::new();
     for t in LEDGER_RESOURCES {
-        let mut rows = BTreeMap::new();
         let q = format!("SELECT id, label, amount, edits, updated_at FROM \"{t}\"");
-        for r in sqlx::query(&q).fetch_all(&mut c).await.unwrap_or_default() {
-            let id: String = r.get(0);
-            let v = serde_json::json!({
-                "id": id, "label": r.get::<String, _>(1), "amount": r.get::<i64, _>(2),
-                "edits": r.get::<i64, _>(3), "updated_at": r.get::<String, _>(4)
-            });
-            assert!(
-                rows.insert(id.clone(), v).is_none(),
-                "{t}: `{id}` is duplicated"
-            );
-        }
-        out.insert(t.to_string(), rows);
+        tables.push(
+            sqlx::query_as(&q)
+                .fetch_all(&mut c)
+                .await
+                .unwrap_or_default(),
+        );
     }
-    let state: Option<String> = sqlx::query_scalar("SELECT state FROM _connector_agent_state")
+    let state = sqlx::query_scalar("SELECT state FROM _connector_agent_state")
         .fetch_optional(&mut c)
         .await
         .ok()
         .flatten();
-    (out, state.map(|s| serde_json::from_str(&s).unwrap()))
+    (tables, state)
 }
 
-async fn pg_rows(
-    url: &str,
-    schema: &str,
-) -> (BTreeMap<String, BTreeMap<String, Value>>, Option<Value>) {
-    use sqlx::{Connection, Row};
+/// As [`sqlite_rows`], from a PostgreSQL schema (`updated_at` back to RFC 3339 text).
+async fn pg_rows(url: &str, schema: &str) -> (Vec<Vec<LedgerRow>>, Option<String>) {
+    use sqlx::Connection;
     let mut c = sqlx::PgConnection::connect(url)
         .await
         .expect("open destination");
-    let mut out = BTreeMap::new();
+    let mut tables = Vec::new();
     for t in LEDGER_RESOURCES {
-        let mut rows = BTreeMap::new();
         let q = format!(
             "SELECT id, label, amount, edits, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM \"{schema}\".\"{t}\""
         );
-        for r in sqlx::query(&q).fetch_all(&mut c).await.unwrap_or_default() {
-            let id: String = r.get(0);
-            let v = serde_json::json!({
-                "id": id, "label": r.get::<String, _>(1), "amount": r.get::<i64, _>(2),
-                "edits": r.get::<i64, _>(3), "updated_at": r.get::<String, _>(4)
-            });
-            assert!(
-                rows.insert(id.clone(), v).is_none(),
-                "{t}: `{id}` is duplicated"
-            );
-        }
-        out.insert(t.to_string(), rows);
+        tables.push(
+            sqlx::query_as(&q)
+                .fetch_all(&mut c)
+                .await
+                .unwrap_or_default(),
+        );
     }
-    let state: Option<String> = sqlx::query_scalar(&format!(
+    let state = sqlx::query_scalar(&format!(
         "SELECT state FROM \"{schema}\"._connector_agent_state"
     ))
     .fetch_optional(&mut c)
     .await
     .ok()
     .flatten();
-    (out, state.map(|s| serde_json::from_str(&s).unwrap()))
+    (tables, state)
 }
 
 /// Asserts the destination equals the ledger, naming the first records that differ.
@@ -252,21 +252,39 @@ impl Rng {
     }
 }
 
+/// `connector-agent sync` of the ledger connection in a child process (killed if dropped).
+fn spawn_sync(l: &Ledger, stderr: std::process::Stdio) -> tokio::process::Child {
+    tokio::process::Command::new(crate::cli::binary())
+        .env("CONNECTOR_AGENT_HOME", l.home.path())
+        .env("CONNECTOR_AGENT_CACHE", cache_dir())
+        .args(["sync", &l.id, "--json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("connector-agent runs")
+}
+
+/// Waits until the destination holds committed rows (generous for a slow machine).
+async fn wait_for_committed_rows(l: &Ledger) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (rows, _) = destination_rows(l).await;
+        if rows.values().map(BTreeMap::len).sum::<usize>() > 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no rows committed in time");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Runs `connector-agent sync` in a child process and SIGKILLs it `after` its first request
 /// reached the API (unless it ends first), so kills land inside the sync (between requests,
 /// inside a page, during a commit), not in the process's start-up. Returns whether it was
 /// killed, and how long it ran from its first request.
 async fn sync_killed_after(l: &Ledger, after: Duration) -> (bool, Duration) {
     let before = l.api.requests();
-    let mut child = tokio::process::Command::new(crate::cli::binary())
-        .env("CONNECTOR_AGENT_HOME", l.home.path())
-        .env("CONNECTOR_AGENT_CACHE", cache_dir())
-        .args(["sync", &l.id, "--json"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("connector-agent runs");
+    let mut child = spawn_sync(l, std::process::Stdio::null());
     let deadline = Instant::now() + Duration::from_secs(180);
     while l.api.requests() == before {
         if child.try_wait().expect("wait").is_some() {
@@ -423,25 +441,9 @@ async fn sigterm_stops_a_sync_after_a_committed_page_and_the_next_resumes() {
     )
     .await;
     l.api.set_delay_ms(20);
-    let mut child = tokio::process::Command::new(crate::cli::binary())
-        .env("CONNECTOR_AGENT_HOME", l.home.path())
-        .env("CONNECTOR_AGENT_CACHE", cache_dir())
-        .args(["sync", &l.id])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("connector-agent runs");
+    let mut child = spawn_sync(&l, std::process::Stdio::piped());
     // Wait for committed rows, then ask it to stop.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let (rows, _) = destination_rows(&l).await;
-        if rows.values().map(BTreeMap::len).sum::<usize>() > 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no rows committed in time");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_committed_rows(&l).await;
     let pid = child.id().expect("running").to_string();
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &pid])
@@ -497,24 +499,8 @@ async fn a_killed_first_sync_that_committed_rows_fixes_names_and_keys() {
     )
     .await;
     l.api.set_delay_ms(20);
-    let mut child = tokio::process::Command::new(crate::cli::binary())
-        .env("CONNECTOR_AGENT_HOME", l.home.path())
-        .env("CONNECTOR_AGENT_CACHE", cache_dir())
-        .args(["sync", &l.id])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("connector-agent runs");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let (rows, _) = destination_rows(&l).await;
-        if rows.values().map(BTreeMap::len).sum::<usize>() > 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no rows committed in time");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let mut child = spawn_sync(&l, std::process::Stdio::null());
+    wait_for_committed_rows(&l).await;
     child.start_kill().unwrap();
     child.wait().await.unwrap();
     // The killed run never recorded its rows; the destination holds them all the same.

@@ -29,6 +29,16 @@ fn served() -> Served {
     }
 }
 
+/// [`generate_wait`], then the fixture's token set: a connection ready to test and sync (its
+/// id is `name` in lower case).
+fn generate_with_token(home: &std::path::Path, spec: &std::path::Path, name: &str) {
+    generate_wait(home, spec, name);
+    cli(home)
+        .args(["setup", &name.to_lowercase(), "--set", "token=test-token"])
+        .assert()
+        .success();
+}
+
 /// `generate --wait` for a connection named `name` from `spec`.
 fn generate_wait(home: &std::path::Path, spec: &std::path::Path, name: &str) {
     cli(home)
@@ -419,11 +429,7 @@ fn run_syncs_due_connections_only_and_history_records_every_run() {
         home,
         spec,
     } = served();
-    generate_wait(home.path(), &spec, "Sched");
-    cli(home.path())
-        .args(["setup", "sched", "--set", "token=test-token"])
-        .assert()
-        .success();
+    generate_with_token(home.path(), &spec, "Sched");
     let runs = |home: &std::path::Path| -> Vec<serde_json::Value> {
         let out = cli(home)
             .args(["--json", "history", "sched"])
@@ -660,11 +666,7 @@ fn run_keeps_scheduled_connections_synced_until_stopped() {
         home,
         spec,
     } = served();
-    generate_wait(home.path(), &spec, "Loop");
-    cli(home.path())
-        .args(["setup", "loop", "--set", "token=test-token"])
-        .assert()
-        .success();
+    generate_with_token(home.path(), &spec, "Loop");
     cli(home.path())
         .args(["schedule", "loop", "1s"])
         .assert()
@@ -729,11 +731,7 @@ fn secrets_an_api_echoes_never_reach_output_history_or_the_data_directory() {
         spec,
     } = served();
     let data = home.path().join("data");
-    generate_wait(&data, &spec, "Echo");
-    cli(&data)
-        .args(["setup", "echo", "--set", "token=test-token"])
-        .assert()
-        .success();
+    generate_with_token(&data, &spec, "Echo");
     // The API quotes the credentials back in its error bodies.
     fixture.inject(connector_agent_fixture::Fault::EchoCredentials { count: 100_000 });
     let mut outputs: Vec<(String, Vec<u8>)> = Vec::new();
@@ -800,11 +798,7 @@ fn data_directory_files_are_private_whatever_the_umask() {
         spec,
     } = served();
     let data = home.path().join("data");
-    generate_wait(&data, &spec, "Private");
-    cli(&data)
-        .args(["setup", "private", "--set", "token=test-token"])
-        .assert()
-        .success();
+    generate_with_token(&data, &spec, "Private");
     cli(&data)
         .args(["--json", "sync", "private"])
         .assert()

@@ -20,11 +20,7 @@ async fn a_token_two_levels_deep_is_found_by_save_and_test_and_every_record_sync
     )
     .await;
     let model = l.engine.home().load_model(&l.id).unwrap();
-    let payouts = model
-        .endpoints
-        .iter()
-        .find(|e| e.table == LEDGER_PAYOUTS)
-        .unwrap();
+    let payouts = model.endpoint_by_table(LEDGER_PAYOUTS).unwrap();
     assert_eq!(
         payouts.pagination,
         Pagination::None,
@@ -48,11 +44,7 @@ async fn a_token_two_levels_deep_is_found_by_save_and_test_and_every_record_sync
         "{all}"
     );
     let model = l.engine.home().load_model(&l.id).unwrap();
-    let payouts = model
-        .endpoints
-        .iter()
-        .find(|e| e.table == LEDGER_PAYOUTS)
-        .unwrap();
+    let payouts = model.endpoint_by_table(LEDGER_PAYOUTS).unwrap();
     assert_eq!(
         payouts.pagination,
         Pagination::Cursor {

@@ -35,6 +35,7 @@ pub use crawl::{
 };
 pub use document::{parse_document_bytes, read_document};
 pub use infer::observed;
+pub use infer::pagination::PAGING_CONTAINERS;
 pub use input::{MAX_MARKDOWN_FILE_BYTES, MAX_MARKDOWN_TOTAL_BYTES, MAX_PDF_BYTES, MAX_SPEC_BYTES};
 pub use nesting::MAX_NESTING;
 pub use pdf::{extract_pdf_file, pdf_text};

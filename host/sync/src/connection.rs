@@ -168,12 +168,31 @@ pub struct Customization {
     /// What happens to tables and columns that appear after the first sync.
     #[serde(default)]
     pub schema_policy: SchemaPolicy,
-    /// Most pages one table may read in one sync (default: the SDK's, 1,000,000).
+    /// Most pages one table may read in one sync ([`Customization::DEFAULT_MAX_PAGES`] when
+    /// unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_pages: Option<u64>,
-    /// Most minutes one table may page in one sync (default: the SDK's, 12 hours).
+    /// Most minutes one table may page in one sync ([`Customization::DEFAULT_MAX_MINUTES`]
+    /// when unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_minutes: Option<u64>,
+}
+
+impl Customization {
+    /// Pages one table may read in one sync unless the user raises it.
+    pub const DEFAULT_MAX_PAGES: u64 = 1_000_000;
+    /// Minutes one table may page in one sync unless the user raises it (12 hours).
+    pub const DEFAULT_MAX_MINUTES: u64 = 720;
+
+    /// The page cap in force.
+    pub fn page_cap(&self) -> u64 {
+        self.max_pages.unwrap_or(Self::DEFAULT_MAX_PAGES)
+    }
+
+    /// The time cap in force, in minutes.
+    pub fn minute_cap(&self) -> u64 {
+        self.max_minutes.unwrap_or(Self::DEFAULT_MAX_MINUTES)
+    }
 }
 
 /// Schema-change policy.

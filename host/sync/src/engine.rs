@@ -517,15 +517,13 @@ impl Engine {
     }
 
     /// The non-secret config handed to the connector.
-    /// The config handed to the connector: the user's values, and the host's paging caps
-    /// (`_max_pages`, `_max_seconds`) when the connection sets them.
+    /// The config handed to the connector: the user's values, and the paging caps in force
+    /// (`_max_pages`, `_max_seconds`), which the host decides.
     pub fn config_entries(conn: &Connection) -> Vec<ConfigEntry> {
+        let custom = &conn.customization;
         let caps = [
-            ("_max_pages", conn.customization.max_pages),
-            (
-                "_max_seconds",
-                conn.customization.max_minutes.map(|m| m.saturating_mul(60)),
-            ),
+            ("_max_pages", custom.page_cap()),
+            ("_max_seconds", custom.minute_cap().saturating_mul(60)),
         ];
         conn.config
             .iter()
@@ -533,11 +531,9 @@ impl Engine {
                 name: k.clone(),
                 value: v.clone(),
             })
-            .chain(caps.into_iter().filter_map(|(name, v)| {
-                v.map(|v| ConfigEntry {
-                    name: name.into(),
-                    value: v.to_string(),
-                })
+            .chain(caps.into_iter().map(|(name, v)| ConfigEntry {
+                name: name.into(),
+                value: v.to_string(),
             }))
             .collect()
     }

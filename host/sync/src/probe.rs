@@ -1454,22 +1454,6 @@ const NEXT_NAMES: &[&str] = &[
 ];
 /// Names that hold a position only under a paging container (`paging.cursors.after`).
 const WEAK_NEXT_NAMES: &[&str] = &["after", "cursor", "href"];
-const PAGING_CONTAINERS: &[&str] = &[
-    "meta",
-    "metadata",
-    "pagination",
-    "paging",
-    "page",
-    "pageinfo",
-    "responsemetadata",
-    "links",
-    "cursor",
-    "cursors",
-    "next",
-    "nextpage",
-    "pages",
-    "info",
-];
 const MORE_NAMES: &[&str] = &[
     "hasmore",
     "hasnext",
@@ -1556,7 +1540,8 @@ fn more_signs(
                     });
                 }
                 Value::Object(_) => {
-                    let container = in_container || PAGING_CONTAINERS.contains(&name.as_str());
+                    let container = in_container
+                        || connector_agent_extract::PAGING_CONTAINERS.contains(&name.as_str());
                     walk(child, path, container, read, record_path, out);
                 }
                 _ => {}

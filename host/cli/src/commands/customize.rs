@@ -131,8 +131,8 @@ impl CustomizeCommand {
             println!("schema policy    {:?}", custom.schema_policy);
             println!(
                 "paging caps      {} pages, {} minutes per table and sync",
-                custom.max_pages.unwrap_or(1_000_000),
-                custom.max_minutes.unwrap_or(720)
+                custom.page_cap(),
+                custom.minute_cap()
             );
         }
         Ok(0)

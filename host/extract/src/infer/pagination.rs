@@ -52,8 +52,10 @@ pub(crate) const SIZE_PARAMS: &[&str] = &[
     "rows",
 ];
 
-/// Containers where pagination fields live one level down.
-const CONTAINERS: &[&str] = &[
+/// Objects (names squashed: lower case, no `_`/`-`) under which pagination fields live, at any
+/// depth (`meta.pagination.next_cursor`); shared with Save & Test's probe, which looks for
+/// next-page fields on a real page.
+pub const PAGING_CONTAINERS: &[&str] = &[
     "meta",
     "metadata",
     "pagination",
@@ -567,7 +569,7 @@ fn find_field<'a>(
                 }
                 let mut inner_path = path.clone();
                 inner_path.push(name.to_string());
-                let container = *in_container || CONTAINERS.contains(&squash(name).as_str());
+                let container = *in_container || PAGING_CONTAINERS.contains(&squash(name).as_str());
                 next_level.push((inner, inner_path, container));
             }
         }

@@ -5,6 +5,8 @@
 
 use std::fmt::Write as _;
 
+use crate::prose::{one_page_pdf, pdf_escape};
+
 use connector_agent_extract::{extract_pdf_file, extract_prose, ProseKind, ProsePage};
 use connector_agent_model::{ApiModel, EndSignal, Endpoint, PageSize, Pagination};
 
@@ -582,39 +584,11 @@ fn table_pdf(rows: &[Vec<(u32, &str)>]) -> Vec<u8> {
     for (i, row) in rows.iter().enumerate() {
         let y = 760 - 14 * i as u32;
         for (x, text) in row {
-            let escaped = text
-                .replace('\\', "\\\\")
-                .replace('(', "\\(")
-                .replace(')', "\\)");
-            writeln!(stream, "1 0 0 1 {x} {y} Tm ({escaped}) Tj").unwrap();
+            writeln!(stream, "1 0 0 1 {x} {y} Tm ({}) Tj", pdf_escape(text)).unwrap();
         }
     }
     stream.push_str("ET");
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>".to_string(),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
-        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
-    ];
-    let mut pdf = String::from("%PDF-1.4\n");
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        write!(pdf, "{} 0 obj\n{body}\nendobj\n", i + 1).unwrap();
-    }
-    let xref = pdf.len();
-    write!(pdf, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).unwrap();
-    for offset in offsets {
-        writeln!(pdf, "{offset:010} 00000 n ").unwrap();
-    }
-    write!(
-        pdf,
-        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-        objects.len() + 1
-    )
-    .unwrap();
-    pdf.into_bytes()
+    one_page_pdf(&stream, "Helvetica")
 }
 
 /// The PDF's method index is a table whose path column comes before the method column, as

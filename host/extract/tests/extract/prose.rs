@@ -551,18 +551,27 @@ fn noise(len: usize, mut seed: u64) -> Vec<u8> {
 fn tiny_pdf(lines: &[&str]) -> Vec<u8> {
     let mut stream = String::from("BT /F1 10 Tf 12 TL 50 750 Td\n");
     for line in lines {
-        let escaped = line
-            .replace('\\', "\\\\")
-            .replace('(', "\\(")
-            .replace(')', "\\)");
-        writeln!(stream, "({escaped}) Tj T*").unwrap();
+        writeln!(stream, "({}) Tj T*", pdf_escape(line)).unwrap();
     }
     stream.push_str("ET");
+    one_page_pdf(&stream, "Courier")
+}
+
+/// Text as a PDF string literal's content.
+pub(crate) fn pdf_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('(', "\\(")
+        .replace(')', "\\)")
+}
+
+/// A one-page PDF around a content stream, in one base-14 font, its cross-reference table
+/// computed.
+pub(crate) fn one_page_pdf(stream: &str, font: &str) -> Vec<u8> {
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>".to_string(),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>".to_string(),
+        format!("<< /Type /Font /Subtype /Type1 /BaseFont /{font} >>"),
         format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
     ];
     let mut pdf = String::from("%PDF-1.4\n");
