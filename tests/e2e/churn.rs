@@ -327,6 +327,7 @@ async fn kills_lose_nothing(destination: Option<&str>) {
     let mut rng = Rng(seed);
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut killed = 0;
+    let mut killed_inside = 0;
     let started = Instant::now();
     let mut runs = 0;
     // Ten kills in the historical pass (the first runs), one run left to finish, then ten
@@ -342,9 +343,28 @@ async fn kills_lose_nothing(destination: Option<&str>) {
         } else {
             Duration::from_millis(20 + rng.next() % (window.as_millis() as u64).max(1))
         };
+        let last_run = l
+            .engine
+            .sync_history(&l.id, 1)
+            .unwrap()
+            .first()
+            .map(|r| r.id.clone());
         let (killed_now, ran) = sync_killed_after(&l, after).await;
         if killed_now {
             killed += 1;
+            // A kill lands inside the run (recorded as interrupted as soon as the lock is
+            // free again) or, rarely, after the run recorded its end and before the process
+            // exited.
+            let newest = l.engine.sync_history(&l.id, 1).unwrap();
+            let newest = newest.first().expect("the killed run was recorded");
+            assert_ne!(
+                Some(&newest.id),
+                last_run.as_ref(),
+                "seed {seed}: a kill after the first request left no run"
+            );
+            if newest.status == "interrupted" {
+                killed_inside += 1;
+            }
         } else if killed >= 10 && ran > Duration::ZERO {
             finished_one = true;
             window = ran;
@@ -405,10 +425,11 @@ async fn kills_lose_nothing(destination: Option<&str>) {
         history.iter().all(|r| r.status != "running"),
         "a killed run still shows as running"
     );
-    // Every kill came after the run was recorded (its first request follows that).
+    // Every kill inside a run, and only those, left an interrupted run; most kills landed
+    // inside (the kill moments are drawn from the run's first request to its usual end).
     assert!(
-        interrupted == killed,
-        "{interrupted} runs marked interrupted after {killed} kills"
+        interrupted == killed_inside && killed_inside * 2 >= killed,
+        "{interrupted} runs marked interrupted after {killed} kills, {killed_inside} of them inside a run"
     );
     assert_equal_to_source(
         &l,
