@@ -52,13 +52,15 @@ const ROBOTS_BYTES: usize = 512 * 1024;
 /// Bounds on one crawl. Every bound, when hit, leaves a note in [`CrawlResult::skipped`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CrawlLimits {
-    /// HTML pages requested at most, the start page included (default 200).
+    /// HTML pages requested at most, the start page included (default 600: a large API
+    /// reference has a page per operation).
     pub max_pages: usize,
     /// Links followed from the start page at most (default 4; the start page is depth 0).
     pub max_depth: usize,
-    /// Bytes downloaded in total, counted while they stream (default 20 MB).
+    /// Bytes downloaded in total, counted while they stream (default 200 MB).
     pub max_bytes: u64,
-    /// Bytes of one response at most, page or API description (default 5 MB).
+    /// Bytes of one response at most, page or API description (default 16 MB: a one-page
+    /// Redoc reference embeds the whole description and is often 1–8 MB).
     pub per_page_bytes: u64,
     /// Pause between two requests, out of politeness (default 50 ms).
     pub delay: Duration,
@@ -73,10 +75,10 @@ pub struct CrawlLimits {
 impl Default for CrawlLimits {
     fn default() -> Self {
         Self {
-            max_pages: 200,
+            max_pages: 600,
             max_depth: 4,
-            max_bytes: 20_000_000,
-            per_page_bytes: 5_000_000,
+            max_bytes: 200_000_000,
+            per_page_bytes: 16_000_000,
             delay: Duration::from_millis(50),
             timeout: Duration::from_secs(15),
             deadline: Duration::from_secs(300),
@@ -120,7 +122,9 @@ pub struct FoundSpec {
     pub found_on: String,
     /// How the page pointed at it: `link to .json`, `Swagger UI url`, `Redoc spec-url`,
     /// `Redoc.init`, `Stoplight`, `RapiDoc spec-url`, `link rel=service-desc`,
-    /// `Postman link`, `JSON/YAML response` or `start URL`.
+    /// `Postman link`, `JSON/YAML response`, `start URL`, or for a description embedded in
+    /// the page itself `Redoc state`, `JSON script block`, `Stoplight apiDescriptionDocument`
+    /// or `Swagger UI spec`.
     pub how: String,
 }
 
@@ -473,6 +477,11 @@ impl Crawler<'_> {
             text,
             html,
         });
+        for embedded in analysis.embedded {
+            // The vendor's own description, inside the page (Redoc's state, a JSON script
+            // block, ...): taken as a description named by the page.
+            self.take_value(embedded.document, &url, Some(&url), embedded.how);
+        }
         for link in analysis.links {
             self.consider_link(link, depth + 1);
         }
@@ -607,20 +616,26 @@ impl Crawler<'_> {
                 return self.note(&fetched.url, reason);
             }
         };
+        self.take_value(document, &fetched.url, found_on, how);
+    }
+
+    /// Keeps a parsed document read from `url` if it is an OpenAPI/Swagger description or a
+    /// Postman collection.
+    fn take_value(&mut self, document: Value, url: &Url, found_on: Option<&Url>, how: &str) {
         let kind = match crate::detect_kind(&document) {
             DocKind::OpenApi => SpecKind::OpenApi,
             DocKind::Postman => SpecKind::Postman,
             DocKind::Unknown => {
                 let reason = "neither an OpenAPI/Swagger description (no top-level `openapi` or \
                           `swagger`) nor a Postman collection";
-                return self.note(&fetched.url, reason.into());
+                return self.note(url, reason.into());
             }
         };
         self.result.specs.push(FoundSpec {
-            url: fetched.url.to_string(),
+            url: url.to_string(),
             kind,
             document,
-            found_on: found_on.unwrap_or(&fetched.url).to_string(),
+            found_on: found_on.unwrap_or(url).to_string(),
             how: how.to_string(),
         });
     }

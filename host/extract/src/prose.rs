@@ -1393,9 +1393,17 @@ impl<'p> Reader<'p> {
                 let start = from + i;
                 from = start + method.len();
                 let before_ok = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
-                let rest = &line[from..];
+                let mut rest = &line[from..];
+                // `[GET]/path` (openapi-to-md's headings): the method in brackets, the path
+                // right after.
+                if start > 0 && bytes[start - 1] == b'[' {
+                    if let Some(after) = rest.strip_prefix(']').filter(|a| a.starts_with('/')) {
+                        rest = after;
+                    }
+                }
                 let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
-                if !before_ok || gap == 0 {
+                let bracketed = rest.starts_with('/') && !line[from..].starts_with('/');
+                if !before_ok || (gap == 0 && !bracketed) {
                     continue;
                 }
                 let Some(target) = target_token(&rest[gap..]) else {

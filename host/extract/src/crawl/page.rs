@@ -7,6 +7,7 @@
 //! `<script>` bodies are whole and hostile markup closes where a browser would close it.
 
 use scraper::{ElementRef, Html, Selector};
+use serde_json::Value;
 use url::Url;
 
 /// What a page says, all URLs absolute and without fragments.
@@ -20,6 +21,18 @@ pub(crate) struct PageAnalysis {
     pub candidates: Vec<Candidate>,
     /// External scripts that configure Swagger UI (`swagger-initializer.js`), to fetch and scan.
     pub scripts: Vec<Url>,
+    /// API descriptions embedded in the page itself (Redoc's state, a JSON script block,
+    /// Stoplight's `apiDescriptionDocument`, Swagger UI's inline `spec`).
+    pub embedded: Vec<Embedded>,
+}
+
+/// An API description found inside a page, and where in it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Embedded {
+    /// The description.
+    pub document: Value,
+    /// Where it was: `Redoc state`, `JSON script block`, ...
+    pub how: &'static str,
 }
 
 /// A URL that may hold an API description, and how it was found.
@@ -94,7 +107,26 @@ pub(crate) fn analyse(html: &str, page_url: &Url) -> PageAnalysis {
             }
         }
     }
+    for element in select(&doc, "elements-api[apidescriptiondocument]") {
+        let text = element.attr("apidescriptiondocument").unwrap_or_default();
+        if let Ok(document) = crate::parse_document_bytes(text.as_bytes(), page_url.as_str()) {
+            push_embedded(
+                &mut out.embedded,
+                document,
+                "Stoplight apiDescriptionDocument",
+            );
+        }
+    }
     for script in select(&doc, "script") {
+        if script.attr("src").is_none() {
+            let code: String = script.text().collect();
+            let json_type = script
+                .attr("type")
+                .is_some_and(|t| t.to_ascii_lowercase().contains("json"));
+            for (document, how) in embedded_in_script(&code, json_type) {
+                push_embedded(&mut out.embedded, document, how);
+            }
+        }
         match script.attr("src") {
             Some(src) => {
                 if let Some(url) = resolve(&base, src) {
@@ -145,6 +177,135 @@ pub(crate) fn scan_script(code: &str, base: &Url) -> Vec<Candidate> {
         push(value, "Stoplight");
     }
     found
+}
+
+/// Objects searched at most for an embedded description inside one JSON value (a
+/// framework's page data can be large; the description is near its top).
+const EMBEDDED_SEARCH_NODES: usize = 200_000;
+
+/// API descriptions embedded in one inline script: Redoc's `__redoc_state = {...}` (the
+/// description is its `spec.data`) or `__redoc_definition = {...}`, Swagger UI's `spec: {...}` (written as JSON), or the
+/// whole body of a JSON script block (`type="application/json"`, e.g. a framework's page
+/// data holding the description anywhere inside, possibly as a JSON string).
+fn embedded_in_script(code: &str, json_type: bool) -> Vec<(Value, &'static str)> {
+    let mut found = Vec::new();
+    if json_type {
+        if let Ok(value) = serde_json::from_str::<Value>(code.trim()) {
+            if let Some(spec) = find_description(value) {
+                found.push((spec, "JSON script block"));
+            }
+        }
+        return found;
+    }
+    // Redoc 2 hydrates from `__redoc_state` (the description at `spec.data`); Redoc 3
+    // (`redocly build-docs`) from `__redoc_definition`, the description itself.
+    for marker in ["__redoc_state", "__redoc_definition"] {
+        let Some(at) = code.find(marker) else {
+            continue;
+        };
+        let rest = &code[at + marker.len()..];
+        if let Some(spec) = rest
+            .trim_start()
+            .strip_prefix('=')
+            .and_then(json_value_at)
+            .and_then(find_description)
+        {
+            found.push((spec, "Redoc state"));
+        }
+    }
+    let swagger = ["SwaggerUIBundle", "SwaggerUI("]
+        .iter()
+        .filter_map(|marker| code.find(marker))
+        .min();
+    if let Some(at) = swagger {
+        let config = &code[at..];
+        let mut from = 0;
+        while let Some(i) = config[from..].find("spec") {
+            let start = from + i;
+            from = start + "spec".len();
+            let before = config[..start].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '.') {
+                continue;
+            }
+            let mut rest = &config[from..];
+            if let Some(quote @ ('"' | '\'')) = before {
+                match rest.strip_prefix(quote) {
+                    Some(r) => rest = r,
+                    None => continue,
+                }
+            }
+            if let Some(spec) = rest
+                .trim_start()
+                .strip_prefix(':')
+                .and_then(json_value_at)
+                .and_then(find_description)
+            {
+                found.push((spec, "Swagger UI spec"));
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// The JSON value that starts `text` (after blanks), if it is one; what follows it (`;`,
+/// more code) is ignored.
+fn json_value_at(text: &str) -> Option<Value> {
+    let text = text.trim_start();
+    if !text.starts_with(['{', '[']) {
+        return None;
+    }
+    serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .next()?
+        .ok()
+}
+
+/// The API description in `value`: `value` itself when it is one (a top-level `openapi` or
+/// `swagger` version and a `paths` object, or a Postman collection), else the first one
+/// found inside it, breadth first, also inside strings that hold JSON; `None` when there
+/// is none within [`EMBEDDED_SEARCH_NODES`].
+fn find_description(value: Value) -> Option<Value> {
+    let is_description = |v: &Value| {
+        let versioned = ["openapi", "swagger"]
+            .iter()
+            .any(|k| v.get(k).is_some_and(Value::is_string));
+        let openapi = versioned && v.get("paths").is_some_and(Value::is_object);
+        openapi || matches!(crate::detect_kind(v), crate::DocKind::Postman)
+    };
+    let mut queue = std::collections::VecDeque::from([value]);
+    let mut seen = 0;
+    while let Some(v) = queue.pop_front() {
+        seen += 1;
+        if seen > EMBEDDED_SEARCH_NODES {
+            return None;
+        }
+        if is_description(&v) {
+            return Some(v);
+        }
+        match v {
+            Value::Object(map) => queue.extend(map.into_iter().map(|(_, v)| v)),
+            Value::Array(items) => queue.extend(items),
+            Value::String(text)
+                if text.len() > 20
+                    && text.trim_start().starts_with('{')
+                    && (text.contains("\"openapi\"") || text.contains("\"swagger\"")) =>
+            {
+                if let Ok(inner) = serde_json::from_str::<Value>(&text) {
+                    queue.push_back(inner);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Adds a description found in the page unless the same one is already there.
+fn push_embedded(embedded: &mut Vec<Embedded>, document: Value, how: &'static str) {
+    if !embedded.iter().any(|e| e.document == document) {
+        embedded.push(Embedded { document, how });
+    }
 }
 
 /// What a link is, by its host and path.
@@ -311,6 +472,80 @@ mod tests {
             .iter()
             .map(|c| (c.url.to_string(), c.how))
             .collect()
+    }
+
+    fn hows(a: &PageAnalysis) -> Vec<(&'static str, Option<&str>)> {
+        a.embedded
+            .iter()
+            .map(|e| {
+                (
+                    e.how,
+                    e.document.pointer("/info/title").and_then(Value::as_str),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn descriptions_embedded_in_the_page_are_read() {
+        let spec = r#"{"openapi":"3.0.0","info":{"title":"Inside"},"paths":{"/a":{}}}"#;
+        // Redoc's build-docs page: the state, the description at spec.data, a script
+        // that goes on after it; a `</script>`-like text inside escaped as Redoc does.
+        let redoc = format!(
+            r#"<div id="redoc"></div><script>
+              const __redoc_state = {{"menu":{{"activeItemIdx":-1}},"spec":{{"data":{spec}}},"options":{{"x":"\u003c/script>"}}}};
+              var container = document.getElementById('redoc'); Redoc.hydrate(__redoc_state, container);
+            </script>"#
+        );
+        assert_eq!(
+            hows(&analyse(&redoc, &page())),
+            [("Redoc state", Some("Inside"))]
+        );
+        let redoc3 = format!(
+            r#"<script type="module">
+              import {{ hydrate }} from "https://cdn.redocly.com/redoc/v3.0.1/bundles/redoc.standalone.js";
+              const __redoc_definition = {spec};
+              hydrate(__redoc_definition, document.getElementById("redoc"));
+            </script>"#
+        );
+        assert_eq!(
+            hows(&analyse(&redoc3, &page())),
+            [("Redoc state", Some("Inside"))]
+        );
+        // A framework's page data: the description deep inside, once as a JSON string.
+        let next = format!(
+            r#"<script id="__NEXT_DATA__" type="application/json">{{"props":{{"pageProps":{{"apis":[{{"oas":{}}}]}}}}}}</script>"#,
+            serde_json::to_string(spec).unwrap()
+        );
+        assert_eq!(
+            hows(&analyse(&next, &page())),
+            [("JSON script block", Some("Inside"))]
+        );
+        // Swagger UI given the description inline, and Stoplight Elements given it as text.
+        let swagger = format!(
+            r#"<script>window.onload = () => {{ window.ui = SwaggerUIBundle({{ spec: {spec}, dom_id: '#swagger-ui' }}); }};</script>"#
+        );
+        assert_eq!(
+            hows(&analyse(&swagger, &page())),
+            [("Swagger UI spec", Some("Inside"))]
+        );
+        let elements = format!(
+            r#"<elements-api apiDescriptionDocument='{spec}' router="hash"></elements-api>"#
+        );
+        assert_eq!(
+            hows(&analyse(&elements, &page())),
+            [("Stoplight apiDescriptionDocument", Some("Inside"))]
+        );
+        // Not descriptions: other JSON, broken JSON, a state without a spec.
+        for html in [
+            r#"<script type="application/json">{"openapi":"3.0.0","paths":"no"}</script>"#,
+            r#"<script type="application/ld+json">{"@type":"WebSite"}</script>"#,
+            r#"<script>const __redoc_state = {"spec": {"data": {"openapi": </script>"#,
+            r#"<script>const __redoc_state = {"menu": {}};</script>"#,
+            r#"<script>SwaggerUIBundle({ spec: window.spec })</script>"#,
+        ] {
+            assert!(analyse(html, &page()).embedded.is_empty(), "{html}");
+        }
     }
 
     #[test]

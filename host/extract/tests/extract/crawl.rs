@@ -30,7 +30,7 @@ fn corpus_dir() -> Option<PathBuf> {
 
 /// What the test server answers for one path (or path and query).
 #[derive(Clone)]
-enum Resource {
+pub(crate) enum Resource {
     Html(String),
     File(&'static str, Vec<u8>),
     /// Answers after this long.
@@ -53,13 +53,13 @@ struct Site {
 }
 
 /// A running test site.
-struct Server {
+pub(crate) struct Server {
     base: String,
     log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Server {
-    async fn start(resources: HashMap<String, Resource>) -> Self {
+    pub(crate) async fn start(resources: HashMap<String, Resource>) -> Self {
         let site = Site {
             resources: Arc::new(resources),
             log: Arc::default(),
@@ -75,7 +75,7 @@ impl Server {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
@@ -134,17 +134,17 @@ async fn respond(State(site): State<Site>, uri: Uri) -> Response {
     }
 }
 
-fn page(title: &str, body: &str) -> Resource {
+pub(crate) fn page(title: &str, body: &str) -> Resource {
     Resource::Html(format!(
         "<!doctype html><html><head><title>{title}</title></head><body>{body}</body></html>"
     ))
 }
 
-fn no_progress() -> impl Fn(&str, usize) + Send + Sync {
+pub(crate) fn no_progress() -> impl Fn(&str, usize) + Send + Sync {
     |_: &str, _: usize| {}
 }
 
-fn fast(limits: CrawlLimits) -> CrawlLimits {
+pub(crate) fn fast(limits: CrawlLimits) -> CrawlLimits {
     CrawlLimits {
         delay: Duration::ZERO,
         ..limits
@@ -780,7 +780,7 @@ async fn slow_and_huge_responses_are_skipped_and_the_crawl_finishes() {
     let reason = |path: &str| skipped_for(&result, path)[0].1.clone();
     assert!(reason("/slow.html").contains("timed out after 2s"));
     assert!(reason("/trickle.html").contains("timed out after 2s"));
-    assert!(reason("/big.html").contains("over the per-page limit of 5000000 bytes"));
+    assert!(reason("/big.html").contains("over the per-page limit of 16000000 bytes"));
     assert!(reason("/declared.html").starts_with(&format!("{fifty_mb} bytes, over the per-page")));
     assert_eq!(reason("/gone"), "HTTP 410 Gone");
     assert!(!server.requests().iter().any(|r| r == "/logo.png"));

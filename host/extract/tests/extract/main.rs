@@ -4,6 +4,7 @@
 mod corpus;
 mod crawl;
 mod docsite;
+mod generators;
 mod hostile;
 mod inference;
 mod limits;

@@ -1,0 +1,385 @@
+//! The docs-homepage path on the sites real documentation generators build. Each generator
+//! (npm packages pinned in `tests/docsgen`, installed by `.ci/run`) turns corpus OpenAPI
+//! files into a site; the site is served on `127.0.0.1:0` with no link to the spec, crawled
+//! from its homepage, and what was extracted is scored against what the same extractor
+//! reads from the spec file itself: per list endpoint of the spec, whether it was found, and
+//! its record path, key, paginator and incremental filter.
+//!
+//! Without `tests/docsgen/node_modules` the test says so and passes, unless
+//! `CONNECTOR_AGENT_REQUIRE_DOCSGEN` is set (CI sets it).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use connector_agent_extract::{extract_docs_url, extract_openapi_file, CrawlLimits};
+use connector_agent_model::{ApiModel, Endpoint, Pagination};
+use pulldown_cmark::{Options, Parser};
+
+use crate::crawl::{fast, no_progress, page, Resource, Server};
+
+/// The npm project holding the generators, when its packages are installed.
+fn docsgen_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/docsgen");
+    let installed = dir.join("node_modules/.bin").is_dir();
+    if !installed && std::env::var_os("CONNECTOR_AGENT_REQUIRE_DOCSGEN").is_some() {
+        panic!(
+            "CONNECTOR_AGENT_REQUIRE_DOCSGEN is set but {} has no node_modules: \
+             run `npm ci --prefix tests/docsgen`",
+            dir.display()
+        );
+    }
+    installed.then_some(dir)
+}
+
+/// Runs one of the generators' commands, within a generous time limit.
+fn run(tools: &Path, bin: &str, args: &[&std::ffi::OsStr], cwd: &Path) -> Result<(), String> {
+    let program = tools.join("node_modules/.bin").join(bin);
+    let mut child = std::process::Command::new(&program)
+        .args(args)
+        .current_dir(cwd)
+        // Offline and quiet: no telemetry, no update checks.
+        .env("REDOCLY_TELEMETRY", "off")
+        .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true")
+        .env("NO_UPDATE_NOTIFIER", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", program.display()))?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            if status.success() {
+                return Ok(());
+            }
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                use std::io::Read as _;
+                let _ = pipe.read_to_string(&mut stderr);
+            }
+            return Err(format!("{bin} failed ({status}): {stderr}"));
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            return Err(format!("{bin} ran over 300 s"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A built site: served path → page.
+type SitePages = HashMap<String, Resource>;
+
+/// Markdown rendered to one HTML page, as a Slate-style site renders a generator's output.
+fn markdown_page(title: &str, markdown: &str) -> Resource {
+    let mut body = String::new();
+    let options = Options::ENABLE_TABLES | Options::ENABLE_HEADING_ATTRIBUTES;
+    pulldown_cmark::html::push_html(&mut body, Parser::new_ext(markdown, options));
+    page(title, &body)
+}
+
+/// A generator: its name, and how it turns a spec file into served pages (path → page;
+/// the homepage is `/docs/`).
+struct Generator {
+    name: &'static str,
+    build: fn(&Path, &Path, &Path) -> Result<SitePages, String>,
+}
+
+/// Redoc, as `redocly build-docs` builds it: one HTML page.
+fn redoc(tools: &Path, spec: &Path, out: &Path) -> Result<SitePages, String> {
+    let file = out.join("index.html");
+    run(
+        tools,
+        "redocly",
+        &[
+            "build-docs".as_ref(),
+            spec.as_os_str(),
+            "-o".as_ref(),
+            file.as_os_str(),
+        ],
+        out,
+    )?;
+    let html = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+    Ok(HashMap::from([(
+        "/docs/".to_string(),
+        Resource::Html(html),
+    )]))
+}
+
+/// widdershins' Markdown (the Slate layout), rendered as a one-page Slate site.
+fn widdershins(tools: &Path, spec: &Path, out: &Path) -> Result<SitePages, String> {
+    let file = out.join("index.md");
+    run(
+        tools,
+        "widdershins",
+        &[
+            spec.as_os_str(),
+            "-o".as_ref(),
+            file.as_os_str(),
+            "--omitHeader".as_ref(),
+        ],
+        out,
+    )?;
+    let markdown = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+    Ok(HashMap::from([(
+        "/docs/".to_string(),
+        markdown_page("API Reference", &markdown),
+    )]))
+}
+
+/// openapi-to-md's Markdown, rendered as one page.
+fn openapi_to_md(tools: &Path, spec: &Path, out: &Path) -> Result<SitePages, String> {
+    let file = out.join("README.md");
+    run(
+        tools,
+        "openapi-to-md",
+        &[spec.as_os_str(), file.as_os_str()],
+        out,
+    )?;
+    let markdown = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+    Ok(HashMap::from([(
+        "/docs/".to_string(),
+        markdown_page("API Reference", &markdown),
+    )]))
+}
+
+const GENERATORS: &[Generator] = &[
+    Generator {
+        name: "Redoc (redocly build-docs)",
+        build: redoc,
+    },
+    Generator {
+        name: "Slate (widdershins)",
+        build: widdershins,
+    },
+    Generator {
+        name: "openapi-to-md",
+        build: openapi_to_md,
+    },
+];
+
+/// The corpus specs the sites are built from: different vendors, versions and paging styles.
+const SPECS: &[&str] = &[
+    "petstore-expanded.oas30.yaml",
+    "front-core-api.json",
+    "lago.oas31.yaml",
+    "netlify.swagger2.yml",
+    "discourse.openapi.yml",
+];
+
+/// A path with its placeholders' names dropped (`/a/{id}` and `/a/{a_id}` are the same).
+fn shape(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_brace = false;
+    for c in path.trim_end_matches('/').chars() {
+        match c {
+            '{' => {
+                in_brace = true;
+                out.push_str("{}");
+            }
+            '}' => in_brace = false,
+            _ if !in_brace => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A paginator as a comparable fact: its kind and the parameter or field it is driven by.
+fn paginator(p: &Pagination) -> String {
+    match p {
+        Pagination::None => "none".into(),
+        Pagination::Cursor {
+            cursor_param,
+            cursor_path,
+            ..
+        } => format!("cursor {cursor_param} {cursor_path:?}"),
+        Pagination::NextUrl { next_url_path, .. } => format!("next url {next_url_path:?}"),
+        Pagination::LinkHeader { .. } => "link header".into(),
+        Pagination::PageNumber { page_param, .. } => format!("page {page_param}"),
+        Pagination::Offset { offset_param, .. } => format!("offset {offset_param}"),
+    }
+}
+
+/// Facts of the spec's list endpoints and how many the site gave the same.
+#[derive(Debug, Default, Clone, Copy)]
+struct Score {
+    endpoints: usize,
+    found: usize,
+    record_path: usize,
+    key: usize,
+    paginator: usize,
+    incremental: usize,
+}
+
+impl Score {
+    fn add(&mut self, other: Score) {
+        self.endpoints += other.endpoints;
+        self.found += other.found;
+        self.record_path += other.record_path;
+        self.key += other.key;
+        self.paginator += other.paginator;
+        self.incremental += other.incremental;
+    }
+
+    /// Share of the facts (five per endpoint) the site gave.
+    fn percent(&self) -> f64 {
+        let got = self.found + self.record_path + self.key + self.paginator + self.incremental;
+        100.0 * got as f64 / (5 * self.endpoints).max(1) as f64
+    }
+}
+
+fn find<'m>(site: &'m ApiModel, wanted: &Endpoint) -> Option<&'m Endpoint> {
+    let want = shape(&wanted.path);
+    site.endpoints.iter().find(|e| {
+        let got = shape(&e.path);
+        e.method.eq_ignore_ascii_case(&wanted.method)
+            && (got == want || got.ends_with(&want) || want.ends_with(&got) && !got.is_empty())
+    })
+}
+
+/// Scores `site` against `spec`; `misses` gets one line per fact the site got wrong.
+fn score(spec: &ApiModel, site: &ApiModel, misses: &mut Vec<String>) -> Score {
+    let mut s = Score::default();
+    for wanted in &spec.endpoints {
+        s.endpoints += 1;
+        let Some(got) = find(site, wanted) else {
+            misses.push(format!("{} {}: not found", wanted.method, wanted.path));
+            continue;
+        };
+        s.found += 1;
+        let mut fact = |same: bool, what: &str, want: String, had: String| {
+            if !same {
+                misses.push(format!(
+                    "{} {}: {what} {want} from the spec, {had} from the site",
+                    wanted.method, wanted.path
+                ));
+            }
+            usize::from(same)
+        };
+        s.record_path += fact(
+            got.record_path == wanted.record_path,
+            "record path",
+            format!("{:?}", wanted.record_path),
+            format!("{:?}", got.record_path),
+        );
+        s.key += fact(
+            got.primary_key == wanted.primary_key,
+            "key",
+            format!("{:?}", wanted.primary_key),
+            format!("{:?}", got.primary_key),
+        );
+        let (want, had) = (paginator(&wanted.pagination), paginator(&got.pagination));
+        s.paginator += fact(want == had, "paginator", want, had);
+        let param = |e: &Endpoint| e.incremental.as_ref().map(|i| i.param.clone());
+        s.incremental += fact(
+            param(wanted) == param(got),
+            "incremental filter",
+            format!("{:?}", param(wanted)),
+            format!("{:?}", param(got)),
+        );
+    }
+    s
+}
+
+/// What each generator's sites must give at least, in % of the spec's facts.
+fn floor(generator: &str) -> f64 {
+    match generator {
+        // Redoc embeds the vendor's own description in the page: read whole.
+        "Redoc (redocly build-docs)" => 95.0,
+        _ => 0.0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[expect(
+    clippy::print_stderr,
+    reason = "the score table and the misses are the report of this test (--nocapture)"
+)]
+async fn sites_built_by_real_generators_give_the_facts_of_their_spec() {
+    let Some(tools) = docsgen_dir() else {
+        eprintln!("tests/docsgen has no node_modules: generator sites not tested");
+        return;
+    };
+    let Some(corpus) = crate::support::corpus_with("openapi") else {
+        eprintln!("no corpus: generator sites not tested");
+        return;
+    };
+    let mut table = String::from(
+        "| generator | spec | lists | found | record path | key | paginator | incremental | facts |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let mut failures = Vec::new();
+    for generator in GENERATORS {
+        let mut total = Score::default();
+        for name in SPECS {
+            let spec_file = corpus.join("openapi").join(name);
+            let spec = extract_openapi_file(&spec_file).expect("the corpus spec extracts");
+            let out = tempfile::tempdir().unwrap();
+            let site = match (generator.build)(&tools, &spec_file, out.path()) {
+                Ok(site) => site,
+                Err(e) => {
+                    failures.push(format!(
+                        "{}: {name}: the generator failed: {e}",
+                        generator.name
+                    ));
+                    continue;
+                }
+            };
+            let server = Server::start(site).await;
+            let limits = fast(CrawlLimits {
+                deadline: Duration::from_secs(120),
+                ..CrawlLimits::default()
+            });
+            let mut misses = Vec::new();
+            let s = match extract_docs_url(&server.url("/docs/"), &limits, &no_progress()).await {
+                Ok(model) => score(&spec, &model, &mut misses),
+                Err(e) => {
+                    misses.push(format!("no model: {e}"));
+                    Score {
+                        endpoints: spec.endpoints.len(),
+                        ..Score::default()
+                    }
+                }
+            };
+            let _ = writeln!(
+                table,
+                "| {} | {name} | {} | {} | {} | {} | {} | {} | {:.0} % |",
+                generator.name,
+                s.endpoints,
+                s.found,
+                s.record_path,
+                s.key,
+                s.paginator,
+                s.incremental,
+                s.percent()
+            );
+            for miss in misses.iter().take(5) {
+                eprintln!("  {} / {name}: {miss}", generator.name);
+            }
+            total.add(s);
+        }
+        let _ = writeln!(
+            table,
+            "| **{}** | all | {} | {} | {} | {} | {} | {} | **{:.0} %** |",
+            generator.name,
+            total.endpoints,
+            total.found,
+            total.record_path,
+            total.key,
+            total.paginator,
+            total.incremental,
+            total.percent()
+        );
+        if total.percent() < floor(generator.name) {
+            failures.push(format!(
+                "{}: {:.1} % of the spec's facts, under {} %",
+                generator.name,
+                total.percent(),
+                floor(generator.name)
+            ));
+        }
+    }
+    eprintln!("{table}");
+    assert!(failures.is_empty(), "{failures:#?}");
+}
