@@ -1021,8 +1021,14 @@ impl<'p> Reader<'p> {
                         });
                         object = Some((self.objects.len() - 1, *l));
                     }
-                    // A heading naming a row of a table of methods is that method's section.
-                    if let Some(found) = self.titled(block.at, text) {
+                    // A heading naming a row of a table of methods is that method's section;
+                    // so is a heading that is a method and a path (`### GET /pets`,
+                    // openapi-to-md's `### [GET]/pets`).
+                    let found = self.titled(block.at, text).or_else(|| {
+                        let found = self.mentions(block.at, text, None);
+                        (!found.is_empty() && text.len() <= 200).then_some(found)
+                    });
+                    if let Some(found) = found {
                         open = self.open_mentions(found, level, open);
                     }
                 }
@@ -2721,6 +2727,11 @@ const PART_WORDS: &[&str] = &[
     "usage",
     "curl",
     "shell",
+    // A schema's `### Properties` (widdershins), `Attributes`, `Fields`: record fields.
+    // ("object" is not one: "The Request Object" heads an object's own section.)
+    "properties",
+    "attributes",
+    "fields",
 ];
 
 /// What a sub-heading of an operation is about, or `None` when it names something else.

@@ -390,6 +390,59 @@ const WIDGETS_HTML: &str = r#"<html><head><title>Widgets</title>
 </body></html>"#;
 
 #[test]
+fn a_heading_that_is_a_method_and_a_path_opens_that_endpoint() {
+    // `### GET /pets` and openapi-to-md's `### [GET]/dogs`; a schema's `### Properties`
+    // table (widdershins) lists record fields, not query parameters of any endpoint.
+    let text = r#"# Pets API
+
+Base URL: https://api.example.com/v1
+
+### GET /pets
+
+```json
+[{"id": 1, "name": "a"}]
+```
+
+### [GET]/dogs
+
+| Name | In | Type | Required | Description |
+|---|---|---|---|---|
+| breed | query | string | true | Only dogs of this breed |
+| dog_id | path | string | true | Not a query parameter |
+
+```json
+[{"id": 1, "name": "a"}]
+```
+
+## Pet
+
+### Properties
+
+| Name | Type | Required | Restrictions | Description |
+|---|---|---|---|---|
+| colour | string | true | none | Not a parameter |
+"#;
+    let model = extract_prose(&[page("pets.md", ProseKind::Markdown, text)], "Pets").unwrap();
+    let paths: Vec<&str> = model.endpoints.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    for path in ["/v1/pets", "/v1/dogs"] {
+        let e = endpoint(&model, path);
+        assert_eq!(e.primary_key, ["id"], "{path}");
+        let names: Vec<&str> = e.query.iter().map(|q| q.name.as_str()).collect();
+        assert!(
+            !names.contains(&"colour") && !names.contains(&"dog_id"),
+            "{path}: {names:?}"
+        );
+    }
+    let dogs = endpoint(&model, "/v1/dogs");
+    assert!(
+        dogs.query.iter().any(|q| q.name == "breed"),
+        "{:?}",
+        dogs.query
+    );
+}
+
+#[test]
 fn html_pages_keep_code_blocks_and_drop_scripts() {
     let model = extract_prose(
         &[page("widgets.html", ProseKind::Html, WIDGETS_HTML)],
