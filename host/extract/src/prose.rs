@@ -672,6 +672,12 @@ struct Slot {
     list_hint: Option<At>,
     /// A `Link: <…>; rel="next"` mention in the endpoint's own section.
     link: Option<At>,
+    /// Response fields documented in the section's tables (widdershins' "Response Schema":
+    /// `» name`, `»» name` for nested ones), for their descriptions.
+    fields: Vec<FieldDoc>,
+    /// The named schema the section's table of responses gives for success (`200 | OK |
+    /// … | AddOnsPaginated`), documented elsewhere on the site.
+    response_schema: Option<String>,
 }
 
 /// What a sub-heading of an operation (`### Query Parameters`, `### Request body`) is about.
@@ -719,6 +725,9 @@ struct Reader<'p> {
     envelope: Option<(String, At)>,
     /// Whether the current section has named a request (any method) yet.
     section_mentioned: bool,
+    /// Named schemas documented by a field table under their own heading (widdershins'
+    /// "Schemas": `## AddOnObject`, `### Properties`), by heading text.
+    schemas: HashMap<String, Vec<FieldDoc>>,
 }
 
 /// Words around a URL that declare it the base of all requests.
@@ -819,6 +828,30 @@ impl<'p> Reader<'p> {
             objects: Vec::new(),
             envelope: None,
             section_mentioned: false,
+            schemas: HashMap::new(),
+        }
+    }
+
+    /// The fields of the named schema and of the named schemas its fields' types link to
+    /// (`[AddOnObject]`), breadth first, at most 20 schemas.
+    fn schema_fields<'a>(&'a self, name: &str, out: &mut Vec<&'a FieldDoc>) {
+        let mut queue = std::collections::VecDeque::from([name.to_string()]);
+        let mut seen: Vec<String> = Vec::new();
+        while let Some(name) = queue.pop_front() {
+            if seen.contains(&name) || seen.len() >= 20 {
+                continue;
+            }
+            let Some(fields) = self.schemas.get(&name) else {
+                continue;
+            };
+            seen.push(name);
+            for field in fields {
+                out.push(field);
+                let linked = link_text(&field.ty);
+                if is_identifier(&linked) && self.schemas.contains_key(&linked) {
+                    queue.push_back(linked);
+                }
+            }
         }
     }
 
@@ -980,6 +1013,8 @@ impl<'p> Reader<'p> {
         let mut param_intro: Option<bool> = None;
         // What the current sub-heading of the operation is about.
         let mut part = Part::Request;
+        // The current section heading's text.
+        let mut section_name = String::new();
         // Inside a plain-text table of methods.
         let mut method_table = false;
         self.section_mentioned = false;
@@ -1009,6 +1044,7 @@ impl<'p> Reader<'p> {
                     }
                     level = *l;
                     title = text.to_ascii_lowercase();
+                    section_name = plain(text).trim().to_string();
                     if title.contains("pagination") || title.contains("paging") {
                         paging = Some(*l);
                     }
@@ -1218,6 +1254,57 @@ impl<'p> Reader<'p> {
                                 if is_identifier(&name) {
                                     self.objects[index].fields.push(FieldDoc {
                                         name,
+                                        ty: cell(row, ty),
+                                        description: cell(row, description),
+                                    });
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    // A named schema's field table (`## AddOnObject` / `### Properties`).
+                    if part == Part::NotQuery
+                        && open.is_none()
+                        && FIELD_HEADS.contains(&head.as_str())
+                        && is_identifier(&section_name)
+                        && description.is_some()
+                    {
+                        let fields = self.schemas.entry(section_name.clone()).or_default();
+                        for row in rows.iter().take(500) {
+                            let name = cell(row, Some(0));
+                            if is_identifier(&name) && fields.len() < 1000 {
+                                fields.push(FieldDoc {
+                                    name,
+                                    ty: cell(row, ty),
+                                    description: cell(row, description),
+                                });
+                            }
+                        }
+                        continue;
+                    }
+                    // A table of responses naming the success response's schema.
+                    if part == Part::Response {
+                        if let (Some((slot, _)), Some(schema)) = (open, column(&["schema"])) {
+                            let success = rows
+                                .iter()
+                                .find(|row| row.first().is_some_and(|c| c.trim().starts_with('2')));
+                            if let Some(row) = success {
+                                let name = link_text(&cell(row, Some(schema)));
+                                if is_identifier(&name) {
+                                    self.slots[slot].response_schema.get_or_insert(name);
+                                }
+                            }
+                        }
+                    }
+                    if part == Part::Response && FIELD_HEADS.contains(&head.as_str()) {
+                        if let (Some((slot, _)), Some(_)) = (open, description) {
+                            let fields = &mut self.slots[slot].fields;
+                            for row in rows.iter().take(500) {
+                                let name = cell(row, Some(0));
+                                let name = name.trim_start_matches(['»', ' ', '\u{a0}']);
+                                if is_identifier(name) && fields.len() < 1000 {
+                                    fields.push(FieldDoc {
+                                        name: name.to_string(),
                                         ty: cell(row, ty),
                                         description: cell(row, description),
                                     });
@@ -1954,6 +2041,9 @@ struct Synthetic {
     link_header: HashMap<String, String>,
     /// Path key of an RPC endpoint's stand-in path → its real path and fixed selectors.
     rpc: HashMap<String, (String, Vec<(String, String)>)>,
+    /// Path key → the documented descriptions of its records' fields (name, description),
+    /// and where the endpoint's example is.
+    field_docs: HashMap<String, (Vec<(String, String)>, String)>,
 }
 
 /// Whether two host patterns can name the same host (`{deployment}.api.x.com` matches
@@ -2374,6 +2464,7 @@ impl Reader<'_> {
         let mut link_header = HashMap::new();
         let mut paths = Map::new();
         let mut evidence = HashMap::new();
+        let mut field_docs = HashMap::new();
         for (path, slots) in &groups {
             let key = naming::path_key(&naming::segments(path));
             // Cited first: a written `GET /path` line over a request example over curl.
@@ -2449,6 +2540,23 @@ impl Reader<'_> {
             if let Some((value, at)) = example {
                 words.push(format!("response example at {}", self.place(*at)));
                 content = Some(json!({"example": value}));
+                // The section's response-field tables, and the schemas its table of
+                // responses links to, describe the example's fields (a described unique
+                // identifier is the key): kept for the columns.
+                let mut fields: Vec<&FieldDoc> = slots.iter().flat_map(|s| &s.fields).collect();
+                for slot in slots {
+                    if let Some(name) = &slot.response_schema {
+                        self.schema_fields(name, &mut fields);
+                    }
+                }
+                let described: Vec<(String, String)> = fields
+                    .iter()
+                    .filter(|f| !f.description.is_empty() && f.description != "none")
+                    .map(|f| (f.name.clone(), f.description.clone()))
+                    .collect();
+                if !described.is_empty() {
+                    field_docs.insert(key.clone(), (described, self.place(*at)));
+                }
             } else if let Some(object) =
                 object.filter(|_| list_hint.is_some() || (!ends_with_param && plural_tail(path)))
             {
@@ -2520,6 +2628,7 @@ impl Reader<'_> {
             evidence,
             link_header,
             rpc,
+            field_docs,
         }
     }
 
@@ -2646,6 +2755,29 @@ fn finish(model: &mut ApiModel, synthetic: &Synthetic, sources: Vec<String>) {
             }
         }
         endpoint.reason = format!("prose: {evidence}; {}", endpoint.reason);
+        if let Some((described, place)) = synthetic.field_docs.get(&key) {
+            for column in &mut endpoint.columns {
+                if column.description.is_empty() {
+                    if let Some((_, d)) = described.iter().find(|(n, _)| *n == column.name) {
+                        column.description = d.clone();
+                    }
+                }
+            }
+            // A key the field descriptions name (Lago's "Unique identifier of the add-on").
+            if endpoint.primary_key.is_empty() {
+                let key = crate::infer::records::primary_key(&endpoint.columns, &endpoint.entity);
+                if !key.is_empty() {
+                    endpoint.reason = endpoint.reason.replace(
+                        "no primary key found",
+                        &format!(
+                            "key `{}` by the field descriptions documented with the response (example at {place})",
+                            key.join("`, `")
+                        ),
+                    );
+                    endpoint.primary_key = key;
+                }
+            }
+        }
         if let Some((real, fixed)) = synthetic.rpc.get(&key) {
             let shown: Vec<String> = fixed.iter().map(|(n, v)| format!("{n}={v}")).collect();
             endpoint.reason = endpoint.reason.replace(&endpoint.path, real);
@@ -2732,6 +2864,9 @@ const PART_WORDS: &[&str] = &[
     "properties",
     "attributes",
     "fields",
+    // widdershins' `#### Enumerated Values` of the parameters above it.
+    "enumerated",
+    "values",
 ];
 
 /// What a sub-heading of an operation is about, or `None` when it names something else.
@@ -2896,6 +3031,13 @@ fn title_key(text: &str) -> String {
         .join(" ")
 }
 
+/// The text of a Markdown link (`[AddOnObject](#schemaaddonobject)` → `AddOnObject`), or
+/// the cell itself, trimmed.
+fn link_text(cell: &str) -> String {
+    let text = cell.trim().split("](").next().unwrap_or_default();
+    text.trim_matches(['[', ']', ' ']).to_string()
+}
+
 fn new_slot(target: String, via: &'static str, at: At) -> Slot {
     Slot {
         target,
@@ -2905,6 +3047,8 @@ fn new_slot(target: String, via: &'static str, at: At) -> Slot {
         params: Vec::new(),
         list_hint: None,
         link: None,
+        fields: Vec::new(),
+        response_schema: None,
     }
 }
 

@@ -524,7 +524,9 @@ pub(crate) fn primary_key(columns: &[Column], entity: &str) -> Vec<String> {
             ]
             .iter()
             .any(|w| d.contains(w));
+            // "the add-on" names the `add_on` record as well as "the add on".
             let of_this = d.contains(&own)
+                || d.replace('-', " ").contains(&own)
                 || [
                     "this record",
                     "this object",

@@ -443,6 +443,70 @@ Base URL: https://api.example.com/v1
 }
 
 #[test]
+fn a_response_schema_documented_elsewhere_gives_the_fields_their_descriptions() {
+    // widdershins: the operation's table of responses names the schema; the Schemas section
+    // documents it, and the record schema it links to, in Properties tables. The record's
+    // key is named only there ("Unique identifier of the add-on").
+    let text = r#"# Add-ons
+
+Base URL: https://api.example.com/v1
+
+## findAllAddOns
+
+`GET /add_ons`
+
+> 200 Response
+
+```json
+{"add_ons": [{"lago_id": "1a90", "code": "sms", "lago_plan_id": "9f"}], "meta": {"total_count": 1}}
+```
+
+### Responses
+
+|Status|Meaning|Description|Schema|
+|---|---|---|---|
+|200|[OK](https://tools.ietf.org/html/rfc7231#section-6.3.1)|Add-ons|[AddOnsPaginated](#schemaaddonspaginated)|
+|401|[Unauthorized](https://tools.ietf.org/html/rfc7235#section-3.1)|Unauthorized|[ApiError](#schemaapierror)|
+
+# Schemas
+
+## AddOnsPaginated
+
+### Properties
+
+|Name|Type|Required|Restrictions|Description|
+|---|---|---|---|---|
+|add_ons|[[AddOnObject](#schemaaddonobject)]|true|none|none|
+
+## AddOnObject
+
+### Properties
+
+|Name|Type|Required|Restrictions|Description|
+|---|---|---|---|---|
+|lago_id|string(uuid)|true|none|Unique identifier of the add-on, created by Lago.|
+|lago_plan_id|string(uuid)|true|none|Unique identifier of the plan it belongs to.|
+|code|string|true|none|Code of the add-on|
+"#;
+    let model = extract_prose(&[page("addons.md", ProseKind::Markdown, text)], "Lago").unwrap();
+    let add_ons = endpoint(&model, "/v1/add_ons");
+    assert_eq!(add_ons.record_path, ["add_ons"]);
+    assert_eq!(add_ons.primary_key, ["lago_id"], "{}", add_ons.reason);
+    let lago_id = add_ons
+        .columns
+        .iter()
+        .find(|c| c.name == "lago_id")
+        .unwrap();
+    assert!(lago_id.description.contains("add-on"), "{lago_id:?}");
+    // Schema fields are not query parameters.
+    assert!(
+        add_ons.query.iter().all(|q| q.name != "code"),
+        "{:?}",
+        add_ons.query
+    );
+}
+
+#[test]
 fn html_pages_keep_code_blocks_and_drop_scripts() {
     let model = extract_prose(
         &[page("widgets.html", ProseKind::Html, WIDGETS_HTML)],
