@@ -200,6 +200,8 @@ pub struct EndpointDecl {
     pub columns: &'static [ColumnDecl],
     /// Fixed query parameters.
     pub query: &'static [QueryDecl],
+    /// Headers the docs require on this endpoint's requests (same form as the query's).
+    pub headers: &'static [QueryDecl],
     /// Paging.
     pub paging: PagingDecl,
     /// Incremental filter.

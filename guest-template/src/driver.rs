@@ -5,7 +5,7 @@ use crate::bindings::connector_agent::connector::types::{
     CheckResult, Column, ColumnType, ConfigEntry, ConfigField, ConnectorError, HttpResponse,
     Level, TableSchema, TableSelection,
 };
-use crate::http::{describe_http_error, get, require_ok, send_ok, snippet, status_hint};
+use crate::http::{describe_http_error, get_with, require_ok, send_ok, snippet, status_hint};
 use crate::paginate::{first_key, next_position, page_url, repeats_previous, Target};
 use crate::records::{field, write_records, Body, Shape};
 use crate::state::{Pending, Position, SyncState, TableState};
@@ -78,18 +78,41 @@ fn base_url(config: &[ConfigEntry]) -> Result<&str, ConnectorError> {
 
 /// Fixed query parameters with `{config}` references filled in.
 fn fixed_query<'a>(e: &'a EndpointDecl, config: &[ConfigEntry]) -> Result<Vec<(&'a str, String)>, ConnectorError> {
-    e.query
+    filled(e, e.query, config)
+}
+
+/// The endpoint's required headers with `{config}` references filled in.
+fn fixed_headers<'a>(e: &'a EndpointDecl, config: &[ConfigEntry]) -> Result<Vec<(&'a str, String)>, ConnectorError> {
+    filled(e, e.headers, config)
+}
+
+/// Name-value pairs with `{config}` references filled in.
+fn filled<'a>(e: &EndpointDecl, pairs: &'a [crate::QueryDecl], config: &[ConfigEntry]) -> Result<Vec<(&'a str, String)>, ConnectorError> {
+    pairs
         .iter()
         .map(|q| {
             let value = match q.value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
-                Some(name) => config_value(config, name)
-                    .ok_or_else(|| ConnectorError::Config(format!("`{name}` is not set (needed by table `{}`)", e.table)))?
-                    .to_string(),
+                Some(name) => match config_value(config, name) {
+                    Some(value) => value.to_string(),
+                    // A path parameter's own value (SendGrid repeats `list_id` in the
+                    // query): filled in with the path, when the URL is built.
+                    None if e.path.contains(q.value) => q.value.to_string(),
+                    None => return Err(ConnectorError::Config(format!("`{name}` is not set (needed by table `{}`)", e.table))),
+                },
                 None => q.value.to_string(),
             };
             Ok((q.name, value))
         })
         .collect()
+}
+
+/// Fails, naming the field, when a placeholder of the endpoint's path has no value (not set
+/// in config, not filled by a parent): the request would go out with `{name}` in its URL.
+fn require_filled(e: &EndpointDecl, filled: &[&str]) -> Result<(), ConnectorError> {
+    match crate::http::unfilled(e.path, filled) {
+        Some(name) => Err(ConnectorError::Config(format!("`{name}` is not set (needed by table `{}`)", e.table))),
+        None => Ok(()),
+    }
 }
 
 /// Path parameters taken from config (for lists under a configured id, e.g. an account).
@@ -215,10 +238,13 @@ fn check_endpoint(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[
 type FirstPage = (String, Vec<Box<RawValue>>, u16);
 
 fn first_page(e: &EndpointDecl, base: &str, config: &[ConfigEntry], path_params: &[(&str, &str)]) -> Result<FirstPage, (String, Option<u16>)> {
+    let names: Vec<&str> = path_params.iter().map(|(k, _)| *k).collect();
+    require_filled(e, &names).map_err(|err| (format!("{err:?}"), None))?;
     let fixed = fixed_query(e, config).map_err(|err| (format!("{err:?}"), None))?;
+    let headers = fixed_headers(e, config).map_err(|err| (format!("{err:?}"), None))?;
     let target = Target { base, endpoint: e, path_params, fixed_query: &fixed, filter: None };
     let url = page_url(&target, &Position::Start);
-    let resp = host::http_send(&get(url.clone())).map_err(|err| (format!("GET {url}: {}", describe_http_error(&err)), None))?;
+    let resp = host::http_send(&get_with(url.clone(), &headers)).map_err(|err| (format!("GET {url}: {}", describe_http_error(&err)), None))?;
     let status = resp.status;
     if !(200..300).contains(&status) {
         return Err((format!("GET {url} answered {status}{}: {}", status_hint(status), snippet(&resp.body)), Some(status)));
@@ -477,7 +503,9 @@ fn advance(
 
 fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSelection, state: &mut SyncState) -> Result<(), ConnectorError> {
     let fixed = fixed_query(e, config)?;
+    let headers = fixed_headers(e, config)?;
     let path_params = config_path_params(e, config);
+    require_filled(e, &path_params.iter().map(|(k, _)| *k).collect::<Vec<_>>())?;
     let mut pass = start_pass(e, config, state);
     let target = Target { base, endpoint: e, path_params: &path_params, fixed_query: &fixed, filter: filter_pair(e, &pass) };
     let shape = Shape { blocked: &sel.blocked_columns, parent: None, cursor_field: e.incremental.map(|i| i.cursor_field) };
@@ -489,7 +517,7 @@ fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSe
         if !guard.admit(&url)? {
             return finish_page(e, state, None, &pass);
         }
-        let resp = send_ok(e.table, get(url.clone()))?;
+        let resp = send_ok(e.table, get_with(url.clone(), &headers))?;
         start_clock(&mut pass, &resp);
         let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &url, why))?;
         let records = body.records(e.record_path).map_err(|why| unexpected(e.table, &url, why))?;
@@ -583,7 +611,12 @@ fn fan_out(
     on_page: &mut OnPage<'_>,
 ) -> Result<(), ConnectorError> {
     let fixed = fixed_query(e, config)?;
+    let headers = fixed_headers(e, config)?;
     let config_params = config_path_params(e, config);
+    for ctx in ctxs {
+        let names: Vec<&str> = config_params.iter().map(|(k, _)| *k).chain(ctx.params.iter().map(|(k, _)| *k)).collect();
+        require_filled(e, &names)?;
+    }
     let target_for = |ctx: &Ctx| -> Vec<(&str, String)> {
         let mut params: Vec<(&str, String)> = config_params.iter().map(|(k, v)| (*k, v.to_string())).collect();
         params.extend(ctx.params.iter().map(|(k, v)| (*k, v.clone())));
@@ -613,7 +646,7 @@ fn fan_out(
             // A wave goes out in batches sized so that their bodies stay near `BATCH_BYTES`
             // (the host holds a whole batch, within its own budget, before handing it over).
             let part: Vec<Flight> = rest.by_ref().take(batch_size()).collect();
-            let requests: Vec<_> = part.iter().map(|f| get(f.url.clone())).collect();
+            let requests: Vec<_> = part.iter().map(|f| get_with(f.url.clone(), &headers)).collect();
             let responses = host::http_send_batch(&requests);
             for r in responses.iter().flatten() {
                 LARGEST_BODY.fetch_max(r.body.len(), Ordering::Relaxed);
@@ -661,7 +694,9 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
     let chain = ancestors(decl, e)?;
     let root = chain[0];
     let root_fixed = fixed_query(root, config)?;
+    let root_headers = fixed_headers(root, config)?;
     let root_params = config_path_params(root, config);
+    require_filled(root, &root_params.iter().map(|(k, _)| *k).collect::<Vec<_>>())?;
     let root_target = Target { base, endpoint: root, path_params: &root_params, fixed_query: &root_fixed, filter: None };
     // The link from each level to the one above: chain[1..] and then `e` itself.
     let below: Vec<&EndpointDecl> = chain[1..].iter().copied().chain(std::iter::once(e)).collect();
@@ -677,7 +712,7 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
         if !guard.admit(&url)? {
             return finish_page(e, state, None, &pass);
         }
-        let resp = send_ok(root.table, get(url.clone()))?;
+        let resp = send_ok(root.table, get_with(url.clone(), &root_headers))?;
         start_clock(&mut pass, &resp);
         let body = Body::parse(&resp.body).map_err(|why| unexpected(root.table, &url, why))?;
         let roots = body.records(root.record_path).map_err(|why| unexpected(root.table, &url, why))?;

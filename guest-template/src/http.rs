@@ -19,6 +19,22 @@ pub(crate) fn encode(text: &str, out: &mut String) {
     }
 }
 
+/// The first `{param}` of `path` that `filled` does not name: a value neither config nor a
+/// parent record gives, so no request may be built (it would go out with the placeholder
+/// in it).
+pub(crate) fn unfilled<'a>(path: &'a str, filled: &[&str]) -> Option<&'a str> {
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}')?;
+        let name = &rest[open + 1..open + close];
+        if !filled.contains(&name) {
+            return Some(name);
+        }
+        rest = &rest[open + close + 1..];
+    }
+    None
+}
+
 /// Builds `base + path?query`, substituting `{param}`s in the path.
 pub(crate) fn build_url(
     base: &str,
@@ -107,6 +123,16 @@ pub(crate) fn get(url: String) -> HttpRequest {
     }
 }
 
+/// A GET with the endpoint's required headers (one of them may replace `accept`).
+pub(crate) fn get_with(url: String, headers: &[(&str, String)]) -> HttpRequest {
+    let mut req = get(url);
+    for (name, value) in headers {
+        req.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        req.headers.push(((*name).to_string(), value.clone()));
+    }
+    req
+}
+
 pub(crate) fn describe_http_error(err: &HttpError) -> String {
     match err {
         HttpError::Denied(m) => format!("refused by the host's allow-list: {m}"),
@@ -180,6 +206,15 @@ pub(crate) fn link_next(link: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_placeholder_without_a_value_is_named() {
+        use super::unfilled;
+        assert_eq!(unfilled("/a/{x}/b/{y}", &["x", "y"]), None);
+        assert_eq!(unfilled("/a/{x}/b/{y}", &["x"]), Some("y"));
+        assert_eq!(unfilled("/{account_id}/cards.json", &[]), Some("account_id"));
+        assert_eq!(unfilled("/plain", &[]), None);
+    }
+
     use super::*;
 
     #[test]

@@ -62,6 +62,16 @@ pub(crate) fn page_url(t: &Target<'_>, position: &Position) -> String {
         }
         _ => {}
     }
+    // A query value `{name}` of a path parameter takes the path's value.
+    for (_, value) in query.iter_mut() {
+        let from_path = value
+            .strip_prefix('{')
+            .and_then(|v| v.strip_suffix('}'))
+            .and_then(|name| t.path_params.iter().find(|(n, _)| *n == name));
+        if let Some((_, v)) = from_path {
+            *value = (*v).to_string();
+        }
+    }
     build_url(t.base, t.endpoint.path, t.path_params, &query)
 }
 
@@ -244,6 +254,25 @@ mod tests {
 
     const LIMIT: PageSizeDecl = PageSizeDecl { param: "limit", value: 10 };
 
+    #[test]
+    fn a_query_value_naming_a_path_parameter_takes_its_value() {
+        static E: EndpointDecl = EndpointDecl {
+            table: "recipients",
+            path: "/lists/{list_id}/recipients",
+            record_path: &[],
+            primary_key: &[],
+            columns: &[],
+            query: &[],
+            headers: &[],
+            paging: PagingDecl::None,
+            incremental: None,
+            parent: None,
+        };
+        let fixed = [("list_id", "{list_id}".to_string())];
+        let t = Target { base: "http://h", endpoint: &E, path_params: &[("list_id", "7")], fixed_query: &fixed, filter: None };
+        assert_eq!(page_url(&t, &Position::Start), "http://h/lists/7/recipients?list_id=7");
+    }
+
     fn endpoint(paging: PagingDecl) -> EndpointDecl {
         EndpointDecl {
             table: "t",
@@ -252,6 +281,7 @@ mod tests {
             primary_key: &["id"],
             columns: &[],
             query: &[],
+            headers: &[],
             paging,
             incremental: None,
             parent: None,

@@ -40,6 +40,7 @@ fn hostile_names_become_escaped_literals() {
             required: true,
             default: Some(evil.into()),
         }],
+        headers: Vec::new(),
         endpoints: vec![Endpoint {
             entity: evil.into(),
             method: "GET".into(),
@@ -55,6 +56,7 @@ fn hostile_names_become_escaped_literals() {
                 description: evil.into(),
             }],
             query: vec![],
+            headers: Vec::new(),
             pagination: Pagination::None,
             incremental: None,
             parent: None,

@@ -9,6 +9,7 @@ mod golden;
 mod guards;
 mod inputs;
 mod memory;
+mod mocks;
 mod oauth;
 mod paging;
 mod postgres;

@@ -56,6 +56,8 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                     ],
                     query: &[
                     ],
+                    headers: &[
+                    ],
                     paging: PagingDecl::Cursor {
                          cursor_param: "starting_after",
                          cursor_from_record: Some("id"),
@@ -82,6 +84,8 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                     ],
                     query: &[
                     ],
+                    headers: &[
+                    ],
                     paging: PagingDecl::Cursor {
                          cursor_param: "starting_after",
                          cursor_from_record: Some("id"),
@@ -106,6 +110,8 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                     ],
                     query: &[
                     ],
+                    headers: &[
+                    ],
                     paging: PagingDecl::None,
                     incremental: None,
                     parent: Some(ParentDecl { table: "invoices", path_param: "invoice_id", parent_key: "id", column: "invoice_id" }),
@@ -124,6 +130,8 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                     ],
                     query: &[
                     ],
+                    headers: &[
+                    ],
                     paging: PagingDecl::LinkHeader { limit: Some(PageSizeDecl { param: "per_page", value: 1000 }) },
                     incremental: None,
                     parent: None,
@@ -140,6 +148,8 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                         ColumnDecl { name: "status", kind: ColumnKind::String, nullable: false },
                     ],
                     query: &[
+                    ],
+                    headers: &[
                     ],
                     paging: PagingDecl::PageNumber { page_param: "page", start: 1, limit: Some(PageSizeDecl { param: "per_page", value: 1000 }), end: Some(EndDecl::TotalPages { path: &["total_pages"] }) },
                     incremental: None,
@@ -159,6 +169,8 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                     ],
                     query: &[
                     ],
+                    headers: &[
+                    ],
                     paging: PagingDecl::NextUrl { next_url_path: &["next"], limit: Some(PageSizeDecl { param: "page_size", value: 1000 }) },
                     incremental: None,
                     parent: None,
@@ -175,6 +187,8 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                         ColumnDecl { name: "priority", kind: ColumnKind::String, nullable: false },
                     ],
                     query: &[
+                    ],
+                    headers: &[
                     ],
                     paging: PagingDecl::Offset { offset_param: "offset", limit: PageSizeDecl { param: "limit", value: 1000 }, end: Some(EndDecl::Total { path: &["total"] }) },
                     incremental: None,

@@ -336,6 +336,11 @@ fn endpoint_view(e: &Endpoint) -> Result<Value> {
         .map(|c| json!({ "name": c.name, "kind": column_kind(c.ty), "nullable": c.nullable }))
         .collect();
     obj.insert("columns".into(), Value::Array(columns));
+    // Skipped in the model's JSON when empty; strict mode refuses a missing one.
+    obj.insert(
+        "headers".into(),
+        serde_json::to_value(&e.headers).map_err(|err| Error::Model(err.to_string()))?,
+    );
     obj.insert(
         "incremental".into(),
         match &e.incremental {
@@ -485,6 +490,7 @@ mod tests {
             servers: Vec::new(),
             auth: Vec::new(),
             config: Vec::new(),
+            headers: Vec::new(),
             endpoints: Vec::new(),
         };
         assert_eq!(

@@ -133,6 +133,7 @@ pub(crate) fn extract(root: &Value, source: &str, report: bool) -> Result<Extrac
             servers: servers.iter().map(|s| s.0.clone()).collect(),
             auth: Vec::new(),
             config: Vec::new(),
+            headers: Vec::new(),
             endpoints: Vec::new(),
         },
         &servers,

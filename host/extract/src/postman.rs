@@ -457,6 +457,7 @@ pub(crate) fn extract(root: &Value, env: Option<&Value>, source: &str) -> Result
             servers: servers.iter().map(|s| s.0.clone()).collect(),
             auth: Vec::new(),
             config: Vec::new(),
+            headers: Vec::new(),
             endpoints: Vec::new(),
         },
         &servers,

@@ -28,6 +28,11 @@ pub struct ApiModel {
     /// Config fields the user fills in at setup (base URL, credentials, start date, ...).
     #[serde(default)]
     pub config: Vec<ConfigField>,
+    /// Headers the API requires on its requests besides the credentials (`Stripe-Version`,
+    /// `Api-Username`): a literal value, or `{config_field}`. The host adds them to every
+    /// request to the API's own origin, as it adds the credentials.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<QueryParam>,
     /// Endpoints that can become tables, one per entity.
     #[serde(default)]
     pub endpoints: Vec<Endpoint>,
@@ -135,6 +140,11 @@ pub struct Endpoint {
     /// Fixed query parameters sent with every request.
     #[serde(default)]
     pub query: Vec<QueryParam>,
+    /// Headers the docs require on this endpoint's requests (`X-Early-Access`, a version
+    /// `Accept`): a literal, or `{config_field}` of a non-secret field. Secret ones are the
+    /// model's `headers`, added by the host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<QueryParam>,
     /// How the endpoint pages through its records.
     #[serde(default)]
     pub pagination: Pagination,
@@ -481,6 +491,62 @@ impl ApiModel {
         self.endpoints.iter().filter(|e| e.selected)
     }
 
+    /// Whether setup must have config field `field` now: a field that fills endpoints'
+    /// path placeholders or query values is needed only while a selected endpoint uses it
+    /// (deselecting the endpoints that need it takes it off the form's required fields);
+    /// any other field (the base URL, credentials) as the field says.
+    pub fn needs_field(&self, field: &ConfigField) -> bool {
+        if !field.required {
+            return false;
+        }
+        let uses = |e: &&Endpoint| self.takes_field(e, &field.name);
+        if !self.endpoints.iter().any(|e| uses(&e)) {
+            return true;
+        }
+        self.selected().any(|e| uses(&e))
+    }
+
+    /// Whether reading `endpoint` takes config field `name`: for a path placeholder its
+    /// parents do not fill, a query value or a header value, of the endpoint or of a parent
+    /// it reads first.
+    pub fn takes_field(&self, endpoint: &Endpoint, name: &str) -> bool {
+        let placeholder = format!("{{{name}}}");
+        let mut at = endpoint;
+        for _ in 0..16 {
+            let from_config =
+                at.path.contains(&placeholder) && !self.filled_by_ancestors(at).contains(&name);
+            let valued = |pairs: &[QueryParam]| pairs.iter().any(|q| q.value == placeholder);
+            if from_config || valued(&at.query) || valued(&at.headers) {
+                return true;
+            }
+            let Some(parent) = &at.parent else {
+                return false;
+            };
+            match self.endpoint_by_table(&parent.table) {
+                Some(next) => at = next,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// The path parameters of `endpoint` its chain of parents fills (each parent record's
+    /// value, and the parent's own parents' values), not config.
+    pub fn filled_by_ancestors<'a>(&'a self, endpoint: &'a Endpoint) -> Vec<&'a str> {
+        let mut filled = Vec::new();
+        let mut at = endpoint;
+        // A chain is short; the bound only guards a hand-edited model with a cycle.
+        for _ in 0..16 {
+            let Some(parent) = &at.parent else { break };
+            filled.push(parent.path_param.as_str());
+            match self.endpoint_by_table(&parent.table) {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+        filled
+    }
+
     /// The endpoint whose table has this name.
     pub fn endpoint_by_table(&self, table: &str) -> Option<&Endpoint> {
         self.endpoints.iter().find(|e| e.table == table)
@@ -566,6 +632,57 @@ mod tests {
     }
 
     #[test]
+    fn a_field_only_deselected_tables_use_is_not_required() {
+        let mut model: ApiModel = serde_json::from_value(serde_json::json!({
+            "name": "x",
+            "config": [
+                {"name": "base_url", "label": "Base URL", "description": "", "required": true},
+                {"name": "token", "label": "Token", "description": "", "secret": true, "required": true},
+                {"name": "site_id", "label": "Site", "description": "", "required": true},
+                {"name": "team", "label": "Team", "description": "", "required": true},
+                {"name": "region", "label": "Region", "description": ""},
+            ],
+            "endpoints": [
+                {"entity": "hooks", "method": "GET", "path": "/sites/{site_id}/hooks",
+                 "table": "hooks", "pagination": {"style": "none"}},
+                {"entity": "members", "method": "GET", "path": "/members", "table": "members",
+                 "query": [{"name": "team", "value": "{team}"}], "pagination": {"style": "none"}},
+                {"entity": "sites", "method": "GET", "path": "/sites", "table": "sites",
+                 "pagination": {"style": "none"}},
+                {"entity": "builds", "method": "GET", "path": "/sites/{site_id}/builds",
+                 "table": "builds", "pagination": {"style": "none"},
+                 "parent": {"table": "sites", "path_param": "site_id", "parent_key": "id",
+                            "column": "site_id"}},
+                {"entity": "deliveries", "method": "GET", "path": "/hooks/{hook_id}/deliveries",
+                 "table": "deliveries", "pagination": {"style": "none"}, "selected": false,
+                 "parent": {"table": "hooks", "path_param": "hook_id", "parent_key": "id",
+                            "column": "hook_id"}},
+            ],
+        }))
+        .unwrap();
+        let needed = |m: &ApiModel| -> Vec<String> {
+            m.config
+                .iter()
+                .filter(|f| m.needs_field(f))
+                .map(|f| f.name.clone())
+                .collect()
+        };
+        assert_eq!(needed(&model), ["base_url", "token", "site_id", "team"]);
+        // `builds` takes `{site_id}` from each site, not from config; a child of `hooks`
+        // needs what `hooks` needs.
+        assert!(model.takes_field(&model.endpoints[0], "site_id"));
+        assert!(!model.takes_field(&model.endpoints[3], "site_id"));
+        assert!(model.takes_field(&model.endpoints[4], "site_id"));
+        model.endpoints[0].selected = false;
+        model.endpoints[4].selected = true;
+        assert_eq!(needed(&model), ["base_url", "token", "site_id", "team"]);
+        model.endpoints[4].selected = false;
+        assert_eq!(needed(&model), ["base_url", "token", "team"]);
+        model.endpoints[1].selected = false;
+        assert_eq!(needed(&model), ["base_url", "token"]);
+    }
+
+    #[test]
     fn snake_ident_sanitises_hostile_text() {
         assert_eq!(snake_ident("CustomerInvoices"), "customer_invoices");
         assert_eq!(snake_ident("  a/b{{c}}*/ "), "a_b_c");
@@ -585,6 +702,7 @@ mod tests {
                 token_field: "token".into(),
             }],
             config: vec![],
+            headers: Vec::new(),
             endpoints: vec![Endpoint {
                 entity: "customers".into(),
                 method: "GET".into(),
@@ -595,6 +713,7 @@ mod tests {
                 primary_key: vec!["id".into()],
                 columns: vec![],
                 query: vec![],
+                headers: Vec::new(),
                 pagination: Pagination::Offset {
                     offset_param: "offset".into(),
                     limit: PageSize {

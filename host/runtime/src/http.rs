@@ -129,6 +129,10 @@ pub struct HttpContext {
     pub allow: AllowList,
     /// Credentials added to every request.
     pub credentials: Credentials,
+    /// Headers the API requires besides the credentials (`Stripe-Version`, `Api-Username`),
+    /// added like the credentials: to requests to the API's origin only, over any header of
+    /// the same name the connector set. Their values may be secrets.
+    pub headers: Vec<(String, String)>,
     /// Retry policy.
     pub retry: RetryPolicy,
     /// Largest accepted body.
@@ -244,6 +248,7 @@ impl HttpContext {
             client: default_client(),
             allow,
             credentials,
+            headers: Vec::new(),
             retry: RetryPolicy::default(),
             max_body_bytes: 64 << 20,
             concurrency: 64,
@@ -454,7 +459,20 @@ impl HttpContext {
                         continue;
                     }
                 }
+                if credentials
+                    && self
+                        .headers
+                        .iter()
+                        .any(|(h, _)| h.eq_ignore_ascii_case(name))
+                {
+                    continue;
+                }
                 rb = rb.header(name, value);
+            }
+            if credentials {
+                for (name, value) in &self.headers {
+                    rb = rb.header(name, value);
+                }
             }
             if credentials {
                 rb = match &self.credentials {

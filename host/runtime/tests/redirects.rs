@@ -450,3 +450,33 @@ async fn error_messages_never_hold_a_secret() {
         "the error holds the key"
     );
 }
+
+#[tokio::test]
+async fn required_headers_go_to_the_api_origin_only_over_the_connectors_own() {
+    let other = server(|_| ok_json()).await;
+    let target = format!("{}/moved", other.origin);
+    let api = server(move |_| redirect(302, target.clone())).await;
+    let mut http = context(&[&api.entry, &other.entry], Credentials::None);
+    http.headers = vec![
+        ("Api-Key".into(), SECRET.into()),
+        ("Accept".into(), "application/vnd.api+json".into()),
+    ];
+    http.send_traced(get(format!("{}/v1/items", api.origin)))
+        .await
+        .unwrap();
+    let first = &api.requests()[0];
+    assert_eq!(first.header("api-key"), Some(SECRET));
+    // The host's value replaces the connector's `accept`, not added beside it.
+    assert_eq!(first.header("accept"), Some("application/vnd.api+json"));
+    assert_eq!(
+        first.headers.iter().filter(|(n, _)| n == "accept").count(),
+        1
+    );
+    let moved = &other.requests()[0];
+    assert_eq!(
+        moved.header("api-key"),
+        None,
+        "a secret header crossed origins"
+    );
+    assert!(!moved.holds_secret());
+}

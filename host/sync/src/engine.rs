@@ -475,10 +475,26 @@ impl Engine {
             }
             list.push(credentials.clone());
         }
-        Ok(Arc::new(HttpContext::new(
-            AllowList::new(hosts),
-            credentials,
-        )))
+        let mut context = HttpContext::new(AllowList::new(hosts), credentials);
+        // The headers the API requires: a literal, or a config value or secret (a header
+        // whose field is not set yet is left out; Save & Test names the missing field).
+        context.headers = model
+            .headers
+            .iter()
+            .filter_map(|h| {
+                let value = match h.value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
+                    Some(field) => conn
+                        .config
+                        .get(field)
+                        .or_else(|| secrets.get(field))
+                        .filter(|v| !v.trim().is_empty())?
+                        .clone(),
+                    None => h.value.clone(),
+                };
+                Some((h.name.clone(), value))
+            })
+            .collect();
+        Ok(Arc::new(context))
     }
 
     /// What must never appear in a message about connection `id`: every secret value (the API
@@ -548,7 +564,7 @@ impl Engine {
             .iter()
             .filter(|f| {
                 let set = |v: Option<&String>| v.is_some_and(|v| !v.trim().is_empty());
-                f.required && !set(conn.config.get(&f.name)) && !set(secrets.get(&f.name))
+                model.needs_field(f) && !set(conn.config.get(&f.name)) && !set(secrets.get(&f.name))
             })
             .filter(|f| f.default.is_none())
             .map(|f| f.name.clone())

@@ -1,8 +1,8 @@
 //! Merging the models of several documentation inputs. Pure.
 //!
 //! Inputs come best first (reference files, then prose, then crawled pages). The first model
-//! wins wherever two disagree; later ones only add endpoints, servers, auth schemes and config
-//! fields the earlier ones lack.
+//! wins wherever two disagree; later ones only add endpoints, servers, auth schemes, config
+//! fields and required headers the earlier ones lack.
 
 use connector_agent_model::ApiModel;
 
@@ -43,6 +43,15 @@ pub fn merge(models: Vec<ApiModel>) -> Option<ApiModel> {
                 merged.config.push(f);
             }
         }
+        for h in model.headers {
+            if !merged
+                .headers
+                .iter()
+                .any(|x| x.name.eq_ignore_ascii_case(&h.name))
+            {
+                merged.headers.push(h);
+            }
+        }
         for mut e in model.endpoints {
             let same = merged.endpoints.iter().any(|x| {
                 x.method.eq_ignore_ascii_case(&e.method) && shape(&x.path) == shape(&e.path)
@@ -75,6 +84,7 @@ mod tests {
             servers: vec![format!("https://{name}")],
             auth: vec![],
             config: vec![],
+            headers: Vec::new(),
             endpoints: endpoints
                 .iter()
                 .map(|(path, table)| Endpoint {
@@ -87,6 +97,7 @@ mod tests {
                     primary_key: vec![],
                     columns: vec![],
                     query: vec![],
+                    headers: Vec::new(),
                     pagination: Pagination::None,
                     incremental: None,
                     parent: None,

@@ -344,7 +344,21 @@ fn build_url(
         rest = &rest[open + close + 1..];
     }
     url.push_str(rest);
-    append_query(&mut url, query);
+    // A query value `{name}` of a path parameter takes the path's value.
+    let query: Vec<(String, String)> = query
+        .iter()
+        .map(|(k, v)| {
+            let from_path = v
+                .strip_prefix('{')
+                .and_then(|v| v.strip_suffix('}'))
+                .and_then(|name| params.iter().find(|(n, _)| n == name));
+            match from_path {
+                Some((_, value)) => (k.clone(), value.clone()),
+                None => (k.clone(), v.clone()),
+            }
+        })
+        .collect();
+    append_query(&mut url, &query);
     Ok(url)
 }
 
@@ -520,6 +534,10 @@ impl Probe<'_> {
         let mut query = Vec::new();
         for q in &e.query {
             let value = match q.value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
+                // The path's own value, filled in when the URL is built.
+                Some(name) if e.path.contains(&q.value) && !self.config.contains_key(name) => {
+                    q.value.clone()
+                }
                 Some(name) => self
                     .config
                     .get(name)
@@ -552,11 +570,25 @@ impl Probe<'_> {
     }
 
     /// Sends a GET and classifies the answer; `Ok` only for 2xx with a JSON body.
-    async fn get(&mut self, url: String) -> Result<Page, Failure> {
+    async fn get(&mut self, e: &Endpoint, url: String) -> Result<Page, Failure> {
+        let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+        // The endpoint's required headers, as its connector sends them (one not set in
+        // config is the config check's to report).
+        for h in &e.headers {
+            let value = match h.value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
+                Some(name) => match self.config.get(name).filter(|v| !v.is_empty()) {
+                    Some(v) => v.clone(),
+                    None => continue,
+                },
+                None => h.value.clone(),
+            };
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&h.name));
+            headers.push((h.name.clone(), value));
+        }
         let request = HttpRequest {
             method: "GET".into(),
             url: url.clone(),
-            headers: vec![("accept".into(), "application/json".into())],
+            headers,
             body: None,
         };
         let (resp, hops) = match self.http.send_traced(request).await {
@@ -784,7 +816,7 @@ impl Probe<'_> {
                 return outcome(vec![CheckPart::failed("first page", f.message)]);
             }
         };
-        let page = match self.get(first_url).await {
+        let page = match self.get(&e, first_url).await {
             Ok(p) => p,
             Err(f) => {
                 self.firsts
@@ -1259,7 +1291,7 @@ impl Probe<'_> {
                 ),
             );
         }
-        let second = match self.get(next.clone()).await {
+        let second = match self.get(&e, next.clone()).await {
             Ok(p) => p,
             Err(f) => {
                 return CheckPart::failed(name, format!("page 2 could not be read: {}", f.message))
@@ -1378,7 +1410,7 @@ impl Probe<'_> {
             }
         }
         for (pagination, url, how) in tries {
-            let Ok(second) = self.get(url.clone()).await else {
+            let Ok(second) = self.get(&e, url.clone()).await else {
                 continue;
             };
             let second_records = self

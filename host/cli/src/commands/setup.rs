@@ -44,7 +44,13 @@ fn prompt_fields(
         eprintln!(
             "\n{}{}\n  {}",
             f.label,
-            if f.required { " (required)" } else { "" },
+            if model.needs_field(f) {
+                " (required)"
+            } else if f.required {
+                " (only for deselected tables)"
+            } else {
+                ""
+            },
             f.description
         );
         let value = if f.secret {
@@ -143,7 +149,7 @@ impl SetupCommand {
                 };
                 serde_json::json!({
                     "name": f.name, "label": f.label, "description": f.description,
-                    "secret": f.secret, "required": f.required, "set": set, "value": value,
+                    "secret": f.secret, "required": model.needs_field(f), "set": set, "value": value,
                 })
             })
             .collect();

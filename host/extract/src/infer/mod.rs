@@ -13,8 +13,8 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use connector_agent_model::{
-    snake_ident, ApiModel, Column, ConfigField, Endpoint, Incremental, Pagination, ParentRef,
-    QueryParam,
+    snake_ident, ApiKeyLocation, ApiModel, AuthScheme, Column, ConfigField, Endpoint, Incremental,
+    Pagination, ParentRef, QueryParam,
 };
 
 use crate::openapi::{scalar_text, success_response, Ctx, Operation};
@@ -35,6 +35,9 @@ pub(crate) struct Candidate {
     pub(crate) query: Vec<QueryParam>,
     /// Config fields wanted by required query parameters: (field, description).
     pub(crate) query_configs: Vec<(String, String)>,
+    /// Required request headers besides the routine ones: name, fixed value (a default or
+    /// the only enum value) if any, description.
+    pub(crate) headers: Vec<(String, Option<String>, String)>,
     /// Path parameters as named in the path, with their descriptions.
     pub(crate) path_params: Vec<(String, String)>,
     pub(crate) notes: Vec<String>,
@@ -173,10 +176,16 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
             continue;
         }
         if path_param_names.contains(param.name) {
+            // SendGrid's `/contactdb/lists/{list_id}/recipients?list_id=`: the same value
+            // twice. `{name}` of a path parameter takes the path's value.
             notes.push(format!(
-                "query parameter `{}` repeats the path parameter",
+                "required query parameter `{}` repeats the path parameter: sent with its value",
                 param.name
             ));
+            query.push(QueryParam {
+                name: param.name.to_string(),
+                value: format!("{{{}}}", param.name),
+            });
             continue;
         }
         let shape = param.schema.map(|s| ctx.schemas.shape(s));
@@ -211,18 +220,33 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
             }
         }
     }
+    let mut headers = Vec::new();
     for param in op
         .params
         .iter()
         .filter(|p| p.required && p.location == "header")
     {
-        if !ROUTINE_HEADERS.contains(&naming::squash(param.name).as_str()) {
-            notes.push(format!(
-                "requires header `{}`, which the model cannot carry yet",
-                param.name
-            ));
-            confidence -= 0.2;
+        let squashed = naming::squash(param.name);
+        if ["authorization", "useragent"].contains(&squashed.as_str()) {
+            continue;
         }
+        let shape = param.schema.map(|s| ctx.schemas.shape(s));
+        let fixed = shape.as_ref().and_then(|s| {
+            s.default.and_then(scalar_or_bool).or_else(|| {
+                let schema = param.schema.and_then(|v| ctx.doc.get(v))?;
+                let values = schema.get("enum")?.as_array()?;
+                (values.len() == 1)
+                    .then(|| values.first().and_then(scalar_or_bool))
+                    .flatten()
+            })
+        });
+        // `Accept` and `Content-Type` go with every request anyway; one the docs fix to a
+        // value (PagerDuty's `application/vnd.pagerduty+json;version=2`) is sent as said.
+        if ROUTINE_HEADERS.contains(&squashed.as_str()) && fixed.is_none() {
+            continue;
+        }
+        notes.push(format!("sends the required header `{}`", param.name));
+        headers.push((param.name.to_string(), fixed, clean_text(param.description)));
     }
     if op.deprecated() {
         notes.push("deprecated".into());
@@ -263,6 +287,7 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
         incremental: incremental.map(|i| i.incremental),
         query,
         query_configs,
+        headers,
         path_params,
         notes,
         confidence,
@@ -278,6 +303,84 @@ fn scalar_or_bool(v: &Value) -> Option<String> {
 }
 
 /// Settles table names, parents, auth and config across all candidates.
+/// Config fields for the required headers the docs give no fixed value for (first
+/// documented wins), by lower-case header name: `(field, secret)`. A secret one (the name
+/// says key or token) becomes one of the model's headers, which the host adds as it adds
+/// credentials; the others go with each endpoint that requires them. A header an auth
+/// scheme already sends is the host's credentials, not repeated; a credential's own field
+/// (Slack's `token` header is its token) is reused.
+fn required_headers(
+    candidates: &[Candidate],
+    schemes: &[AuthScheme],
+    config: &[ConfigField],
+    model: &mut ApiModel,
+) -> (Vec<ConfigField>, HashMap<String, (String, bool)>) {
+    let auth_headers: Vec<String> = schemes
+        .iter()
+        .filter_map(|s| match s {
+            AuthScheme::ApiKey {
+                location: ApiKeyLocation::Header,
+                param,
+                ..
+            } => Some(param.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    let mut fields = Vec::new();
+    let mut by_header: HashMap<String, (String, bool)> = HashMap::new();
+    for (name, fixed, description) in candidates.iter().flat_map(|c| &c.headers) {
+        let lower = name.to_ascii_lowercase();
+        if fixed.is_some()
+            || by_header.contains_key(&lower)
+            || auth_headers.contains(&lower)
+            || by_header.len() >= 20
+        {
+            continue;
+        }
+        let mut field = snake_ident(name);
+        let secret = match config.iter().find(|f| f.name == field) {
+            Some(f) if f.secret => true,
+            Some(_) => {
+                field = format!("header_{field}");
+                false
+            }
+            None => {
+                if field == "start_date" {
+                    field = format!("header_{field}");
+                }
+                let squashed = naming::squash(name);
+                let secret = ["key", "token", "secret", "password", "signature", "auth"]
+                    .iter()
+                    .any(|w| squashed.contains(w));
+                let said = if description.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", description.trim_end_matches('.'))
+                };
+                fields.push(ConfigField {
+                    name: field.clone(),
+                    label: label_of(name),
+                    description: format!(
+                        "Value of the `{name}` header the API requires on its requests{said}."
+                    ),
+                    secret,
+                    required: true,
+                    default: None,
+                });
+                secret
+            }
+        };
+        if secret {
+            model.headers.push(QueryParam {
+                name: name.clone(),
+                value: format!("{{{field}}}"),
+            });
+        }
+        by_header.insert(lower, (field, secret));
+    }
+    (fields, by_header)
+}
+
 pub(crate) fn assemble(
     ctx: &Ctx<'_>,
     mut model: ApiModel,
@@ -300,6 +403,8 @@ pub(crate) fn assemble(
 
     let mut config = vec![base_url_field(servers)];
     config.extend(auth.config);
+    let (header_fields, header_config) =
+        required_headers(&candidates, &auth.schemes, &config, &mut model);
     let reserved: Vec<String> = config
         .iter()
         .map(|f| f.name.clone())
@@ -383,6 +488,11 @@ pub(crate) fn assemble(
             };
             let field = add_param_field(&snake_ident(param), "path", param, &description);
             path = path.replace(&format!("{{{param}}}"), &format!("{{{field}}}"));
+            for q in &mut query {
+                if q.value == format!("{{{param}}}") {
+                    q.value = format!("{{{field}}}");
+                }
+            }
             // The account to sync is a deliberate config field, not a missing parent.
             if account.is_none() {
                 needs.push(field);
@@ -412,6 +522,25 @@ pub(crate) fn assemble(
                 }
             }
         }
+        // The endpoint's own required headers: a fixed value, or a non-secret config field
+        // (secret ones are the model's, added by the host).
+        let headers: Vec<QueryParam> = candidate
+            .headers
+            .iter()
+            .filter_map(|(name, fixed, _)| {
+                let value = match fixed {
+                    Some(value) => value.clone(),
+                    None => match header_config.get(&name.to_ascii_lowercase()) {
+                        Some((field, false)) => format!("{{{field}}}"),
+                        _ => return None,
+                    },
+                };
+                Some(QueryParam {
+                    name: name.clone(),
+                    value,
+                })
+            })
+            .collect();
         endpoints.push(Endpoint {
             entity: candidate.entity,
             method: "GET".into(),
@@ -422,6 +551,7 @@ pub(crate) fn assemble(
             primary_key: candidate.primary_key,
             columns: candidate.columns,
             query,
+            headers,
             pagination: candidate.pagination,
             incremental: candidate.incremental,
             parent,
@@ -432,6 +562,11 @@ pub(crate) fn assemble(
     }
 
     config.extend(param_fields);
+    for field in header_fields {
+        if !config.iter().any(|f| f.name == field.name) {
+            config.push(field);
+        }
+    }
     if endpoints.iter().any(|e| e.incremental.is_some()) {
         config.push(ConfigField {
             name: "start_date".into(),

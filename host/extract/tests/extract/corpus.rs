@@ -158,10 +158,12 @@ fn check_invariants(name: &str, model: &ApiModel) {
                 e.path
             );
         }
-        for q in &e.query {
+        // A query or header value `{x}` is a config field, or (for a query value) the
+        // path's own parameter.
+        for q in e.query.iter().chain(&e.headers) {
             if let Some(field) = q.value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
                 assert!(
-                    fields.contains(field),
+                    fields.contains(field) || e.path.contains(&q.value),
                     "{name}: {} query `{}`",
                     e.table,
                     q.name

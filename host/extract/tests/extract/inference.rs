@@ -932,3 +932,55 @@ fn an_end_signal_is_read_from_an_example_body() {
         })
     );
 }
+
+#[test]
+fn required_headers_are_carried_fixed_from_config_or_as_host_held_secrets() {
+    let header = |name: &str, schema: Value| json!({"name": name, "in": "header", "required": true, "schema": schema});
+    let doc = openapi(json!({
+        "/things": get(
+            json!([
+                header("X-Early-Access", json!({"type": "string", "default": "things-v2"})),
+                header("Content-Type", json!({"type": "string", "enum": ["application/json"]})),
+                header("Accept", json!({"type": "string"})),
+                header("Authorization", json!({"type": "string"})),
+                header("Api-Username", json!({"type": "string"})),
+                header("Api-Key", json!({"type": "string"})),
+                {"name": "Optional-One", "in": "header", "schema": {"type": "string"}},
+            ]),
+            json!({"type": "array", "items": record(json!({"id": {"type": "string"}}))})
+        )
+    }));
+    let model = extract_openapi(&doc, "test.json").unwrap();
+    let e = &model.endpoints[0];
+    let sent: Vec<(&str, &str)> = e
+        .headers
+        .iter()
+        .map(|h| (h.name.as_str(), h.value.as_str()))
+        .collect();
+    // Fixed values and a non-secret field go with the endpoint; `Accept` without a value,
+    // `Authorization` and optional headers are not the endpoint's.
+    assert_eq!(
+        sent,
+        [
+            ("X-Early-Access", "things-v2"),
+            ("Content-Type", "application/json"),
+            ("Api-Username", "{api_username}"),
+        ]
+    );
+    // A key is a secret field the host adds.
+    let host: Vec<(&str, &str)> = model
+        .headers
+        .iter()
+        .map(|h| (h.name.as_str(), h.value.as_str()))
+        .collect();
+    assert_eq!(host, [("Api-Key", "{api_key}")]);
+    let field = |name: &str| model.config.iter().find(|f| f.name == name).unwrap();
+    assert!(field("api_key").secret && field("api_key").required);
+    assert!(!field("api_username").secret && field("api_username").required);
+    assert!(
+        e.reason
+            .contains("sends the required header `Api-Username`"),
+        "{}",
+        e.reason
+    );
+}
