@@ -483,6 +483,49 @@ impl ApiModel {
                 ));
             }
         }
+        // Headers: an HTTP token as the name, a visible value, `{field}` a config field; a
+        // secret field only in the model's own (host-held) headers, never an endpoint's,
+        // which the connector sends.
+        let endpoint_headers = self.endpoints.iter().enumerate().flat_map(|(i, e)| {
+            e.headers
+                .iter()
+                .enumerate()
+                .map(move |(j, h)| (format!("endpoints[{i}].headers[{j}]"), h, false))
+        });
+        let host_headers = self
+            .headers
+            .iter()
+            .enumerate()
+            .map(|(j, h)| (format!("headers[{j}]"), h, true));
+        for (at, h, host) in host_headers.chain(endpoint_headers) {
+            let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+            if h.name.is_empty() || !h.name.chars().all(token) {
+                return Err(format!("{at}: `{}` is not a header name", h.name));
+            }
+            if h.value.chars().any(|c| c.is_control()) {
+                return Err(format!(
+                    "{at}: the value of `{}` holds a control character",
+                    h.name
+                ));
+            }
+            if let Some(field) = h.value.strip_prefix('{').and_then(|v| v.strip_suffix('}')) {
+                match self.config.iter().find(|f| f.name == field) {
+                    None => {
+                        return Err(format!(
+                            "{at}: `{}` takes config field `{field}`, which the model does not have",
+                            h.name
+                        ))
+                    }
+                    Some(f) if f.secret && !host => {
+                        return Err(format!(
+                            "{at}: `{}` takes the secret `{field}`: a secret header belongs in the model's `headers`, which the host adds; the connector never sees secrets",
+                            h.name
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
         Ok(())
     }
 
@@ -629,6 +672,49 @@ mod tests {
         let mut twice = ok.clone();
         twice.endpoints[0].primary_key = vec!["id".into(), "id".into()];
         assert!(twice.check().unwrap_err().contains("named twice"));
+    }
+
+    #[test]
+    fn headers_of_an_edited_model_are_checked() {
+        let model = |headers: serde_json::Value, endpoint_headers: serde_json::Value| -> ApiModel {
+            serde_json::from_value(serde_json::json!({
+                "name": "x",
+                "config": [
+                    {"name": "api_key", "label": "Key", "description": "", "secret": true, "required": true},
+                    {"name": "user", "label": "User", "description": "", "required": true},
+                ],
+                "headers": headers,
+                "endpoints": [{"entity": "a", "method": "GET", "path": "/a", "table": "a",
+                               "pagination": {"style": "none"}, "headers": endpoint_headers}],
+            }))
+            .unwrap()
+        };
+        let ok = model(
+            serde_json::json!([{"name": "Api-Key", "value": "{api_key}"}]),
+            serde_json::json!([{"name": "Api-Username", "value": "{user}"}, {"name": "X-V", "value": "2"}]),
+        );
+        assert_eq!(ok.check(), Ok(()));
+        let bad = |h: serde_json::Value, e: serde_json::Value| model(h, e).check().unwrap_err();
+        assert!(bad(
+            serde_json::json!([]),
+            serde_json::json!([{"name": "Api-Key", "value": "{api_key}"}])
+        )
+        .contains("secret"));
+        assert!(bad(
+            serde_json::json!([{"name": "X\r\nEvil", "value": "1"}]),
+            serde_json::json!([])
+        )
+        .contains("not a header name"));
+        assert!(bad(
+            serde_json::json!([]),
+            serde_json::json!([{"name": "X", "value": "a\r\nB: c"}])
+        )
+        .contains("control character"));
+        assert!(bad(
+            serde_json::json!([]),
+            serde_json::json!([{"name": "X", "value": "{nope}"}])
+        )
+        .contains("does not have"));
     }
 
     #[test]

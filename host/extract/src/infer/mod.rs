@@ -230,6 +230,15 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
         if ["authorization", "useragent"].contains(&squashed.as_str()) {
             continue;
         }
+        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if param.name.is_empty() || !param.name.chars().all(token) {
+            notes.push(format!(
+                "requires a header whose name `{}` is not a valid HTTP header name; not sent",
+                param.name.escape_debug()
+            ));
+            confidence -= 0.2;
+            continue;
+        }
         let shape = param.schema.map(|s| ctx.schemas.shape(s));
         let fixed = shape.as_ref().and_then(|s| {
             s.default.and_then(scalar_or_bool).or_else(|| {
@@ -242,6 +251,8 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
         });
         // `Accept` and `Content-Type` go with every request anyway; one the docs fix to a
         // value (PagerDuty's `application/vnd.pagerduty+json;version=2`) is sent as said.
+        // A documented value that is not a valid header value is not sent as it stands.
+        let fixed = fixed.filter(|v| !v.chars().any(char::is_control));
         if ROUTINE_HEADERS.contains(&squashed.as_str()) && fixed.is_none() {
             continue;
         }

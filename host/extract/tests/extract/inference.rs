@@ -946,6 +946,8 @@ fn required_headers_are_carried_fixed_from_config_or_as_host_held_secrets() {
                 header("Api-Username", json!({"type": "string"})),
                 header("Api-Key", json!({"type": "string"})),
                 {"name": "Optional-One", "in": "header", "schema": {"type": "string"}},
+                header("X-Evil\r\nInjected: 1", json!({"type": "string", "default": "x"})),
+                header("X-Bad-Value", json!({"type": "string", "default": "a\r\nInjected: 1"})),
             ]),
             json!({"type": "array", "items": record(json!({"id": {"type": "string"}}))})
         )
@@ -965,7 +967,13 @@ fn required_headers_are_carried_fixed_from_config_or_as_host_held_secrets() {
             ("X-Early-Access", "things-v2"),
             ("Content-Type", "application/json"),
             ("Api-Username", "{api_username}"),
+            ("X-Bad-Value", "{x_bad_value}"),
         ]
+    );
+    assert!(
+        e.reason.contains("not a valid HTTP header name"),
+        "{}",
+        e.reason
     );
     // A key is a secret field the host adds.
     let host: Vec<(&str, &str)> = model
