@@ -111,7 +111,7 @@ pub(crate) fn extract(root: &Value, source: &str, report: bool) -> Result<Extrac
             stem.map_or_else(|| source.to_string(), |s| s.into_owned())
         });
 
-    let servers = servers(&ctx, map);
+    let servers = resolved_servers(servers(&ctx, map), source);
     let operations = operations(&ctx, map, source)?;
     let mut skipped = Vec::new();
     let mut candidates = Vec::new();
@@ -312,6 +312,38 @@ fn servers(ctx: &Ctx<'_>, map: &Map<String, Value>) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Servers relative to where the description is hosted (`/api/v1`) resolved against its
+/// URL when it was read from the web (a crawled docs site); from a file they stay relative
+/// and setup asks for the full URL.
+fn resolved_servers(servers: Vec<(String, String)>, source: &str) -> Vec<(String, String)> {
+    let Some(origin) = url::Url::parse(source)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+    else {
+        return servers;
+    };
+    servers
+        .into_iter()
+        .map(|(url, description)| {
+            if url.contains("://") {
+                return (url, description);
+            }
+            match origin.join(&url) {
+                Ok(full) => {
+                    let said = format!("`{url}`, relative to the documentation at {origin}");
+                    let description = if description.is_empty() {
+                        said
+                    } else {
+                        format!("{description}; {said}")
+                    };
+                    (full.as_str().trim_end_matches('/').to_string(), description)
+                }
+                Err(_) => (url, description),
+            }
+        })
+        .collect()
 }
 
 /// Replaces `{name}` with the variable's default (or first enum value).

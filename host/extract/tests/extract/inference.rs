@@ -992,3 +992,33 @@ fn required_headers_are_carried_fixed_from_config_or_as_host_held_secrets() {
         e.reason
     );
 }
+
+#[test]
+fn a_relative_server_is_resolved_against_the_site_the_description_came_from() {
+    let mut doc = openapi(json!({
+        "/things": get(json!([]), json!({"type": "array", "items": record(json!({"id": {"type": "string"}}))}))
+    }));
+    doc["servers"] = json!([{"url": "/api/v1"}]);
+    // Crawled from a docs site: the site's origin.
+    let model = extract_openapi(&doc, "https://docs.example.com/reference/openapi.json").unwrap();
+    assert_eq!(model.servers, ["https://docs.example.com/api/v1"]);
+    let base = model.config.iter().find(|f| f.name == "base_url").unwrap();
+    assert_eq!(
+        base.default.as_deref(),
+        Some("https://docs.example.com/api/v1")
+    );
+    assert!(
+        base.description.contains("relative to the documentation"),
+        "{}",
+        base.description
+    );
+    // From a file it stays relative, and setup asks for the full URL.
+    let model = extract_openapi(&doc, "openapi.json").unwrap();
+    assert_eq!(model.servers, ["/api/v1"]);
+    let base = model.config.iter().find(|f| f.name == "base_url").unwrap();
+    assert!(
+        base.description.contains("give the full URL"),
+        "{}",
+        base.description
+    );
+}
