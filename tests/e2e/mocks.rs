@@ -36,7 +36,9 @@ const MAX_TABLES: usize = 80;
 /// test stays well inside its time limit on a loaded 2-core machine.
 fn table_budget(name: &str) -> usize {
     match name {
-        "github-rest-api.json" | "xero-accounting.yaml" => 30,
+        "github-rest-api.json" => 30,
+        // Prism answers Xero at about a second a request under load.
+        "xero-accounting.yaml" => 15,
         _ => MAX_TABLES,
     }
 }
@@ -569,7 +571,7 @@ async fn twilio_against_its_mock() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn xero_against_its_mock() {
-    judge("xero-accounting.yaml", 17, &[]).await;
+    judge("xero-accounting.yaml", 10, &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
