@@ -202,7 +202,6 @@ fn example_for(doc: &Value, name: &str) -> Option<String> {
         match v {
             Value::Object(map) => {
                 // The field is the parameter's name in snake case (`accountId` → `account_id`).
-                let squash = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
                 let named = map
                     .get("name")
                     .and_then(Value::as_str)
@@ -235,6 +234,12 @@ fn example_for(doc: &Value, name: &str) -> Option<String> {
         }
     }
     made
+}
+
+/// A parameter name as Prism and our fields may both spell it: `accountId`, `account_id`
+/// and `account-id` are `accountid`.
+fn squash(name: &str) -> String {
+    name.to_ascii_lowercase().replace(['_', '-'], "")
 }
 
 /// A value that fits a parameter's schema.
@@ -438,7 +443,6 @@ async fn against_its_mock(name: &str) -> Option<Outcome> {
 /// parent record fills is the mock's made-up data (its parent list invented the value);
 /// anything else is the connector's fault.
 fn judge_requests(model: &connector_agent_model::ApiModel, prism: &Prism, out: &mut Outcome) {
-    let squash = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
     let from_parents: Vec<String> = model
         .selected()
         .flat_map(|e| model.filled_by_ancestors(e))

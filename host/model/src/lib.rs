@@ -422,6 +422,12 @@ pub struct ParentRef {
     pub column: String,
 }
 
+/// Whether `name` is an HTTP header name (an RFC 9110 token).
+pub fn is_header_name(name: &str) -> bool {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    !name.is_empty() && name.chars().all(token)
+}
+
 impl ApiModel {
     /// Checks what the rest of the pipeline relies on (for a model a person edited): table
     /// names are snake_case identifiers and unique, every parent names a table of the model
@@ -498,8 +504,7 @@ impl ApiModel {
             .enumerate()
             .map(|(j, h)| (format!("headers[{j}]"), h, true));
         for (at, h, host) in host_headers.chain(endpoint_headers) {
-            let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-            if h.name.is_empty() || !h.name.chars().all(token) {
+            if !is_header_name(&h.name) {
                 return Err(format!("{at}: `{}` is not a header name", h.name));
             }
             if h.value.chars().any(|c| c.is_control()) {

@@ -219,30 +219,11 @@ fn embedded_in_script(code: &str, json_type: bool) -> Vec<(Value, &'static str)>
         .min();
     if let Some(at) = swagger {
         let config = &code[at..];
-        let mut from = 0;
-        while let Some(i) = config[from..].find("spec") {
-            let start = from + i;
-            from = start + "spec".len();
-            let before = config[..start].chars().next_back();
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '.') {
-                continue;
-            }
-            let mut rest = &config[from..];
-            if let Some(quote @ ('"' | '\'')) = before {
-                match rest.strip_prefix(quote) {
-                    Some(r) => rest = r,
-                    None => continue,
-                }
-            }
-            if let Some(spec) = rest
-                .trim_start()
-                .strip_prefix(':')
-                .and_then(json_value_at)
-                .and_then(find_description)
-            {
-                found.push((spec, "Swagger UI spec"));
-                break;
-            }
+        let spec = key_rests(config, "spec")
+            .into_iter()
+            .find_map(|rest| json_value_at(rest).and_then(find_description));
+        if let Some(spec) = spec {
+            found.push((spec, "Swagger UI spec"));
         }
     }
     found
@@ -376,7 +357,16 @@ fn collapse_whitespace(text: &str) -> String {
 /// string literal, or an expression ending in `+ "..."` (`window.location.origin + "/x"`),
 /// whose last literal is taken.
 fn key_values(code: &str, key: &str) -> Vec<String> {
-    let mut values = Vec::new();
+    key_rests(code, key)
+        .into_iter()
+        .filter_map(expression_literal)
+        .collect()
+}
+
+/// What follows `key:` (or `"key":`) in JavaScript, for each place `key` stands as a
+/// property name, in order.
+fn key_rests<'a>(code: &'a str, key: &str) -> Vec<&'a str> {
+    let mut rests = Vec::new();
     let mut from = 0;
     while let Some(at) = code[from..].find(key) {
         let start = from + at;
@@ -392,14 +382,11 @@ fn key_values(code: &str, key: &str) -> Vec<String> {
                 None => continue,
             }
         }
-        let Some(rest) = rest.trim_start().strip_prefix(':') else {
-            continue;
-        };
-        if let Some(value) = expression_literal(rest) {
-            values.push(value);
+        if let Some(rest) = rest.trim_start().strip_prefix(':') {
+            rests.push(rest);
         }
     }
-    values
+    rests
 }
 
 /// The string a short JavaScript expression ends with: adjacent literals joined by `+` are

@@ -188,18 +188,7 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
             });
             continue;
         }
-        let shape = param.schema.map(|s| ctx.schemas.shape(s));
-        let fixed = shape.as_ref().and_then(|s| {
-            s.default.and_then(scalar_or_bool).or_else(|| {
-                let schema = param.schema.and_then(|v| ctx.doc.get(v))?;
-                schema
-                    .get("enum")?
-                    .as_array()?
-                    .first()
-                    .and_then(scalar_or_bool)
-            })
-        });
-        match fixed {
+        match documented_value(ctx, param, false) {
             Some(value) => query.push(QueryParam {
                 name: param.name.to_string(),
                 value,
@@ -230,8 +219,7 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
         if ["authorization", "useragent"].contains(&squashed.as_str()) {
             continue;
         }
-        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
-        if param.name.is_empty() || !param.name.chars().all(token) {
+        if !connector_agent_model::is_header_name(param.name) {
             notes.push(format!(
                 "requires a header whose name `{}` is not a valid HTTP header name; not sent",
                 param.name.escape_debug()
@@ -239,16 +227,8 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
             confidence -= 0.2;
             continue;
         }
-        let shape = param.schema.map(|s| ctx.schemas.shape(s));
-        let fixed = shape.as_ref().and_then(|s| {
-            s.default.and_then(scalar_or_bool).or_else(|| {
-                let schema = param.schema.and_then(|v| ctx.doc.get(v))?;
-                let values = schema.get("enum")?.as_array()?;
-                (values.len() == 1)
-                    .then(|| values.first().and_then(scalar_or_bool))
-                    .flatten()
-            })
-        });
+        // A header has one right value only when the docs leave no choice.
+        let fixed = documented_value(ctx, param, true);
         // `Accept` and `Content-Type` go with every request anyway; one the docs fix to a
         // value (PagerDuty's `application/vnd.pagerduty+json;version=2`) is sent as said.
         // A documented value that is not a valid header value is not sent as it stands.
@@ -303,6 +283,24 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
         notes,
         confidence,
         scopes,
+    })
+}
+
+/// The value the docs give a parameter: its schema's default, else an `enum` value (the
+/// first; with `only`, the only one, none when there is a choice).
+fn documented_value<'a>(
+    ctx: &Ctx<'a>,
+    param: &crate::openapi::Param<'a>,
+    only: bool,
+) -> Option<String> {
+    let shape = param.schema.map(|s| ctx.schemas.shape(s))?;
+    shape.default.and_then(scalar_or_bool).or_else(|| {
+        let schema = param.schema.and_then(|v| ctx.doc.get(v))?;
+        let values = schema.get("enum")?.as_array()?;
+        if only && values.len() != 1 {
+            return None;
+        }
+        values.first().and_then(scalar_or_bool)
     })
 }
 

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::prose::{one_page_pdf, pdf_escape};
+use crate::support::endpoint;
 
 use connector_agent_extract::{extract_pdf_file, extract_prose, ProseKind, ProsePage};
 use connector_agent_model::{ApiModel, EndSignal, Endpoint, PageSize, Pagination};
@@ -424,17 +425,6 @@ fn markdown_site() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-fn find<'m>(model: &'m ApiModel, path: &str) -> &'m Endpoint {
-    model
-        .endpoints
-        .iter()
-        .find(|e| e.path == path)
-        .unwrap_or_else(|| {
-            let paths: Vec<&str> = model.endpoints.iter().map(|e| e.path.as_str()).collect();
-            panic!("no endpoint `{path}` among {paths:?}")
-        })
-}
-
 fn query_names(e: &Endpoint) -> Vec<&str> {
     let mut names: Vec<&str> = e.query.iter().map(|q| q.name.as_str()).collect();
     names.sort_unstable();
@@ -456,7 +446,7 @@ fn check_site(model: &ApiModel, what: &str) {
         assert_eq!(e.method, "GET", "{what}");
     }
 
-    let orders = find(model, "/v2/orders");
+    let orders = endpoint(model, "/v2/orders");
     assert_eq!(orders.record_path, ["data"], "{what}: {orders:#?}");
     assert_eq!(orders.primary_key, ["order_id"], "{what}: {orders:#?}");
     match &orders.pagination {
@@ -482,7 +472,7 @@ fn check_site(model: &ApiModel, what: &str) {
     }
     assert!(query_names(orders).is_empty(), "{what}: {:?}", orders.query);
 
-    let customers = find(model, "/v2/customers");
+    let customers = endpoint(model, "/v2/customers");
     assert_eq!(customers.record_path, ["customers"], "{what}");
     assert_eq!(customers.primary_key, ["id"], "{what}");
     assert_eq!(
@@ -506,7 +496,7 @@ fn check_site(model: &ApiModel, what: &str) {
         customers.query
     );
 
-    let events = find(model, "/v2/events");
+    let events = endpoint(model, "/v2/events");
     assert_eq!(events.record_path, Vec::<String>::new(), "{what}");
     assert_eq!(events.primary_key, ["id"], "{what}");
     assert!(
@@ -516,7 +506,7 @@ fn check_site(model: &ApiModel, what: &str) {
     );
     assert!(query_names(events).is_empty(), "{what}: {:?}", events.query);
 
-    let webhooks = find(model, "/v2/webhooks");
+    let webhooks = endpoint(model, "/v2/webhooks");
     assert_eq!(webhooks.record_path, ["webhooks"], "{what}");
     assert_eq!(webhooks.primary_key, ["id"], "{what}");
     assert_eq!(webhooks.pagination, Pagination::None, "{what}");
@@ -565,7 +555,7 @@ fn docs_site_html_tables_with_code_and_line_breaks() {
         "o",
     )
     .unwrap();
-    let orders = find(&model, "/v2/orders");
+    let orders = endpoint(&model, "/v2/orders");
     assert!(
         matches!(orders.pagination, Pagination::Cursor { .. }),
         "{orders:#?}"
@@ -633,18 +623,18 @@ fn docs_site_pdf_methods_in_a_table() {
         "{:#?}",
         model.endpoints
     );
-    let orders = find(&model, "/v2/orders");
+    let orders = endpoint(&model, "/v2/orders");
     assert!(
         matches!(orders.pagination, Pagination::Cursor { .. }),
         "{orders:#?}"
     );
     assert_eq!(orders.primary_key, ["order_id"]);
-    let customers = find(&model, "/v2/customers");
+    let customers = endpoint(&model, "/v2/customers");
     assert!(
         matches!(customers.pagination, Pagination::PageNumber { .. }),
         "{customers:#?}"
     );
-    let webhooks = find(&model, "/v2/webhooks");
+    let webhooks = endpoint(&model, "/v2/webhooks");
     assert_eq!(webhooks.pagination, Pagination::None, "{webhooks:#?}");
 }
 

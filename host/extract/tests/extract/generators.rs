@@ -107,41 +107,45 @@ fn redoc(tools: &Path, spec: &Path, out: &Path) -> Result<SitePages, String> {
     )]))
 }
 
-/// widdershins' Markdown (the Slate layout), rendered as a one-page Slate site.
-fn widdershins(tools: &Path, spec: &Path, out: &Path) -> Result<SitePages, String> {
-    let file = out.join("index.md");
-    run(
-        tools,
-        "widdershins",
-        &[
-            spec.as_os_str(),
-            "-o".as_ref(),
-            file.as_os_str(),
-            "--omitHeader".as_ref(),
-        ],
-        out,
-    )?;
-    let markdown = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+/// A generator's Markdown file at `file` after running `bin args`, rendered as a one-page
+/// site (as a Slate site renders widdershins' output).
+fn markdown_site(
+    tools: &Path,
+    bin: &str,
+    args: &[&std::ffi::OsStr],
+    file: &Path,
+    out: &Path,
+) -> Result<SitePages, String> {
+    run(tools, bin, args, out)?;
+    let markdown = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
     Ok(HashMap::from([(
         "/docs/".to_string(),
         markdown_page("API Reference", &markdown),
     )]))
 }
 
+/// widdershins' Markdown (the Slate layout), rendered as a one-page Slate site.
+fn widdershins(tools: &Path, spec: &Path, out: &Path) -> Result<SitePages, String> {
+    let file = out.join("index.md");
+    let args = [
+        spec.as_os_str(),
+        "-o".as_ref(),
+        file.as_os_str(),
+        "--omitHeader".as_ref(),
+    ];
+    markdown_site(tools, "widdershins", &args, &file, out)
+}
+
 /// openapi-to-md's Markdown, rendered as one page.
 fn openapi_to_md(tools: &Path, spec: &Path, out: &Path) -> Result<SitePages, String> {
     let file = out.join("README.md");
-    run(
+    markdown_site(
         tools,
         "openapi-to-md",
         &[spec.as_os_str(), file.as_os_str()],
+        &file,
         out,
-    )?;
-    let markdown = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
-    Ok(HashMap::from([(
-        "/docs/".to_string(),
-        markdown_page("API Reference", &markdown),
-    )]))
+    )
 }
 
 const GENERATORS: &[Generator] = &[

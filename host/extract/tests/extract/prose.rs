@@ -3,7 +3,7 @@
 //! each rule; hostile inputs must give an error or an empty model, never a panic, in
 //! bounded time.
 
-use crate::support::card;
+use crate::support::{card, endpoint};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -12,22 +12,11 @@ use connector_agent_extract::{
     extract_markdown_dir, extract_pdf_file, extract_prose, pdf_text, scorecard, ProseKind,
     ProsePage, Scorecard,
 };
-use connector_agent_model::{ApiModel, AuthScheme, EndSignal, Endpoint, PageSize, Pagination};
+use connector_agent_model::{ApiModel, AuthScheme, EndSignal, PageSize, Pagination};
 
 /// The corpus `docs` folder.
 fn docs_dir() -> Option<PathBuf> {
     crate::support::corpus_with("docs").map(|dir| dir.join("docs"))
-}
-
-fn endpoint<'m>(model: &'m ApiModel, path: &str) -> &'m Endpoint {
-    model
-        .endpoints
-        .iter()
-        .find(|e| e.path == path)
-        .unwrap_or_else(|| {
-            let paths: Vec<&str> = model.endpoints.iter().map(|e| e.path.as_str()).collect();
-            panic!("no endpoint `{path}` among {paths:#?}")
-        })
 }
 
 fn at_least(found: Scorecard, floor: Scorecard, what: &str) {

@@ -1,6 +1,7 @@
 //! Helpers shared by the test modules: where the corpus is, and scorecard floors.
 
 use connector_agent_extract::Scorecard;
+use connector_agent_model::{ApiModel, Endpoint};
 use std::path::PathBuf;
 
 /// The corpus folder (`CONNECTOR_AGENT_CORPUS`, else `shared/corpus` beside the checkout),
@@ -31,4 +32,16 @@ pub const fn card(
         with_incremental,
         with_parent,
     }
+}
+
+/// The model's endpoint with this path; the panic lists the paths there are.
+pub fn endpoint<'m>(model: &'m ApiModel, path: &str) -> &'m Endpoint {
+    model
+        .endpoints
+        .iter()
+        .find(|e| e.path == path)
+        .unwrap_or_else(|| {
+            let paths: Vec<&str> = model.endpoints.iter().map(|e| e.path.as_str()).collect();
+            panic!("no endpoint `{path}` among {paths:#?}")
+        })
 }
