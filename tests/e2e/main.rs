@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, one module per area (see tests/README.md).
 
+mod atlas;
 mod churn;
 mod cli;
 mod corpus;

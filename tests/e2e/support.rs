@@ -137,3 +137,19 @@ pub async fn fresh_pg_database_owned_by(owner: Option<&str>) -> Option<String> {
     }
     Some(url.to_string())
 }
+
+/// LibreOffice's command (`soffice`), or `None` when it is not installed and not required
+/// (`CONNECTOR_AGENT_REQUIRE_OFFICE`, as CI sets it).
+pub fn office() -> Option<&'static str> {
+    let found = ["soffice", "libreoffice"].into_iter().find(|bin| {
+        std::process::Command::new(bin)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    assert!(
+        found.is_some() || std::env::var_os("CONNECTOR_AGENT_REQUIRE_OFFICE").is_none(),
+        "CONNECTOR_AGENT_REQUIRE_OFFICE is set but LibreOffice (soffice) is not installed"
+    );
+    found
+}

@@ -35,7 +35,7 @@ pub use crawl::{
 };
 pub use document::{parse_document_bytes, read_document};
 pub use infer::observed;
-pub use infer::pagination::PAGING_CONTAINERS;
+pub use infer::pagination::{max_from_text, PAGING_CONTAINERS};
 pub use input::{MAX_MARKDOWN_FILE_BYTES, MAX_MARKDOWN_TOTAL_BYTES, MAX_PDF_BYTES, MAX_SPEC_BYTES};
 pub use nesting::MAX_NESTING;
 pub use pdf::{extract_pdf_file, pdf_text};
@@ -222,6 +222,45 @@ pub fn extract_openapi_file(path: &Path) -> Result<ApiModel> {
     let mut doc = read_document(path)?;
     bundle::bundle_file_refs(&mut doc, path)?;
     extract_openapi(&doc, &path.display().to_string())
+}
+
+/// Extracts any documentation file by its content: a folder of Markdown, a PDF (`%PDF`), a
+/// Markdown file (`.md`, `.markdown`), a Postman collection, else an OpenAPI 3.x or Swagger
+/// 2.0 document (its file `$ref`s bundled). The one entry for "a file the user gave".
+pub fn extract_file(path: &Path) -> Result<ApiModel> {
+    if path.is_dir() {
+        return extract_markdown_dir(path);
+    }
+    let head = {
+        use std::io::Read;
+        let mut buf = [0u8; 5];
+        let file = std::fs::File::open(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let n = file.take(5).read(&mut buf).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        buf[..n].to_vec()
+    };
+    if head.starts_with(b"%PDF") {
+        return extract_pdf_file(path);
+    }
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+    {
+        return extract_markdown_file(path);
+    }
+    let mut doc = read_document(path)?;
+    match detect_kind(&doc) {
+        DocKind::Postman => extract_postman(&doc, &path.display().to_string()),
+        _ => {
+            bundle::bundle_file_refs(&mut doc, path)?;
+            extract_openapi(&doc, &path.display().to_string())
+        }
+    }
 }
 
 /// Extracts the model of an OpenAPI 3.0/3.1 or Swagger 2.0 document. `source` names the

@@ -127,13 +127,18 @@ fn read_pages(bytes: &[u8], stop_at: Instant) -> std::result::Result<String, Str
         if index > 0 {
             out.push('\x0c');
         }
-        let mut found: Vec<(f64, f64, String)> = page
+        let mut found: Vec<Word> = page
             .extract_words(&words)
             .into_iter()
-            .filter(|w| w.bbox.top.is_finite() && w.bbox.x0.is_finite())
-            .map(|w| (w.bbox.top, w.bbox.x0, w.text))
+            .filter(|w| w.bbox.top.is_finite() && w.bbox.x0.is_finite() && w.bbox.x1.is_finite())
+            .map(|w| Word {
+                top: w.bbox.top,
+                x0: w.bbox.x0,
+                x1: w.bbox.x1,
+                text: w.text,
+            })
             .collect();
-        found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        found.sort_by(|a, b| a.top.total_cmp(&b.top).then(a.x0.total_cmp(&b.x0)));
         for line in lines(found) {
             out.push_str(&line);
             out.push('\n');
@@ -148,28 +153,104 @@ fn read_pages(bytes: &[u8], stop_at: Instant) -> std::result::Result<String, Str
     Ok(out)
 }
 
+/// A word on a page: its top, left and right edges (points), its text.
+#[derive(Debug, Clone)]
+struct Word {
+    top: f64,
+    x0: f64,
+    x1: f64,
+    text: String,
+}
+
+/// A gap between words at least this wide (points) separates table cells, not words.
+const CELL_GAP: f64 = 6.0;
+/// A word ending this close to the next cell (points) filled its own cell.
+const CELL_FULL: f64 = 14.0;
+
 /// Groups words sorted by top into lines (tops within [`LINE_TOLERANCE`] of the line's
-/// first word), each line left to right, words joined by one space.
-fn lines(words: Vec<(f64, f64, String)>) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current: Vec<(f64, String)> = Vec::new();
+/// first word), each line left to right, words joined by one space; identifiers a narrow
+/// table cell broke over two lines are joined again ([`join_broken_cells`]).
+fn lines(words: Vec<Word>) -> Vec<String> {
+    let mut rows: Vec<Vec<Word>> = Vec::new();
     let mut line_top = f64::NEG_INFINITY;
-    let mut flush = |current: &mut Vec<(f64, String)>| {
-        if !current.is_empty() {
-            current.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let texts: Vec<String> = current.drain(..).map(|(_, t)| t).collect();
-            out.push(texts.join(" "));
+    for word in words {
+        if word.top - line_top > LINE_TOLERANCE || rows.is_empty() {
+            line_top = word.top;
+            rows.push(Vec::new());
         }
-    };
-    for (top, x0, text) in words {
-        if top - line_top > LINE_TOLERANCE {
-            flush(&mut current);
-            line_top = top;
+        if let Some(row) = rows.last_mut() {
+            row.push(word);
         }
-        current.push((x0, text));
     }
-    flush(&mut current);
-    out
+    for row in &mut rows {
+        row.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+    }
+    join_broken_cells(&mut rows);
+    rows.into_iter()
+        .filter(|row| !row.is_empty())
+        .map(|row| {
+            row.into_iter()
+                .map(|w| w.text)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// A printed table breaks an identifier too wide for its column inside the word
+/// (`modified_si` / `nce`). The row's one-line cells are centred vertically, so they sit on
+/// a line between the two pieces, starting just right of the first piece; the pieces share
+/// a left edge and are alone in their cells. Joins such pieces: the first shaped like an
+/// identifier (an underscore or an inner capital), the rest lower case, two or three lines
+/// apart, nothing between them in that column. A name that fits its cell has the next cell
+/// right beside it on its own line and is left alone.
+fn join_broken_cells(rows: &mut [Vec<Word>]) {
+    let alone = |row: &[Word], k: usize| {
+        let before = k == 0 || row[k].x0 - row[k - 1].x1 >= CELL_GAP;
+        let after = row.get(k + 1).is_none_or(|n| n.x0 - row[k].x1 > CELL_FULL);
+        before && after
+    };
+    let identifier_start = |text: &str| {
+        text.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c))
+            && text.ends_with(|c: char| c.is_ascii_alphanumeric())
+            && (text.contains('_') || text.chars().skip(1).any(|c| c.is_ascii_uppercase()))
+    };
+    let rest = |text: &str| {
+        text.len() <= 24
+            && text.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.[]<>=".contains(c))
+    };
+    for i in 0..rows.len() {
+        for k in 0..rows[i].len() {
+            let a = &rows[i][k];
+            if !alone(&rows[i], k) || !identifier_start(&a.text) {
+                continue;
+            }
+            let (x0, x1) = (a.x0, a.x1);
+            let found = (i + 2..rows.len().min(i + 4)).find_map(|j| {
+                let m = rows[j].iter().position(|b| (b.x0 - x0).abs() <= 1.0)?;
+                Some((j, m))
+            });
+            let Some((j, m)) = found else { continue };
+            let between = &rows[i + 1..j];
+            let clear = between
+                .iter()
+                .all(|row| row.iter().all(|w| w.x1 < x0 - 1.0 || w.x0 > x1));
+            let centred = between.iter().any(|row| {
+                row.iter()
+                    .find(|w| w.x0 > x1)
+                    .is_some_and(|w| w.x0 - x1 <= CELL_FULL)
+            });
+            if !clear || !centred || !alone(&rows[j], m) || !rest(&rows[j][m].text) {
+                continue;
+            }
+            let piece = rows[j].remove(m);
+            rows[i][k].text.push_str(&piece.text);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -179,12 +260,60 @@ mod tests {
     #[test]
     fn words_on_one_top_make_one_line() {
         let words = vec![
-            (10.0, 50.0, "/path".to_string()),
-            (10.0, 10.0, "GET".to_string()),
-            (11.5, 90.0, "HTTP/1.1".to_string()),
-            (30.0, 10.0, "next".to_string()),
+            word(10.0, 10.0, 30.0, "GET"),
+            word(10.0, 50.0, 80.0, "/path"),
+            word(11.5, 90.0, 130.0, "HTTP/1.1"),
+            word(30.0, 10.0, 30.0, "next"),
         ];
         assert_eq!(lines(words), vec!["GET /path HTTP/1.1", "next"]);
+    }
+
+    fn word(top: f64, x0: f64, x1: f64, text: &str) -> Word {
+        Word {
+            top,
+            x0,
+            x1,
+            text: text.into(),
+        }
+    }
+
+    /// A parameter table row whose name cell wrapped inside the word, as LibreOffice and
+    /// browsers print a narrow column (the type and the description centred beside it).
+    #[test]
+    fn identifiers_a_narrow_cell_broke_are_joined() {
+        let words = vec![
+            // Measured on a LibreOffice print: name, type (centred), description.
+            word(701.0, 58.2, 137.6, "modified_si"),
+            word(701.0, 272.0, 300.2, "Only"),
+            word(708.0, 144.4, 202.3, "date-time"),
+            word(715.0, 58.2, 79.8, "nce"),
+            word(715.0, 272.0, 303.2, "(RFC"),
+            // A name that fits, its type beside it; the next row's name is not its rest.
+            word(746.0, 58.2, 152.1, "last_modified"),
+            word(746.0, 161.8, 219.7, "date-time"),
+            word(753.0, 223.3, 258.1, "When"),
+            word(760.0, 58.2, 94.3, "edits"),
+            word(760.0, 161.8, 205.8, "integer"),
+            // Prose: lines that start at the same margin are not a broken identifier.
+            word(800.0, 58.2, 70.0, "Each"),
+            word(800.0, 72.0, 98.0, "product"),
+            word(807.0, 80.0, 98.0, "x"),
+            word(814.0, 58.2, 70.0, "is"),
+        ];
+        assert_eq!(
+            lines(words),
+            vec![
+                "modified_since Only",
+                "date-time",
+                "(RFC",
+                "last_modified date-time",
+                "When",
+                "edits integer",
+                "Each product",
+                "x",
+                "is"
+            ]
+        );
     }
 
     #[test]

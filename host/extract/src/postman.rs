@@ -742,9 +742,16 @@ fn op_json(get: &Get<'_, '_>, schema: Value, link: bool) -> Value {
     if link {
         response["headers"] = json!({"Link": {}});
     }
+    // The request's words (or its folder's) can state what identifies a record.
+    let description = if get.req.description.is_empty() {
+        &get.req.folder_description
+    } else {
+        &get.req.description
+    };
     json!({
         "path": get.url.path,
         "params": params,
+        "description": description,
         "responses": {"200": response}
     })
 }

@@ -722,6 +722,9 @@ struct Reader<'p> {
     paging_params: Vec<ParamDoc>,
     page_params: Vec<(usize, ParamDoc)>,
     objects: Vec<ObjectDoc>,
+    /// Sentences that speak of identifying records ("A line is identified by `order_number`
+    /// and `line_no` together"), with the lines after them (a PDF breaks sentences).
+    key_sentences: Vec<(String, At)>,
     envelope: Option<(String, At)>,
     /// Whether the current section has named a request (any method) yet.
     section_mentioned: bool,
@@ -826,6 +829,7 @@ impl<'p> Reader<'p> {
             paging_params: Vec::new(),
             page_params: Vec::new(),
             objects: Vec::new(),
+            key_sentences: Vec::new(),
             envelope: None,
             section_mentioned: false,
             schemas: HashMap::new(),
@@ -1017,6 +1021,11 @@ impl<'p> Reader<'p> {
         let mut section_name = String::new();
         // Inside a plain-text table of methods.
         let mut method_table = false;
+        // Inside a plain-text table of parameters (a PDF's "Parameter Type Required
+        // Description"): whether its rows are query parameters, lines since its last row,
+        // and the slot and name of that row (a type centred on the next line belongs to it).
+        let mut plain_table: Option<PlainTable> = None;
+        let mut previous_line = String::new();
         self.section_mentioned = false;
         for (b, block) in blocks.iter().enumerate() {
             match &block.kind {
@@ -1070,6 +1079,22 @@ impl<'p> Reader<'p> {
                 }
                 Kind::Text(line) => {
                     let lower = line.to_ascii_lowercase();
+                    let previous = std::mem::replace(&mut previous_line, lower.clone());
+                    if (lower.contains("identif") || lower.contains("unique"))
+                        && self.key_sentences.len() < MAX_KEY_SENTENCES
+                    {
+                        let mut text = line.clone();
+                        for next in blocks[b + 1..].iter().take(2) {
+                            match &next.kind {
+                                Kind::Text(more) => {
+                                    text.push(' ');
+                                    text.push_str(more);
+                                }
+                                _ => break,
+                            }
+                        }
+                        self.key_sentences.push((text, block.at));
+                    }
                     if is_link_mention(&lower) {
                         self.note_link(block.at, open, paging);
                     }
@@ -1107,6 +1132,7 @@ impl<'p> Reader<'p> {
                     let found = self.mentions(block.at, line, host.as_deref());
                     if !found.is_empty() {
                         param_intro = None;
+                        plain_table = None;
                         open = self.open_mentions(found, level, open);
                         if let Some((slot, _)) = open {
                             if self.slots[slot].list_hint.is_none() && is_list_words(&lower) {
@@ -1114,6 +1140,49 @@ impl<'p> Reader<'p> {
                             }
                         }
                         continue;
+                    }
+                    if plain_text {
+                        if let Some(query) = plain_param_header(&lower, &previous) {
+                            plain_table = Some((query, 0, None));
+                            continue;
+                        }
+                        if let Some((query, misses, last)) = &mut plain_table {
+                            // A title after the table ("Example request", "Response
+                            // fields"), not a description's line ("response. It is null …").
+                            let title = lower.split_whitespace().count() <= 3
+                                && !lower.contains(['.', ',', ':', '('])
+                                && (lower.starts_with("example") || lower.starts_with("response"));
+                            if title {
+                                plain_table = None;
+                            } else if let Some(param) = plain_param_row(line, block.at) {
+                                *misses = 0;
+                                *last = None;
+                                if *query && part == Part::Request {
+                                    let name = param.name.clone();
+                                    self.place_param(param, open, paging, Some(page));
+                                    *last = open.map(|(slot, _)| (slot, name));
+                                }
+                                continue;
+                            } else if let Some(ty) = plain_type_line(&lower) {
+                                if let Some((slot, name)) = last.take() {
+                                    let param = self.slots[slot]
+                                        .params
+                                        .iter_mut()
+                                        .find(|p| p.name == name && p.ty.is_empty());
+                                    if let Some(param) = param {
+                                        param.ty = ty;
+                                    }
+                                }
+                                continue;
+                            } else {
+                                // A description's other lines.
+                                *misses += 1;
+                                if *misses > 4 {
+                                    plain_table = None;
+                                }
+                                continue;
+                            }
+                        }
                     }
                     let query_part = part == Part::Request;
                     if let Some(mut param) = bullet_param(line, block.at) {
@@ -1318,7 +1387,7 @@ impl<'p> Reader<'p> {
                     }
                     for row in rows.iter().take(500) {
                         let name = cell(row, Some(0));
-                        if !is_identifier(&name) {
+                        if !is_param_name(&name) {
                             continue;
                         }
                         // widdershins' `In` column: only query parameters are the GET's.
@@ -1910,7 +1979,7 @@ fn bullet_param(line: &str, at: At) -> Option<ParamDoc> {
         .unwrap_or(rest.len());
     let name = &rest[..end];
     let after = rest[end..].trim_start_matches(['`', '*', '_']).trim_start();
-    if !is_identifier(name) || !(after.starts_with(['-', ':', '(', '—', '–']) || after.is_empty())
+    if !is_param_name(name) || !(after.starts_with(['-', ':', '(', '—', '–']) || after.is_empty())
     {
         return None;
     }
@@ -1923,6 +1992,127 @@ fn bullet_param(line: &str, at: At) -> Option<ParamDoc> {
         description,
         at,
     })
+}
+
+/// Sentences about identifying records kept at most (each endpoint without a key reads
+/// them all).
+const MAX_KEY_SENTENCES: usize = 2000;
+
+/// A plain-text table of parameters being read: whether its rows are query parameters,
+/// lines since its last row, and the slot and name of that row.
+type PlainTable = (bool, usize, Option<(usize, String)>);
+
+/// Types a table of parameters names.
+const TYPE_WORDS: &[&str] = &[
+    "string",
+    "integer",
+    "int",
+    "number",
+    "boolean",
+    "bool",
+    "date-time",
+    "datetime",
+    "date",
+    "timestamp",
+    "array",
+    "object",
+    "float",
+    "double",
+    "long",
+    "enum",
+    "uuid",
+];
+
+/// The header of a parameter table printed to text ("Parameter Type Required Description"):
+/// `Some(whether its rows are query parameters)`, from the title line before it ("Path
+/// parameters" are not).
+fn plain_param_header(lower: &str, previous: &str) -> Option<bool> {
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let first = *words.first()?;
+    // Its title alone ("Query parameters", "Path parameters"): a header repeated at the top
+    // of each page is dropped with the running lines.
+    if let [kind, "parameters" | "params" | "parameter"] = words.as_slice() {
+        return match *kind {
+            "query" | "request" | "url" | "optional" | "required" => Some(true),
+            "path" | "body" | "header" | "response" | "form" => Some(false),
+            _ => None,
+        };
+    }
+    let header = words.len() <= 6
+        && [
+            "parameter",
+            "parameters",
+            "param",
+            "name",
+            "argument",
+            "query",
+        ]
+        .contains(&first)
+        && words.contains(&"description");
+    header.then(|| {
+        !["path", "body", "header", "response", "form"]
+            .iter()
+            .any(|w| previous.contains(w))
+    })
+}
+
+/// A row of a parameter table printed to text: `name [type] [optional|required] text`. The
+/// name is not a type, a flag or an English word starting a wrapped description.
+fn plain_param_row(line: &str, at: At) -> Option<ParamDoc> {
+    let mut words = line.split_whitespace().peekable();
+    let name = words.next()?;
+    let lower = name.to_ascii_lowercase();
+    let capitalised_word = name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name[1..].chars().all(|c| c.is_ascii_lowercase());
+    let english = [
+        "the", "a", "an", "of", "to", "in", "or", "and", "for", "with", "is", "it", "this", "that",
+        "on", "at", "by", "as", "be", "if", "when", "one", "only", "use", "see",
+    ];
+    if !is_param_name(name)
+        || name.ends_with(['.', ':', ','])
+        || capitalised_word
+        || english.contains(&lower.as_str())
+        || TYPE_WORDS.contains(&lower.as_str())
+        || ["optional", "required", "yes", "no"].contains(&lower.as_str())
+    {
+        return None;
+    }
+    let mut ty = String::new();
+    if let Some(word) = words
+        .peek()
+        .filter(|w| TYPE_WORDS.contains(&w.to_ascii_lowercase().as_str()))
+    {
+        ty = word.to_ascii_lowercase();
+        words.next();
+    }
+    let mut required = false;
+    if let Some(word) = words.peek().map(|w| w.to_ascii_lowercase()) {
+        if word == "optional" || word == "required" {
+            required = word == "required";
+            words.next();
+        }
+    }
+    let description = words.collect::<Vec<_>>().join(" ");
+    if description.is_empty() && ty.is_empty() {
+        return None;
+    }
+    Some(ParamDoc {
+        name: name.to_string(),
+        description,
+        required,
+        ty,
+        at,
+    })
+}
+
+/// A line holding only a type and perhaps a flag: a row's cells centred beside its wrapped
+/// name and description.
+fn plain_type_line(lower: &str) -> Option<String> {
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    match words.as_slice() {
+        [ty] | [ty, "optional" | "required"] if TYPE_WORDS.contains(ty) => Some(ty.to_string()),
+        _ => None,
+    }
 }
 
 /// In plain text (PDF tables flattened to lines): `offset Optional. Specify how many ...`.
@@ -1957,6 +2147,13 @@ fn plain_paging_param(line: &str, at: At) -> Option<ParamDoc> {
         })
 }
 
+/// A query parameter's name: an identifier, perhaps with a comparison operator after it
+/// (Twilio-style `DateSent>`, `DateModified<=`).
+fn is_param_name(name: &str) -> bool {
+    let bare = name.trim_end_matches(['>', '<', '=']);
+    name.len() - bare.len() <= 2 && is_identifier(bare)
+}
+
 fn is_identifier(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
@@ -1964,6 +2161,21 @@ fn is_identifier(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-.[]$".contains(c))
+}
+
+/// Whether `text`, outside its code spans and identifiers, names the record `entity` (its
+/// last word, singular or plural: "A line is …" names `order_line`).
+fn mentions_entity(text: &str, entity: &str) -> bool {
+    let snake = naming::singular(&snake_ident(entity));
+    let Some(last) = snake.rsplit('_').next().filter(|w| !w.is_empty()) else {
+        return false;
+    };
+    let plural = naming::plural(last);
+    text.split('`')
+        .step_by(2)
+        .flat_map(|part| part.split(|c: char| !c.is_alphanumeric() && c != '_'))
+        .filter(|w| !w.contains('_'))
+        .any(|w| w.eq_ignore_ascii_case(last) || w.eq_ignore_ascii_case(&plural))
 }
 
 /// "The Company Object" → `company`.
@@ -2044,6 +2256,8 @@ struct Synthetic {
     /// Path key → the documented descriptions of its records' fields (name, description),
     /// and where the endpoint's example is.
     field_docs: HashMap<String, (Vec<(String, String)>, String)>,
+    /// Sentences that say what identifies a record, and where each is.
+    key_sentences: Vec<(String, String)>,
 }
 
 /// Whether two host patterns can name the same host (`{deployment}.api.x.com` matches
@@ -2544,6 +2758,8 @@ impl Reader<'_> {
                 // responses links to, describe the example's fields (a described unique
                 // identifier is the key): kept for the columns.
                 let mut fields: Vec<&FieldDoc> = slots.iter().flat_map(|s| &s.fields).collect();
+                // "The product object" documents the records' fields too.
+                fields.extend(object.iter().flat_map(|o| &o.fields));
                 for slot in slots {
                     if let Some(name) = &slot.response_schema {
                         self.schema_fields(name, &mut fields);
@@ -2629,6 +2845,11 @@ impl Reader<'_> {
             link_header,
             rpc,
             field_docs,
+            key_sentences: self
+                .key_sentences
+                .iter()
+                .map(|(text, at)| (text.clone(), self.place(*at)))
+                .collect(),
         }
     }
 
@@ -2776,6 +2997,22 @@ fn finish(model: &mut ApiModel, synthetic: &Synthetic, sources: Vec<String>) {
                     );
                     endpoint.primary_key = key;
                 }
+            }
+        }
+        // A key a sentence about this record names ("Each product is identified by its
+        // `sku`", "A line is identified by `order_number` and `line_no` together").
+        if endpoint.primary_key.is_empty() {
+            let found = synthetic.key_sentences.iter().find_map(|(text, place)| {
+                let key = mentions_entity(text, &endpoint.entity)
+                    .then(|| crate::infer::records::key_named_in(text, &endpoint.columns))??;
+                Some((key, place))
+            });
+            if let Some((key, place)) = found {
+                endpoint.reason = endpoint.reason.replace(
+                    "no primary key found",
+                    &format!("key `{}` as the docs say at {place}", key.join("`, `")),
+                );
+                endpoint.primary_key = key;
             }
         }
         if let Some((real, fixed)) = synthetic.rpc.get(&key) {

@@ -193,8 +193,11 @@ pub enum CorrectedField {
     CursorField,
     /// [`Endpoint::columns`] (columns added).
     Columns,
-    /// [`Endpoint::pagination`] (a paginator the docs did not show).
+    /// [`Endpoint::pagination`] (a paginator the docs did not show, a page size the API
+    /// refused).
     Pagination,
+    /// [`Endpoint::incremental`] (a filter the API ignores or applies to another field).
+    Incremental,
 }
 
 impl CorrectedField {
@@ -206,6 +209,7 @@ impl CorrectedField {
             CorrectedField::CursorField => "cursor field",
             CorrectedField::Columns => "columns",
             CorrectedField::Pagination => "pagination",
+            CorrectedField::Incremental => "incremental filter",
         }
     }
 }

@@ -1475,29 +1475,7 @@ fn extract_input(input: &Input) -> Result<ApiModel> {
         Input::Pdf(_) => x::extract_pdf_file(path)?,
         Input::Markdown(_) if path.is_dir() => x::extract_markdown_dir(path)?,
         Input::Markdown(_) => x::extract_markdown_file(path)?,
-        Input::File(_) if path.is_dir() => x::extract_markdown_dir(path)?,
-        Input::File(_) => {
-            let head = {
-                use std::io::Read;
-                let mut buf = [0u8; 5];
-                let n = fs_err::File::open(path)?.read(&mut buf)?;
-                buf[..n].to_vec()
-            };
-            if head.starts_with(b"%PDF") {
-                x::extract_pdf_file(path)?
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "md" || e == "markdown")
-            {
-                extract_input(&Input::Markdown(input.location().into()))?
-            } else {
-                let doc = x::read_document(path)?;
-                match x::detect_kind(&doc) {
-                    x::DocKind::Postman => x::extract_postman(&doc, &path.display().to_string())?,
-                    _ => x::extract_openapi(&doc, &path.display().to_string())?,
-                }
-            }
-        }
+        Input::File(_) => x::extract_file(path)?,
         Input::DocsUrl(url) => {
             // The crawl is the only network I/O of setup; it runs on a runtime of its own so that
             // setup can be called from sync code and from inside another runtime alike.

@@ -9,7 +9,9 @@
 
 use crate::engine::CheckOutcome;
 use connector_agent_extract::observed;
-use connector_agent_model::{ApiModel, CorrectedField, Correction, Endpoint, Pagination};
+use connector_agent_model::{
+    ApiModel, CorrectedField, Correction, CursorFormat, Endpoint, Pagination,
+};
 use connector_agent_runtime::bindings::types::{HttpError, HttpRequest};
 use connector_agent_runtime::{CheckResult, HttpContext};
 use serde_json::Value;
@@ -35,6 +37,8 @@ enum Cause {
     Forbidden,
     NotFound,
     Status,
+    /// A 400 or 422: the request as sent was refused.
+    Rejected,
     Dns,
     Refused,
     Tls,
@@ -479,6 +483,88 @@ fn snippet(bytes: &[u8]) -> String {
     }
 }
 
+/// A time as Unix seconds: a number (milliseconds when it is that large), digits, or an
+/// RFC 3339 date-time (`Z` or `+00:00`, fractions allowed).
+fn instant(v: &Value) -> Option<f64> {
+    let number = |n: f64| if n > 1e11 { n / 1000.0 } else { n };
+    match v {
+        Value::Number(n) => n.as_f64().map(number),
+        Value::String(s) if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) => {
+            s.parse::<f64>().ok().map(number)
+        }
+        Value::String(s) => {
+            let s = s.trim();
+            let utc = s
+                .strip_suffix("+00:00")
+                .or_else(|| s.strip_suffix('Z'))
+                .or_else(|| s.strip_suffix('z'))
+                .unwrap_or(s);
+            let t = humantime::parse_rfc3339_weak(utc).ok()?;
+            t.duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs_f64())
+        }
+        _ => None,
+    }
+}
+
+/// The filter value a connector sends for a cursor `value` in `format` (as the guest's
+/// `filter_value` writes it), `earlier` seconds before it.
+fn filter_text(value: &Value, format: CursorFormat, earlier: f64) -> Option<String> {
+    let rfc3339 = |secs: f64| {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0.0) as u64);
+        humantime::format_rfc3339_seconds(t).to_string()
+    };
+    if earlier == 0.0 {
+        return Some(match (value, format) {
+            (Value::Number(n), CursorFormat::Rfc3339) => rfc3339(n.as_f64()?),
+            (Value::String(s), CursorFormat::UnixSeconds) => instant(value)
+                .map(|t| (t.floor() as i64).to_string())
+                .unwrap_or_else(|| s.clone()),
+            (Value::Number(n), _) => n.to_string(),
+            (Value::String(s), _) => s.clone(),
+            _ => return None,
+        });
+    }
+    let t = instant(value)? - earlier;
+    Some(match (value, format) {
+        (Value::Number(_), CursorFormat::Rfc3339) | (Value::String(_), CursorFormat::Rfc3339) => {
+            rfc3339(t)
+        }
+        (Value::String(s), CursorFormat::Same) if !s.chars().all(|c| c.is_ascii_digit()) => {
+            rfc3339(t)
+        }
+        // A number in milliseconds stays in milliseconds.
+        (Value::Number(n), _) if n.as_f64().is_some_and(|n| n > 1e11) => {
+            format!("{}", (t * 1000.0).floor() as i64)
+        }
+        _ => format!("{}", t.floor() as i64),
+    })
+}
+
+/// Sets the page size sent (`None`: none, where the paginator allows it).
+fn set_limit(p: &mut Pagination, size: Option<u32>) {
+    match p {
+        Pagination::None => {}
+        Pagination::Cursor { limit, .. }
+        | Pagination::NextUrl { limit, .. }
+        | Pagination::LinkHeader { limit }
+        | Pagination::PageNumber { limit, .. } => match size {
+            Some(n) => {
+                if let Some(l) = limit {
+                    l.value = n;
+                }
+            }
+            None => *limit = None,
+        },
+        Pagination::Offset { limit, .. } => {
+            if let Some(n) = size {
+                limit.value = n;
+            }
+        }
+    }
+}
+
 fn limit_of(p: &Pagination) -> Option<(String, u32)> {
     match p {
         Pagination::None => None,
@@ -730,6 +816,11 @@ impl Probe<'_> {
                 Cause::Status,
                 "the API failed on its side: try again later".to_string(),
             ),
+            400 | 422 => (
+                Cause::Rejected,
+                "the API refused the request as sent: check the config values this endpoint uses"
+                    .to_string(),
+            ),
             _ => (
                 Cause::Status,
                 "the API refused the request as sent: check the config values this endpoint uses"
@@ -818,6 +909,16 @@ impl Probe<'_> {
         };
         let page = match self.get(&e, first_url).await {
             Ok(p) => p,
+            Err(f) if full && f.cause == Cause::Rejected && limit_of(&e.pagination).is_some() => {
+                match self.smaller_page(i, &params, &f).await {
+                    Some(page) => page,
+                    None => {
+                        self.firsts
+                            .insert(e.table.clone(), First::Failed(f.message.clone()));
+                        return outcome(vec![CheckPart::failed("first page", f.message)]);
+                    }
+                }
+            }
             Err(f) => {
                 self.firsts
                     .insert(e.table.clone(), First::Failed(f.message.clone()));
@@ -890,11 +991,210 @@ impl Probe<'_> {
         if let Some(part) = self.cursor(i, &records) {
             parts.push(part);
         }
+        if let Some(part) = self.filter(i, &records, &params, &record_path).await {
+            parts.push(part);
+        }
         parts.push(
             self.paginator(i, &page, &records, &params, &record_path)
                 .await,
         );
         outcome(parts)
+    }
+
+    /// Checks the incremental filter on the live API with the newest time on the first page
+    /// (record R): the filtered page must hold no record older than that time, and must hold
+    /// R (asked again a second earlier, for a filter that means "after"). A filter the API
+    /// ignores shows older records; one that compares another field (a creation time)
+    /// leaves R out. Either way the filter could skip changes or do nothing, so the model
+    /// drops it and the table syncs in full (corrected, with what was seen); a refused
+    /// filter fails the check.
+    async fn filter(
+        &mut self,
+        i: usize,
+        records: &[Value],
+        params: &[(String, String)],
+        record_path: &[String],
+    ) -> Option<CheckPart> {
+        let e = self.model.endpoints[i].clone();
+        let inc = e.incremental.clone()?;
+        let times: Vec<(f64, &Value)> = records
+            .iter()
+            .filter_map(|r| Some((instant(r.get(&inc.cursor_field)?)?, r)))
+            .collect();
+        let (newest, r) = times.iter().max_by(|a, b| a.0.total_cmp(&b.0))?;
+        let (newest, r) = (*newest, *r);
+        if !times.iter().any(|(t, _)| *t < newest) {
+            return Some(CheckPart::passed(
+                "filter",
+                format!(
+                    "not checked: every record on the first page has the same `{}`",
+                    inc.cursor_field
+                ),
+            ));
+        }
+        let identity = |record: &Value| -> Value {
+            if e.primary_key.is_empty() {
+                record.clone()
+            } else {
+                Value::Array(
+                    e.primary_key
+                        .iter()
+                        .map(|k| record.get(k).cloned().unwrap_or(Value::Null))
+                        .collect(),
+                )
+            }
+        };
+        let wanted = identity(r);
+        let mut seen = Vec::new();
+        for earlier in [0.0, 1.0] {
+            let sent = filter_text(r.get(&inc.cursor_field)?, inc.format, earlier)?;
+            let mut q = self.base_query(&e).ok()?;
+            q.retain(|(k, _)| k != &inc.param);
+            q.extend(first_position(&e.pagination));
+            q.push((inc.param.clone(), sent.clone()));
+            let url = build_url(&self.base, &e.path, params, &q).ok()?;
+            let page = match self.get(&e, url).await {
+                Ok(page) => page,
+                Err(f) => {
+                    return Some(CheckPart::failed(
+                        "filter",
+                        format!(
+                            "`{}={sent}` was refused, so incremental syncs would fail: {}",
+                            inc.param, f.message
+                        ),
+                    ))
+                }
+            };
+            let got = self.records_at(&page.body, record_path).unwrap_or_default();
+            let older = got
+                .iter()
+                .filter(|g| {
+                    g.get(&inc.cursor_field)
+                        .and_then(instant)
+                        .is_some_and(|t| t < newest - earlier)
+                })
+                .count();
+            if older > 0 {
+                return Some(self.drop_filter(
+                    i,
+                    format!(
+                        "`{}={sent}` still returned {older} of {} records with an older `{}`: the API does not filter by it",
+                        inc.param,
+                        got.len(),
+                        inc.cursor_field
+                    ),
+                ));
+            }
+            if got.iter().any(|g| identity(g) == wanted) {
+                return Some(CheckPart::passed(
+                    "filter",
+                    format!(
+                        "`{}={sent}` returned {} records, none older, and the newest of the first page",
+                        inc.param,
+                        got.len()
+                    ),
+                ));
+            }
+            seen.push((sent, got.len()));
+        }
+        // R is missing both times. A full filtered page may hold it further on; a short one
+        // cannot.
+        if seen.iter().any(|(_, n)| *n >= records.len()) {
+            return Some(CheckPart::passed(
+                "filter",
+                format!(
+                    "`{}` returned no record older than the value sent (the newest record of the first page may be on a later filtered page)",
+                    inc.param
+                ),
+            ));
+        }
+        let tried: Vec<String> = seen
+            .iter()
+            .map(|(v, n)| format!("`{}={v}` gave {n}", inc.param))
+            .collect();
+        Some(self.drop_filter(
+            i,
+            format!(
+                "{} records, none of them the record whose `{}` it equals: the API compares another field",
+                tried.join(", "),
+                inc.cursor_field
+            ),
+        ))
+    }
+
+    /// Drops endpoint `i`'s incremental filter (it syncs in full), recording why.
+    fn drop_filter(&mut self, i: usize, why: String) -> CheckPart {
+        let inc = self.model.endpoints[i].incremental.take();
+        let before = inc
+            .map(|inc| format!("`{}` on `{}`", inc.param, inc.cursor_field))
+            .unwrap_or_default();
+        self.correct(
+            i,
+            CorrectedField::Incremental,
+            before,
+            "none: every sync reads the table in full".into(),
+            why.clone(),
+        );
+        CheckPart::passed(
+            "filter",
+            format!("corrected: none, the table syncs in full ({why})"),
+        )
+    }
+
+    /// The first page again with a smaller page size, after the API refused the first
+    /// request (`refused`): the maximum its error message states, else the API's own default
+    /// (the size left out), else 25 and 10 (offset paging needs a size to step by). The first
+    /// size the API accepts corrects the model.
+    async fn smaller_page(
+        &mut self,
+        i: usize,
+        params: &[(String, String)],
+        refused: &Failure,
+    ) -> Option<Page> {
+        let e = self.model.endpoints[i].clone();
+        let (param, sent) = limit_of(&e.pagination)?;
+        let stated = connector_agent_extract::max_from_text(&refused.message).filter(|n| *n < sent);
+        let mut sizes: Vec<Option<u32>> = stated.map(Some).into_iter().collect();
+        if matches!(e.pagination, Pagination::Offset { .. }) {
+            sizes.extend(
+                [Some(25), Some(10)]
+                    .into_iter()
+                    .filter(|s| s.is_some_and(|s| s < sent)),
+            );
+        } else {
+            sizes.push(None);
+        }
+        for size in sizes {
+            let mut tried = e.clone();
+            set_limit(&mut tried.pagination, size);
+            let Ok(mut q) = self.base_query(&tried) else {
+                return None;
+            };
+            q.extend(first_position(&tried.pagination));
+            let url = build_url(&self.base, &tried.path, params, &q).ok()?;
+            if let Ok(page) = self.get(&tried, url).await {
+                let now = match size {
+                    Some(n) => format!("`{param}={n}`"),
+                    None => format!("no `{param}` (the API's default page size)"),
+                };
+                self.correct(
+                    i,
+                    CorrectedField::Pagination,
+                    format!(
+                        "{} with `{param}={sent}`",
+                        describe_pagination(&e.pagination)
+                    ),
+                    format!("{} with {now}", describe_pagination(&tried.pagination)),
+                    format!(
+                        "the API refused `{param}={sent}` ({}) and accepted {now}",
+                        refused.message
+                    ),
+                );
+                self.model.endpoints[i].pagination = tried.pagination;
+                return Some(page);
+            }
+        }
+        None
     }
 
     /// The records array at `path`, or why there is none.

@@ -191,6 +191,15 @@ fn classify<'a>(
 }
 
 fn cursor_field(columns: &[Column], family: Family, hint: &str) -> Option<String> {
+    // Nothing documents the records (a Postman request without a saved response): the field
+    // the parameter names, else the usual one; Save & Test corrects it from the first page.
+    if columns.is_empty() {
+        return Some(match (hint.is_empty(), family) {
+            (false, _) => hint.to_string(),
+            (true, Family::Updated) => "updated_at".into(),
+            (true, Family::Created) => "created_at".into(),
+        });
+    }
     let by_squash = |wanted: &str| {
         columns
             .iter()

@@ -111,7 +111,16 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
     }
 
     let mut columns = records::columns(ctx, &found);
-    let primary_key = records::primary_key_of(&columns, &entity, found.item.as_deref());
+    let mut primary_key = records::primary_key_of(&columns, &entity, found.item.as_deref());
+    if primary_key.is_empty() {
+        let text = [op.op.get("summary"), op.op.get("description")]
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(". ");
+        primary_key = records::key_stated(&text, &columns).unwrap_or_default();
+    }
     for column in columns.iter_mut().filter(|c| primary_key.contains(&c.name)) {
         column.nullable = false;
     }

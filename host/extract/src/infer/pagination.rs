@@ -430,16 +430,22 @@ fn page_size<'a>(ctx: &Ctx<'a>, param: &Param<'a>) -> u32 {
         .and_then(|s| s.default)
         .and_then(Value::as_f64)
         .filter(|d| *d >= 1.0);
+    let default_from_text = || {
+        default_from_text(param.description)
+            .or_else(|| default_from_text(shape.as_ref().and_then(|s| s.description).unwrap_or("")))
+            .map(f64::from)
+    };
     let value = maximum
         .or(from_text.map(f64::from))
         .or(default)
+        .or_else(default_from_text)
         .unwrap_or(100.0);
     // In range after the clamp, so the cast cannot truncate.
     value.clamp(1.0, 1000.0).round() as u32
 }
 
 /// A maximum stated in words: "max 100", "between 1 and 100", "no larger than 1000", ...
-pub(crate) fn max_from_text(text: &str) -> Option<u32> {
+pub fn max_from_text(text: &str) -> Option<u32> {
     let lower = text.to_ascii_lowercase();
     let mut best: Option<(usize, u32)> = None;
     let keys = [
@@ -474,6 +480,35 @@ pub(crate) fn max_from_text(text: &str) -> Option<u32> {
             }
         }
     }
+    // A range from 0 or 1: "1 to 50", "1-50", "1–50", "1..50".
+    for (at, _) in lower.match_indices(['0', '1']) {
+        let before_ok = lower[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '.' && c != ',');
+        let rest = &lower[at + 1..];
+        let Some(rest) = [
+            " to ",
+            " - ",
+            "-",
+            "\u{2013}",
+            " \u{2013} ",
+            "..",
+            " through ",
+        ]
+        .iter()
+        .find_map(|sep| rest.strip_prefix(sep)) else {
+            continue;
+        };
+        if !before_ok || !rest.starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        if let Some(n) = number_after(rest).filter(|n| *n > 1) {
+            if best.is_none_or(|(pos, _)| at < pos) {
+                best = Some((at, n));
+            }
+        }
+    }
     if let Some(i) = lower.find("between ") {
         let rest = &lower[i + 8..];
         if let Some(and) = rest.find(" and ") {
@@ -486,6 +521,16 @@ pub(crate) fn max_from_text(text: &str) -> Option<u32> {
         }
     }
     best.map(|(_, n)| n)
+}
+
+/// A default stated in words: "Default 20", "defaults to 20", "(default: 20)".
+fn default_from_text(text: &str) -> Option<u32> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("default")?;
+    let rest = lower[at + "default".len()..].trim_start_matches(['s', ' ']);
+    let rest = rest.strip_prefix("to ").unwrap_or(rest);
+    let rest = rest.strip_prefix("is ").unwrap_or(rest);
+    number_after(rest)
 }
 
 /// A number right after some filler (`: `, `of `, `is `, `(`), like `100` or `1,000`.
@@ -602,5 +647,23 @@ mod tests {
         assert_eq!(max_from_text("Maximum: 1,000"), Some(1000));
         assert_eq!(max_from_text("Default is 10, max is 100"), Some(100));
         assert_eq!(max_from_text("How many to return."), None);
+        assert_eq!(
+            max_from_text("Products per page, 1 to 50. Default 20."),
+            Some(50)
+        );
+        assert_eq!(max_from_text("Page size (1-200)."), Some(200));
+        assert_eq!(max_from_text("Page size, 1\u{2013}30."), Some(30));
+        // Not a range from 1: a version, a date, a decimal.
+        assert_eq!(
+            max_from_text("Since v1.2-3 and 2021-05-01, 0.5-2 seconds."),
+            None
+        );
+        assert_eq!(
+            default_from_text("Products per page, 1 to 50. Default 20."),
+            Some(20)
+        );
+        assert_eq!(default_from_text("defaults to 25"), Some(25));
+        assert_eq!(default_from_text("(default: 10)"), Some(10));
+        assert_eq!(default_from_text("the default order"), None);
     }
 }

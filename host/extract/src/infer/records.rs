@@ -411,10 +411,39 @@ pub(crate) fn primary_key_of(
     primary_key(columns, entity)
 }
 
+/// The key an operation's own words state ("Each product is identified by its `sku`"):
+/// among `columns`, or, when no schema or example gave any (a Postman request without a
+/// saved response), among the names the words put in backticks; Save & Test then checks it
+/// against the first page.
+pub(crate) fn key_stated(text: &str, columns: &[Column]) -> Option<Vec<String>> {
+    if !columns.is_empty() {
+        return key_named_in(text, columns);
+    }
+    let quoted: Vec<Column> = text
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|w| {
+            !w.is_empty()
+                && w.len() <= 64
+                && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+        .collect::<std::collections::BTreeSet<&str>>()
+        .into_iter()
+        .map(|w| Column {
+            name: w.to_string(),
+            ty: ColumnType::String,
+            nullable: false,
+            description: String::new(),
+        })
+        .collect();
+    key_named_in(text, &quoted)
+}
+
 /// The field or fields a description says identify a record: a sentence that speaks of
 /// identifying or uniqueness and names columns (in backticks, or as whole words), e.g.
 /// "identified by `a` and `b`", "(`a`, `b`) is unique", "the combination of a and b".
-fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<String>> {
+pub(crate) fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<String>> {
     for sentence in description.split(['.', ';', '\n']) {
         let lower = sentence.to_ascii_lowercase();
         let speaks = ["identif", "unique", "primary key", "distinct"]
@@ -434,16 +463,27 @@ fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<String>> {
             let quoted = format!("`{name}`");
             let at = sentence.find(&quoted).or_else(|| {
                 // A bare word: bounded by non-identifier characters, and not a plain English
-                // word (`id` alone, `name`) unless it has an underscore.
-                if !name.contains('_') {
-                    return None;
-                }
+                // word (`id` alone, `name`) unless it has an underscore or the sentence puts
+                // it right after "identified by" (a PDF drops the backticks of "identified
+                // by its `sku`").
+                let ident =
+                    |ch: Option<char>| ch.is_some_and(|ch| ch.is_alphanumeric() || ch == '_');
                 sentence.match_indices(name).map(|(i, _)| i).find(|&i| {
                     let before = sentence[..i].chars().next_back();
                     let after = sentence[i + name.len()..].chars().next();
-                    let ident =
-                        |ch: Option<char>| ch.is_some_and(|ch| ch.is_alphanumeric() || ch == '_');
-                    !ident(before) && !ident(after)
+                    let lead = sentence[..i].to_ascii_lowercase();
+                    let named = name.contains('_')
+                        || [
+                            "identified by ",
+                            "identified by its ",
+                            "identified by their ",
+                            "identified by the ",
+                            "keyed by ",
+                            "keyed on ",
+                        ]
+                        .iter()
+                        .any(|p| lead.ends_with(p));
+                    named && !ident(before) && !ident(after)
                 })
             });
             if let Some(at) = at {
