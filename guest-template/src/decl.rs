@@ -186,7 +186,7 @@ pub struct QueryDecl {
 }
 
 /// One endpoint = one table.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct EndpointDecl {
     /// Table name.
     pub table: &'static str,

@@ -697,11 +697,18 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
     let root_headers = fixed_headers(root, config)?;
     let root_params = config_path_params(root, config);
     require_filled(root, &root_params.iter().map(|(k, _)| *k).collect::<Vec<_>>())?;
-    let root_target = Target { base, endpoint: root, path_params: &root_params, fixed_query: &root_fixed, filter: None };
+    // A child without a filter of its own under an incremental top-level list follows that
+    // list's changes: its table's cursor is the top list's update time, the top list is read
+    // with its filter, and only what hangs below the records that changed is read again (a
+    // full refresh of the child table reads it all).
+    let via_parent = e.incremental.is_none() && root.incremental.is_some();
+    let tracked = if via_parent { EndpointDecl { incremental: root.incremental, paging: root.paging, ..*e } } else { *e };
+    let mut pass = start_pass(&tracked, config, state);
+    let root_filter = if via_parent { filter_pair(&tracked, &pass) } else { None };
+    let root_target = Target { base, endpoint: root, path_params: &root_params, fixed_query: &root_fixed, filter: root_filter };
     // The link from each level to the one above: chain[1..] and then `e` itself.
     let below: Vec<&EndpointDecl> = chain[1..].iter().copied().chain(std::iter::once(e)).collect();
-    let mut pass = start_pass(e, config, state);
-    let filter = filter_pair(e, &pass);
+    let filter = if via_parent { None } else { filter_pair(e, &pass) };
     let cursor_field = e.incremental.map(|i| i.cursor_field);
     let mut batch = Vec::with_capacity(64 * 1024);
     let mut previous_first = None;
@@ -710,12 +717,19 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
         // One page of the root list.
         let url = page_url(&root_target, &pass.position);
         if !guard.admit(&url)? {
-            return finish_page(e, state, None, &pass);
+            return finish_page(&tracked, state, None, &pass);
         }
         let resp = send_ok(root.table, get_with(url.clone(), &root_headers))?;
         start_clock(&mut pass, &resp);
         let body = Body::parse(&resp.body).map_err(|why| unexpected(root.table, &url, why))?;
         let roots = body.records(root.record_path).map_err(|why| unexpected(root.table, &url, why))?;
+        if let Some(inc) = tracked.incremental.filter(|_| via_parent) {
+            for r in &roots {
+                if let Some(v) = field(r, inc.cursor_field).and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok()) {
+                    pass.observe(v);
+                }
+            }
+        }
         let mut ctxs = Vec::new();
         let top = Ctx { params: Vec::new(), parent_key_json: String::new() };
         child_contexts(&top, &roots, below[0].parent.expect("a child has a parent"), &mut ctxs);
@@ -749,7 +763,7 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
             emit(e.table, &batch)?;
         }
         let next = advance(&root_target, root.table, &pass.position, &url, &resp, &body, &roots, &mut previous_first)?;
-        finish_page(e, state, next.clone(), &pass)?;
+        finish_page(&tracked, state, next.clone(), &pass)?;
         match next {
             Some(p) => pass.position = p,
             None => return Ok(()),

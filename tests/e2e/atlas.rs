@@ -292,3 +292,62 @@ async fn atlas_from_a_pdf_printed_from_its_docs_site() {
     .await;
     from_form("PDF", a).await;
 }
+
+/// Docs that state no page-size maximum (the connector sends 100, the API answers 400 with
+/// its limit) and filters that mean "after" rather than "at or after": Save & Test takes the
+/// page sizes the API states, keeps every filter (the newest record comes back a second
+/// earlier), and the syncs stay exact.
+#[tokio::test(flavor = "multi_thread")]
+async fn page_sizes_the_docs_omit_and_exclusive_filters_are_handled_by_save_and_test() {
+    let a = atlas_from("OpenAPI, no maxima", |api, dir| {
+        let mut doc = api.openapi();
+        for path in ["/products", "/orders", "/order-lines", "/events"] {
+            for p in doc["paths"][path]["get"]["parameters"]
+                .as_array_mut()
+                .unwrap()
+            {
+                if matches!(p["name"].as_str(), Some("limit" | "per_page")) {
+                    p["description"] = "How many per page.".into();
+                }
+            }
+        }
+        let file = dir.join("atlas-openapi.json");
+        std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+        Input::Openapi(file.display().to_string())
+    })
+    .await;
+    a.api.set_exclusive_filters(true);
+    a.api.change(40);
+    let test = a.engine.test(&a.id).await.unwrap();
+    assert!(test.ok, "{:#?}", test.checks);
+    let model = a.engine.home().load_model(&a.id).unwrap();
+    for (table, max) in [
+        ("products", 50),
+        ("orders", 25),
+        ("order_lines", 40),
+        ("events", 30),
+    ] {
+        let e = model.endpoint_by_table(table).unwrap();
+        let sizes = serde_json::to_value(&e.pagination).unwrap();
+        assert_eq!(
+            sizes["limit"]["value"], max,
+            "{table}: {:#?}",
+            e.corrections
+        );
+        assert!(
+            e.corrections.iter().any(|c| c.field
+                == connector_agent_model::CorrectedField::Pagination
+                && c.evidence.contains("refused")),
+            "{table}: {:#?}",
+            e.corrections
+        );
+    }
+    for table in ["products", "orders", "order_lines"] {
+        let e = model.endpoint_by_table(table).unwrap();
+        assert!(e.incremental.is_some(), "{table}: {:#?}", e.corrections);
+    }
+    sync(&a, "exclusive").await;
+    a.api.change(5);
+    sync(&a, "exclusive").await;
+    assert_equal(&a, "exclusive", "after changes").await;
+}

@@ -134,6 +134,53 @@ async fn historical_then_incremental_sync_matches_the_fixture() {
         .unwrap()
         .get(0);
     assert!(edited.contains("edited"), "{edited}");
+
+    // The child tables (invoices, and lines below them) follow the customers' changes: only
+    // what hangs below the 4 customers the filter returned is read again, not all 60.
+    let child_requests = |suffix: &str| {
+        s.fixture
+            .requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/v1/customers/") && r.path.ends_with(suffix))
+            .map(|r| r.path.clone())
+            .collect::<std::collections::BTreeSet<String>>()
+    };
+    let invoice_lists = child_requests("/invoices");
+    assert_eq!(
+        invoice_lists.len(),
+        expected,
+        "invoices re-read for the changed customers only: {invoice_lists:?}"
+    );
+    for id in ["cus_000003", "cus_000017", "cus_000042"] {
+        assert!(
+            invoice_lists.iter().any(|p| p.contains(id)),
+            "{id}: {invoice_lists:?}"
+        );
+    }
+    assert_eq!(rows(&second, "invoices"), 120);
+    assert_eq!(rows(&second, "lines"), s.fixture.lines().len() as i64);
+    let model = s.engine.home().load_model(&s.id).unwrap();
+    let invoices = model.endpoint_by_table("invoices").unwrap();
+    let (top, inc) = model.changes_via_parent(invoices).unwrap();
+    assert_eq!(
+        (top.table.as_str(), inc.param.as_str()),
+        ("customers", "updated_since")
+    );
+
+    // `customize --full-every-sync invoices`: every customer's invoices again.
+    s.engine
+        .customize(&s.id, |c| {
+            c.full_every_sync.insert("invoices".into());
+        })
+        .unwrap();
+    s.fixture.reset_counters();
+    let third = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    assert_eq!(
+        child_requests("/invoices").len(),
+        60,
+        "every parent's children"
+    );
+    assert_eq!(rows(&third, "invoices"), 120, "re-read, not duplicated");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1125,6 +1125,7 @@ impl<'p> Reader<'p> {
                         // A title line naming a method of the table opens its section.
                         if let Some(found) = self.titled(block.at, line) {
                             param_intro = None;
+                            plain_table = None;
                             open = self.open_mentions(found, 0, None);
                             continue;
                         }
@@ -1149,9 +1150,12 @@ impl<'p> Reader<'p> {
                         if let Some((query, misses, last)) = &mut plain_table {
                             // A title after the table ("Example request", "Response
                             // fields"), not a description's line ("response. It is null …").
-                            let title = lower.split_whitespace().count() <= 3
+                            let title = (lower.split_whitespace().count() <= 3
                                 && !lower.contains(['.', ',', ':', '('])
-                                && (lower.starts_with("example") || lower.starts_with("response"));
+                                && ["example", "sample", "response", "returns", "errors"]
+                                    .iter()
+                                    .any(|w| lower.starts_with(w)))
+                                || object_heading(line).is_some();
                             if title {
                                 plain_table = None;
                             } else if let Some(param) = plain_param_row(line, block.at) {
@@ -2050,9 +2054,9 @@ fn plain_param_header(lower: &str, previous: &str) -> Option<bool> {
         .contains(&first)
         && words.contains(&"description");
     header.then(|| {
-        !["path", "body", "header", "response", "form"]
-            .iter()
-            .any(|w| previous.contains(w))
+        !previous
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| ["path", "body", "header", "headers", "response", "form"].contains(&w))
     })
 }
 
@@ -2093,7 +2097,13 @@ fn plain_param_row(line: &str, at: At) -> Option<ParamDoc> {
         }
     }
     let description = words.collect::<Vec<_>>().join(" ");
-    if description.is_empty() && ty.is_empty() {
+    // A row shows its type or flag beside the name, or starts its description as a sentence;
+    // a wrapped description's line ("after this time (RFC 3339).") does neither.
+    let flagged = line
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|w| w.eq_ignore_ascii_case("optional") || w.eq_ignore_ascii_case("required"));
+    if ty.is_empty() && !flagged && !description.starts_with(|c: char| c.is_ascii_uppercase()) {
         return None;
     }
     Some(ParamDoc {
@@ -2161,21 +2171,6 @@ fn is_identifier(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-.[]$".contains(c))
-}
-
-/// Whether `text`, outside its code spans and identifiers, names the record `entity` (its
-/// last word, singular or plural: "A line is …" names `order_line`).
-fn mentions_entity(text: &str, entity: &str) -> bool {
-    let snake = naming::singular(&snake_ident(entity));
-    let Some(last) = snake.rsplit('_').next().filter(|w| !w.is_empty()) else {
-        return false;
-    };
-    let plural = naming::plural(last);
-    text.split('`')
-        .step_by(2)
-        .flat_map(|part| part.split(|c: char| !c.is_alphanumeric() && c != '_'))
-        .filter(|w| !w.contains('_'))
-        .any(|w| w.eq_ignore_ascii_case(last) || w.eq_ignore_ascii_case(&plural))
 }
 
 /// "The Company Object" → `company`.
@@ -3003,8 +2998,12 @@ fn finish(model: &mut ApiModel, synthetic: &Synthetic, sources: Vec<String>) {
         // `sku`", "A line is identified by `order_number` and `line_no` together").
         if endpoint.primary_key.is_empty() {
             let found = synthetic.key_sentences.iter().find_map(|(text, place)| {
-                let key = mentions_entity(text, &endpoint.entity)
-                    .then(|| crate::infer::records::key_named_in(text, &endpoint.columns))??;
+                let key = crate::infer::records::key_stated(
+                    text,
+                    &endpoint.columns,
+                    &endpoint.entity,
+                    &[],
+                )?;
                 Some((key, place))
             });
             if let Some((key, place)) = found {

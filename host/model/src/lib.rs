@@ -603,6 +603,24 @@ impl ApiModel {
     pub fn endpoint_by_table(&self, table: &str) -> Option<&Endpoint> {
         self.endpoints.iter().find(|e| e.table == table)
     }
+
+    /// The top-level list's filter a child table follows: a child without a filter of its
+    /// own under an incremental top-level list re-reads only what hangs below the records of
+    /// that list that changed since its last sync (as the connector SDK's `sync_children`
+    /// does).
+    pub fn changes_via_parent(&self, e: &Endpoint) -> Option<(&Endpoint, &Incremental)> {
+        if e.incremental.is_some() {
+            return None;
+        }
+        let mut top = self.endpoint_by_table(&e.parent.as_ref()?.table)?;
+        for _ in 0..8 {
+            match &top.parent {
+                Some(link) => top = self.endpoint_by_table(&link.table)?,
+                None => return Some((top, top.incremental.as_ref()?)),
+            }
+        }
+        None
+    }
 }
 
 impl Pagination {

@@ -176,6 +176,11 @@ pub struct Customization {
     /// when unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_minutes: Option<u64>,
+    /// Tables read in full on every sync: a child table under an incremental parent then
+    /// reads the children of every parent, not only of those that changed (for APIs where a
+    /// child changes without its parent's update time moving).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub full_every_sync: std::collections::BTreeSet<String>,
 }
 
 impl Customization {

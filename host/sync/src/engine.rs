@@ -863,7 +863,7 @@ impl Engine {
                             .collect()
                     })
                     .unwrap_or_default(),
-                full_refresh: options.full_refresh,
+                full_refresh: options.full_refresh || custom.full_every_sync.contains(&s.name),
             })
             .collect();
         let hashing = Hashing {
@@ -1435,7 +1435,8 @@ impl Engine {
             .blocked_tables
             .iter()
             .chain(custom.blocked_columns.keys())
-            .chain(custom.hashed_columns.keys());
+            .chain(custom.hashed_columns.keys())
+            .chain(custom.full_every_sync.iter());
         for t in tables {
             if !known(t) {
                 let names: Vec<&str> = model.endpoints.iter().map(|e| e.table.as_str()).collect();

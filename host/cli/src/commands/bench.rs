@@ -173,6 +173,30 @@ impl BenchCommand {
             "fanout_requests_per_second".into(),
             (requests / seconds).into(),
         );
+        // 2a. The incremental sync after `changed` parents changed: the child table follows
+        // the parents' filter, so only their children are read again.
+        let ids: Vec<String> = fixture
+            .customers()
+            .iter()
+            .step_by((self.parents / self.changed.max(1)).max(1))
+            .take(self.changed)
+            .filter_map(|c| c["id"].as_str().map(str::to_owned))
+            .collect();
+        fixture.touch_customers(&ids.iter().map(String::as_str).collect::<Vec<_>>());
+        let (incr, wall) = child_sync(&home, &id, &[])?;
+        say(format!(
+            "incremental fan-out: {} of {} parents changed: {} requests, {} child rows in {:.2} s sync / {wall:.2} s command",
+            ids.len(),
+            self.parents,
+            incr["requests"],
+            incr["rows"],
+            incr["seconds"].as_f64().unwrap_or(0.0)
+        ));
+        figures.insert(
+            "incremental_fanout_requests".into(),
+            incr["requests"].clone(),
+        );
+        figures.insert("incremental_fanout_seconds".into(), incr["seconds"].clone());
         drop(fixture);
 
         // 2b. Fan-out over large children: every invoice carries a 1 MB memo (dropped inside

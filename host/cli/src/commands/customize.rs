@@ -33,6 +33,14 @@ pub struct CustomizeCommand {
     /// Most minutes one table may page in one sync (default 720).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_minutes: Option<u64>,
+    /// Read this table in full on every sync (repeatable). For a child table under an
+    /// incremental parent: re-read every parent's children, not only those of parents that
+    /// changed since the last sync.
+    #[arg(long, value_name = "TABLE")]
+    pub full_every_sync: Vec<String>,
+    /// Read this table incrementally again (undo `--full-every-sync`).
+    #[arg(long, value_name = "TABLE")]
+    pub incremental: Vec<String>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -90,6 +98,11 @@ impl CustomizeCommand {
             }
             c.blocked_columns.retain(|_, v| !v.is_empty());
             c.hashed_columns.retain(|_, v| !v.is_empty());
+            c.full_every_sync
+                .extend(self.full_every_sync.iter().cloned());
+            for t in &self.incremental {
+                c.full_every_sync.remove(t);
+            }
             if self.max_pages.is_some() {
                 c.max_pages = self.max_pages;
             }
@@ -129,6 +142,10 @@ impl CustomizeCommand {
             println!("blocked columns  {}", pairs(&custom.blocked_columns));
             println!("hashed columns   {}", pairs(&custom.hashed_columns));
             println!("schema policy    {:?}", custom.schema_policy);
+            println!(
+                "full every sync  {}",
+                list(custom.full_every_sync.iter().cloned().collect())
+            );
             println!(
                 "paging caps      {} pages, {} minutes per table and sync",
                 custom.page_cap(),

@@ -128,10 +128,11 @@ impl EndpointsCommand {
                     e.primary_key.join(",")
                 },
                 paging(&e.pagination),
-                e.incremental
-                    .as_ref()
-                    .map(|i| i.cursor_field.clone())
-                    .unwrap_or_else(|| "full refresh".into()),
+                match (&e.incremental, model.changes_via_parent(e)) {
+                    (Some(i), _) => i.cursor_field.clone(),
+                    (None, Some((parent, i))) => format!("{}.{}", parent.table, i.cursor_field),
+                    (None, None) => "full refresh".into(),
+                },
                 e.parent
                     .as_ref()
                     .map(|p| p.table.clone())
@@ -139,6 +140,12 @@ impl EndpointsCommand {
             );
             if !e.reason.is_empty() {
                 println!("      why: {} (confidence {:.2})", e.reason, e.confidence);
+            }
+            if let Some((parent, i)) = model.changes_via_parent(e) {
+                println!(
+                    "      changes: re-read for the `{}` rows whose `{}` changed since the last sync (`customize {} --full-every-sync {}` reads every parent's)",
+                    parent.table, i.cursor_field, self.id, e.table
+                );
             }
             for c in &e.corrections {
                 println!("      corrected by Save & Test: {c}");

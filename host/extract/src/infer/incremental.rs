@@ -193,12 +193,13 @@ fn classify<'a>(
 fn cursor_field(columns: &[Column], family: Family, hint: &str) -> Option<String> {
     // Nothing documents the records (a Postman request without a saved response): the field
     // the parameter names, else the usual one; Save & Test corrects it from the first page.
+    // A creation-time filter never re-reads a changed record, so it is not guessed blind.
     if columns.is_empty() {
-        return Some(match (hint.is_empty(), family) {
-            (false, _) => hint.to_string(),
-            (true, Family::Updated) => "updated_at".into(),
-            (true, Family::Created) => "created_at".into(),
-        });
+        return match (hint.is_empty(), family) {
+            (_, Family::Created) => None,
+            (false, Family::Updated) => Some(hint.to_string()),
+            (true, Family::Updated) => Some("updated_at".into()),
+        };
     }
     let by_squash = |wanted: &str| {
         columns

@@ -119,7 +119,8 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
             .filter_map(Value::as_str)
             .collect::<Vec<_>>()
             .join(". ");
-        primary_key = records::key_stated(&text, &columns).unwrap_or_default();
+        let params: Vec<&str> = op.params.iter().map(|p| p.name).collect();
+        primary_key = records::key_stated(&text, &columns, &entity, &params).unwrap_or_default();
     }
     for column in columns.iter_mut().filter(|c| primary_key.contains(&c.name)) {
         column.nullable = false;

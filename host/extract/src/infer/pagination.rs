@@ -480,6 +480,10 @@ pub fn max_from_text(text: &str) -> Option<u32> {
             }
         }
     }
+    if best.is_some() {
+        // A stated maximum beats any range ("1-5 digits … max 100").
+        return best.map(|(_, n)| n);
+    }
     // A range from 0 or 1: "1 to 50", "1-50", "1–50", "1..50".
     for (at, _) in lower.match_indices(['0', '1']) {
         let before_ok = lower[..at]

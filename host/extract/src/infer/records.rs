@@ -411,33 +411,93 @@ pub(crate) fn primary_key_of(
     primary_key(columns, entity)
 }
 
-/// The key an operation's own words state ("Each product is identified by its `sku`"):
-/// among `columns`, or, when no schema or example gave any (a Postman request without a
-/// saved response), among the names the words put in backticks; Save & Test then checks it
-/// against the first page.
-pub(crate) fn key_stated(text: &str, columns: &[Column]) -> Option<Vec<String>> {
-    if !columns.is_empty() {
-        return key_named_in(text, columns);
+/// The key the words about a record state ("Each product is identified by its `sku`"): in
+/// a sentence whose subject is the record `entity` (named before the words about
+/// identifying), among `columns`, or, when no schema or example gave any (a Postman request
+/// without a saved response), among the names the sentence puts in backticks; never one of
+/// the request's own parameters (`params`: "the customer identified by `customer_id`" names
+/// the parent). Save & Test then checks the key against the first page.
+pub(crate) fn key_stated(
+    text: &str,
+    columns: &[Column],
+    entity: &str,
+    params: &[&str],
+) -> Option<Vec<String>> {
+    for sentence in text.split(['.', ';', '\n']).take(2000) {
+        if sentence.len() > 1000 || !subject_is(sentence, entity) {
+            continue;
+        }
+        let quoted: Vec<Column>;
+        let candidates = if columns.is_empty() {
+            quoted = sentence
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|w| {
+                    !w.is_empty()
+                        && w.len() <= 64
+                        && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+                .collect::<std::collections::BTreeSet<&str>>()
+                .into_iter()
+                .map(|w| Column {
+                    name: w.to_string(),
+                    ty: ColumnType::String,
+                    nullable: false,
+                    description: String::new(),
+                })
+                .collect();
+            &quoted
+        } else {
+            columns
+        };
+        if let Some(key) = key_named_in(sentence, candidates) {
+            if key.iter().all(|k| !params.contains(&k.as_str())) {
+                return Some(key);
+            }
+        }
     }
-    let quoted: Vec<Column> = text
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .filter(|w| {
-            !w.is_empty()
-                && w.len() <= 64
-                && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
-        .collect::<std::collections::BTreeSet<&str>>()
-        .into_iter()
-        .map(|w| Column {
-            name: w.to_string(),
-            ty: ColumnType::String,
-            nullable: false,
-            description: String::new(),
+    None
+}
+
+/// Whether `sentence` has the record `entity` as its subject: it opens with the record's
+/// last word (singular or plural: "A line is …" for `order_line`), after at most a
+/// determiner, and goes on with "is"/"are" or the words about identifying. "This request
+/// returns the status of a company identified by `company_id`" is about the company, not
+/// the status.
+pub(crate) fn subject_is(sentence: &str, entity: &str) -> bool {
+    let snake = singular(&snake_ident(entity));
+    let Some(last) = snake.rsplit('_').next().filter(|w| !w.is_empty()) else {
+        return false;
+    };
+    let many = plural(last);
+    let words: Vec<String> = sentence
+        .split(|c: char| c.is_whitespace() || c == '*' || c == '"')
+        .filter(|w| !w.is_empty())
+        .take(6)
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_ascii_lowercase()
         })
         .collect();
-    key_named_in(text, &quoted)
+    let determiners = [
+        "each", "every", "a", "an", "the", "any", "one", "this", "all",
+    ];
+    let Some(at) = words.iter().position(|w| *w == last || *w == many) else {
+        return false;
+    };
+    if at > 2
+        || !words[..at]
+            .iter()
+            .all(|w| determiners.contains(&w.as_str()))
+    {
+        return false;
+    }
+    words.get(at + 1).is_some_and(|next| {
+        ["is", "are", "has", "have"].contains(&next.as_str())
+            || next.starts_with("identif")
+            || next.starts_with("unique")
+    })
 }
 
 /// The field or fields a description says identify a record: a sentence that speaks of
@@ -445,6 +505,11 @@ pub(crate) fn key_stated(text: &str, columns: &[Column]) -> Option<Vec<String>> 
 /// "identified by `a` and `b`", "(`a`, `b`) is unique", "the combination of a and b".
 pub(crate) fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<String>> {
     for sentence in description.split(['.', ';', '\n']) {
+        // A key is stated in a short sentence; a long run of text without a stop is not one
+        // (and would make the word search below slow).
+        if sentence.len() > 1000 || columns.is_empty() {
+            continue;
+        }
         let lower = sentence.to_ascii_lowercase();
         let speaks = ["identif", "unique", "primary key", "distinct"]
             .iter()
@@ -456,9 +521,11 @@ pub(crate) fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<
         {
             continue;
         }
-        // Columns named in the sentence, in the order they appear.
+        // Columns named in the sentence, in the order they appear; whether a plain word was
+        // taken only for following "identified by".
         let mut named: Vec<(usize, String)> = Vec::new();
-        for c in columns {
+        let mut loose = false;
+        for c in columns.iter().take(1000) {
             let name = c.name.as_str();
             let quoted = format!("`{name}`");
             let at = sentence.find(&quoted).or_else(|| {
@@ -468,22 +535,31 @@ pub(crate) fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<
                 // by its `sku`").
                 let ident =
                     |ch: Option<char>| ch.is_some_and(|ch| ch.is_alphanumeric() || ch == '_');
+                if name.is_empty() {
+                    return None;
+                }
                 sentence.match_indices(name).map(|(i, _)| i).find(|&i| {
                     let before = sentence[..i].chars().next_back();
                     let after = sentence[i + name.len()..].chars().next();
-                    let lead = sentence[..i].to_ascii_lowercase();
-                    let named = name.contains('_')
-                        || [
-                            "identified by ",
-                            "identified by its ",
-                            "identified by their ",
-                            "identified by the ",
-                            "keyed by ",
-                            "keyed on ",
-                        ]
-                        .iter()
-                        .any(|p| lead.ends_with(p));
-                    named && !ident(before) && !ident(after)
+                    if ident(before) || ident(after) {
+                        return false;
+                    }
+                    if name.contains('_') {
+                        return true;
+                    }
+                    // `lower` has the same byte offsets (ASCII lower-casing).
+                    let after_phrase = [
+                        "identified by ",
+                        "identified by its ",
+                        "identified by their ",
+                        "identified by the ",
+                        "keyed by ",
+                        "keyed on ",
+                    ]
+                    .iter()
+                    .any(|p| lower.get(..i).is_some_and(|lead| lead.ends_with(p)));
+                    loose |= after_phrase;
+                    after_phrase
                 })
             });
             if let Some(at) = at {
@@ -505,6 +581,12 @@ pub(crate) fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<
         .any(|w| lower.contains(w));
         match names.len() {
             0 => {}
+            // "identified by the name and the timestamp": one plain word of a combination is
+            // not the key (the other word went unrecognised).
+            1 if loose
+                && ["together", "combination", " and ", "pair", "composite"]
+                    .iter()
+                    .any(|w| lower.contains(w)) => {}
             1 => return Some(names),
             2..=4 if together => return Some(names),
             _ => {}
@@ -741,5 +823,74 @@ mod key_tests {
         let hinted = Shape::for_test(None, &props);
         let cols = [col("id", ""), col("code", "")];
         assert_eq!(primary_key_of(&cols, "countries", Some(&hinted)), ["code"]);
+    }
+
+    #[test]
+    fn keys_stated_in_words_belong_to_the_sentences_subject() {
+        let cols = [
+            col("order_number", ""),
+            col("line_no", ""),
+            col("sku", ""),
+            col("name", ""),
+        ];
+        let said = |text: &str, entity: &str| key_stated(text, &cols, entity, &[]);
+        assert_eq!(
+            said(
+                "A line is identified by `order_number` and `line_no` together.",
+                "order_lines"
+            ),
+            Some(vec!["order_number".to_string(), "line_no".to_string()])
+        );
+        // A PDF drops the backticks; the word after "identified by" still counts.
+        assert_eq!(
+            said(
+                "Each product is identified by its sku, which never changes.",
+                "products"
+            ),
+            Some(vec!["sku".to_string()])
+        );
+        // Another record's key: the sentence's subject is not this table's record.
+        assert_eq!(
+            said(
+                "This request returns the status of an order identified by its `order_number`.",
+                "statuses"
+            ),
+            None
+        );
+        assert_eq!(
+            said(
+                "A customer is identified by `order_number`, which appears on each line.",
+                "order_lines"
+            ),
+            None
+        );
+        // One plain word of a combination is not the key.
+        assert_eq!(
+            said(
+                "Each product is identified by the name and the colour.",
+                "products"
+            ),
+            None
+        );
+        // No columns known (a request without a saved response): backticked names, never the
+        // request's own parameters.
+        assert_eq!(
+            key_stated(
+                "Each order is identified by `order_number`.",
+                &[],
+                "orders",
+                &[]
+            ),
+            Some(vec!["order_number".to_string()])
+        );
+        assert_eq!(
+            key_stated(
+                "Each invoice is identified by `customer_id`.",
+                &[],
+                "invoices",
+                &["customer_id"]
+            ),
+            None
+        );
     }
 }
