@@ -51,6 +51,8 @@ enum Family {
 
 pub(crate) struct Found {
     pub incremental: Incremental,
+    /// The filter compares a creation time: it finds new records, never changed ones.
+    pub created: bool,
     /// The parameter as documented (consumed: not a filter to configure).
     pub param: String,
     pub note: String,
@@ -96,6 +98,7 @@ pub(crate) fn infer<'a>(
             },
             param: param.name.to_string(),
             note,
+            created: family == Family::Created,
         };
         if best.as_ref().is_none_or(|(r, _)| rank < *r) {
             best = Some((rank, found));
@@ -188,6 +191,24 @@ fn classify<'a>(
     })?;
     let family = family_of(&field)?;
     Some((family, field, param.name.to_string(), shape))
+}
+
+/// Records that are written once and never change (a log, a ledger's transactions): for
+/// them a creation-time filter reads everything there is. By the entity's last word.
+pub(crate) fn append_only(entity: &str) -> bool {
+    let snake = super::naming::singular(&connector_agent_model::snake_ident(entity));
+    let last = snake.rsplit('_').next().unwrap_or("");
+    [
+        "event",
+        "log",
+        "audit",
+        "history",
+        "activity",
+        "transaction",
+        "delivery",
+        "attempt",
+    ]
+    .contains(&last)
 }
 
 fn cursor_field(columns: &[Column], family: Family, hint: &str) -> Option<String> {

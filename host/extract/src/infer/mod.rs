@@ -133,7 +133,16 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
         &response.headers,
         &primary_key,
     );
-    let incremental = incremental::infer(ctx, &op.params, &columns, &paging.params);
+    let mut incremental = incremental::infer(ctx, &op.params, &columns, &paging.params);
+    // A creation-time filter never fetches a record again after it changes: only a list of
+    // records written once (a log) syncs correctly with it; the others are read in full.
+    let mut creation_only = None;
+    if incremental
+        .as_ref()
+        .is_some_and(|f| f.created && !incremental::append_only(&entity))
+    {
+        creation_only = incremental.take();
+    }
 
     let mut notes = vec![format!("GET {} lists {}: {}", op.path, entity, found.how)];
     let mut confidence: f32 = 0.9;
@@ -160,6 +169,12 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
     notes.push(paging.note.clone());
     if let Some(found) = &incremental {
         notes.push(found.note.clone());
+    }
+    if let Some(found) = &creation_only {
+        notes.push(format!(
+            "synced in full: `{}` filters by creation time (`{}`), which would never fetch a changed record again",
+            found.incremental.param, found.incremental.cursor_field
+        ));
     }
 
     // Required query parameters: a documented default, else a config value.
