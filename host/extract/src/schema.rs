@@ -352,14 +352,50 @@ fn flag(map: &Map<String, Value>, key: &str) -> bool {
     map.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
 
+/// How much a schema says, roughly: a reference or an object's properties over an array of
+/// known items over a bare type over nothing. In `allOf`, every member holds, so of two
+/// schemas for one property the one that says more (`items: {$ref: Pet}` over a generic
+/// base's `items: {}`) is the one to read.
+fn specificity(schema: &Value) -> u8 {
+    let Value::Object(map) = schema else { return 0 };
+    if map.contains_key("$ref") {
+        return 4;
+    }
+    let rich = |v: Option<&Value>| {
+        v.and_then(Value::as_object).is_some_and(|m| {
+            m.contains_key("$ref")
+                || m.contains_key("allOf")
+                || m.get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| !p.is_empty())
+        })
+    };
+    if rich(Some(schema)) || rich(map.get("items")) {
+        return 3;
+    }
+    if map.contains_key("items") || map.contains_key("oneOf") || map.contains_key("anyOf") {
+        return 2;
+    }
+    u8::from(map.contains_key("type"))
+}
+
 fn merge_all<'a>(shape: &mut Shape<'a>, member: &Shape<'a>) {
     for (name, prop) in &member.properties {
-        shape.add_property(name, prop);
+        match shape.index.get(name) {
+            Some(&i) if specificity(prop) > specificity(shape.properties[i].1) => {
+                shape.properties[i].1 = prop;
+            }
+            Some(_) => {}
+            None => shape.add_property(name, prop),
+        }
     }
     shape.required.extend(member.required.iter().copied());
     shape.format = shape.format.or(member.format);
     shape.description = shape.description.or(member.description);
-    shape.items = shape.items.or(member.items);
+    shape.items = match (shape.items, member.items) {
+        (Some(own), Some(other)) if specificity(other) > specificity(own) => Some(other),
+        (own, other) => own.or(other),
+    };
     shape.maximum = shape.maximum.or(member.maximum);
     shape.default = shape.default.or(member.default);
     shape.example = shape.example.or(member.example);

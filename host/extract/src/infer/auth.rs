@@ -214,7 +214,10 @@ pub(crate) fn infer(ctx: &Ctx<'_>, used_scopes: &[(String, Vec<String>)]) -> Aut
     auth
 }
 
-/// Simplest for the user first; `None` for schemes the host cannot apply.
+/// Simplest for the user first; `None` for schemes the host cannot apply. A scheme its
+/// description calls deprecated or legacy comes after every other, one it says serves only
+/// some endpoints after the general ones, and a key in the query string (it ends up in logs)
+/// after a key in a header.
 fn rank(scheme: &Map<String, Value>) -> Option<u8> {
     let ty = scheme.get("type").and_then(Value::as_str)?;
     let http = scheme
@@ -222,13 +225,41 @@ fn rank(scheme: &Map<String, Value>) -> Option<u8> {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_ascii_lowercase();
-    match (ty, http.as_str()) {
-        ("http", "bearer") => Some(0),
-        ("apiKey", _) => Some(1),
-        ("basic", _) | ("http", "basic") => Some(2),
-        ("oauth2", _) => Some(3),
-        _ => None,
-    }
+    let base = match (ty, http.as_str()) {
+        ("http", "bearer") => 0,
+        ("apiKey", _) => 1,
+        ("basic", _) | ("http", "basic") => 2,
+        ("oauth2", _) => 3,
+        _ => return None,
+    };
+    let text = scheme
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let deprecated = scheme.get("deprecated").and_then(Value::as_bool) == Some(true)
+        || [
+            "deprecated",
+            "legacy",
+            "not recommended",
+            "will be removed",
+            "discouraged",
+        ]
+        .iter()
+        .any(|w| text.contains(w));
+    let narrow = [
+        "only for",
+        "only used",
+        "only required for",
+        "only needed for",
+        "only applies to",
+        "only on the",
+        "used only",
+    ]
+    .iter()
+    .any(|w| text.contains(w));
+    let in_query = ty == "apiKey" && scheme.get("in").and_then(Value::as_str) == Some("query");
+    Some(base + 10 * u8::from(narrow) + 20 * u8::from(deprecated) + 5 * u8::from(in_query))
 }
 
 fn unique_name(config: &[ConfigField], base: &str, scheme: &str) -> String {
@@ -252,18 +283,42 @@ fn key_prefix(param: &str, location: ApiKeyLocation, description: Option<&str>) 
         return None;
     }
     if let Some(text) = description {
-        if let Some(open) = text.find('<') {
-            let before = &text[..open];
-            let start = before
-                .rfind(['`', '"', '\'', ':', '\n'])
-                .map_or(0, |i| i + 1);
-            let prefix = before[start..].trim_start();
-            if !prefix.is_empty()
-                && prefix.len() <= 24
-                && (prefix.ends_with(' ') || prefix.ends_with('='))
-            {
-                return Some(prefix.to_string());
+        // The placeholder of the key: `<key>`, `{token}`, `[API_KEY]`, `$TOKEN` (also inside a
+        // word: `token=<key>`), `YOUR_KEY`, `API_TOKEN`.
+        let placeholder = |word: &str| -> Option<usize> {
+            if let Some(i) = word.find(['<', '{', '[', '$']) {
+                return Some(i);
             }
+            let w = word.trim_matches(|c: char| "`\"'.,;)".contains(c));
+            let upper = w.to_ascii_uppercase();
+            let shouted = w.len() >= 3
+                && w == upper
+                && ["KEY", "TOKEN", "SECRET"].iter().any(|k| upper.contains(k));
+            let yours = ["your_", "your-"]
+                .iter()
+                .any(|y| w.to_ascii_lowercase().starts_with(y));
+            (shouted || yours).then(|| word.find(w).unwrap_or(0))
+        };
+        let mut at = 0;
+        for word in text.split_inclusive(char::is_whitespace) {
+            if let Some(offset) = placeholder(word.trim_end()) {
+                let before = &text[..at + offset];
+                let start = before
+                    .rfind(['`', '"', '\'', ':', '\n'])
+                    .map_or(0, |i| i + 1);
+                let prefix = before[start..].trim_start();
+                if !prefix.is_empty()
+                    && prefix.len() <= 32
+                    && (prefix.ends_with(' ') || prefix.ends_with('='))
+                    && prefix
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_= ".contains(c))
+                {
+                    return Some(prefix.to_string());
+                }
+                break;
+            }
+            at += word.len();
         }
     }
     Some("Bearer ".to_string())
@@ -335,5 +390,56 @@ pub(crate) fn collect_scopes(reqs: &[Value], out: &mut Vec<(String, Vec<String>)
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_key_prefix_is_read_from_the_described_format() {
+        let header = |d: &str| key_prefix("Authorization", ApiKeyLocation::Header, Some(d));
+        assert_eq!(
+            header("Send `Authorization: Acme-API-Key <key>`.").as_deref(),
+            Some("Acme-API-Key ")
+        );
+        assert_eq!(
+            header("Format: `Token token=<API_KEY>`").as_deref(),
+            Some("Token token=")
+        );
+        assert_eq!(
+            header("Use the header `Authorization: ApiKey YOUR_API_KEY`.").as_deref(),
+            Some("ApiKey ")
+        );
+        assert_eq!(
+            header("Authorization: Klaviyo-API-Key {private_key}").as_deref(),
+            Some("Klaviyo-API-Key ")
+        );
+        // No format stated: the usual bearer form.
+        assert_eq!(
+            header("Use your API key as a bearer token.").as_deref(),
+            Some("Bearer ")
+        );
+        assert_eq!(
+            key_prefix("X-Api-Key", ApiKeyLocation::Header, Some("`Key <k>`")),
+            None
+        );
+    }
+
+    #[test]
+    fn deprecated_narrow_and_query_schemes_rank_after_the_recommended_one() {
+        let scheme = |v: Value| rank(v.as_object().unwrap()).unwrap();
+        let header = scheme(json!({"type": "apiKey", "in": "header", "name": "Authorization"}));
+        let query = scheme(json!({"type": "apiKey", "in": "query", "name": "token"}));
+        let old = scheme(
+            json!({"type": "http", "scheme": "bearer", "description": "Deprecated: use the API key header."}),
+        );
+        let narrow = scheme(
+            json!({"type": "http", "scheme": "bearer", "description": "Only for the /oauth/revoke endpoint."}),
+        );
+        assert!(header < query, "a key in a header before one in the query");
+        assert!(query < narrow && narrow < old, "{query} {narrow} {old}");
     }
 }

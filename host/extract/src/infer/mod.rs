@@ -712,8 +712,9 @@ fn table_names(candidates: &[Candidate]) -> Vec<String> {
 /// The parent record field whose value fills `param`: a field named like the parameter
 /// (`{code}` → `code`), or like it without the parent's name (`{team_slug}` → `slug`,
 /// `{AccountSid}` → `sid`, `{external_customer_id}` → `external_id`), `login` for a user
-/// name, else the parent's primary key (else `id`).
-fn parent_key(param: &str, parent: &Candidate, singular: &str) -> String {
+/// name, a field the parameter's description names as what it is ("The organization's
+/// `login`", "the index of the issue" → `number`), else the parent's primary key (else `id`).
+fn parent_key(param: &str, description: &str, parent: &Candidate, singular: &str) -> String {
     let find = |wanted: &str| {
         let wanted = naming::squash(wanted);
         let found = parent
@@ -723,11 +724,48 @@ fn parent_key(param: &str, parent: &Candidate, singular: &str) -> String {
         found.map(|c| c.name.clone())
     };
     let snake = snake_ident(param);
+    // What the description says the value is: a field it puts in backticks, then a word
+    // naming a kind of handle ("the organization name", "the project's slug"). An "ID" in
+    // the description keeps the primary key.
+    let lower = description.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let says_id = words
+        .iter()
+        .any(|w| ["id", "identifier", "uuid", "guid"].contains(w));
+    let mut described: Vec<String> = Vec::new();
+    described.extend(
+        description
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|w| w.len() <= 64)
+            .map(str::to_string),
+    );
+    if !says_id {
+        for handle in [
+            "slug", "login", "username", "handle", "key", "code", "number", "index", "name",
+        ] {
+            if words.contains(&handle) {
+                described.push(handle.to_string());
+                if handle == "index" {
+                    described.push("number".to_string());
+                }
+            }
+        }
+    }
+    let from_description = || described.iter().find_map(|t| find(t));
     // `{subscription_item}` under `/subscription_items`: the parameter names the parent record
-    // itself, so it takes the parent's key, never a look-alike foreign key (`subscription`).
+    // itself, so it takes what its description names, else the parent's key, never a
+    // look-alike foreign key (`subscription`).
     if naming::squash(&snake) == naming::squash(singular)
         || naming::squash(&snake) == naming::squash(&format!("{singular}_id"))
     {
+        if let Some(field) = from_description() {
+            return field;
+        }
         if let Some(pk) = parent.primary_key.first() {
             return pk.clone();
         }
@@ -747,6 +785,14 @@ fn parent_key(param: &str, parent: &Candidate, singular: &str) -> String {
     if snake != singular && snake != last_word(singular) {
         tries.push(last_word(&snake));
     }
+    // An index or number is the record's number within its parent, not its global id.
+    if matches!(
+        last_word(&snake).as_str(),
+        "index" | "number" | "num" | "no" | "iid"
+    ) {
+        tries.extend(["number".to_string(), "iid".to_string(), "index".to_string()]);
+    }
+    tries.extend(described.iter().cloned());
     tries
         .iter()
         .find_map(|t| find(t))
@@ -835,7 +881,12 @@ fn parents(candidates: &[Candidate], tables: &[String]) -> Vec<Option<(ParentRef
                 return None;
             }
             let singular = naming::singular(&snake_ident(&parent_c.entity));
-            let parent_key = parent_key(param, parent_c, &singular);
+            let described = c
+                .path_params
+                .iter()
+                .find(|(name, _)| name == param)
+                .map_or("", |(_, d)| d.as_str());
+            let parent_key = parent_key(param, described, parent_c, &singular);
             let key_snake = snake_ident(&parent_key);
             let column = if key_snake.starts_with(&format!("{singular}_")) {
                 key_snake

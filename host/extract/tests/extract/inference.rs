@@ -546,6 +546,79 @@ fn children_link_to_parent_lists_and_unfilled_params_become_config() {
     assert!(model.endpoints[0].confidence < model.endpoints[2].confidence);
 }
 
+/// The parent field a child's path takes is what the parameter's description says the
+/// value is: a name or slug (not the numeric id), an issue's number within its project (not
+/// its global id); an "ID" keeps the primary key.
+#[test]
+fn a_path_parameter_takes_the_parent_field_its_description_names() {
+    let list = |props: Value| json!({"type": "array", "items": record(props)});
+    let path = |name: &str, description: &str| json!({"name": name, "in": "path", "required": true, "description": description, "schema": {"type": "string"}});
+    let doc = openapi(json!({
+        "/projects": get(json!([]), list(json!({"id": {"type": "integer"}, "name": {"type": "string"}, "path": {"type": "string"}}))),
+        "/projects/{project}/issues": get(
+            json!([path("project", "The name of the project (not case sensitive).")]),
+            list(json!({"id": {"type": "integer"}, "number": {"type": "integer"}, "title": {"type": "string"}}))
+        ),
+        "/projects/{project}/issues/{index}/comments": get(
+            json!([path("project", "The name of the project."), path("index", "Index of the issue in its project.")]),
+            list(json!({"id": {"type": "integer"}, "body": {"type": "string"}}))
+        ),
+        "/teams": get(json!([]), list(json!({"id": {"type": "integer"}, "name": {"type": "string"}}))),
+        "/teams/{team}/members": get(
+            json!([path("team", "The unique ID of the team.")]),
+            list(json!({"id": {"type": "integer"}}))
+        ),
+        "/groups": get(json!([]), list(json!({"id": {"type": "integer"}, "full_path": {"type": "string"}}))),
+        "/groups/{group}/labels": get(
+            json!([path("group", "The group's `full_path`, URL-encoded.")]),
+            list(json!({"id": {"type": "integer"}}))
+        ),
+    }));
+    let model = extract_openapi(&doc, "t.json").unwrap();
+    let link = |table: &str| {
+        let e = model
+            .endpoint_by_table(table)
+            .unwrap_or_else(|| panic!("{table}: {:#?}", model.endpoints));
+        let p = e.parent.as_ref().unwrap();
+        format!("{}.{}", p.table, p.parent_key)
+    };
+    assert_eq!(link("issues"), "projects.name");
+    assert_eq!(link("comments"), "issues.number");
+    assert_eq!(link("members"), "teams.id");
+    assert_eq!(link("labels"), "groups.full_path");
+}
+
+/// A list body composed with `allOf` from a generic page (`items: {}`) and the specific one
+/// (`items: {$ref: Pet}`): the specific item schema gives the columns and the key, whatever
+/// the order of the members.
+#[test]
+fn all_of_takes_the_specific_item_schema_over_the_generic_base() {
+    for specific_first in [false, true] {
+        let generic = json!({"$ref": "#/components/schemas/Page"});
+        let specific = json!({"type": "object", "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Pet"}}
+        }});
+        let members = if specific_first {
+            json!([specific, generic])
+        } else {
+            json!([generic, specific])
+        };
+        let mut doc = openapi(json!({"/pets": get(json!([]), json!({"allOf": members}))}));
+        doc["components"] = json!({"schemas": {
+            "Page": {"type": "object", "properties": {
+                "items": {"type": "array", "items": {}},
+                "total": {"type": "integer"}
+            }},
+            "Pet": {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}
+        }});
+        let e = only(&doc);
+        let columns: Vec<&str> = e.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(e.record_path, ["items"], "{specific_first}");
+        assert_eq!(columns, ["id", "name"], "{specific_first}");
+        assert_eq!(e.primary_key, ["id"], "{specific_first}");
+    }
+}
+
 #[test]
 fn required_query_params_get_defaults_or_config() {
     let doc = openapi(json!({"/reports": get(
