@@ -709,6 +709,8 @@ struct Reader<'p> {
     bases: Vec<(String, At)>,
     /// Origins of full URLs used by requests (endpoint lines, curl, `Host:`), in order.
     origins: Vec<String>,
+    /// Request examples' URLs whose path starts with version segments, and that prefix.
+    example_prefixes: Vec<(String, String)>,
     /// A `Link` header described outside any endpoint's section: the document's convention.
     link_header: Option<At>,
     link_page_param: Option<String>,
@@ -817,6 +819,7 @@ impl<'p> Reader<'p> {
             slots: Vec::new(),
             bases: Vec::new(),
             origins: Vec::new(),
+            example_prefixes: Vec::new(),
             link_header: None,
             link_page_param: None,
             method_rows: Vec::new(),
@@ -1605,6 +1608,16 @@ impl<'p> Reader<'p> {
         if let Some(origin) = origin_of(url) {
             if self.origins.len() < 100_000 {
                 self.origins.push(origin);
+                // The version segments its path starts with (`/v1`), for the base.
+                let lead: Vec<&str> = url_path(url)
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .take_while(|s| is_version_segment(s))
+                    .collect();
+                if !lead.is_empty() {
+                    self.example_prefixes
+                        .push((url.to_string(), format!("/{}", lead.join("/"))));
+                }
             }
         }
     }
@@ -2522,6 +2535,16 @@ impl Reader<'_> {
                 }
             } else if account.is_none() && segs.iter().any(|s| is_id_segment(s)) {
                 account = Some((base.clone(), segs));
+            }
+        }
+        // No declared base with a version: the version the request examples' URLs start
+        // with (`curl https://api.x.com/v1/messages/123/cancel` → `/v1`), when they agree,
+        // so a relative `GET /messages` elsewhere becomes `/v1/messages`.
+        if prefixes.is_empty() && account.is_none() {
+            for (url, prefix) in &self.example_prefixes {
+                if on_primary(url) && !prefixes.contains(prefix) {
+                    prefixes.push(prefix.clone());
+                }
             }
         }
         let prefix = (prefixes.len() == 1).then(|| prefixes[0].clone());

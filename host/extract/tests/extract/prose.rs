@@ -356,6 +356,26 @@ fn libreoffice_pdf_round_trip() {
 // ---------------------------------------------------------------------------------------
 // Rules on small documents
 
+/// A site with one page per operation, where only another operation's `curl` line shows a
+/// full URL (`…/v1/messages/msg_123/cancel`): the base is the host, the version the examples
+/// start with joins the relative `GET /messages`, and never the operation's own path.
+#[test]
+fn the_version_of_request_examples_joins_relative_paths() {
+    let cancel = "# Cancel a scheduled message\n\n```bash\ncurl -X POST https://api.acme.test/v1/messages/msg_123/cancel \\\n  -H \"Authorization: Bearer $TOKEN\"\n```\n";
+    let list = "# Retrieve scheduled messages\n\n`GET /messages`\n\nReturns the scheduled messages.\n\n```json\n{\"messages\": [{\"id\": \"msg_1\", \"body\": \"hi\"}], \"next_cursor\": \"abc\"}\n```\n";
+    let model = extract_prose(
+        &[
+            page("cancel.md", ProseKind::Markdown, cancel),
+            page("list.md", ProseKind::Markdown, list),
+        ],
+        "Acme",
+    )
+    .unwrap();
+    assert_eq!(model.servers, ["https://api.acme.test"]);
+    let paths: Vec<&str> = model.endpoints.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["/v1/messages"]);
+}
+
 fn page(source: &str, kind: ProseKind, text: &str) -> ProsePage {
     ProsePage {
         source: source.into(),
