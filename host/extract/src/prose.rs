@@ -1006,6 +1006,14 @@ impl<'p> Reader<'p> {
                 }
             }
         }
+        // A header or query parameter the words show or name: `Authorization: Token
+        // YOUR_KEY`, `X-Api-Key: <key>`, "the `X-Api-Key` header", "the `api_key` query
+        // parameter". A bearer or basic `Authorization` is the schemes above.
+        if self.api_key.is_none() && !negated && !about_client {
+            if let Some((place, name)) = key_mention(line) {
+                self.api_key = Some((at, place, name));
+            }
+        }
     }
 
     /// Endpoint mentions and what follows them in their section.
@@ -2186,6 +2194,100 @@ fn is_identifier(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_-.[]$".contains(c))
 }
 
+/// A credential the words show in a request or name as a header or query parameter:
+/// `("header_format", "Authorization: Token <key>")` for an `Authorization` value with its
+/// own scheme word or none, `("header", "X-Api-Key")`, `("query", "api_key")`. Names must
+/// speak of a key or token; a bearer or basic `Authorization` is not one of these.
+fn key_mention(line: &str) -> Option<(&'static str, String)> {
+    let keyish = |name: &str| {
+        let s = naming::squash(name);
+        (s.contains("key") || s.contains("token") || s.contains("secret") || s == "auth")
+            && !matches!(
+                s.as_str(),
+                "authorization" | "contenttype" | "accept" | "idempotencykey"
+            )
+    };
+    let placeholder = |word: &str| {
+        let w = word.trim_matches(|c: char| "`\"'.,;)".contains(c));
+        let upper = w.to_ascii_uppercase();
+        w.starts_with(['<', '{', '[', '$'])
+            || (w.len() >= 3
+                && w == upper
+                && ["KEY", "TOKEN", "SECRET"].iter().any(|k| upper.contains(k)))
+            || ["your_", "your-"]
+                .iter()
+                .any(|y| w.to_ascii_lowercase().starts_with(y))
+    };
+    // `Name: value` written out.
+    for (i, _) in line.match_indices(": ") {
+        let name_start = line[..i]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .map_or(0, |j| j + 1);
+        let name = &line[name_start..i];
+        if name.is_empty() {
+            continue;
+        }
+        let value = line[i + 2..]
+            .split(['`', '"', '\''])
+            .next()
+            .unwrap_or("")
+            .trim();
+        // A bracketed placeholder may hold spaces (`<your key>`): what precedes it is the
+        // scheme word.
+        let words: Vec<&str> = match value.find(['<', '{', '[']) {
+            Some(i) => value[..i]
+                .split_whitespace()
+                .chain(std::iter::once(&value[i..]))
+                .collect(),
+            None => value.split_whitespace().collect(),
+        };
+        if name.eq_ignore_ascii_case("authorization") {
+            match words.as_slice() {
+                [scheme, key] if placeholder(key) => {
+                    let lower = scheme.to_ascii_lowercase();
+                    if lower != "bearer" && lower != "basic" && !placeholder(scheme) {
+                        return Some(("header_format", format!("Authorization: {scheme} <key>")));
+                    }
+                }
+                [key] if placeholder(key) => {
+                    return Some(("header_format", "Authorization: <key>".to_string()));
+                }
+                _ => {}
+            }
+        } else if keyish(name) && words.first().is_some_and(|w| placeholder(w)) {
+            return Some(("header", name.to_string()));
+        }
+    }
+    // "the `X-Api-Key` header", "the `api_key` query parameter".
+    let lower = line.to_ascii_lowercase();
+    for (k, part) in line.split('`').enumerate().filter(|(k, _)| k % 2 == 1) {
+        let name = part.trim();
+        if name.is_empty() || name.len() > 64 || !is_identifier(name) || !keyish(name) {
+            continue;
+        }
+        let after: String = line
+            .split('`')
+            .skip(k + 1)
+            .collect::<Vec<_>>()
+            .join("`")
+            .to_ascii_lowercase();
+        let after = after.trim_start();
+        if after.starts_with("header")
+            || after.starts_with("http header")
+            || after.starts_with("request header")
+        {
+            return Some(("header", name.to_string()));
+        }
+        if after.starts_with("query")
+            || after.starts_with("url parameter")
+            || after.starts_with("parameter") && lower.contains("query")
+        {
+            return Some(("query", name.to_string()));
+        }
+    }
+    None
+}
+
 /// "The Company Object" → `company`.
 fn object_heading(text: &str) -> Option<String> {
     let lower = plain(text).to_ascii_lowercase();
@@ -2930,17 +3032,28 @@ impl Reader<'_> {
             );
         }
         if let Some((at, place, name)) = &self.api_key {
+            let mut return_name: Option<String> = None;
             let (location, description) = match *place {
                 "query" => (
                     "query",
                     format!("API key sent in the `{name}` query parameter"),
                 ),
                 "header_token" => ("header", format!("API key sent as `{name}: Token <key>`")),
+                // The format as written (`Authorization: ApiKey <key>`, `Authorization: <key>`):
+                // the key's prefix is read from it.
+                "header_format" => match name.split_once(": ") {
+                    Some((header, format)) => {
+                        let shown = format!("API key sent as `{header}: {format}`");
+                        return_name = Some(header.to_string());
+                        ("header", shown)
+                    }
+                    None => ("header", format!("API key sent in the `{name}` header")),
+                },
                 _ => ("header", format!("API key sent in the `{name}` header")),
             };
             schemes.insert(
                 "api_key".into(),
-                json!({"type": "apiKey", "in": location, "name": name, "description": format!("{description} (see {}).", self.place(*at))}),
+                json!({"type": "apiKey", "in": location, "name": return_name.as_deref().unwrap_or(name), "description": format!("{description} (see {}).", self.place(*at))}),
             );
         }
         if let Some((at, line)) = &self.oauth {

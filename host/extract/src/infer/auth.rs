@@ -307,6 +307,14 @@ fn key_prefix(param: &str, location: ApiKeyLocation, description: Option<&str>) 
                     .rfind(['`', '"', '\'', ':', '\n'])
                     .map_or(0, |i| i + 1);
                 let prefix = before[start..].trim_start();
+                // `Authorization: <key>` shown with nothing before the key: the key alone.
+                if prefix.is_empty()
+                    && before[..start]
+                        .to_ascii_lowercase()
+                        .ends_with("authorization:")
+                {
+                    return None;
+                }
                 if !prefix.is_empty()
                     && prefix.len() <= 32
                     && (prefix.ends_with(' ') || prefix.ends_with('='))
@@ -426,6 +434,12 @@ mod tests {
             key_prefix("X-Api-Key", ApiKeyLocation::Header, Some("`Key <k>`")),
             None
         );
+    }
+
+    #[test]
+    fn a_key_shown_alone_in_authorization_has_no_prefix() {
+        let header = |d: &str| key_prefix("Authorization", ApiKeyLocation::Header, Some(d));
+        assert_eq!(header("API key sent as `Authorization: <key>`."), None);
     }
 
     #[test]

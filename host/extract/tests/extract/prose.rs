@@ -376,6 +376,71 @@ fn the_version_of_request_examples_joins_relative_paths() {
     assert_eq!(paths, ["/v1/messages"]);
 }
 
+/// API keys the words show or name become the scheme the host applies: a header written out
+/// with its own scheme word or none, a key header, a query parameter; bearer and basic stay
+/// what they are.
+#[test]
+fn api_keys_shown_or_named_in_prose_are_applied() {
+    use connector_agent_model::{ApiKeyLocation, AuthScheme};
+    let doc = |auth: &str| {
+        format!("# Widgets API\n\nBase URL: `https://api.widgets.test/v2`\n\n## Authentication\n\n{auth}\n\n## List widgets\n\n`GET /widgets`\n\n```json\n[{{\"id\": 1}}]\n```\n")
+    };
+    let key = |location, param: &str, prefix: Option<&str>| AuthScheme::ApiKey {
+        location,
+        param: param.into(),
+        prefix: prefix.map(str::to_string),
+        key_field: "api_key".into(),
+    };
+    let cases = [
+        (
+            "Send `Authorization: Token YOUR_API_KEY`.",
+            key(ApiKeyLocation::Header, "Authorization", Some("Token ")),
+        ),
+        (
+            "Send `Authorization: ApiKey <your key>`.",
+            key(ApiKeyLocation::Header, "Authorization", Some("ApiKey ")),
+        ),
+        (
+            "Send the key alone: `Authorization: <api_key>`.",
+            key(ApiKeyLocation::Header, "Authorization", None),
+        ),
+        (
+            "Pass your key in the `X-Api-Key` header.",
+            key(ApiKeyLocation::Header, "X-Api-Key", None),
+        ),
+        (
+            "Every request carries `X-Widget-Token: <token>`.",
+            key(ApiKeyLocation::Header, "X-Widget-Token", None),
+        ),
+        (
+            "Pass your key in the `api_key` query parameter.",
+            key(ApiKeyLocation::Query, "api_key", None),
+        ),
+    ];
+    for (auth, want) in cases {
+        let model = extract_prose(
+            &[page("api.md", ProseKind::Markdown, &doc(auth))],
+            "Widgets",
+        )
+        .unwrap();
+        assert_eq!(model.auth, [want], "{auth}");
+    }
+    let model = extract_prose(
+        &[page(
+            "api.md",
+            ProseKind::Markdown,
+            &doc("Send `Authorization: Bearer <token>`."),
+        )],
+        "Widgets",
+    )
+    .unwrap();
+    assert!(
+        matches!(model.auth[..], [AuthScheme::Bearer { .. }]),
+        "{:?}",
+        model.auth
+    );
+}
+
 fn page(source: &str, kind: ProseKind, text: &str) -> ProsePage {
     ProsePage {
         source: source.into(),
