@@ -1199,6 +1199,30 @@ impl<'p> Reader<'p> {
                             }
                         }
                     }
+                    // Paging parameters named in a sentence of the operation's own section
+                    // ("Results are paginated with `page` and `per_page` (max 50)").
+                    if let (Some((slot, _)), Part::Request) = (open, part) {
+                        if lower.contains("paginat")
+                            || lower.contains("per page")
+                            || lower.contains("page size")
+                            || lower.contains("next page")
+                        {
+                            for name in line.split('`').skip(1).step_by(2) {
+                                let name = name.trim();
+                                let taken = self.slots[slot].params.iter().any(|p| p.name == name);
+                                if is_identifier(name) && is_paging_name(name) && !taken {
+                                    let param = ParamDoc {
+                                        name: name.to_string(),
+                                        description: clean_text(line),
+                                        required: false,
+                                        ty: String::new(),
+                                        at: block.at,
+                                    };
+                                    self.place_param(param, open, None, None);
+                                }
+                            }
+                        }
+                    }
                     let query_part = part == Part::Request;
                     if let Some(mut param) = bullet_param(line, block.at) {
                         if let Some(required) = param_intro {

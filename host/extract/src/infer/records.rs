@@ -607,7 +607,7 @@ pub(crate) fn primary_key(columns: &[Column], entity: &str) -> Vec<String> {
     if let Some(key) = find("id").or_else(|| find(&entity_id)) {
         return vec![key];
     }
-    if let Some(key) = ["uuid", "key", "gid", "sid", "guid", "sha"]
+    if let Some(key) = ["uuid", "uid", "key", "gid", "sid", "guid", "sha"]
         .iter()
         .find_map(|k| find(k))
     {

@@ -441,6 +441,45 @@ fn api_keys_shown_or_named_in_prose_are_applied() {
     );
 }
 
+/// Paging parameters named in a sentence of the operation's section, a full URL in a
+/// heading, a `:uid` placeholder and a `uid` key.
+#[test]
+fn paging_named_in_a_sentence_and_colon_placeholders() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/extract/data/blog.md"
+    ))
+    .unwrap();
+    let model = extract_prose(&[page("blog.md", ProseKind::Markdown, &text)], "Blog").unwrap();
+    let users = endpoint(&model, "/v3/users");
+    assert_eq!(users.primary_key, ["uid"]);
+    assert_eq!(users.record_path, ["data", "items"]);
+    match &users.pagination {
+        Pagination::PageNumber {
+            page_param,
+            start,
+            limit,
+            ..
+        } => {
+            assert_eq!((page_param.as_str(), *start), ("page", 1));
+            assert_eq!(
+                limit.as_ref().map(|l| (l.param.as_str(), l.value)),
+                Some(("per_page", 50))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let posts = endpoint(&model, "/v3/users/{uid}/posts");
+    assert_eq!(
+        posts.parent.as_ref().map(|p| p.parent_key.as_str()),
+        Some("uid")
+    );
+    assert_eq!(
+        posts.incremental.as_ref().map(|i| i.param.as_str()),
+        Some("since")
+    );
+}
+
 fn page(source: &str, kind: ProseKind, text: &str) -> ProsePage {
     ProsePage {
         source: source.into(),
