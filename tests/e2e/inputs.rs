@@ -270,3 +270,31 @@ async fn prose_documents_become_compiled_connectors() {
         assert_eq!(tables.len(), model.selected().count(), "{name}");
     }
 }
+
+/// Documentation that describes no list (only `GET /me` and `GET /widgets/{id}`) says so at
+/// setup, naming the input and what a table needs, instead of failing later on an empty
+/// model.
+#[tokio::test(flavor = "multi_thread")]
+async fn documentation_without_a_list_endpoint_says_so_at_setup() {
+    let home = tempfile::tempdir().unwrap();
+    let doc = home.path().join("profile.md");
+    std::fs::write(
+        &doc,
+        "# Profile API\n\nBase URL: `https://api.profile.test/v1`.\n\n## Me\n\n`GET /me`\n\n```json\n{\"id\": \"u1\"}\n```\n\n## A widget\n\n`GET /widgets/{id}`\n\n```json\n{\"id\": \"w1\"}\n```\n",
+    )
+    .unwrap();
+    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).unwrap();
+    let conn = engine
+        .create_with(
+            "Profile",
+            &[Input::Markdown(doc.display().to_string())],
+            None,
+        )
+        .unwrap();
+    let err = tokio::task::block_in_place(|| engine.run_setup(&conn.id, &|_| {})).unwrap_err();
+    let text = connector_agent_sync::engine::error_chain(&err);
+    assert!(
+        text.contains("no list endpoint found") && text.contains("profile.md"),
+        "{text}"
+    );
+}

@@ -341,6 +341,16 @@ impl Engine {
         }
         let mut model = crate::merge::merge(models).expect("inputs are not empty");
         model.name = conn.name.clone();
+        if model.endpoints.is_empty() {
+            let read: Vec<String> = inputs
+                .iter()
+                .map(|i| format!("`{}`", i.location()))
+                .collect();
+            return Err(Error::Config(format!(
+                "no list endpoint found in {}: nothing to sync. A table comes from an endpoint that returns many records (`GET /widgets`); single-record reads (`GET /me`, `GET /widgets/{{id}}`) and writes are not synced. Give the API reference that documents its lists (an OpenAPI or Postman file, or the reference pages' URL)",
+                read.join(", ")
+            )));
+        }
         Ok(model)
     }
 
