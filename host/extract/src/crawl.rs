@@ -182,7 +182,7 @@ pub async fn crawl(
         start: start_url.clone(),
         robots: Robots::allow_all(),
         robots_problem: None,
-        queue: VecDeque::new(),
+        queue: Tiers::default(),
         seen: HashSet::new(),
         query_variants: HashMap::new(),
         requests: 0,
@@ -351,8 +351,9 @@ struct Crawler<'a> {
     robots: Robots,
     /// Why `robots.txt` could not be read, if it could not.
     robots_problem: Option<String>,
-    /// Pages to fetch, with their depth.
-    queue: VecDeque<(Url, usize)>,
+    /// Pages to fetch, with their depth, by tier: API reference pages first, then the
+    /// rest, then pages that never document an endpoint (blog, changelog, legal).
+    queue: Tiers,
     /// Every URL queued, fetched or noted, so each is considered once.
     seen: HashSet<String>,
     /// Query-string variants queued per path.
@@ -548,13 +549,21 @@ impl Crawler<'_> {
             }
         }
         // Every request counts against the page limit, so a queue longer than what is left
-        // would never be reached.
+        // would never be reached; a reference page takes the place of a lower tier's last.
+        let tier = tier_of(&url);
         if self.page_requests + self.queue.len() >= self.limits.max_pages {
             self.over_page_limit.0 += 1;
-            self.over_page_limit.1.get_or_insert(url);
-            return;
+            match self.queue.evict_below(tier) {
+                Some(lower) => {
+                    self.over_page_limit.1.get_or_insert(lower);
+                }
+                None => {
+                    self.over_page_limit.1.get_or_insert(url);
+                    return;
+                }
+            }
         }
-        self.queue.push_back((url, depth));
+        self.queue.push(tier, (url, depth));
     }
 
     /// Fetches a candidate API description named on page `found_on`.
@@ -855,4 +864,78 @@ fn describe(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// How likely a page is to document endpoints, by the words of its path: 0 an API
+/// reference, 1 anything else, 2 a page that never does (a blog post, a changelog, legal).
+fn tier_of(url: &Url) -> usize {
+    let path = url.path().to_ascii_lowercase();
+    let words: Vec<&str> = path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
+    if has(&[
+        "blog",
+        "changelog",
+        "changelogs",
+        "release",
+        "releases",
+        "news",
+        "community",
+        "forum",
+        "careers",
+        "pricing",
+        "legal",
+        "privacy",
+        "terms",
+        "status",
+        "press",
+        "events",
+        "webinars",
+    ]) {
+        2
+    } else if has(&[
+        "reference",
+        "api",
+        "apis",
+        "endpoint",
+        "endpoints",
+        "rest",
+        "resources",
+        "operations",
+        "methods",
+        "ref",
+    ]) {
+        0
+    } else {
+        1
+    }
+}
+
+/// The crawl queue: first in, first out within a tier, lower tiers first.
+#[derive(Default)]
+struct Tiers([VecDeque<(Url, usize)>; 3]);
+
+impl Tiers {
+    fn len(&self) -> usize {
+        self.0.iter().map(VecDeque::len).sum()
+    }
+
+    fn push(&mut self, tier: usize, entry: (Url, usize)) {
+        self.0[tier.min(2)].push_back(entry);
+    }
+
+    fn pop_front(&mut self) -> Option<(Url, usize)> {
+        self.0.iter_mut().find_map(VecDeque::pop_front)
+    }
+
+    /// Removes the last page queued in the lowest tier below `tier`, if any.
+    fn evict_below(&mut self, tier: usize) -> Option<Url> {
+        self.0[tier.min(2) + 1..]
+            .iter_mut()
+            .rev()
+            .find_map(VecDeque::pop_back)
+            .map(|(url, _)| url)
+    }
 }

@@ -361,6 +361,40 @@ async fn page_limit_stops_the_crawl_with_a_note() {
     assert_eq!(model.sources[0], server.url("/docs/"));
 }
 
+/// A site whose homepage links many blog posts before its API reference: with room for
+/// only a few pages, the reference pages are read first and the blog is what is left off.
+#[tokio::test]
+async fn reference_pages_are_read_before_the_blog_when_pages_run_short() {
+    let mut resources = HashMap::new();
+    let mut links = String::new();
+    for i in 0..8 {
+        links.push_str(&format!(r#"<a href="/blog/post-{i}">Post {i}</a> "#));
+        resources.insert(format!("/blog/post-{i}"), page("Post", "<p>News.</p>"));
+    }
+    links.push_str(r#"<a href="/api-reference/widgets">Widgets</a>"#);
+    resources.insert("/".into(), page("Home", &links));
+    resources.insert(
+        "/api-reference/widgets".into(),
+        page(
+            "Widgets",
+            "<h2>List widgets</h2><pre><code>GET https://api.widgets.test/v1/widgets</code></pre><pre><code>[{\"id\": 1}]</code></pre>",
+        ),
+    );
+    let server = Server::start(resources).await;
+    let limits = fast(CrawlLimits {
+        max_pages: 3,
+        ..CrawlLimits::default()
+    });
+    let result = crawl(&server.url("/"), &limits, &no_progress())
+        .await
+        .unwrap();
+    let read: Vec<&str> = result.pages.iter().map(|p| p.url.as_str()).collect();
+    assert!(
+        read.iter().any(|u| u.ends_with("/api-reference/widgets")),
+        "{read:?}"
+    );
+}
+
 #[tokio::test]
 async fn site_without_description_or_endpoints_is_a_clear_error() {
     let server = Server::start(HashMap::from([
