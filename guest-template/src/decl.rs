@@ -150,6 +150,8 @@ pub enum CursorFormat {
     UnixSeconds,
     /// RFC 3339.
     Rfc3339,
+    /// An HTTP date, as `If-Modified-Since` takes.
+    HttpDate,
 }
 
 /// Incremental sync settings.
@@ -161,6 +163,8 @@ pub struct IncrementalDecl {
     pub cursor_field: &'static str,
     /// Filter value format.
     pub format: CursorFormat,
+    /// Sent as a request header (`If-Modified-Since`), not a query parameter.
+    pub header: bool,
 }
 
 /// Link to the parent endpoint.

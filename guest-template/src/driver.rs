@@ -130,6 +130,10 @@ fn filter_value(inc: &IncrementalDecl, cursor: Option<&Value>, config: &[ConfigE
     let value = cursor.cloned().or(start)?;
     let text = match (&value, inc.format) {
         (Value::Number(n), CursorFormat::Rfc3339) => n.as_i64().map(rfc3339).unwrap_or_else(|| n.to_string()),
+        (Value::Number(n), CursorFormat::HttpDate) => n.as_i64().map(crate::time::http_date).unwrap_or_else(|| n.to_string()),
+        (Value::String(s), CursorFormat::HttpDate) => parse_datetime(s).map(crate::time::http_date).unwrap_or_else(|| s.clone()),
+        // A date-time in another notation (Xero's `/Date(ms)/`) is sent as RFC 3339.
+        (Value::String(s), CursorFormat::Rfc3339) if s.starts_with("/Date(") => parse_datetime(s).map(rfc3339).unwrap_or_else(|| s.clone()),
         (Value::String(s), CursorFormat::UnixSeconds) => {
             parse_datetime(s).map(|t| t.to_string()).unwrap_or_else(|| s.clone())
         }
@@ -389,6 +393,18 @@ fn finish_page(e: &EndpointDecl, state: &mut SyncState, next: Option<Position>, 
     checkpoint(state)
 }
 
+/// The endpoint's headers with its incremental filter added when the filter is a header
+/// (`If-Modified-Since`); [`page_url`] leaves it out of the query then.
+fn with_filter_header<'a>(mut headers: Vec<(&'a str, String)>, target: &Target<'a>) -> Vec<(&'a str, String)> {
+    if let (Some((param, value)), Some(inc)) = (&target.filter, target.endpoint.incremental) {
+        if inc.header {
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(param));
+            headers.push((param, value.clone()));
+        }
+    }
+    headers
+}
+
 fn filter_pair<'a>(e: &'a EndpointDecl, pass: &Pending) -> Option<(&'a str, String)> {
     let inc = e.incremental?;
     match &pass.filter {
@@ -508,6 +524,7 @@ fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSe
     require_filled(e, &path_params.iter().map(|(k, _)| *k).collect::<Vec<_>>())?;
     let mut pass = start_pass(e, config, state);
     let target = Target { base, endpoint: e, path_params: &path_params, fixed_query: &fixed, filter: filter_pair(e, &pass) };
+    let headers = with_filter_header(headers, &target);
     let shape = Shape { blocked: &sel.blocked_columns, parent: None, cursor_field: e.incremental.map(|i| i.cursor_field) };
     let mut batch = Vec::with_capacity(64 * 1024);
     let mut previous_first = None;
@@ -612,6 +629,15 @@ fn fan_out(
 ) -> Result<(), ConnectorError> {
     let fixed = fixed_query(e, config)?;
     let headers = fixed_headers(e, config)?;
+    let headers = match &filter {
+        Some((param, value)) if e.incremental.is_some_and(|i| i.header) => {
+            let mut h = headers;
+            h.retain(|(n, _)| !n.eq_ignore_ascii_case(param));
+            h.push((param, value.clone()));
+            h
+        }
+        _ => headers,
+    };
     let config_params = config_path_params(e, config);
     for ctx in ctxs {
         let names: Vec<&str> = config_params.iter().map(|(k, _)| *k).chain(ctx.params.iter().map(|(k, _)| *k)).collect();
@@ -706,6 +732,7 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
     let mut pass = start_pass(&tracked, config, state);
     let root_filter = if via_parent { filter_pair(&tracked, &pass) } else { None };
     let root_target = Target { base, endpoint: root, path_params: &root_params, fixed_query: &root_fixed, filter: root_filter };
+    let root_headers = with_filter_header(root_headers, &root_target);
     // The link from each level to the one above: chain[1..] and then `e` itself.
     let below: Vec<&EndpointDecl> = chain[1..].iter().copied().chain(std::iter::once(e)).collect();
     let filter = if via_parent { None } else { filter_pair(e, &pass) };

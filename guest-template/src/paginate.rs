@@ -41,7 +41,8 @@ pub(crate) fn page_url(t: &Target<'_>, position: &Position) -> String {
     if let Some(limit) = limit_of(paging) {
         query.push((limit.param, limit.value.to_string()));
     }
-    if let Some((param, value)) = &t.filter {
+    // A filter sent as a header (`If-Modified-Since`) is not part of the URL.
+    if let Some((param, value)) = t.filter.as_ref().filter(|_| !t.endpoint.incremental.is_some_and(|i| i.header)) {
         query.push((param, value.clone()));
     }
     match (paging, position) {

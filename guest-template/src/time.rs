@@ -31,14 +31,41 @@ pub(crate) fn rfc3339(secs: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
 }
 
-/// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` into Unix seconds.
+/// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's IMF-fixdate), for headers like
+/// `If-Modified-Since`.
+pub(crate) fn http_date(secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let days = secs.div_euclid(86400);
+    let (y, m, d) = civil_from_days(days);
+    let s = secs.rem_euclid(86400);
+    format!(
+        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(m as usize).clamp(1, 12) - 1],
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` or a Microsoft JSON date
+/// (`/Date(1573755038314+0000)/`, Xero's) into Unix seconds. Never panics on other text.
 pub(crate) fn parse_datetime(text: &str) -> Option<i64> {
     let t = text.trim();
-    let num = |s: &str| s.parse::<i64>().ok();
-    if t.len() < 10 || t.as_bytes()[4] != b'-' || t.as_bytes()[7] != b'-' {
+    if let Some(rest) = t.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
+        let digits_end = rest
+            .char_indices()
+            .find(|(i, c)| !(c.is_ascii_digit() || (*i == 0 && *c == '-')))
+            .map_or(rest.len(), |(i, _)| i);
+        let ms: i64 = rest.get(..digits_end)?.parse().ok()?;
+        return Some(ms.div_euclid(1000));
+    }
+    let num = |s: Option<&str>| s?.parse::<i64>().ok();
+    if !t.is_ascii() || t.len() < 10 || t.as_bytes()[4] != b'-' || t.as_bytes()[7] != b'-' {
         return None;
     }
-    let (y, mo, d) = (num(&t[0..4])?, num(&t[5..7])?, num(&t[8..10])?);
+    let (y, mo, d) = (num(t.get(0..4))?, num(t.get(5..7))?, num(t.get(8..10))?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
         return None;
     }
@@ -51,7 +78,7 @@ pub(crate) fn parse_datetime(text: &str) -> Option<i64> {
     if rest.len() < 8 {
         return None;
     }
-    secs += num(&rest[0..2])? * 3600 + num(&rest[3..5])? * 60 + num(&rest[6..8])?;
+    secs += num(rest.get(0..2))? * 3600 + num(rest.get(3..5))? * 60 + num(rest.get(6..8))?;
     let mut tz = &rest[8..];
     if let Some(frac) = tz.strip_prefix('.') {
         tz = frac.trim_start_matches(|c: char| c.is_ascii_digit());
@@ -60,7 +87,7 @@ pub(crate) fn parse_datetime(text: &str) -> Option<i64> {
         "" | "Z" | "z" => Some(secs),
         _ if tz.len() == 6 => {
             let sign = if tz.starts_with('-') { -1 } else { 1 };
-            let off = num(&tz[1..3])? * 3600 + num(&tz[4..6])? * 60;
+            let off = num(tz.get(1..3))? * 3600 + num(tz.get(4..6))? * 60;
             Some(secs - sign * off)
         }
         _ => None,
@@ -115,6 +142,21 @@ pub(crate) fn parse_http_date(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn microsoft_json_dates_and_odd_text_parse_safely() {
+        assert_eq!(parse_datetime("/Date(1573755038314+0000)/"), Some(1_573_755_038));
+        assert_eq!(parse_datetime("/Date(1573755038314)/"), Some(1_573_755_038));
+        assert_eq!(parse_datetime("2024-01-0\u{e9}T00:00:00Z"), None);
+        assert_eq!(parse_datetime("2024-01-01T0\u{e9}:00:00Z"), None);
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdates() {
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(parse_http_date(&http_date(1_735_689_600)), Some(1_735_689_600));
+    }
 
     #[test]
     fn round_trip() {

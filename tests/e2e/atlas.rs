@@ -132,8 +132,9 @@ async fn sync(a: &Atlas, form: &str) -> connector_agent_sync::engine::SyncReport
     report
 }
 
-/// The whole flow from one form.
-async fn from_form(form: &str, a: Atlas) {
+/// The whole flow from one form. `header_filter`: the form documents the log's
+/// `If-Modified-Since` header (OpenAPI), so the log is read incrementally too.
+async fn from_form(form: &str, a: Atlas, header_filter: bool) {
     let model = a.engine.home().load_model(&a.id).unwrap();
     let mut tables: Vec<&str> = model.selected().map(|e| e.table.as_str()).collect();
     tables.sort();
@@ -184,7 +185,12 @@ async fn from_form(form: &str, a: Atlas) {
     sync(&a, form).await;
     assert_equal(&a, form, "after changes and a second sync").await;
     let served = a.api.served();
-    for table in ["products", "orders", "order_lines"] {
+    let incremental: &[&str] = if header_filter {
+        &["products", "orders", "order_lines", "events"]
+    } else {
+        &["products", "orders", "order_lines"]
+    };
+    for &table in incremental {
         let n = served.get(table).copied().unwrap_or(0);
         assert!(
             n <= changed[table] + 2,
@@ -206,7 +212,14 @@ fn openapi_file(api: &AtlasServer, dir: &std::path::Path) -> Input {
 #[tokio::test(flavor = "multi_thread")]
 async fn atlas_from_its_openapi_document() {
     let a = atlas_from("OpenAPI", openapi_file).await;
-    from_form("OpenAPI", a).await;
+    let model = a.engine.home().load_model(&a.id).unwrap();
+    let events = model.endpoint_by_table("events").unwrap();
+    let inc = events
+        .incremental
+        .as_ref()
+        .expect("the header filter is read");
+    assert!(inc.header && inc.param == "If-Modified-Since", "{inc:?}");
+    from_form("OpenAPI", a, true).await;
 }
 
 /// Docs that lie about a filter: `modified_since` really compares the creation time, so a
@@ -258,13 +271,13 @@ async fn atlas_from_a_postman_collection_without_responses() {
         Input::Postman(file.display().to_string())
     })
     .await;
-    from_form("Postman", a).await;
+    from_form("Postman", a, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn atlas_from_its_docs_site() {
     let a = atlas_from("docs site", |api, _| Input::DocsUrl(api.docs_url())).await;
-    from_form("docs site", a).await;
+    from_form("docs site", a, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -290,7 +303,7 @@ async fn atlas_from_a_pdf_printed_from_its_docs_site() {
         Input::Pdf(dir.join("atlas.pdf").display().to_string())
     })
     .await;
-    from_form("PDF", a).await;
+    from_form("PDF", a, false).await;
 }
 
 /// Docs that state no page-size maximum (the connector sends 100, the API answers 400 with

@@ -65,7 +65,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                          has_more_path: Some(&["has_more"]),
                          limit: Some(PageSizeDecl { param: "limit", value: 1000 }),
                      },
-                    incremental: Some(IncrementalDecl { param: "updated_since", cursor_field: "updated", format: CursorFormat::UnixSeconds }),
+                    incremental: Some(IncrementalDecl { param: "updated_since", cursor_field: "updated", format: CursorFormat::UnixSeconds, header: false }),
                     parent: None,
                 },
         // GET /v1/customers/{customer_id}/invoices

@@ -290,6 +290,7 @@ fn cursor_format(f: CursorFormat) -> &'static str {
         CursorFormat::Same => "Same",
         CursorFormat::UnixSeconds => "UnixSeconds",
         CursorFormat::Rfc3339 => "Rfc3339",
+        CursorFormat::HttpDate => "HttpDate",
     }
 }
 
@@ -344,7 +345,7 @@ fn endpoint_view(e: &Endpoint) -> Result<Value> {
     obj.insert(
         "incremental".into(),
         match &e.incremental {
-            Some(i) => json!({ "param": i.param, "cursor_field": i.cursor_field, "format": cursor_format(i.format) }),
+            Some(i) => json!({ "param": i.param, "cursor_field": i.cursor_field, "format": cursor_format(i.format), "header": i.header }),
             None => Value::Null,
         },
     );

@@ -1201,19 +1201,26 @@ impl<'p> Reader<'p> {
                     }
                     // Paging parameters named in a sentence of the operation's own section
                     // ("Results are paginated with `page` and `per_page` (max 50)").
-                    if let (Some((slot, _)), Part::Request) = (open, part) {
-                        if lower.contains("paginat")
-                            || lower.contains("per page")
-                            || lower.contains("page size")
-                            || lower.contains("next page")
-                        {
-                            for name in line.split('`').skip(1).step_by(2) {
+                    let paging_words = lower.contains("paginat")
+                        || lower.contains("per page")
+                        || lower.contains("page size")
+                        || lower.contains("next page");
+                    let negated = lower.contains("not paginated") || lower.contains("ignored");
+                    if let (Some((slot, _)), Part::Request, true, false) =
+                        (open, part, paging_words, negated)
+                    {
+                        if line.len() <= 2048 && bullet_param(line, block.at).is_none() {
+                            let description = clean_text(line);
+                            for name in line.split('`').skip(1).step_by(2).take(20) {
                                 let name = name.trim();
-                                let taken = self.slots[slot].params.iter().any(|p| p.name == name);
+                                let taken = self.slots[slot]
+                                    .params
+                                    .iter()
+                                    .any(|p| naming::squash(&p.name) == naming::squash(name));
                                 if is_identifier(name) && is_paging_name(name) && !taken {
                                     let param = ParamDoc {
                                         name: name.to_string(),
-                                        description: clean_text(line),
+                                        description: description.clone(),
                                         required: false,
                                         ty: String::new(),
                                         at: block.at,
@@ -1646,9 +1653,13 @@ impl<'p> Reader<'p> {
                     .filter(|s| !s.is_empty())
                     .take_while(|s| is_version_segment(s))
                     .collect();
-                if !lead.is_empty() {
-                    self.example_prefixes
-                        .push((url.to_string(), format!("/{}", lead.join("/"))));
+                if self.example_prefixes.len() < 10_000 {
+                    let prefix = if lead.is_empty() {
+                        String::new()
+                    } else {
+                        format!("/{}", lead.join("/"))
+                    };
+                    self.example_prefixes.push((url.to_string(), prefix));
                 }
             }
         }
@@ -2223,13 +2234,31 @@ fn is_identifier(name: &str) -> bool {
 /// own scheme word or none, `("header", "X-Api-Key")`, `("query", "api_key")`. Names must
 /// speak of a key or token; a bearer or basic `Authorization` is not one of these.
 fn key_mention(line: &str) -> Option<(&'static str, String)> {
+    // A credential is shown on a short line; a long one is prose or data (and would make the
+    // scans below slow).
+    if line.len() > 2048 {
+        return None;
+    }
     let keyish = |name: &str| {
         let s = naming::squash(name);
+        let other = [
+            "page",
+            "next",
+            "cursor",
+            "sync",
+            "continuation",
+            "csrf",
+            "xsrf",
+            "webhook",
+            "signature",
+            "idempotency",
+            "refresh",
+            "verify",
+            "reset",
+        ];
         (s.contains("key") || s.contains("token") || s.contains("secret") || s == "auth")
-            && !matches!(
-                s.as_str(),
-                "authorization" | "contenttype" | "accept" | "idempotencykey"
-            )
+            && !matches!(s.as_str(), "authorization" | "contenttype" | "accept")
+            && !other.iter().any(|o| s.contains(o))
     };
     let placeholder = |word: &str| {
         let w = word.trim_matches(|c: char| "`\"'.,;)".contains(c));
@@ -2243,12 +2272,21 @@ fn key_mention(line: &str) -> Option<(&'static str, String)> {
                 .any(|y| w.to_ascii_lowercase().starts_with(y))
     };
     // `Name: value` written out.
-    for (i, _) in line.match_indices(": ") {
-        let name_start = line[..i]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    for (i, _) in line.match_indices(": ").take(8) {
+        // By bytes: a non-ASCII character before the name is never split.
+        let name_start = line.as_bytes()[..i]
+            .iter()
+            .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_'))
             .map_or(0, |j| j + 1);
         let name = &line[name_start..i];
-        if name.is_empty() {
+        // A header is written at the start of a line, in a code span or quotes, or after
+        // curl's `-H `: not the last word of a sentence ("API key: YOUR_KEY").
+        let lead = line[..name_start].trim_end();
+        let written = lead.is_empty()
+            || lead.ends_with(['`', '"', '\''])
+            || lead.ends_with("-H")
+            || lead.ends_with("--header");
+        if name.is_empty() || !written {
             continue;
         }
         let value = line[i + 2..]
@@ -2284,16 +2322,17 @@ fn key_mention(line: &str) -> Option<(&'static str, String)> {
     }
     // "the `X-Api-Key` header", "the `api_key` query parameter".
     let lower = line.to_ascii_lowercase();
-    for (k, part) in line.split('`').enumerate().filter(|(k, _)| k % 2 == 1) {
+    let parts: Vec<&str> = line.split('`').collect();
+    for (k, part) in parts.iter().enumerate().filter(|(k, _)| k % 2 == 1) {
         let name = part.trim();
         if name.is_empty() || name.len() > 64 || !is_identifier(name) || !keyish(name) {
             continue;
         }
-        let after: String = line
-            .split('`')
-            .skip(k + 1)
-            .collect::<Vec<_>>()
-            .join("`")
+        let next = parts.get(k + 1).copied().unwrap_or("");
+        let after: String = next
+            .chars()
+            .take(40)
+            .collect::<String>()
             .to_ascii_lowercase();
         let after = after.trim_start();
         if after.starts_with("header")
@@ -2666,11 +2705,21 @@ impl Reader<'_> {
         // No declared base with a version: the version the request examples' URLs start
         // with (`curl https://api.x.com/v1/messages/123/cancel` → `/v1`), when they agree,
         // so a relative `GET /messages` elsewhere becomes `/v1/messages`.
+        // Every example on the main host must start with it (an unversioned one vetoes it),
+        // and it joins only relative paths that have no version of their own.
+        let mut example_prefix: Option<String> = None;
         if prefixes.is_empty() && account.is_none() {
+            let mut seen: Vec<&str> = Vec::new();
             for (url, prefix) in &self.example_prefixes {
-                if on_primary(url) && !prefixes.contains(prefix) {
-                    prefixes.push(prefix.clone());
+                if on_primary(url) && !seen.contains(&prefix.as_str()) {
+                    seen.push(prefix);
+                    if seen.len() > 1 {
+                        break;
+                    }
                 }
+            }
+            if let [only] = seen.as_slice() {
+                example_prefix = Some((*only).to_string()).filter(|p| !p.is_empty());
             }
         }
         let prefix = (prefixes.len() == 1).then(|| prefixes[0].clone());
@@ -2701,7 +2750,15 @@ impl Reader<'_> {
                     None => path.to_string(),
                 }
             } else {
-                strip_query(target).to_string()
+                let path = strip_query(target).to_string();
+                let versioned = path
+                    .split('/')
+                    .find(|s| !s.is_empty())
+                    .is_some_and(is_version_segment);
+                match &example_prefix {
+                    Some(p) if !versioned => format!("{p}{path}"),
+                    _ => path,
+                }
             };
             // Paths written without the declared version prefix (`/companies` beside
             // `https://{deployment}.api.accelo.com/api/v0`) get it.

@@ -358,8 +358,9 @@ fn flag(map: &Map<String, Value>, key: &str) -> bool {
 /// base's `items: {}`) is the one to read.
 fn specificity(schema: &Value) -> u8 {
     let Value::Object(map) = schema else { return 0 };
+    // A reference says as much as an inline object: a tie keeps the schema met first.
     if map.contains_key("$ref") {
-        return 4;
+        return 3;
     }
     let rich = |v: Option<&Value>| {
         v.and_then(Value::as_object).is_some_and(|m| {

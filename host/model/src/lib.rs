@@ -397,6 +397,9 @@ pub struct Incremental {
     /// Format of the filter value.
     #[serde(default)]
     pub format: CursorFormat,
+    /// The filter is a request header (`If-Modified-Since`), not a query parameter.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub header: bool,
 }
 
 /// Format of an incremental cursor value.
@@ -410,6 +413,8 @@ pub enum CursorFormat {
     UnixSeconds,
     /// RFC 3339 date-time.
     Rfc3339,
+    /// An HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`), as `If-Modified-Since` takes.
+    HttpDate,
 }
 
 /// Link from a child endpoint to the parent list that fills its path parameter.

@@ -497,9 +497,28 @@ fn seconds_of(mut n: f64) -> f64 {
 }
 
 /// A time as Unix seconds: a number (milliseconds or microseconds when that large), digits,
-/// or a date-time (`YYYY-MM-DD`, `T` or a space, fractions, `Z` or `±HH:MM`), in years 1970
-/// to 9999.
+/// a date-time (`YYYY-MM-DD`, `T` or a space, fractions, `Z` or `±HH:MM`), a Microsoft JSON
+/// date (`/Date(1573755038314+0000)/`) or an HTTP date, in years 1970 to 9999.
 fn instant(v: &Value) -> Option<f64> {
+    if let Some(s) = v.as_str() {
+        if let Some(rest) = s.trim().strip_prefix("/Date(") {
+            let digits: String = rest
+                .chars()
+                .enumerate()
+                .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '-'))
+                .map(|(_, c)| c)
+                .collect();
+            let secs = digits.parse::<f64>().ok()? / 1000.0;
+            return (0.0..=LAST_SECOND).contains(&secs).then_some(secs);
+        }
+        if s.ends_with(" GMT") {
+            let t = httpdate::parse_http_date(s).ok()?;
+            return t
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs_f64());
+        }
+    }
     let t = match v {
         Value::Number(n) => seconds_of(n.as_f64()?),
         Value::String(s)
@@ -552,9 +571,24 @@ fn rfc3339(secs: f64) -> Option<String> {
 /// `filter_value` writes it), or `earlier` seconds before it in the same unit and layout;
 /// with the time it stands for. `None` where that cannot be written faithfully.
 fn filter_text(value: &Value, format: CursorFormat, earlier: f64) -> Option<(String, f64)> {
+    let http_date = |secs: f64| -> Option<String> {
+        (0.0..=LAST_SECOND).contains(&secs).then(|| {
+            httpdate::fmt_http_date(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64),
+            )
+        })
+    };
+    if format == CursorFormat::HttpDate {
+        let text = http_date(instant(value)? - earlier)?;
+        let at = instant(&Value::String(text.clone()))?;
+        return Some((text, at));
+    }
     let text = if earlier == 0.0 {
         match (value, format) {
             (Value::Number(n), CursorFormat::Rfc3339) => rfc3339(n.as_f64()?)?,
+            (Value::String(s), CursorFormat::Rfc3339) if s.starts_with("/Date(") => {
+                rfc3339(instant(value)?)?
+            }
             (Value::String(_), CursorFormat::UnixSeconds) => {
                 format!("{}", instant(value)?.floor() as i64)
             }
@@ -1106,17 +1140,28 @@ impl Probe<'_> {
             let mut q = self.base_query(&e).ok()?;
             q.retain(|(k, _)| k != &inc.param);
             q.extend(first_position(&e.pagination));
-            q.push((inc.param.clone(), sent.clone()));
+            // The filter as the connector sends it: a query parameter or a header.
+            let mut filtered = e.clone();
+            if inc.header {
+                filtered
+                    .headers
+                    .retain(|h| !h.name.eq_ignore_ascii_case(&inc.param));
+                filtered.headers.push(connector_agent_model::QueryParam {
+                    name: inc.param.clone(),
+                    value: sent.clone(),
+                });
+            } else {
+                q.push((inc.param.clone(), sent.clone()));
+            }
             let url = build_url(&self.base, &e.path, params, &q).ok()?;
-            let page = match self.get(&e, url).await {
+            let page = match self.get(&filtered, url).await {
                 Ok(page) => page,
+                // A value the API refuses would fail every incremental sync: the table syncs
+                // in full instead.
                 Err(f) if f.cause == Cause::Rejected => {
-                    return Some(CheckPart::failed(
-                        "filter",
-                        format!(
-                            "`{}={sent}` was refused, so incremental syncs would fail: {}",
-                            inc.param, f.message
-                        ),
+                    return Some(self.drop_filter(
+                        i,
+                        format!("`{}: {sent}` was refused: {}", inc.param, f.message),
                     ))
                 }
                 Err(f) => {

@@ -237,24 +237,27 @@ fn rank(scheme: &Map<String, Value>) -> Option<u8> {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_ascii_lowercase();
+    // Said of this scheme: at the start of its description, or "this … is deprecated" —
+    // not "use this instead of the deprecated key".
+    let pointing_away = text.contains("instead of") || text.contains("instead.");
     let deprecated = scheme.get("deprecated").and_then(Value::as_bool) == Some(true)
-        || [
-            "deprecated",
-            "legacy",
-            "not recommended",
-            "will be removed",
-            "discouraged",
-        ]
-        .iter()
-        .any(|w| text.contains(w));
+        || (!pointing_away
+            && (["deprecated", "legacy", "(deprecated)"]
+                .iter()
+                .any(|w| text.starts_with(w))
+                || [
+                    "is deprecated",
+                    "are deprecated",
+                    "not recommended",
+                    "will be removed",
+                ]
+                .iter()
+                .any(|w| text.contains(w))));
     let narrow = [
-        "only for",
-        "only used",
+        "only for ",
         "only required for",
         "only needed for",
         "only applies to",
-        "only on the",
-        "used only",
     ]
     .iter()
     .any(|w| text.contains(w));
@@ -307,24 +310,28 @@ fn key_prefix(param: &str, location: ApiKeyLocation, description: Option<&str>) 
                     .rfind(['`', '"', '\'', ':', '\n'])
                     .map_or(0, |i| i + 1);
                 let prefix = before[start..].trim_start();
-                // `Authorization: <key>` shown with nothing before the key: the key alone.
-                if prefix.is_empty()
-                    && before[..start]
-                        .to_ascii_lowercase()
-                        .ends_with("authorization:")
-                {
-                    return None;
+                // Only a format written out counts: after `Authorization:`, or inside a code
+                // span or quotes — never the words of a sentence ("Get a key from [your …").
+                let opener = before[..start].trim_end();
+                let lower_opener = opener.to_ascii_lowercase();
+                let after_header = lower_opener.ends_with("authorization:");
+                let quoted = start > 0 && before[..start].ends_with(['`', '"', '\'']);
+                if start > 0 && (after_header || quoted) {
+                    // `Authorization: <key>` shown with nothing before the key: the key alone.
+                    if prefix.is_empty() && after_header {
+                        return None;
+                    }
+                    if !prefix.is_empty()
+                        && prefix.len() <= 32
+                        && prefix.split_whitespace().count() <= 2
+                        && (prefix.ends_with(' ') || prefix.ends_with('='))
+                        && prefix
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_= ".contains(c))
+                    {
+                        return Some(prefix.to_string());
+                    }
                 }
-                if !prefix.is_empty()
-                    && prefix.len() <= 32
-                    && (prefix.ends_with(' ') || prefix.ends_with('='))
-                    && prefix
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_= ".contains(c))
-                {
-                    return Some(prefix.to_string());
-                }
-                break;
             }
             at += word.len();
         }
@@ -440,6 +447,22 @@ mod tests {
     fn a_key_shown_alone_in_authorization_has_no_prefix() {
         let header = |d: &str| key_prefix("Authorization", ApiKeyLocation::Header, Some(d));
         assert_eq!(header("API key sent as `Authorization: <key>`."), None);
+    }
+
+    #[test]
+    fn the_words_of_a_sentence_are_not_a_prefix() {
+        let header = |d: &str| key_prefix("Authorization", ApiKeyLocation::Header, Some(d));
+        assert_eq!(
+            header(
+                "Get a key from [your dashboard](https://x). Send `Authorization: ApiKey <key>`."
+            )
+            .as_deref(),
+            Some("ApiKey ")
+        );
+        assert_eq!(
+            header("Create an API_KEY in Settings.").as_deref(),
+            Some("Bearer ")
+        );
     }
 
     #[test]

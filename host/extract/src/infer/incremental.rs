@@ -65,18 +65,43 @@ pub(crate) fn infer<'a>(
     used: &[String],
 ) -> Option<Found> {
     let mut best: Option<(u8, Found)> = None;
-    for param in params
-        .iter()
-        .filter(|p| p.location == "query" && !used.iter().any(|u| u == p.name))
-    {
+    for param in params.iter().filter(|p| {
+        (p.location == "query" || (p.location == "header" && is_change_header(p.name)))
+            && !used.iter().any(|u| u == p.name)
+    }) {
+        let header = param.location == "header";
         let Some((family, field_hint, query_name, op_shape)) = classify(ctx, param) else {
             continue;
         };
-        let Some(field) = cursor_field(columns, family, &field_hint) else {
+        // A header filter (`If-Modified-Since`) on records with no update time (a log)
+        // compares the time they were written: never later than a change, so a cursor kept
+        // on it can only read again, never skip.
+        let written = || {
+            header.then(|| {
+                columns
+                    .iter()
+                    .find(|c| {
+                        let s = squash(&c.name);
+                        CREATED_FIELDS.contains(&s.as_str())
+                            || ["at", "occurredat", "timestamp"].contains(&s.as_str())
+                    })
+                    .map(|c| c.name.clone())
+            })?
+        };
+        let Some(field) = cursor_field(columns, family, &field_hint).or_else(written) else {
             continue;
         };
         let kind = op_shape.as_ref().map_or(Kind::Unknown, |s| s.kind);
         let format = match kind {
+            // `If-Modified-Since` takes an HTTP date unless its schema says otherwise.
+            _ if header
+                && !matches!(
+                    op_shape.as_ref().and_then(|s| s.format),
+                    Some("date-time" | "date")
+                ) =>
+            {
+                CursorFormat::HttpDate
+            }
             Kind::Integer | Kind::Number => CursorFormat::UnixSeconds,
             Kind::String
                 if matches!(op_shape.and_then(|s| s.format), Some("date-time" | "date")) =>
@@ -89,12 +114,17 @@ pub(crate) fn infer<'a>(
             Family::Updated => 0,
             Family::Created => 1,
         };
-        let note = format!("incremental on `{field}` via `{query_name}`");
+        let note = if header {
+            format!("incremental on `{field}` via the `{query_name}` header")
+        } else {
+            format!("incremental on `{field}` via `{query_name}`")
+        };
         let found = Found {
             incremental: Incremental {
                 param: query_name,
                 cursor_field: field,
                 format,
+                header,
             },
             param: param.name.to_string(),
             note,
@@ -141,6 +171,14 @@ fn classify<'a>(
             return Some((family, squashed, param.name.to_string(), shape));
         }
         return None;
+    }
+    if param.location == "header" && is_change_header(param.name) {
+        return Some((
+            Family::Updated,
+            String::new(),
+            param.name.to_string(),
+            shape,
+        ));
     }
     if squashed == "since" {
         // `since` is a time in most APIs, but an id in some (GitHub's `/repositories`) and a
@@ -193,12 +231,32 @@ fn classify<'a>(
     Some((family, field, param.name.to_string(), shape))
 }
 
+/// A request header that asks for records changed since a time (`If-Modified-Since`, Xero's
+/// filter).
+fn is_change_header(name: &str) -> bool {
+    let s = squash(name);
+    [
+        "ifmodifiedsince",
+        "modifiedsince",
+        "updatedsince",
+        "changedsince",
+    ]
+    .iter()
+    .any(|h| s == *h || s == format!("x{h}"))
+}
+
 /// Records that are written once and never change (a log, a ledger's transactions): for
 /// them a creation-time filter reads everything there is. By the entity's last word.
-pub(crate) fn append_only(entity: &str) -> bool {
+pub(crate) fn append_only(entity: &str, columns: &[Column]) -> bool {
     let snake = super::naming::singular(&connector_agent_model::snake_ident(entity));
     let last = snake.rsplit('_').next().unwrap_or("");
-    [
+    // A record with an update time or a status changes after it is written (a pending
+    // transaction posts, an activity is marked done).
+    let changes = columns.iter().any(|c| {
+        let s = squash(&c.name);
+        UPDATED_FIELDS.contains(&s.as_str()) || s == "status" || s == "state"
+    });
+    let logs = [
         "event",
         "log",
         "audit",
@@ -207,8 +265,8 @@ pub(crate) fn append_only(entity: &str) -> bool {
         "transaction",
         "delivery",
         "attempt",
-    ]
-    .contains(&last)
+    ];
+    !changes && logs.contains(&last)
 }
 
 fn cursor_field(columns: &[Column], family: Family, hint: &str) -> Option<String> {

@@ -139,7 +139,7 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
     let mut creation_only = None;
     if incremental
         .as_ref()
-        .is_some_and(|f| f.created && !incremental::append_only(&entity))
+        .is_some_and(|f| f.created && !incremental::append_only(&entity, &columns))
     {
         creation_only = incremental.take();
     }
@@ -732,19 +732,29 @@ fn parent_key(param: &str, description: &str, parent: &Candidate, singular: &str
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
         .filter(|w| !w.is_empty())
         .collect();
-    let says_id = words
-        .iter()
-        .any(|w| ["id", "identifier", "uuid", "guid"].contains(w));
+    let says_id = words.iter().any(|w| {
+        [
+            "id",
+            "ids",
+            "identifier",
+            "uuid",
+            "guid",
+            "gid",
+            "sid",
+            "uid",
+        ]
+        .contains(w)
+    });
     let mut described: Vec<String> = Vec::new();
-    described.extend(
-        description
-            .split('`')
-            .skip(1)
-            .step_by(2)
-            .filter(|w| w.len() <= 64)
-            .map(str::to_string),
-    );
     if !says_id {
+        described.extend(
+            description
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|w| w.len() <= 64)
+                .map(str::to_string),
+        );
         for handle in [
             "slug", "login", "username", "handle", "key", "code", "number", "index", "name",
         ] {

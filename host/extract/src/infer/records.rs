@@ -607,7 +607,22 @@ pub(crate) fn primary_key(columns: &[Column], entity: &str) -> Vec<String> {
     if let Some(key) = find("id").or_else(|| find(&entity_id)) {
         return vec![key];
     }
-    if let Some(key) = ["uuid", "uid", "key", "gid", "sid", "guid", "sha"]
+    // `uid` is a person's own id in a list of people; elsewhere it is often an owner's.
+    let people = [
+        "user", "member", "account", "person", "profile", "customer", "contact",
+    ]
+    .contains(
+        &singular(&snake_ident(entity))
+            .rsplit('_')
+            .next()
+            .unwrap_or(""),
+    );
+    if people {
+        if let Some(key) = find("uid") {
+            return vec![key];
+        }
+    }
+    if let Some(key) = ["uuid", "key", "gid", "sid", "guid", "sha"]
         .iter()
         .find_map(|k| find(k))
     {

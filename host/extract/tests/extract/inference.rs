@@ -461,10 +461,14 @@ fn incremental_params_and_formats() {
         ),
     ];
     for (param, want_param, want_field, want_format) in cases {
-        let body = json!({"type": "array", "items": record(json!({
-            "id": {"type": "string"}, "created": {"type": "integer"}, "updated_at": {"type": "string"}
-        }))});
-        // A log: creation-time filters are taken only for records written once.
+        // A log (no update time, no status): creation-time filters are taken only for
+        // records written once.
+        let props = if want_field == "created" {
+            json!({"id": {"type": "string"}, "created": {"type": "integer"}})
+        } else {
+            json!({"id": {"type": "string"}, "created": {"type": "integer"}, "updated_at": {"type": "string"}})
+        };
+        let body = json!({"type": "array", "items": record(props)});
         let doc = openapi(json!({"/events": get(json!([param]), body)}));
         let model = extract_openapi(&doc, "t.json").unwrap();
         assert_eq!(
@@ -472,7 +476,8 @@ fn incremental_params_and_formats() {
             Some(Incremental {
                 param: want_param.into(),
                 cursor_field: want_field.into(),
-                format: want_format
+                format: want_format,
+                header: false,
             })
         );
         assert!(model
@@ -616,6 +621,38 @@ fn all_of_takes_the_specific_item_schema_over_the_generic_base() {
         assert_eq!(e.record_path, ["items"], "{specific_first}");
         assert_eq!(columns, ["id", "name"], "{specific_first}");
         assert_eq!(e.primary_key, ["id"], "{specific_first}");
+    }
+}
+
+/// `If-Modified-Since` (a header) is an incremental filter: an HTTP date by default, the
+/// documented date-time where the schema says so; a query filter is preferred when both exist.
+#[test]
+fn if_modified_since_headers_filter_incrementally() {
+    let header = |format: Option<&str>| {
+        let mut schema = json!({"type": "string"});
+        if let Some(f) = format {
+            schema["format"] = json!(f);
+        }
+        json!({"name": "If-Modified-Since", "in": "header", "required": false, "schema": schema})
+    };
+    let body = json!({"type": "array", "items": record(json!({
+        "id": {"type": "string"}, "updated_date_utc": {"type": "string"}
+    }))});
+    for (format, want) in [
+        (None, CursorFormat::HttpDate),
+        (Some("date-time"), CursorFormat::Rfc3339),
+    ] {
+        let doc = openapi(json!({"/invoices": get(json!([header(format)]), body.clone())}));
+        let inc = only(&doc).incremental.unwrap();
+        assert_eq!(
+            (
+                inc.param.as_str(),
+                inc.cursor_field.as_str(),
+                inc.format,
+                inc.header
+            ),
+            ("If-Modified-Since", "updated_date_utc", want, true)
+        );
     }
 }
 

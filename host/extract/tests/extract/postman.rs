@@ -624,7 +624,8 @@ fn pagination_and_incremental_come_from_examples_and_parameters() {
         Some(Incremental {
             param: "since".into(),
             cursor_field: "updated_at".into(),
-            format: CursorFormat::Rfc3339
+            format: CursorFormat::Rfc3339,
+            header: false,
         })
     );
     let timestamp = endpoint(&model, "/f")

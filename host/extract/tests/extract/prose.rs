@@ -480,6 +480,37 @@ fn paging_named_in_a_sentence_and_colon_placeholders() {
     );
 }
 
+/// What must not become an API key or a version prefix: a paging token's parameter, a
+/// sentence ending in "API key:", a non-ASCII label before a colon (no panic); an unversioned
+/// request example vetoes the version of the others, and a path with its own version keeps it.
+#[test]
+fn keys_and_versions_are_not_taken_from_look_alikes() {
+    let doc = |auth: &str| {
+        format!("# Widgets API\n\nBase URL: `https://api.widgets.test`\n\n{auth}\n\n## List widgets\n\n`GET /widgets`\n\n```json\n[{{\"id\": 1}}]\n```\n")
+    };
+    for auth in [
+        "Pass the `page_token` query parameter to get the next page.",
+        "Your API key: YOUR_API_KEY is shown in the dashboard.",
+        "Größe: <key> — Résumé: `X-Api-Key: <key>` ﬁle: x",
+    ] {
+        let model = extract_prose(&[page("api.md", ProseKind::Markdown, &doc(auth))], "W").unwrap();
+        assert!(
+            !model.auth.iter().any(|a| matches!(a, AuthScheme::ApiKey { param, .. } if param == "page_token" || param == "key")),
+            "{auth}: {:?}",
+            model.auth
+        );
+    }
+    let text = "# A\n\n```bash\ncurl https://api.acme.test/v1/messages/1/cancel\n```\n\n```bash\ncurl https://api.acme.test/status\n```\n\n## List\n\n`GET /messages`\n\n```json\n[{\"id\": 1}]\n```\n\n## Orders\n\n`GET /v2/orders`\n\n```json\n[{\"id\": 1}]\n```\n";
+    let model = extract_prose(&[page("a.md", ProseKind::Markdown, text)], "A").unwrap();
+    let mut paths: Vec<&str> = model.endpoints.iter().map(|e| e.path.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        ["/messages", "/v2/orders"],
+        "an unversioned example vetoes `/v1`"
+    );
+}
+
 fn page(source: &str, kind: ProseKind, text: &str) -> ProsePage {
     ProsePage {
         source: source.into(),

@@ -140,8 +140,10 @@ fn line(e: &Endpoint) -> String {
                 CursorFormat::Same => "",
                 CursorFormat::UnixSeconds => " (unix)",
                 CursorFormat::Rfc3339 => " (rfc3339)",
+                CursorFormat::HttpDate => " (http date)",
             };
-            format!("{}→{}{format}", i.param, i.cursor_field)
+            let header = if i.header { " header" } else { "" };
+            format!("{}{header}→{}{format}", i.param, i.cursor_field)
         },
     );
     let parent = e.parent.as_ref().map_or_else(
