@@ -395,8 +395,8 @@ fn finish_page(e: &EndpointDecl, state: &mut SyncState, next: Option<Position>, 
 
 /// The endpoint's headers with its incremental filter added when the filter is a header
 /// (`If-Modified-Since`); [`page_url`] leaves it out of the query then.
-fn with_filter_header<'a>(mut headers: Vec<(&'a str, String)>, target: &Target<'a>) -> Vec<(&'a str, String)> {
-    if let (Some((param, value)), Some(inc)) = (&target.filter, target.endpoint.incremental) {
+fn with_filter_header<'a>(mut headers: Vec<(&'a str, String)>, e: &EndpointDecl, filter: &Option<(&'a str, String)>) -> Vec<(&'a str, String)> {
+    if let (Some((param, value)), Some(inc)) = (filter, e.incremental) {
         if inc.header {
             headers.retain(|(n, _)| !n.eq_ignore_ascii_case(param));
             headers.push((param, value.clone()));
@@ -524,7 +524,7 @@ fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSe
     require_filled(e, &path_params.iter().map(|(k, _)| *k).collect::<Vec<_>>())?;
     let mut pass = start_pass(e, config, state);
     let target = Target { base, endpoint: e, path_params: &path_params, fixed_query: &fixed, filter: filter_pair(e, &pass) };
-    let headers = with_filter_header(headers, &target);
+    let headers = with_filter_header(headers, e, &target.filter);
     let shape = Shape { blocked: &sel.blocked_columns, parent: None, cursor_field: e.incremental.map(|i| i.cursor_field) };
     let mut batch = Vec::with_capacity(64 * 1024);
     let mut previous_first = None;
@@ -629,15 +629,7 @@ fn fan_out(
 ) -> Result<(), ConnectorError> {
     let fixed = fixed_query(e, config)?;
     let headers = fixed_headers(e, config)?;
-    let headers = match &filter {
-        Some((param, value)) if e.incremental.is_some_and(|i| i.header) => {
-            let mut h = headers;
-            h.retain(|(n, _)| !n.eq_ignore_ascii_case(param));
-            h.push((param, value.clone()));
-            h
-        }
-        _ => headers,
-    };
+    let headers = with_filter_header(headers, e, &filter);
     let config_params = config_path_params(e, config);
     for ctx in ctxs {
         let names: Vec<&str> = config_params.iter().map(|(k, _)| *k).chain(ctx.params.iter().map(|(k, _)| *k)).collect();
@@ -732,7 +724,7 @@ fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[C
     let mut pass = start_pass(&tracked, config, state);
     let root_filter = if via_parent { filter_pair(&tracked, &pass) } else { None };
     let root_target = Target { base, endpoint: root, path_params: &root_params, fixed_query: &root_fixed, filter: root_filter };
-    let root_headers = with_filter_header(root_headers, &root_target);
+    let root_headers = with_filter_header(root_headers, root, &root_target.filter);
     // The link from each level to the one above: chain[1..] and then `e` itself.
     let below: Vec<&EndpointDecl> = chain[1..].iter().copied().chain(std::iter::once(e)).collect();
     let filter = if via_parent { None } else { filter_pair(e, &pass) };

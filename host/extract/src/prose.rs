@@ -2260,17 +2260,8 @@ fn key_mention(line: &str) -> Option<(&'static str, String)> {
             && !matches!(s.as_str(), "authorization" | "contenttype" | "accept")
             && !other.iter().any(|o| s.contains(o))
     };
-    let placeholder = |word: &str| {
-        let w = word.trim_matches(|c: char| "`\"'.,;)".contains(c));
-        let upper = w.to_ascii_uppercase();
-        w.starts_with(['<', '{', '[', '$'])
-            || (w.len() >= 3
-                && w == upper
-                && ["KEY", "TOKEN", "SECRET"].iter().any(|k| upper.contains(k)))
-            || ["your_", "your-"]
-                .iter()
-                .any(|y| w.to_ascii_lowercase().starts_with(y))
-    };
+    // A word that is the key's placeholder from its first character.
+    let placeholder = |word: &str| crate::infer::auth::key_placeholder(word) == Some(0);
     // `Name: value` written out.
     for (i, _) in line.match_indices(": ").take(8) {
         // By bytes: a non-ASCII character before the name is never split.

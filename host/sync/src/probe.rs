@@ -604,13 +604,11 @@ fn filter_text(value: &Value, format: CursorFormat, earlier: f64) -> Option<(Str
                 format!("{}", (instant(value)? - earlier).floor() as i64)
             }
             // A number or digits keep their unit (seconds, milliseconds, …).
-            (Value::Number(n), _) => {
-                let raw = n.as_f64()?;
-                let unit = raw / seconds_of(raw).max(1.0);
-                format!("{}", (raw - earlier * unit.round().max(1.0)).floor() as i64)
-            }
-            (Value::String(s), _) if digits(s) => {
-                let raw: f64 = s.parse().ok()?;
+            (Value::Number(_), _) | (Value::String(_), _) if value.as_str().is_none_or(digits) => {
+                let raw = match value {
+                    Value::Number(n) => n.as_f64()?,
+                    _ => value.as_str()?.parse().ok()?,
+                };
                 let unit = raw / seconds_of(raw).max(1.0);
                 format!("{}", (raw - earlier * unit.round().max(1.0)).floor() as i64)
             }

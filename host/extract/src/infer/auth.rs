@@ -286,25 +286,10 @@ fn key_prefix(param: &str, location: ApiKeyLocation, description: Option<&str>) 
         return None;
     }
     if let Some(text) = description {
-        // The placeholder of the key: `<key>`, `{token}`, `[API_KEY]`, `$TOKEN` (also inside a
-        // word: `token=<key>`), `YOUR_KEY`, `API_TOKEN`.
-        let placeholder = |word: &str| -> Option<usize> {
-            if let Some(i) = word.find(['<', '{', '[', '$']) {
-                return Some(i);
-            }
-            let w = word.trim_matches(|c: char| "`\"'.,;)".contains(c));
-            let upper = w.to_ascii_uppercase();
-            let shouted = w.len() >= 3
-                && w == upper
-                && ["KEY", "TOKEN", "SECRET"].iter().any(|k| upper.contains(k));
-            let yours = ["your_", "your-"]
-                .iter()
-                .any(|y| w.to_ascii_lowercase().starts_with(y));
-            (shouted || yours).then(|| word.find(w).unwrap_or(0))
-        };
+        // The text before the key's placeholder ([`key_placeholder`]) is the prefix.
         let mut at = 0;
         for word in text.split_inclusive(char::is_whitespace) {
-            if let Some(offset) = placeholder(word.trim_end()) {
+            if let Some(offset) = key_placeholder(word.trim_end()) {
                 let before = &text[..at + offset];
                 let start = before
                     .rfind(['`', '"', '\'', ':', '\n'])
@@ -337,6 +322,23 @@ fn key_prefix(param: &str, location: ApiKeyLocation, description: Option<&str>) 
         }
     }
     Some("Bearer ".to_string())
+}
+
+/// Where the placeholder of a key starts in a word of a described format: a bracket
+/// (`<key>`, `{token}`, `[API_KEY]`, `$TOKEN`, also inside a word: `token=<key>`), a shouted
+/// name (`YOUR_API_KEY`, `API_TOKEN`) or `your_key`.
+pub(crate) fn key_placeholder(word: &str) -> Option<usize> {
+    if let Some(i) = word.find(['<', '{', '[', '$']) {
+        return Some(i);
+    }
+    let w = word.trim_matches(|c: char| "`\"'.,;)".contains(c));
+    let upper = w.to_ascii_uppercase();
+    let shouted =
+        w.len() >= 3 && w == upper && ["KEY", "TOKEN", "SECRET"].iter().any(|k| upper.contains(k));
+    let yours = ["your_", "your-"]
+        .iter()
+        .any(|y| w.to_ascii_lowercase().starts_with(y));
+    (shouted || yours).then(|| word.find(w).unwrap_or(0))
 }
 
 /// Authorisation URL, token URL and all scopes of the best flow.
@@ -413,9 +415,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn header(description: &str) -> Option<String> {
+        key_prefix("Authorization", ApiKeyLocation::Header, Some(description))
+    }
+
     #[test]
     fn the_key_prefix_is_read_from_the_described_format() {
-        let header = |d: &str| key_prefix("Authorization", ApiKeyLocation::Header, Some(d));
         assert_eq!(
             header("Send `Authorization: Acme-API-Key <key>`.").as_deref(),
             Some("Acme-API-Key ")
@@ -445,13 +450,11 @@ mod tests {
 
     #[test]
     fn a_key_shown_alone_in_authorization_has_no_prefix() {
-        let header = |d: &str| key_prefix("Authorization", ApiKeyLocation::Header, Some(d));
         assert_eq!(header("API key sent as `Authorization: <key>`."), None);
     }
 
     #[test]
     fn the_words_of_a_sentence_are_not_a_prefix() {
-        let header = |d: &str| key_prefix("Authorization", ApiKeyLocation::Header, Some(d));
         assert_eq!(
             header(
                 "Get a key from [your dashboard](https://x). Send `Authorization: ApiKey <key>`."

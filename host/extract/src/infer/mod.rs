@@ -1,7 +1,7 @@
 //! Inference: which `GET` operations are lists, and everything a connector needs about them.
 //! Pure functions over the document; no I/O.
 
-mod auth;
+pub(crate) mod auth;
 mod incremental;
 pub(crate) mod naming;
 pub mod observed;
