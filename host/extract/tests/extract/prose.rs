@@ -973,8 +973,10 @@ fn garbage_text_is_bounded() {
     let started = Instant::now();
     let model = extract_prose(&[page("braces", ProseKind::PlainText, &braces)], "braces").unwrap();
     assert!(model.endpoints.is_empty());
+    // As generous as above: 60.6 s was seen in the full suite on 2 loaded cores; a quadratic
+    // finder would take hours on 2,000,000 lines.
     assert!(
-        started.elapsed() < Duration::from_secs(60),
+        started.elapsed() < Duration::from_secs(240),
         "{:?}",
         started.elapsed()
     );
