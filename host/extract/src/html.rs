@@ -311,7 +311,18 @@ fn language(class: Option<&str>) -> Option<&'static str> {
             .or_else(|| word.strip_prefix("lang-"))
             .or_else(|| word.strip_prefix("highlight-source-"))
             .unwrap_or(word);
-        for known in ["json", "shell", "bash", "http", "curl", "javascript", "xml"] {
+        let known_languages = [
+            "json",
+            "shell",
+            "bash",
+            "http",
+            "curl",
+            "javascript",
+            "xml",
+            "typescript",
+            "ts",
+        ];
+        for known in known_languages {
             if lang == known {
                 return Some(known);
             }

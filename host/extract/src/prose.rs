@@ -28,6 +28,8 @@ use crate::infer::records::clean_text;
 use crate::input::{read_bounded, read_within, InputKind};
 use crate::{Error, Result, MAX_MARKDOWN_FILE_BYTES, MAX_MARKDOWN_TOTAL_BYTES};
 
+mod typeblock;
+
 /// The format of one page of prose documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProseKind {
@@ -678,6 +680,12 @@ struct Slot {
     /// The named schema the section's table of responses gives for success (`200 | OK |
     /// … | AddOnsPaginated`), documented elsewhere on the site.
     response_schema: Option<String>,
+    /// The success response's schema, read from a type block (openapi-to-md's
+    /// `{ add_ons: { lago_id: string }[] }`).
+    schema: Option<(Value, At)>,
+    /// The section's lines that say it lists something ("List the teammates following a
+    /// conversation."), lower case.
+    list_lines: Vec<String>,
 }
 
 /// What a sub-heading of an operation (`### Query Parameters`, `### Request body`) is about.
@@ -733,6 +741,10 @@ struct Reader<'p> {
     /// Named schemas documented by a field table under their own heading (widdershins'
     /// "Schemas": `## AddOnObject`, `### Properties`), by heading text.
     schemas: HashMap<String, Vec<FieldDoc>>,
+    /// Named types shown as type blocks under their pointer (openapi-to-md's References:
+    /// `### #/components/schemas/Pet`), by the schema name they get in the synthetic
+    /// document.
+    types: HashMap<String, (Value, At)>,
 }
 
 /// Words around a URL that declare it the base of all requests.
@@ -836,6 +848,7 @@ impl<'p> Reader<'p> {
             envelope: None,
             section_mentioned: false,
             schemas: HashMap::new(),
+            types: HashMap::new(),
         }
     }
 
@@ -1037,6 +1050,9 @@ impl<'p> Reader<'p> {
         // and the slot and name of that row (a type centred on the next line belongs to it).
         let mut plain_table: Option<PlainTable> = None;
         let mut previous_line = String::new();
+        // In a response part: whether the status it is under is a success (`- 200 OK`
+        // before a type block, `- 401 Unauthorized` after it).
+        let mut success = true;
         self.section_mentioned = false;
         for (b, block) in blocks.iter().enumerate() {
             match &block.kind {
@@ -1046,6 +1062,7 @@ impl<'p> Reader<'p> {
                     // the operation above them: they neither close it nor start a new one.
                     if let Some(about) = sub_heading(text).filter(|_| *l > level || level == 0) {
                         part = about;
+                        success = true;
                         if about == Part::Request && heading_introduces_params(text) {
                             param_intro = Some(text.to_ascii_lowercase().contains("required"));
                         }
@@ -1090,6 +1107,11 @@ impl<'p> Reader<'p> {
                 }
                 Kind::Text(line) => {
                     let lower = line.to_ascii_lowercase();
+                    if part == Part::Response {
+                        if let Some(code) = status_line(&lower) {
+                            success = code.starts_with('2');
+                        }
+                    }
                     let previous = std::mem::replace(&mut previous_line, lower.clone());
                     if (lower.contains("identif") || lower.contains("unique"))
                         && self.key_sentences.len() < MAX_KEY_SENTENCES
@@ -1267,10 +1289,40 @@ impl<'p> Reader<'p> {
                         if is_list_words(&lower) && self.slots[slot].list_hint.is_none() {
                             self.slots[slot].list_hint = Some(block.at);
                         }
+                        let lines = &mut self.slots[slot].list_lines;
+                        let says_list = is_list_words(&lower)
+                            || lower
+                                .split(|c: char| !c.is_ascii_alphanumeric())
+                                .any(|w| w == "list" || w == "lists");
+                        if says_list && lines.len() < 3 && lower.len() <= 500 {
+                            lines.push(lower.clone());
+                        }
                     }
                 }
                 Kind::Code(lang, lines) => {
                     param_intro = None;
+                    let text: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+                    let text = text.join("\n");
+                    // A type block; one that is plain JSON is an example like any other.
+                    if matches!(lang.as_str(), "typescript" | "ts") && lenient_json(&text).is_none()
+                    {
+                        self.type_block(&text, block.at, open, part, success, &section_name);
+                        if part == Part::Request && open.is_some() {
+                            for member in typeblock::members(&text).into_iter().take(100) {
+                                if is_param_name(&member.name) {
+                                    let param = ParamDoc {
+                                        name: member.name,
+                                        description: member.description,
+                                        required: member.required,
+                                        ty: member.written,
+                                        at: block.at,
+                                    };
+                                    self.place_param(param, open, paging, Some(page));
+                                }
+                            }
+                        }
+                        continue;
+                    }
                     let mut found = Vec::new();
                     let joined = join_continuations(lines);
                     for (i, (at, line)) in joined.iter().enumerate() {
@@ -1299,15 +1351,12 @@ impl<'p> Reader<'p> {
                     }
                     let jsonish = matches!(
                         lang.as_str(),
-                        "json" | "" | "javascript" | "js" | "json5" | "http"
+                        "json" | "" | "javascript" | "js" | "json5" | "http" | "typescript" | "ts"
                     );
                     if !jsonish || part == Part::NotQuery {
                         continue;
                     }
-                    let text: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
-                    let Some(value) =
-                        lenient_json(&text.join("\n")).or_else(|| response_body(lines))
-                    else {
+                    let Some(value) = lenient_json(&text).or_else(|| response_body(lines)) else {
                         continue;
                     };
                     if let Some((index, _)) = object {
@@ -1431,6 +1480,18 @@ impl<'p> Reader<'p> {
                     if !PARAM_HEADS.contains(&head.as_str()) || part != Part::Request {
                         continue;
                     }
+                    // An index of a description's components (openapi-to-md's "Reference
+                    // Table": `| page | [#/components/parameters/page](…) | … |`) names
+                    // definitions, not the parameters of the endpoints around it.
+                    let index = rows.iter().take(50).any(|row| {
+                        row.iter().skip(1).any(|c| {
+                            let c = c.trim_start_matches('[');
+                            c.starts_with("#/components/") || c.starts_with("#/definitions/")
+                        })
+                    });
+                    if index {
+                        continue;
+                    }
                     for row in rows.iter().take(500) {
                         let name = cell(row, Some(0));
                         if !is_param_name(&name) {
@@ -1460,6 +1521,40 @@ impl<'p> Reader<'p> {
                     }
                 }
             }
+        }
+    }
+
+    /// A type block: the success response of the open endpoint, or a named type under
+    /// its pointer (`### #/components/schemas/Pet`, `### #/components/responses/list`).
+    fn type_block(
+        &mut self,
+        text: &str,
+        at: At,
+        open: Option<(usize, usize)>,
+        part: Part,
+        success: bool,
+        section_name: &str,
+    ) {
+        match open {
+            Some((slot, _))
+                if part == Part::Response && success && self.slots[slot].schema.is_none() =>
+            {
+                self.slots[slot].schema = typeblock::schema(text, &mut type_ref).map(|s| (s, at));
+            }
+            None if self.types.len() < MAX_TYPES => {
+                // `#/components/schemas/Pet` → `Pet`.
+                let Some(name) =
+                    type_ref(section_name).and_then(|r| r.rsplit('/').next().map(str::to_string))
+                else {
+                    return;
+                };
+                if let std::collections::hash_map::Entry::Vacant(entry) = self.types.entry(name) {
+                    if let Some(schema) = typeblock::schema(text, &mut type_ref) {
+                        entry.insert((schema, at));
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -2760,11 +2855,22 @@ impl Reader<'_> {
                 _ => path,
             };
             let path = template(path.trim_end_matches('/'));
-            // `/api/v0/{object}/{object_id}/...` names no resource: a generic route.
-            let generic = naming::segments(&path)
+            // `/api/v0/{object}/{object_id}/...` names no resource: a generic route. One
+            // that starts with the account it is scoped to (`/{account_slug}/members`)
+            // names its resource after it.
+            let segments = naming::segments(&path);
+            let generic = segments
                 .iter()
                 .find(|s| !matches!(s, Segment::Literal(l) if is_version_segment(l)))
-                .is_some_and(|s| matches!(s, Segment::Param(_)));
+                .is_some_and(|s| match s {
+                    Segment::Param(name) => {
+                        !SCOPE_PARAMS.contains(&naming::squash(name).as_str())
+                            || !segments
+                                .iter()
+                                .any(|s| matches!(s, Segment::Literal(l) if !is_version_segment(l)))
+                    }
+                    Segment::Literal(_) => false,
+                });
             (path.len() > 1 && path.split('/').count() <= 16 && !generic).then_some(path)
         };
 
@@ -2943,7 +3049,28 @@ impl Reader<'_> {
             }
 
             let mut content: Option<Value> = None;
-            if let Some((value, at)) = example {
+            let typed = slots.iter().find_map(|s| s.schema.as_ref());
+            if let Some((schema, at)) = typed {
+                // A type block is the schema the page was printed from: read as one.
+                words.push(format!("response type at {}", self.place(*at)));
+                let mut both = json!({"schema": schema});
+                if let Some((value, _)) = example {
+                    both["example"] = value.clone();
+                }
+                content = Some(both);
+            } else if let Some((name, at)) = self
+                .named_response(path, slots)
+                .filter(|_| example.is_none() && !ends_with_param)
+            {
+                // The section shows no response, but the description's responses include
+                // one named for these records (Front's `listOfAccounts` for `GET /accounts`).
+                words.push(format!(
+                    "no response shown; the response `{}` at {} is named for its records",
+                    name.trim_start_matches("responses."),
+                    self.place(at)
+                ));
+                content = Some(json!({"schema": {"$ref": format!("#/components/schemas/{name}")}}));
+            } else if let Some((value, at)) = example {
                 words.push(format!("response example at {}", self.place(*at)));
                 content = Some(json!({"example": value}));
                 // The section's response-field tables, and the schemas its table of
@@ -3026,8 +3153,13 @@ impl Reader<'_> {
             "openapi": "3.0.3",
             "info": {"title": name},
             "paths": paths,
-            "components": {"securitySchemes": self.security_schemes(primary.as_deref())},
+            "components": {
+                "securitySchemes": self.security_schemes(primary.as_deref()),
+                "schemas": self.types.iter().map(|(k, (v, _))| (k.clone(), v.clone())).collect::<Map<_, _>>(),
+            },
         });
+        // A type named but never shown is an open schema, not a dangling reference.
+        open_unknown_refs(&mut doc, &self.types);
         if let Some(server) = server {
             doc["servers"] = json!([{"url": server, "description": self.server_description()}]);
         }
@@ -3043,6 +3175,72 @@ impl Reader<'_> {
                 .map(|(text, at)| (text.clone(), self.place(*at)))
                 .collect(),
         }
+    }
+
+    /// The one named response type (`responses.listOfAccounts`) named for the records of
+    /// `path`: its name without `list`, `of`, `response`, `paginated` is the path's last
+    /// segment (`/accounts`), or ends it or is ended by it (`/knowledge_bases/{id}/articles`
+    /// and `listOfKnowledgeBaseArticles`), or is the word or two after "list" in the
+    /// section's own words ("List the teammates following a conversation").
+    fn named_response(&self, path: &str, slots: &[&Slot]) -> Option<(String, At)> {
+        let segments = naming::segments(path);
+        let Some(Segment::Literal(last)) = segments.last() else {
+            return None;
+        };
+        let bare_names: Vec<(String, &String, At)> = self
+            .types
+            .iter()
+            .filter_map(|(name, (schema, at))| {
+                let bare = name.strip_prefix("responses.")?;
+                // Only a list's response: named as one and holding an array.
+                let array = |s: &Value| s.get("type").and_then(Value::as_str) == Some("array");
+                let holds_array = array(schema)
+                    || schema
+                        .get("properties")
+                        .and_then(Value::as_object)
+                        .is_some_and(|p| p.values().any(array));
+                let subject = response_subject(bare)?;
+                holds_array.then_some((subject, name, *at))
+            })
+            .filter(|(bare, _, _)| bare.len() >= 3)
+            .collect();
+        let unique = |hit: &dyn Fn(&str) -> bool| {
+            let mut found = bare_names.iter().filter(|(bare, _, _)| hit(bare));
+            let (_, name, at) = found.next()?;
+            found.next().is_none().then(|| ((*name).clone(), *at))
+        };
+        let want = naming::squash(last);
+        if let Some(hit) = unique(&|bare| bare == want) {
+            return Some(hit);
+        }
+        if let Some(hit) = unique(&|bare| bare.ends_with(&want) || want.ends_with(bare)) {
+            return Some(hit);
+        }
+        // The records the section's own words list.
+        for line in slots.iter().flat_map(|s| &s.list_lines) {
+            let words: Vec<&str> = line
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .filter(|w| !w.is_empty())
+                .collect();
+            let Some(at) = words.iter().position(|w| *w == "list" || *w == "lists") else {
+                continue;
+            };
+            let after: Vec<&str> = words[at + 1..]
+                .iter()
+                .copied()
+                .filter(|w| !matches!(*w, "the" | "all" | "of" | "a" | "your"))
+                .take(2)
+                .collect();
+            let mut tries = vec![after.concat()];
+            tries.extend(after.first().map(|w| (*w).to_string()));
+            for phrase in tries.into_iter().filter(|p| p.len() >= 3) {
+                let phrase = naming::squash(&phrase);
+                if let Some(hit) = unique(&|bare| bare == phrase) {
+                    return Some(hit);
+                }
+            }
+        }
+        None
     }
 
     /// A list body around one example record: inside the documented envelope if any.
@@ -3288,6 +3486,7 @@ const PART_WORDS: &[&str] = &[
     "headers",
     "header",
     "payload",
+    "requestbody",
     "definition",
     "endpoint",
     "method",
@@ -3342,6 +3541,7 @@ fn sub_heading(text: &str) -> Option<Part> {
         {
             Part::Response
         } else if has("body")
+            || has("requestbody")
             || has("path")
             || has("url") && !has("query")
             || has("header")
@@ -3482,6 +3682,95 @@ fn link_text(cell: &str) -> String {
     text.trim_matches(['[', ']', ' ']).to_string()
 }
 
+/// Replaces each `$ref` to a schema not in `known` by an open schema.
+fn open_unknown_refs(doc: &mut Value, known: &HashMap<String, (Value, At)>) {
+    let mut stack = vec![doc];
+    while let Some(value) = stack.pop() {
+        match value {
+            Value::Object(map) => {
+                let dangling = map.get("$ref").and_then(Value::as_str).is_some_and(|r| {
+                    r.strip_prefix("#/components/schemas/")
+                        .is_none_or(|name| !known.contains_key(name))
+                });
+                if dangling {
+                    map.remove("$ref");
+                }
+                stack.extend(map.values_mut());
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            _ => {}
+        }
+    }
+}
+
+/// What a response named as a list's is named for: `listOfAccounts` → `accounts`,
+/// `AddOnsPaginated` → `addons` (squashed); `None` for a name that does not say list.
+fn response_subject(name: &str) -> Option<String> {
+    let squashed = naming::squash(name);
+    let head = ["listof", "list", "all"]
+        .iter()
+        .find_map(|h| squashed.strip_prefix(h));
+    let tail = ["paginated", "list", "listresponse", "page"]
+        .iter()
+        .find_map(|t| squashed.strip_suffix(t));
+    head.or(tail)
+        .filter(|bare| !bare.is_empty())
+        .map(str::to_string)
+}
+
+/// Placeholders of the account a path is scoped to, which may lead a path
+/// (`/{account_slug}/members`), squashed.
+const SCOPE_PARAMS: &[&str] = &[
+    "account",
+    "accountid",
+    "accountslug",
+    "org",
+    "orgid",
+    "organization",
+    "organizationid",
+    "workspace",
+    "workspaceid",
+    "tenant",
+    "tenantid",
+];
+
+/// Named types kept at most.
+const MAX_TYPES: usize = 5000;
+
+/// The `$ref` a type block's JSON pointer becomes in the synthetic document:
+/// `#/components/schemas/Pet` stays, another kind of component gets its kind in the name
+/// (`#/components/responses/listOfAccounts` → `#/components/schemas/responses.listOfAccounts`).
+fn type_ref(pointer: &str) -> Option<String> {
+    let rest = pointer.trim().strip_prefix("#/components/")?;
+    let (kind, name) = rest.split_once('/')?;
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 200
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    };
+    if !plain(kind) || !plain(name) {
+        return None;
+    }
+    Some(match kind {
+        "schemas" => format!("#/components/schemas/{name}"),
+        _ => format!("#/components/schemas/{kind}.{name}"),
+    })
+}
+
+/// The status a response bullet or heading names: `- 200 OK`, `* 404 Not found`,
+/// `- default unexpected error` (`default`).
+fn status_line(lower: &str) -> Option<&str> {
+    let first = lower
+        .trim_start_matches(['-', '*', '+', ' '])
+        .split_whitespace()
+        .next()?;
+    let status = first.len() == 3
+        && first.starts_with(['1', '2', '3', '4', '5'])
+        && first.chars().all(|c| c.is_ascii_digit() || c == 'x');
+    (status || first == "default").then_some(first)
+}
+
 fn new_slot(target: String, via: &'static str, at: At) -> Slot {
     Slot {
         target,
@@ -3493,6 +3782,8 @@ fn new_slot(target: String, via: &'static str, at: At) -> Slot {
         link: None,
         fields: Vec::new(),
         response_schema: None,
+        schema: None,
+        list_lines: Vec::new(),
     }
 }
 

@@ -294,9 +294,10 @@ fn floor(generator: &str) -> f64 {
         "Redoc (redocly build-docs)" => 95.0,
         // Read from the rendered pages, with the schemas their response tables link to.
         "Slate (widdershins)" => 95.0,
-        // Its pages show responses as TypeScript types or `200 undefined`, parameters as
-        // type blocks (measured 13 %).
-        "openapi-to-md" => 10.0,
+        // Type blocks read as schemas (measured 89 %); what is missing is not on its pages:
+        // Discourse's blocks are printed empty, and Front's lists answer `200 undefined`
+        // with a response named for other records.
+        "openapi-to-md" => 85.0,
         _ => 0.0,
     }
 }

@@ -651,6 +651,168 @@ Base URL: https://api.example.com/v1
 }
 
 #[test]
+fn type_blocks_are_read_as_the_schemas_they_print() {
+    // openapi-to-md's layout: parameters and responses as TypeScript-like type blocks, a
+    // References section of named types, and an index of components that is not a table
+    // of parameters. Traps: the request body's members, an error response's block, a
+    // `POST`'s query parameters, a response named only in References.
+    let text = r#"# Shop API
+
+Base URL: https://api.shop.test/v2
+
+## Reference Table
+
+| Name | Path | Description |
+| --- | --- | --- |
+| page | [#/components/parameters/page](#componentsparameterspage) | Page number. |
+| per_page | [#/components/parameters/per_page](#componentsparametersper_page) | Page size. |
+
+## Path Details
+
+### [GET]/orders
+
+- Summary  
+List orders
+
+#### Parameters(Query)
+
+```typescript
+after?: string
+```
+
+```typescript
+updated_since?: string
+```
+
+#### Responses
+
+- 200 Orders
+
+`application/json`
+
+```typescript
+{
+  orders: {
+    // Unique identifier of the order.
+    order_number: string
+    status: enum[open, paid] | null
+    updated_at: string
+    lines: #/components/schemas/Line[]
+  }[]
+  paging: {
+    // Cursor of the next page, if any.
+    next_cursor?: string | null
+  }
+}
+```
+
+- 422 Unprocessable
+
+`application/json`
+
+```typescript
+{
+  errors: {
+    field_name: string
+  }[]
+}
+```
+
+***
+
+### [POST]/orders
+
+#### Parameters(Query)
+
+```typescript
+dry_run?: boolean
+```
+
+#### RequestBody
+
+- application/json
+
+```typescript
+{
+  customer_ref: string
+}
+```
+
+***
+
+### [GET]/refunds
+
+- Summary  
+List refunds
+
+- Description  
+List the credit refunds of the shop.
+
+#### Responses
+
+- 200 undefined
+
+## References
+
+### #/components/schemas/Line
+
+```typescript
+{
+  sku: string
+}
+```
+
+### #/components/responses/listOfCreditRefunds
+
+- application/json
+
+```typescript
+{
+  refunds: {
+    // Unique identifier of the refund
+    id: string
+  }[]
+}
+```
+"#;
+    let model = extract_prose(&[page("shop.md", ProseKind::Markdown, text)], "Shop").unwrap();
+    let orders = endpoint(&model, "/v2/orders");
+    assert_eq!(orders.record_path, ["orders"], "{}", orders.reason);
+    assert_eq!(orders.primary_key, ["order_number"], "{}", orders.reason);
+    let names: Vec<&str> = orders.query.iter().map(|q| q.name.as_str()).collect();
+    for absent in ["page", "dry_run", "customer_ref", "field_name"] {
+        assert!(!names.contains(&absent), "{absent}: {names:?}");
+    }
+    assert!(
+        orders.columns.iter().all(|c| c.name != "field_name"),
+        "the error body is not the records: {:?}",
+        orders.columns
+    );
+    assert!(
+        matches!(&orders.pagination, Pagination::Cursor { cursor_param, .. } if cursor_param == "after"),
+        "{:?}: {}",
+        orders.pagination,
+        orders.reason
+    );
+    assert!(
+        orders.reason.contains("response type at shop.md:"),
+        "{}",
+        orders.reason
+    );
+    // A section that shows no response takes the one named for its records in References.
+    let refunds = endpoint(&model, "/v2/refunds");
+    assert_eq!(refunds.record_path, ["refunds"], "{}", refunds.reason);
+    assert_eq!(refunds.primary_key, ["id"]);
+    // The index of components gave no endpoint its paging.
+    assert_eq!(refunds.pagination, Pagination::None, "{}", refunds.reason);
+    assert!(
+        refunds.reason.contains("listOfCreditRefunds"),
+        "{}",
+        refunds.reason
+    );
+}
+
+#[test]
 fn html_pages_keep_code_blocks_and_drop_scripts() {
     let model = extract_prose(
         &[page("widgets.html", ProseKind::Html, WIDGETS_HTML)],
