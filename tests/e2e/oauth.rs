@@ -1,6 +1,7 @@
 //! OAuth 2.0 owned by the host, against a real OAuth server (`oauth2-mock-server`, run by
 //! `tests/oauth/server.mjs`): client credentials, the code flow with PKCE through the CLI,
-//! renewal before expiry with rotated refresh tokens, and renewal after a 401.
+//! renewal before expiry with rotated refresh tokens, renewal after a 401, and commands
+//! renewing at the same moment against a provider that revokes a grant on replay.
 //!
 //! Skipped with a notice when `node` or `tests/oauth/node_modules` is missing, unless
 //! `CONNECTOR_AGENT_REQUIRE_OAUTH=1` (CI), which makes that a failure.
@@ -35,6 +36,11 @@ impl OAuthServer {
     /// Starts a server whose access tokens live `expires_in` seconds; `None` (after a
     /// notice) when node or the npm package is missing and OAuth tests are not required.
     fn start(expires_in: u64) -> Option<OAuthServer> {
+        Self::start_with(expires_in, &[])
+    }
+
+    /// [`OAuthServer::start`] with more of `server.mjs`'s flags (`--revoke-on-replay`).
+    fn start_with(expires_in: u64, flags: &[&str]) -> Option<OAuthServer> {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oauth");
         let node = Command::new("node")
             .arg("--version")
@@ -66,6 +72,7 @@ impl OAuthServer {
             .arg(dir.join("server.mjs"))
             .args(["--expires-in", &expires_in.to_string()])
             .args(["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
+            .args(flags)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -411,4 +418,77 @@ async fn a_401_renews_the_token_once_and_the_request_is_retried() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("401"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_renewing_at_once_take_turns_and_the_grant_survives() {
+    // A provider that revokes the whole grant when a refresh token is presented twice (as
+    // providers with rotation do), and tokens of 4 s, renewed 2 s before expiry: two `test`
+    // commands start at the same moment with a due token, three times over. Without the
+    // renewal lock both present the same refresh token and the grant is gone.
+    let Some(oauth) = OAuthServer::start_with(4, &["--revoke-on-replay"]) else {
+        return;
+    };
+    let s = connection(oauth.fixture()).await;
+    set(&s, &[("client_id", CLIENT_ID)]);
+    authorize(&s).await;
+    let home = s._home.path().to_path_buf();
+    let mut rotated = Vec::new();
+    for round in 0..3 {
+        // Until the stored token is due (its renewal time follows its 4 s lifetime).
+        let due_at: u64 = secrets(&s)[connector_agent_sync::oauth::REFRESH_AT]
+            .parse()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            <= due_at
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the token never came due"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let before = secrets(&s)[REFRESH_TOKEN].clone();
+        let spawn = || {
+            Command::new(crate::cli::binary())
+                .env("CONNECTOR_AGENT_HOME", &home)
+                .env("CONNECTOR_AGENT_CACHE", crate::support::cache_dir())
+                .args(["test", &s.id])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the CLI starts")
+        };
+        let (a, b) = (spawn(), spawn());
+        for child in [a, b] {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let after = secrets(&s)[REFRESH_TOKEN].clone();
+        assert_ne!(after, before, "round {round}: the due token was renewed");
+        rotated.push(before);
+    }
+    // The grant is alive: the stored refresh token is the live one.
+    let stored = secrets(&s)[REFRESH_TOKEN].clone();
+    let (status, body) = oauth.refresh(&stored).await;
+    assert_eq!(status, 200, "the grant survived: {body}");
+    let newest = body["refresh_token"].as_str().unwrap().to_string();
+    // And the provider does revoke on replay, so a double renewal would have been caught.
+    let (status, _) = oauth.refresh(&rotated[0]).await;
+    assert_eq!(status, 400);
+    let (status, body) = oauth.refresh(&newest).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "a replay revoked the grant"
+    );
 }

@@ -2,6 +2,7 @@
 // tests need it to be.
 //
 //   node server.mjs [--expires-in SECONDS] [--client-id ID] [--client-secret SECRET]
+//                   [--revoke-on-replay]
 //
 // Listens on 127.0.0.1 at a free port and prints one JSON line to stdout:
 // {"issuer": "http://127.0.0.1:PORT", "jwks": {...}}. Then, on top of the mock's behaviour:
@@ -9,7 +10,9 @@
 // - client credentials: the client id and secret must match (401 `invalid_client` otherwise);
 // - authorization code: the client id must match and a PKCE `code_verifier` is required;
 // - refresh tokens rotate: each refresh grant issues a new one and the one used is dead, so a
-//   reused (not persisted) refresh token gets 400 `invalid_grant`.
+//   reused (not persisted) refresh token gets 400 `invalid_grant`;
+// - with `--revoke-on-replay`, as providers with rotation do: a refresh token presented a
+//   second time revokes every refresh token of its grant (the user must authorise again).
 // It runs until stdin closes (the test process ends) or it is killed.
 import { OAuth2Server, Events } from 'oauth2-mock-server';
 
@@ -21,11 +24,15 @@ const arg = (name, fallback) => {
 const expiresIn = Number(arg('--expires-in', '3600'));
 const clientId = arg('--client-id', 'test-client');
 const clientSecret = arg('--client-secret', 'test-secret');
+const revokeOnReplay = args.includes('--revoke-on-replay');
 
 const server = new OAuth2Server();
 await server.issuer.keys.generate('RS256');
 
 const live = new Set();
+// Refresh token → its grant (one per authorisation), and each grant's live tokens.
+const grantOf = new Map();
+let grants = 0;
 
 function client(req) {
   const header = req.headers.authorization ?? '';
@@ -63,14 +70,26 @@ server.service.on(Events.BeforeResponse, (response, req) => {
   if (grant === 'authorization_code' && !req.body.code_verifier) {
     return refuse(response, 400, 'invalid_request', 'PKCE code_verifier required');
   }
+  let grantId = ++grants;
   if (grant === 'refresh_token') {
-    if (!live.delete(req.body.refresh_token)) {
+    const presented = req.body.refresh_token;
+    if (!live.delete(presented)) {
+      if (revokeOnReplay && grantOf.has(presented)) {
+        const revoked = grantOf.get(presented);
+        for (const [token, id] of grantOf) {
+          if (id === revoked) live.delete(token);
+        }
+        process.stderr.write('oauth test server: refresh token replayed, grant revoked\n');
+        return refuse(response, 400, 'invalid_grant', 'refresh token replayed; grant revoked');
+      }
       return refuse(response, 400, 'invalid_grant', 'refresh token unknown or already used');
     }
+    grantId = grantOf.get(presented);
   }
   response.body.expires_in = expiresIn;
   if (response.body.refresh_token) {
     live.add(response.body.refresh_token);
+    grantOf.set(response.body.refresh_token, grantId);
   }
   process.stderr.write(`oauth test server: ${grant} granted\n`);
 });

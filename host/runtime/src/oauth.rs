@@ -26,6 +26,13 @@ pub type PersistFn = Arc<dyn Fn(&TokenSet) -> Result<(), BoxError> + Send + Sync
 
 /// Reads the token set as stored now (another process may have rotated it since).
 pub type ReloadFn = Arc<dyn Fn() -> Option<TokenSet> + Send + Sync>;
+/// Tries to take the renewal lock shared by every process using the same stored tokens:
+/// `Ok(Some(guard))` holds it until the guard is dropped, `Ok(None)` means another holder
+/// has it now.
+pub type RenewalLockFn = Arc<dyn Fn() -> std::io::Result<Option<Box<dyn Send>>> + Send + Sync>;
+
+/// How long a renewal waits for another process's renewal to finish.
+pub const RENEWAL_LOCK_WAIT: Duration = Duration::from_secs(90);
 
 /// Token errors. Messages name the token endpoint and the OAuth error code; never a secret.
 #[derive(Debug, thiserror::Error)]
@@ -129,16 +136,19 @@ impl fmt::Debug for TokenSet {
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
 impl TokenSet {
-    /// A token set from stored values: renewed [`REFRESH_MARGIN`] before `expires_at`.
+    /// A token set from stored values: renewed at `refresh_at` when it was stored (it
+    /// follows the token's lifetime), else [`REFRESH_MARGIN`] before `expires_at`.
     pub fn stored(
         access_token: String,
         expires_at: Option<SystemTime>,
+        refresh_at: Option<SystemTime>,
         refresh_token: Option<String>,
     ) -> TokenSet {
+        let margin = expires_at.map(|e| e.checked_sub(REFRESH_MARGIN).unwrap_or(e));
         TokenSet {
             access_token,
             expires_at,
-            refresh_at: expires_at.map(|e| e.checked_sub(REFRESH_MARGIN).unwrap_or(e)),
+            refresh_at: refresh_at.or(margin),
             refresh_token,
         }
     }
@@ -522,6 +532,7 @@ pub struct TokenManager {
     tokens: tokio::sync::Mutex<Option<TokenSet>>,
     persist: Option<PersistFn>,
     reload: Option<ReloadFn>,
+    renewal_lock: Option<RenewalLockFn>,
     /// A renewed set whose persisting failed: kept to be stored again before any use.
     unsaved: AtomicBool,
     renewals: AtomicU64,
@@ -552,6 +563,7 @@ impl TokenManager {
             tokens: tokio::sync::Mutex::new(initial.clone()),
             persist,
             reload: None,
+            renewal_lock: None,
             unsaved: AtomicBool::new(false),
             renewals: AtomicU64::new(0),
         };
@@ -584,6 +596,38 @@ impl TokenManager {
     pub fn with_reload(mut self, reload: ReloadFn) -> TokenManager {
         self.reload = Some(reload);
         self
+    }
+
+    /// Renews only while holding `lock`, shared with every other process using the same
+    /// stored tokens, and re-reads the stored set once it holds it: two commands renewing
+    /// at once would present one refresh token twice, which a provider that rotates refresh
+    /// tokens takes for a replay and answers by revoking the whole grant.
+    pub fn with_renewal_lock(mut self, lock: RenewalLockFn) -> TokenManager {
+        self.renewal_lock = Some(lock);
+        self
+    }
+
+    /// Waits (without blocking the runtime) for the renewal lock, if there is one.
+    async fn renewal_guard(&self) -> Result<Option<Box<dyn Send>>> {
+        let Some(lock) = &self.renewal_lock else {
+            return Ok(None);
+        };
+        let deadline = tokio::time::Instant::now() + RENEWAL_LOCK_WAIT;
+        loop {
+            match lock() {
+                Ok(Some(guard)) => return Ok(Some(guard)),
+                Ok(None) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Ok(None) => {
+                    return Err(OAuthError::NoGrant(format!(
+                        "another process has been renewing this connection's token for over {} s; try again when it is done",
+                        RENEWAL_LOCK_WAIT.as_secs()
+                    )))
+                }
+                Err(e) => return Err(OAuthError::Persist(Box::new(e))),
+            }
+        }
     }
 
     /// Stores a renewed set whose earlier persisting failed; until that works no token is used.
@@ -641,18 +685,28 @@ impl TokenManager {
 
     /// Renews the tokens in `current` and returns the new access token.
     async fn renew(&self, current: &mut Option<TokenSet>) -> Result<String> {
+        // Held until the new set is stored; dropped on every return.
+        let _guard = self.renewal_guard().await?;
         let mut refresh = current.as_ref().and_then(|t| t.refresh_token.clone());
-        if let (Some(ours), Some(reload)) = (&refresh, &self.reload) {
+        if let Some(reload) = &self.reload {
             if let Some(stored) = reload() {
-                if stored.refresh_token.is_some() && stored.refresh_token.as_ref() != Some(ours) {
-                    // Another process rotated the tokens since this one read them.
+                let ours = current.as_ref();
+                let rotated = stored.refresh_token.is_some()
+                    && refresh.is_some()
+                    && stored.refresh_token != refresh;
+                let renewed = !stored.access_token.is_empty()
+                    && ours.is_none_or(|t| t.access_token != stored.access_token);
+                if rotated || renewed {
+                    // Another process renewed the tokens since this one read them.
                     self.remember(&stored);
                     if !stored.due(SystemTime::now()) {
                         let token = stored.access_token.clone();
                         *current = Some(stored);
                         return Ok(token);
                     }
-                    refresh = stored.refresh_token.clone();
+                    if stored.refresh_token.is_some() {
+                        refresh = stored.refresh_token.clone();
+                    }
                 }
             }
         }
@@ -879,6 +933,7 @@ mod concurrency_tests {
         let stored = TokenSet::stored(
             "old".into(),
             Some(SystemTime::now() - Duration::from_secs(1)),
+            None,
             Some("ref-0".into()),
         );
         let persist: PersistFn = Arc::new(|_| Err("disk full".into()));
@@ -912,11 +967,12 @@ mod concurrency_tests {
         .await;
         let client = OAuthClient::new(&url, "id", None, vec![]).unwrap();
         let expired = Some(SystemTime::now() - Duration::from_secs(1));
-        let ours = TokenSet::stored("old".into(), expired, Some("ref-0".into()));
+        let ours = TokenSet::stored("old".into(), expired, None, Some("ref-0".into()));
         // Another process already rotated ref-0 and stored a fresh access token.
         let theirs = TokenSet::stored(
             "fresh".into(),
             Some(SystemTime::now() + Duration::from_secs(3600)),
+            None,
             Some("ref-1".into()),
         );
         let store = Arc::new(std::sync::Mutex::new(theirs));
@@ -934,7 +990,8 @@ mod concurrency_tests {
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let url = refresh_recording_server(seen.clone()).await;
         let client = OAuthClient::new(&url, "id", None, vec![]).unwrap();
-        *store.lock().unwrap() = TokenSet::stored("stale".into(), expired, Some("ref-1".into()));
+        *store.lock().unwrap() =
+            TokenSet::stored("stale".into(), expired, None, Some("ref-1".into()));
         let read = store.clone();
         let m = TokenManager::new(client, Some(ours), None)
             .with_reload(Arc::new(move || Some(read.lock().unwrap().clone())));

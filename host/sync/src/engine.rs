@@ -516,7 +516,9 @@ impl Engine {
         let mut r = Redactor::from_secrets(
             secrets
                 .iter()
-                .filter(|(k, _)| k.as_str() != crate::oauth::EXPIRES_AT)
+                .filter(|(k, _)| {
+                    k.as_str() != crate::oauth::EXPIRES_AT && k.as_str() != crate::oauth::REFRESH_AT
+                })
                 .map(|(_, v)| v.as_str()),
         );
         let config = self.home.load(id).map(|c| c.config).unwrap_or_default();

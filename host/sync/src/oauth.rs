@@ -10,7 +10,9 @@ use crate::connection::{Connection, Home};
 use crate::engine::{error_chain, CheckOutcome, Engine};
 use crate::{Error, Result};
 use connector_agent_model::{ApiModel, AuthScheme};
-use connector_agent_runtime::oauth::{OAuthClient, PersistFn, Pkce, TokenManager, TokenSet};
+use connector_agent_runtime::oauth::{
+    OAuthClient, PersistFn, Pkce, RenewalLockFn, TokenManager, TokenSet,
+};
 use connector_agent_runtime::Credentials;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,6 +24,9 @@ pub const REFRESH_TOKEN: &str = "refresh_token";
 pub const ACCESS_TOKEN: &str = "access_token";
 /// Secret holding the access token's expiry (Unix seconds).
 pub const EXPIRES_AT: &str = "access_token_expires_at";
+/// Secret holding when the access token is renewed (Unix seconds): it follows the token's
+/// lifetime, so a token of 30 s is not due again the moment another command loads it.
+pub const REFRESH_AT: &str = "access_token_refresh_at";
 
 /// What the host knows about a connection's OAuth 2.0 app.
 #[derive(Debug, Clone, Default)]
@@ -112,35 +117,70 @@ fn stored_tokens(secrets: &BTreeMap<String, String>) -> Option<TokenSet> {
         .filter(|t| !t.is_empty())
         .cloned();
     let access = secrets.get(ACCESS_TOKEN).filter(|t| !t.is_empty()).cloned();
-    let expires_at = secrets
-        .get(EXPIRES_AT)
-        .and_then(|s| s.parse::<u64>().ok())
-        .map(|s| UNIX_EPOCH + Duration::from_secs(s));
+    let time = |key: &str| {
+        secrets
+            .get(key)
+            .and_then(|s| s.parse::<u64>().ok())
+            .map(|s| UNIX_EPOCH + Duration::from_secs(s))
+    };
+    let (expires_at, refresh_at) = (time(EXPIRES_AT), time(REFRESH_AT));
     match (access, refresh) {
-        (Some(a), r) => Some(TokenSet::stored(a, expires_at, r)),
+        (Some(a), r) => Some(TokenSet::stored(a, expires_at, refresh_at, r)),
         // Only a refresh token: due at once.
-        (None, Some(r)) => Some(TokenSet::stored(String::new(), Some(UNIX_EPOCH), Some(r))),
+        (None, Some(r)) => Some(TokenSet::stored(
+            String::new(),
+            Some(UNIX_EPOCH),
+            None,
+            Some(r),
+        )),
         (None, None) => None,
     }
 }
 
 /// Writes a token set into the connection's secrets (atomically, through `Home`).
 pub fn store_tokens(home: &Home, id: &str, tokens: &TokenSet) -> Result<()> {
-    let expires_at = tokens.expires_at.map(|at| {
+    let secs = |at: SystemTime| {
         at.duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs()
             .to_string()
-    });
+    };
     let mut changes = vec![
         (ACCESS_TOKEN.to_string(), Some(tokens.access_token.clone())),
-        (EXPIRES_AT.to_string(), expires_at),
+        (EXPIRES_AT.to_string(), tokens.expires_at.map(secs)),
+        (REFRESH_AT.to_string(), tokens.refresh_at.map(secs)),
     ];
     if let Some(r) = &tokens.refresh_token {
         changes.push((REFRESH_TOKEN.to_string(), Some(r.clone())));
     }
     // One transaction: the refresh token, the access token and its expiry change together.
     home.update_secrets(id, &changes)
+}
+
+/// The connection's renewal lock: a file lock in its folder, so every process on this
+/// machine that renews its token (a `test` while a `sync` runs, two schedules) takes turns;
+/// the OS drops it when a process dies.
+fn renewal_lock(home: &Home, id: &str) -> RenewalLockFn {
+    let dir = home.dir(id);
+    Arc::new(move || {
+        crate::connection::private_dir(&dir)?;
+        let mut open = std::fs::OpenOptions::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            open.mode(0o600);
+        }
+        let file = open
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("oauth.lock"))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(Box::new(file) as Box<dyn Send>)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    })
 }
 
 /// The persist callback of a connection's token manager.
@@ -177,7 +217,9 @@ pub fn credentials(
         Arc::new(move || home.load_secrets(&id).ok().and_then(|s| stored_tokens(&s)))
     };
     Ok(Some(Credentials::OAuth2(Arc::new(
-        TokenManager::new(client, stored, Some(persist_fn(home, &conn.id))).with_reload(reload),
+        TokenManager::new(client, stored, Some(persist_fn(home, &conn.id)))
+            .with_reload(reload)
+            .with_renewal_lock(renewal_lock(home, &conn.id)),
     ))))
 }
 
