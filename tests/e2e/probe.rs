@@ -474,3 +474,90 @@ async fn a_redirect_within_the_api_is_followed_and_reported() {
         report.checks
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_variables_are_setup_fields_and_the_allow_list_follows_them() {
+    // The docs' server is `http://{apiHost}` with an example host as the variable's
+    // default (as Discourse's `https://{defaultHost}`): the variable is a setup field, the
+    // base URL is filled from it, and requests (and next pages) on the user's host pass the
+    // allow-list, while the example host is never in it.
+    let s = connection_with(small(), |doc| {
+        let url = doc["servers"][0]["url"].as_str().unwrap().to_string();
+        let host = url
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string();
+        doc["servers"] = serde_json::json!([{
+            "url": url.replace(&host, "{apiHost}"),
+            "variables": {"apiHost": {
+                "default": "api.fixture.invalid",
+                "description": "Your instance's host"
+            }}
+        }]);
+    })
+    .await;
+    let model = s.engine.home().load_model(&s.id).unwrap();
+    let field = model
+        .config
+        .iter()
+        .find(|f| f.name == "api_host")
+        .expect("the server variable is a field");
+    assert_eq!(field.default.as_deref(), Some("api.fixture.invalid"));
+    assert!(
+        field.description.contains("Your instance's host"),
+        "{field:?}"
+    );
+    let conn = s.engine.home().load(&s.id).unwrap();
+    assert_eq!(conn.config["base_url"], "http://{api_host}");
+
+    // The default is the docs' example: it is what the test reaches, and it fails by name.
+    let report = s.engine.test(&s.id).await.unwrap();
+    assert!(!report.ok);
+    assert!(
+        check(&report, "host reachable")
+            .message
+            .contains("`api.fixture.invalid` does not resolve"),
+        "{:#?}",
+        report.checks
+    );
+
+    // A value that would add a path or another host is refused, naming the field.
+    let fixture_host = s.fixture.base_url();
+    let fixture_host = fixture_host
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap();
+    for bad in ["evil.test/x", "user@evil.test", "evil.test?x=", "a b"] {
+        s.engine
+            .set_config(&s.id, &[("api_host".into(), bad.into())])
+            .unwrap();
+        let err = s.engine.test(&s.id).await.unwrap_err().to_string();
+        assert!(
+            err.contains("`api_host`") && err.contains("letters, digits"),
+            "{bad}: {err}"
+        );
+    }
+
+    // The user's host: every check passes, the sync reads every record through it.
+    s.engine
+        .set_config(&s.id, &[("api_host".into(), fixture_host.into())])
+        .unwrap();
+    let report = s.engine.test(&s.id).await.unwrap();
+    assert!(report.ok, "{:#?}", report.checks);
+    let conn = s.engine.home().load(&s.id).unwrap();
+    let model = s.engine.home().load_model(&s.id).unwrap();
+    let http = s.engine.http_context(&conn, &model).unwrap();
+    let allowed = |u: &str| http.allow.allows(&url::Url::parse(u).unwrap());
+    assert!(allowed(&format!("http://{fixture_host}/v1/customers")));
+    assert!(!allowed("http://api.fixture.invalid/v1/customers"));
+    let report = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    let customers = report
+        .tables
+        .iter()
+        .find(|t| t.table == "customers")
+        .unwrap();
+    assert_eq!(customers.rows_total, 60);
+}

@@ -183,7 +183,7 @@ async fn blocked_columns_never_leave_the_connector() {
         blocked_columns: vec!["email".into()],
         full_refresh: false,
     }];
-    let config = Engine::config_entries(&conn);
+    let config = Engine::config_entries(&conn, &model).unwrap();
     let outcome = loaded
         .sync(
             http,

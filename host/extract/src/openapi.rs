@@ -4,7 +4,7 @@
 use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
-use connector_agent_model::ApiModel;
+use connector_agent_model::{snake_ident, ApiModel, ConfigField};
 
 use crate::infer;
 use crate::resolve::{join, Doc};
@@ -124,7 +124,7 @@ pub(crate) fn extract(root: &Value, source: &str, report: bool) -> Result<Extrac
             Err(skip) => skipped.push(skip),
         }
     }
-    let model = infer::assemble(
+    let mut model = infer::assemble(
         &ctx,
         ApiModel {
             name: name.trim().to_string(),
@@ -139,6 +139,9 @@ pub(crate) fn extract(root: &Value, source: &str, report: bool) -> Result<Extrac
         &servers,
         candidates,
     );
+    if ctx.version != Version::Swagger2 {
+        server_variables(map, &mut model);
+    }
     Ok(Extraction {
         model,
         skipped,
@@ -312,6 +315,122 @@ fn servers(ctx: &Ctx<'_>, map: &Map<String, Value>) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// The first server's URL variables (`https://{defaultHost}`, Discourse's own host) become
+/// setup fields, and `base_url` is written with the fields' names (`https://{default_host}`):
+/// the host fills them in before any request, and the allow-list follows the filled URL.
+/// Their documented defaults are where the form starts (often an example host).
+fn server_variables(map: &Map<String, Value>, model: &mut ApiModel) {
+    let Some(server) = map
+        .get("servers")
+        .and_then(Value::as_array)
+        .and_then(|l| l.first())
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    let (Some(url), Some(vars)) = (
+        server.get("url").and_then(Value::as_str),
+        server.get("variables").and_then(Value::as_object),
+    ) else {
+        return;
+    };
+    let url = url.trim().trim_end_matches('/');
+    // Only the server the model's base URL came from (its variables filled with defaults).
+    if model.servers.first().map(String::as_str) != Some(substitute(url, Some(vars)).as_str()) {
+        return;
+    }
+    // Only the host part's variables are the user's to set (`https://{company}.api.x.com`);
+    // a scheme, port-less path or version variable keeps its default, as documented.
+    let authority = url.find("://").map(|i| {
+        let start = i + 3;
+        (
+            start,
+            url[start..].find('/').map_or(url.len(), |j| start + j),
+        )
+    });
+    let secret_field =
+        |name: &str| name == "base_url" || model.config.iter().any(|f| f.name == name && f.secret);
+    let mut template = String::new();
+    let mut fields = Vec::new();
+    let mut rest = url;
+    let mut offset = 0;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            return;
+        };
+        let name = &rest[open + 1..open + close];
+        let Some(var) = vars.get(name).and_then(Value::as_object) else {
+            return;
+        };
+        let text = |k: &str| var.get(k).and_then(scalar_text);
+        let choices: Vec<String> = var
+            .get("enum")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(scalar_text)
+            .take(20)
+            .collect();
+        let default = text("default").or_else(|| choices.first().cloned());
+        let field = snake_ident(name);
+        let in_host = authority.is_some_and(|(a, b)| offset + open >= a && offset + open < b);
+        // A value the host would refuse in a URL (`/v1`, a whole URL) stays as documented.
+        let plain = default.as_deref().is_none_or(|d| {
+            d.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._:".contains(c))
+        });
+        template.push_str(&rest[..open]);
+        if !in_host || !plain || field.is_empty() || secret_field(&field) || fields.len() >= 8 {
+            match &default {
+                Some(d) => template.push_str(d),
+                None => template.push_str(&rest[open..=open + close]),
+            }
+        } else {
+            template.push_str(&format!("{{{field}}}"));
+            let mut description = format!("Part of the server URL `{url}` (`{{{name}}}`).");
+            if let Some(d) = text("description").filter(|d| !d.trim().is_empty()) {
+                description = format!("{} {description}", infer::records::clean_text(&d));
+            }
+            if !choices.is_empty() {
+                description.push_str(&format!(" One of: {}.", choices.join(", ")));
+            }
+            if !fields.iter().any(|f: &ConfigField| f.name == field) {
+                fields.push(ConfigField {
+                    label: name.to_string(),
+                    name: field,
+                    description,
+                    secret: false,
+                    required: true,
+                    default,
+                });
+            }
+        }
+        offset += open + close + 1;
+        rest = &rest[open + close + 1..];
+    }
+    if fields.is_empty() {
+        return;
+    }
+    template.push_str(rest);
+    model.servers[0] = template.clone();
+    if let Some(base) = model.config.iter_mut().find(|f| f.name == "base_url") {
+        base.default = Some(template);
+        base.description.push_str(&format!(
+            " Its `{{…}}` parts are filled from the fields {}.",
+            fields
+                .iter()
+                .map(|f| format!("`{}`", f.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for field in fields {
+        if !model.config.iter().any(|f| f.name == field.name) {
+            model.config.push(field);
+        }
+    }
 }
 
 /// Servers relative to where the description is hosted (`/api/v1`) resolved against its

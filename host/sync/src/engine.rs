@@ -471,8 +471,8 @@ impl Engine {
             .iter()
             .filter_map(|s| AllowList::entry_for(s))
             .collect();
-        if let Some(base) = conn.config.get("base_url") {
-            let entry = AllowList::entry_for(base)
+        if let Some(base) = base_url(conn, model)? {
+            let entry = AllowList::entry_for(&base)
                 .ok_or_else(|| Error::Config(format!("`base_url` `{base}` is not a valid URL")))?;
             hosts.push(entry);
         }
@@ -547,23 +547,20 @@ impl Engine {
     /// The non-secret config handed to the connector.
     /// The config handed to the connector: the user's values, and the paging caps in force
     /// (`_max_pages`, `_max_seconds`), which the host decides.
-    pub fn config_entries(conn: &Connection) -> Vec<ConfigEntry> {
+    pub fn config_entries(conn: &Connection, model: &ApiModel) -> Result<Vec<ConfigEntry>> {
         let custom = &conn.customization;
         let caps = [
             ("_max_pages", custom.page_cap()),
             ("_max_seconds", custom.minute_cap().saturating_mul(60)),
         ];
-        conn.config
-            .iter()
-            .map(|(k, v)| ConfigEntry {
-                name: k.clone(),
-                value: v.clone(),
-            })
+        Ok(effective_config(conn, model)?
+            .into_iter()
+            .map(|(name, value)| ConfigEntry { name, value })
             .chain(caps.into_iter().map(|(name, v)| ConfigEntry {
                 name: name.into(),
                 value: v.to_string(),
             }))
-            .collect()
+            .collect())
     }
 
     /// Missing required fields.
@@ -627,7 +624,8 @@ impl Engine {
         // The host reads each endpoint itself first and corrects the model where the data
         // proves the docs wrong; the connector is then rebuilt from the corrected model.
         let http = self.http_context(&conn, &model)?;
-        let mut probe = crate::probe::probe(&http, id, &conn.config, &model).await;
+        let config = effective_config(&conn, &model)?;
+        let mut probe = crate::probe::probe(&http, id, &config, &model).await;
         checks.extend(probe.checks);
         let synced = self.holds_data(&conn)?;
         if synced && probe.model != model {
@@ -660,7 +658,12 @@ impl Engine {
             let http = self.http_context(&conn, &model)?;
             let tables: Vec<String> = model.selected().map(|e| e.table.clone()).collect();
             let results: Vec<CheckResult> = loaded
-                .check(http, self.limits, &Self::config_entries(&conn), &tables)
+                .check(
+                    http,
+                    self.limits,
+                    &Self::config_entries(&conn, &model)?,
+                    &tables,
+                )
                 .await?;
             checks.push(crate::probe::connector_check(results));
         }
@@ -822,7 +825,7 @@ impl Engine {
         let id = conn.id.clone();
         let id = id.as_str();
         let http = self.http_context(conn, model)?;
-        let config = Self::config_entries(conn);
+        let config = Self::config_entries(conn, model)?;
         let schemas = loaded.discover(http.clone(), self.limits, &config).await?;
         let selected: Vec<&str> = model.selected().map(|e| e.table.as_str()).collect();
         let discovered: Vec<TableSpec> = schemas
@@ -1556,6 +1559,74 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+}
+
+/// The connection's config values as requests use them: `base_url` with its `{field}`
+/// placeholders filled (see [`base_url`]).
+pub fn effective_config(conn: &Connection, model: &ApiModel) -> Result<BTreeMap<String, String>> {
+    let mut config = conn.config.clone();
+    if let Some(base) = base_url(conn, model)? {
+        config.insert("base_url".into(), base);
+    }
+    Ok(config)
+}
+
+/// `base_url` with each `{field}` placeholder (a server URL's variables, Discourse's
+/// `https://{default_host}`) filled from the connection's value of that field, else the
+/// field's default. A value is part of a host or path and nothing more: letters, digits,
+/// `-`, `.`, `_` and `:` only, so it cannot add a path, user info or another host; the URL
+/// it makes must parse. `None` when `base_url` is not set.
+pub fn base_url(conn: &Connection, model: &ApiModel) -> Result<Option<String>> {
+    let Some(raw) = conn.config.get("base_url").filter(|b| !b.trim().is_empty()) else {
+        return Ok(None);
+    };
+    if !raw.contains('{') {
+        return Ok(Some(raw.clone()));
+    }
+    let id = &conn.id;
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw.as_str();
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            return Err(Error::Config(format!(
+                "`base_url` `{raw}` has a `{{` without its `}}`"
+            )));
+        };
+        let name = &rest[open + 1..open + close];
+        let value = conn
+            .config
+            .get(name)
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+            .or_else(|| {
+                let field = model.config.iter().find(|f| f.name == name)?;
+                field.default.clone().filter(|d| !d.trim().is_empty())
+            });
+        let Some(value) = value else {
+            return Err(Error::Config(format!(
+                "`base_url` `{raw}` takes `{name}`, which is not set: `connector-agent setup {id} --set {name}=VALUE`"
+            )));
+        };
+        let value = value.trim();
+        if !value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._:".contains(c))
+        {
+            return Err(Error::Config(format!(
+                "`{name}` `{value}` cannot be part of `base_url` `{raw}`: letters, digits, `-`, `.`, `_` and `:` only"
+            )));
+        }
+        out.push_str(&rest[..open]);
+        out.push_str(value);
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    match url::Url::parse(&out) {
+        Ok(u) if u.host_str().is_some() => Ok(Some(out)),
+        _ => Err(Error::Config(format!(
+            "`base_url` `{raw}` filled in is `{out}`, which is not a valid URL"
+        ))),
     }
 }
 

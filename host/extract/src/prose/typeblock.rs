@@ -28,6 +28,9 @@ use serde_json::{json, Map, Value};
 
 /// Nesting read at most (objects, arrays, parentheses).
 const MAX_DEPTH: usize = 48;
+/// Bytes of one block read at most: real type blocks are a few kilobytes; a larger one is
+/// not read (its tokens would take tens of times its size).
+pub(super) const MAX_BLOCK_BYTES: usize = 256 * 1024;
 
 /// One member of a block at its top level (a parameter block: `page?: integer`).
 #[derive(Debug, Clone, PartialEq)]
@@ -297,10 +300,17 @@ impl Parser<'_, '_> {
 
     fn postfix(&mut self, depth: usize) -> Value {
         let mut schema = self.primary(depth);
+        let mut wraps = depth;
         while matches!(self.peek(), Some(Token::Open('[')))
             && matches!(self.peek_at(1), Some(Token::Close(']')))
         {
             self.at += 2;
+            // `string[][][]…` nests like braces do: as deep as [`MAX_DEPTH`], then open.
+            wraps += 1;
+            if wraps > MAX_DEPTH {
+                schema = json!({});
+                continue;
+            }
             schema = json!({"type": "array", "items": schema});
         }
         schema
@@ -445,6 +455,9 @@ fn object(members: Vec<Member>) -> Value {
 /// The schema a whole block shows, or `None` for an empty block. `refs` maps each JSON
 /// pointer the block names to the `$ref` to write (or `None` for an open schema).
 pub(super) fn schema(text: &str, refs: &mut dyn FnMut(&str) -> Option<String>) -> Option<Value> {
+    if text.len() > MAX_BLOCK_BYTES {
+        return None;
+    }
     let mut parser = Parser {
         text,
         tokens: tokens(text),
@@ -470,6 +483,9 @@ pub(super) fn schema(text: &str, refs: &mut dyn FnMut(&str) -> Option<String>) -
 
 /// The members of a block at its top level (a parameter block: `page?: integer`).
 pub(super) fn members(text: &str) -> Vec<Member> {
+    if text.len() > MAX_BLOCK_BYTES {
+        return Vec::new();
+    }
     let mut open = |_: &str| None;
     let mut parser = Parser {
         text,
@@ -586,10 +602,25 @@ mod tests {
         ] {
             let _ = schema(text, &mut refs);
         }
-        let deep = "{ a: ".repeat(100_000);
         let started = std::time::Instant::now();
+        let deep = "{ a: ".repeat(40_000);
         let s = schema(&deep, &mut refs).expect("a schema");
         assert_eq!(s["type"], "object");
+        // Brackets nest as deep as braces at most (a stack overflow on clone or drop else).
+        let arrays = format!("string{}", "[]".repeat(100_000));
+        let s = schema(&arrays, &mut refs).expect("a schema");
+        let mut depth = 0;
+        let mut at = &s;
+        while let Some(items) = at.get("items") {
+            depth += 1;
+            at = items;
+        }
+        assert!(depth <= MAX_DEPTH, "{depth}");
+        let _ = s.clone();
+        let m = members(&format!("page: string{}", "[]".repeat(100_000)));
+        assert_eq!(m.len(), 1);
+        // A block over the size bound is not read at all.
+        assert_eq!(schema(&"{ a: string ".repeat(30_000), &mut refs), None);
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 }

@@ -806,21 +806,73 @@ fn auth_schemes_and_config_fields() {
 }
 
 #[test]
-fn servers_substitute_variable_defaults() {
+fn server_variables_become_setup_fields() {
+    // The first server's host variables are fields; `base_url` names them; a path variable
+    // and later servers are filled with their defaults.
     let mut doc = openapi(json!({}));
     doc["servers"] = json!([
-        {"url": "https://{region}.api.example.com/{version}", "variables": {
-            "region": {"default": "eu", "enum": ["eu", "us"]}, "version": {"default": "v2"}}},
-        {"url": "https://backup.example.com/"}
+        {"url": "https://{region}.api.example.com/{apiVersion}", "variables": {
+            "region": {"default": "eu", "enum": ["eu", "us"], "description": "Data region"},
+            "apiVersion": {"default": "v2"}}},
+        {"url": "https://{x}.backup.example.com/", "variables": {"x": {"default": "b"}}}
     ]);
     let model = extract_openapi(&doc, "t.json").unwrap();
     assert_eq!(
         model.servers,
         [
-            "https://eu.api.example.com/v2",
-            "https://backup.example.com"
+            "https://{region}.api.example.com/v2",
+            "https://b.backup.example.com"
         ]
     );
+    let field = |name: &str| model.config.iter().find(|f| f.name == name).unwrap();
+    assert_eq!(
+        field("base_url").default.as_deref(),
+        Some("https://{region}.api.example.com/v2")
+    );
+    assert!(field("base_url").description.contains("fields `region`."));
+    let region = field("region");
+    assert_eq!(region.default.as_deref(), Some("eu"));
+    assert!(region.required && !region.secret);
+    assert!(
+        region.description.starts_with("Data region")
+            && region.description.contains("One of: eu, us."),
+        "{region:?}"
+    );
+    assert!(model.config.iter().all(|f| f.name != "api_version"));
+    // Only the host's variables are fields; a path, a scheme, a whole URL or a name taken
+    // keeps its default.
+    doc["servers"] = json!([{"url": "{scheme}://{tenant}.example.com:{port}/{basePath}", "variables": {
+        "scheme": {"default": "https"}, "tenant": {"default": "acme"},
+        "port": {"default": "8443"}, "basePath": {"default": "v1/api"}}}]);
+    let model = extract_openapi(&doc, "t.json").unwrap();
+    assert_eq!(
+        model.servers[0],
+        "https://{tenant}.example.com:{port}/v1/api"
+    );
+    let names: Vec<&str> = model.config.iter().map(|f| f.name.as_str()).collect();
+    assert!(
+        names.contains(&"tenant") && names.contains(&"port"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"scheme") && !names.contains(&"base_path"),
+        "{names:?}"
+    );
+    for url in ["{server}", "https://{baseUrl}"] {
+        doc["servers"] = json!([{"url": url, "variables": {
+            "server": {"default": "https://api.example.com/v1"},
+            "baseUrl": {"default": "api.example.com"}}}]);
+        let model = extract_openapi(&doc, "t.json").unwrap();
+        assert!(
+            !model.servers[0].contains('{'),
+            "{url}: {:?}",
+            model.servers
+        );
+    }
+    // A placeholder without a variable is not a field: the URL stays as documented.
+    doc["servers"] = json!([{"url": "https://{tenant}.example.com"}]);
+    let model = extract_openapi(&doc, "t.json").unwrap();
+    assert!(model.config.iter().all(|f| f.name != "tenant"));
     assert_eq!(model.name, "Test API");
     assert_eq!(model.version.as_deref(), Some("2.1"));
     assert_eq!(model.sources, ["t.json"]);
