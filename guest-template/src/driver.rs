@@ -278,34 +278,72 @@ pub fn sync(
     // destination error) ends the call at once.
     let mut attempted = 0;
     let mut failed: Vec<(&str, ConnectorError)> = Vec::new();
+    // A full refresh starts its table over (before child tables are grouped by where their
+    // walk starts).
+    for sel in selection.iter().filter(|s| s.full_refresh) {
+        state.tables.insert(sel.table.clone(), TableState::default());
+    }
+    let mut done: Vec<&str> = Vec::new();
+    let record = |table: &'static str, result: Result<(), ConnectorError>, failed: &mut Vec<(&str, ConnectorError)>| match result {
+        Ok(()) => Ok(()),
+        Err(err @ ConnectorError::Rejected(_)) => Err(err),
+        Err(err) => {
+            host::log(Level::Error, &format!("table `{table}` failed and was skipped: {}", error_text(&err)));
+            failed.push((table, err));
+            Ok(())
+        }
+    };
     for e in decl.endpoints {
         let Some(sel) = selection.iter().find(|s| s.table == e.table) else { continue };
-        attempted += 1;
-        if sel.full_refresh {
-            state.tables.insert(e.table.to_string(), TableState::default());
+        if done.contains(&e.table) {
+            continue;
         }
-        host::log(Level::Info, &format!("syncing table `{}`", e.table));
         // A pass resumed from an interrupted sync started before this one: changes made
         // behind its position since then are only read by a new pass, so one follows it and
         // the table is current as of this call when it returns.
-        let resumed = state.tables.get(e.table).is_some_and(|t| t.pending.is_some());
-        let mut result = Ok(());
-        for _ in 0..if resumed && e.incremental.is_some() { 2 } else { 1 } {
-            result = match e.parent {
-                None => sync_list(e, base, config, sel, &mut state),
-                Some(_) => sync_children(decl, e, base, config, sel, &mut state),
-            };
-            if result.is_err() {
-                break;
+        let resumed = |t: &str, state: &SyncState| state.tables.get(t).is_some_and(|t| t.pending.is_some());
+        if e.parent.is_none() {
+            attempted += 1;
+            host::log(Level::Info, &format!("syncing table `{}`", e.table));
+            let mut result = Ok(());
+            for _ in 0..if resumed(e.table, &state) && e.incremental.is_some() { 2 } else { 1 } {
+                result = sync_list(e, base, config, sel, &mut state);
+                if result.is_err() {
+                    break;
+                }
+            }
+            record(e.table, result, &mut failed)?;
+            continue;
+        }
+        // The child tables that walk the same top-level list from the same page with the
+        // same filter: one walk serves them all.
+        let key = walk_key(decl, e, config, &state);
+        let group: Vec<(&'static EndpointDecl, &TableSelection)> = decl
+            .endpoints
+            .iter()
+            .filter(|g| g.parent.is_some() && !done.contains(&g.table))
+            .filter(|g| g.table == e.table || (key.is_some() && walk_key(decl, g, config, &state) == key))
+            .filter_map(|g| selection.iter().find(|s| s.table == g.table).map(|s| (g, s)))
+            .collect();
+        for (g, _) in &group {
+            done.push(g.table);
+            attempted += 1;
+            host::log(Level::Info, &format!("syncing table `{}`", g.table));
+        }
+        let again: Vec<(&'static EndpointDecl, &TableSelection)> =
+            group.iter().filter(|(g, _)| g.incremental.is_some() && resumed(g.table, &state)).copied().collect();
+        let mut outcomes = sync_children(decl, &group, base, config, &mut state)?;
+        for member in again {
+            if outcomes.iter().any(|(t, r)| *t == member.0.table && r.is_ok()) {
+                for (t, r) in sync_children(decl, &[member], base, config, &mut state)? {
+                    if let Some(o) = outcomes.iter_mut().find(|(x, _)| *x == t) {
+                        o.1 = r;
+                    }
+                }
             }
         }
-        match result {
-            Ok(()) => {}
-            Err(err @ ConnectorError::Rejected(_)) => return Err(err),
-            Err(err) => {
-                host::log(Level::Error, &format!("table `{}` failed and was skipped: {}", e.table, error_text(&err)));
-                failed.push((e.table, err));
-            }
+        for (table, result) in outcomes {
+            record(table, result, &mut failed)?;
         }
     }
     if failed.len() == 1 && attempted == 1 {
@@ -376,6 +414,13 @@ fn start_clock(pass: &mut Pending, resp: &HttpResponse) {
 }
 
 fn finish_page(e: &EndpointDecl, state: &mut SyncState, next: Option<Position>, pass: &Pending) -> Result<(), ConnectorError> {
+    note_page(e, state, next, pass);
+    checkpoint(state)
+}
+
+/// A page read: the table's next position, or at the end its new cursor (not yet
+/// checkpointed).
+fn note_page(e: &EndpointDecl, state: &mut SyncState, next: Option<Position>, pass: &Pending) {
     let ts = state.tables.entry(e.table.to_string()).or_default();
     match next {
         Some(position) => ts.pending = Some(Pending { position, ..pass.clone() }),
@@ -390,7 +435,6 @@ fn finish_page(e: &EndpointDecl, state: &mut SyncState, next: Option<Position>, 
             }
         }
     }
-    checkpoint(state)
 }
 
 /// The endpoint's headers with its incremental filter added when the filter is a header
@@ -708,86 +752,229 @@ fn child_contexts(parent_ctx: &Ctx, records: &[&RawValue], link: crate::ParentDe
     }
 }
 
-fn sync_children(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSelection, state: &mut SyncState) -> Result<(), ConnectorError> {
-    let chain = ancestors(decl, e)?;
-    let root = chain[0];
-    let root_fixed = fixed_query(root, config)?;
-    let root_headers = fixed_headers(root, config)?;
-    let root_params = config_path_params(root, config);
-    require_filled(root, &root_params.iter().map(|(k, _)| *k).collect::<Vec<_>>())?;
-    // A child without a filter of its own under an incremental top-level list follows that
-    // list's changes: its table's cursor is the top list's update time, the top list is read
-    // with its filter, and only what hangs below the records that changed is read again (a
-    // full refresh of the child table reads it all).
+/// Each table's outcome of a shared walk.
+type Outcomes = Vec<(&'static str, Result<(), ConnectorError>)>;
+
+/// One child table's part in a walk of its top-level list shared with its siblings.
+struct Member<'d> {
+    e: &'static EndpointDecl,
+    sel: &'d TableSelection,
+    /// The levels between the top-level list and `e`, top first.
+    middle: Vec<&'static EndpointDecl>,
+    /// The link from each level to the one above: `middle`, then `e`.
+    below: Vec<&'static EndpointDecl>,
+    /// `e`, or, when it follows its top-level list's changes, `e` with that list's filter
+    /// and paging (its table's cursor is then the top list's update time).
+    tracked: EndpointDecl,
+    via_parent: bool,
+    pass: Pending,
+    filter: Option<(&'static str, String)>,
+    guard: Guard,
+    batch: Vec<u8>,
+}
+
+/// Where a child table's pass would start, as a key: children with equal keys share one
+/// walk of their top-level list (same list, same filter, same page).
+fn walk_key(decl: &ConnectorDecl, e: &EndpointDecl, config: &[ConfigEntry], state: &SyncState) -> Option<String> {
+    let chain = ancestors(decl, e).ok()?;
+    let root = chain.first()?;
     let via_parent = e.incremental.is_none() && root.incremental.is_some();
-    let tracked = if via_parent { EndpointDecl { incremental: root.incremental, paging: root.paging, ..*e } } else { *e };
-    let mut pass = start_pass(&tracked, config, state);
-    let root_filter = if via_parent { filter_pair(&tracked, &pass) } else { None };
+    let ts = state.tables.get(e.table);
+    let (position, filter) = match ts.and_then(|t| t.pending.as_ref()) {
+        Some(p) => (p.position.clone(), p.filter.clone()),
+        None => {
+            let inc = if via_parent { root.incremental } else { e.incremental };
+            let cursor = ts.and_then(|t| t.cursor.as_ref());
+            (Position::Start, inc.and_then(|inc| filter_value(&inc, cursor, config)).map(Value::String))
+        }
+    };
+    let root_filter = if via_parent { filter } else { None };
+    serde_json::to_string(&(root.table, position, root_filter)).ok()
+}
+
+/// Syncs child tables that share their top-level list and where a pass starts in it: the
+/// list is read once, and each of its pages serves every one of them (each below its own
+/// chain of parents, with its own filter, records, cursor and checkpointed position). A
+/// table that fails drops out, the others go on; only the host refusing a batch or a
+/// checkpoint ends the walk at once. Returns each table's outcome, in `members` order.
+fn sync_children(
+    decl: &ConnectorDecl,
+    members: &[(&'static EndpointDecl, &TableSelection)],
+    base: &str,
+    config: &[ConfigEntry],
+    state: &mut SyncState,
+) -> Result<Outcomes, ConnectorError> {
+    let mut outcomes: Outcomes = members.iter().map(|(e, _)| (e.table, Ok(()))).collect();
+    let fail_all = |outcomes: &mut Outcomes, err: &ConnectorError, active: &[Member]| {
+        for m in active {
+            if let Some(o) = outcomes.iter_mut().find(|(t, _)| *t == m.e.table) {
+                o.1 = Err(err.clone());
+            }
+        }
+    };
+    let mut active: Vec<Member> = Vec::new();
+    let mut root: Option<&'static EndpointDecl> = None;
+    for (e, sel) in members {
+        let chain = match ancestors(decl, e) {
+            Ok(c) => c,
+            Err(err) => {
+                outcomes.iter_mut().filter(|(t, _)| *t == e.table).for_each(|o| o.1 = Err(err.clone()));
+                continue;
+            }
+        };
+        root = Some(chain[0]);
+        let via_parent = e.incremental.is_none() && chain[0].incremental.is_some();
+        let tracked = if via_parent { EndpointDecl { incremental: chain[0].incremental, paging: chain[0].paging, ..**e } } else { **e };
+        let pass = start_pass(&tracked, config, state);
+        let filter = if via_parent { None } else { filter_pair(e, &pass) };
+        let middle: Vec<&'static EndpointDecl> = chain[1..].to_vec();
+        let below = middle.iter().copied().chain(std::iter::once(*e)).collect();
+        active.push(Member { e, sel, middle, below, tracked, via_parent, pass, filter, guard: Guard::new(e.table, config), batch: Vec::with_capacity(64 * 1024) });
+    }
+    let (Some(root), Some(first)) = (root, active.first()) else {
+        return Ok(outcomes);
+    };
+    // The members share where the walk starts and the top list's filter (see `walk_key`).
+    let root_filter: Option<(&'static str, String)> = match (first.via_parent, first.tracked.incremental, &first.pass.filter) {
+        (true, Some(inc), Some(Value::String(v))) => Some((inc.param, v.clone())),
+        _ => None,
+    };
+    let mut position = first.pass.position.clone();
+    let setup = (|| {
+        let fixed = fixed_query(root, config)?;
+        let headers = fixed_headers(root, config)?;
+        let params = config_path_params(root, config);
+        require_filled(root, &params.iter().map(|(k, _)| *k).collect::<Vec<_>>())?;
+        Ok::<_, ConnectorError>((fixed, headers, params))
+    })();
+    let (root_fixed, root_headers, root_params) = match setup {
+        Ok(s) => s,
+        Err(err) => {
+            fail_all(&mut outcomes, &err, &active);
+            return Ok(outcomes);
+        }
+    };
     let root_target = Target { base, endpoint: root, path_params: &root_params, fixed_query: &root_fixed, filter: root_filter };
     let root_headers = with_filter_header(root_headers, root, &root_target.filter);
-    // The link from each level to the one above: chain[1..] and then `e` itself.
-    let below: Vec<&EndpointDecl> = chain[1..].iter().copied().chain(std::iter::once(e)).collect();
-    let filter = if via_parent { None } else { filter_pair(e, &pass) };
-    let cursor_field = e.incremental.map(|i| i.cursor_field);
-    let mut batch = Vec::with_capacity(64 * 1024);
+    let mut visited = Visited::default();
     let mut previous_first = None;
-    let mut guard = Guard::new(e.table, config);
-    loop {
-        // One page of the root list.
-        let url = page_url(&root_target, &pass.position);
-        if !guard.admit(&url)? {
-            return finish_page(&tracked, state, None, &pass);
+    while !active.is_empty() {
+        // One page of the top-level list.
+        let url = page_url(&root_target, &position);
+        if !visited.first_visit(root.table, &url) {
+            for m in &active {
+                note_page(&m.tracked, state, None, &m.pass);
+            }
+            checkpoint(state)?;
+            break;
         }
-        let resp = send_ok(root.table, get_with(url.clone(), &root_headers))?;
-        start_clock(&mut pass, &resp);
-        let body = Body::parse(&resp.body).map_err(|why| unexpected(root.table, &url, why))?;
-        let roots = body.records(root.record_path).map_err(|why| unexpected(root.table, &url, why))?;
-        if let Some(inc) = tracked.incremental.filter(|_| via_parent) {
-            for r in &roots {
-                if let Some(v) = field(r, inc.cursor_field).and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok()) {
-                    pass.observe(v);
-                }
+        let mut counted = Vec::new();
+        for mut m in std::mem::take(&mut active) {
+            match m.guard.count_pages(1) {
+                Ok(()) => counted.push(m),
+                Err(err) => fail_all(&mut outcomes, &err, std::slice::from_ref(&m)),
             }
         }
-        let mut ctxs = Vec::new();
-        let top = Ctx { params: Vec::new(), parent_key_json: String::new() };
-        child_contexts(&top, &roots, below[0].parent.expect("a child has a parent"), &mut ctxs);
-        // Walk down the intermediate levels.
-        for (level, next) in chain[1..].iter().zip(below[1..].iter()) {
-            let link = next.parent.expect("a child has a parent");
-            let mut next_ctxs = Vec::new();
-            let current = std::mem::take(&mut ctxs);
-            fan_out(level, base, config, &current, None, &mut guard, &mut |i, records| {
-                child_contexts(&current[i], records, link, &mut next_ctxs);
-                Ok(())
-            })?;
-            ctxs = next_ctxs;
+        active = counted;
+        if active.is_empty() {
+            break;
         }
-        batch.clear();
-        batch.push(b'[');
-        let link = e.parent.expect("child endpoint");
-        fan_out(e, base, config, &ctxs, filter.clone(), &mut guard, &mut |i, records| {
-            let shape = Shape { blocked: &sel.blocked_columns, parent: Some((link.column, &ctxs[i].parent_key_json)), cursor_field };
-            write_records(records, &shape, &mut batch, &mut |v| pass.observe(v)).map_err(|why| unexpected(e.table, "", why))?;
-            if batch.len() >= EMIT_BYTES {
-                batch.push(b']');
-                emit(e.table, &batch)?;
-                batch.clear();
-                batch.push(b'[');
+        let resp = match send_ok(root.table, get_with(url.clone(), &root_headers)) {
+            Ok(r) => r,
+            Err(err) => {
+                fail_all(&mut outcomes, &err, &active);
+                break;
             }
-            Ok(())
-        })?;
-        batch.push(b']');
-        if batch.len() > 2 {
-            emit(e.table, &batch)?;
+        };
+        let body = match Body::parse(&resp.body) {
+            Ok(b) => b,
+            Err(why) => {
+                fail_all(&mut outcomes, &unexpected(root.table, &url, why), &active);
+                break;
+            }
+        };
+        let roots = match body.records(root.record_path) {
+            Ok(r) => r,
+            Err(why) => {
+                fail_all(&mut outcomes, &unexpected(root.table, &url, why), &active);
+                break;
+            }
+        };
+        let mut kept = Vec::new();
+        for mut m in std::mem::take(&mut active) {
+            start_clock(&mut m.pass, &resp);
+            match member_page(&mut m, base, config, &roots) {
+                Ok(()) => kept.push(m),
+                Err(err @ ConnectorError::Rejected(_)) => return Err(err),
+                Err(err) => fail_all(&mut outcomes, &err, std::slice::from_ref(&m)),
+            }
         }
-        let next = advance(&root_target, root.table, &pass.position, &url, &resp, &body, &roots, &mut previous_first)?;
-        finish_page(&tracked, state, next.clone(), &pass)?;
+        active = kept;
+        let next = match advance(&root_target, root.table, &position, &url, &resp, &body, &roots, &mut previous_first) {
+            Ok(n) => n,
+            Err(err) => {
+                fail_all(&mut outcomes, &err, &active);
+                break;
+            }
+        };
+        // Every member's position and cursor move together, in one checkpoint.
+        for m in &active {
+            note_page(&m.tracked, state, next.clone(), &m.pass);
+        }
+        checkpoint(state)?;
         match next {
-            Some(p) => pass.position = p,
-            None => return Ok(()),
+            Some(p) => position = p,
+            None => break,
         }
     }
+    Ok(outcomes)
+}
+
+/// One page of the top-level list, for one member: its levels below, its records emitted.
+fn member_page(m: &mut Member, base: &str, config: &[ConfigEntry], roots: &[&RawValue]) -> Result<(), ConnectorError> {
+    if let Some(inc) = m.tracked.incremental.filter(|_| m.via_parent) {
+        for r in roots {
+            if let Some(v) = field(r, inc.cursor_field).and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok()) {
+                m.pass.observe(v);
+            }
+        }
+    }
+    let mut ctxs = Vec::new();
+    let top = Ctx { params: Vec::new(), parent_key_json: String::new() };
+    child_contexts(&top, roots, m.below[0].parent.expect("a child has a parent"), &mut ctxs);
+    // Walk down the intermediate levels.
+    for (level, next) in m.middle.iter().zip(m.below[1..].iter()) {
+        let link = next.parent.expect("a child has a parent");
+        let mut next_ctxs = Vec::new();
+        let current = std::mem::take(&mut ctxs);
+        fan_out(level, base, config, &current, None, &mut m.guard, &mut |i, records| {
+            child_contexts(&current[i], records, link, &mut next_ctxs);
+            Ok(())
+        })?;
+        ctxs = next_ctxs;
+    }
+    let e = m.e;
+    let link = e.parent.expect("child endpoint");
+    let cursor_field = e.incremental.map(|i| i.cursor_field);
+    let (batch, pass, sel) = (&mut m.batch, &mut m.pass, m.sel);
+    batch.clear();
+    batch.push(b'[');
+    fan_out(e, base, config, &ctxs, m.filter.clone(), &mut m.guard, &mut |i, records| {
+        let shape = Shape { blocked: &sel.blocked_columns, parent: Some((link.column, &ctxs[i].parent_key_json)), cursor_field };
+        write_records(records, &shape, batch, &mut |v| pass.observe(v)).map_err(|why| unexpected(e.table, "", why))?;
+        if batch.len() >= EMIT_BYTES {
+            batch.push(b']');
+            emit(e.table, batch)?;
+            batch.clear();
+            batch.push(b'[');
+        }
+        Ok(())
+    })?;
+    batch.push(b']');
+    if batch.len() > 2 {
+        emit(e.table, batch)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

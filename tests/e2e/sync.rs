@@ -124,6 +124,19 @@ async fn historical_then_incremental_sync_matches_the_fixture() {
         })
         .count();
     assert!(filtered >= 1, "the incremental sync sends the saved cursor");
+    // The customers list is walked twice: once for its own table, once for both child
+    // tables (invoices, and lines below them), which share one walk.
+    let customer_lists = s
+        .fixture
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/v1/customers")
+        .count();
+    assert_eq!(
+        customer_lists,
+        2,
+        "one walk of the 4 changed customers per reader"
+    );
     assert_eq!(
         normalise(customers_in_db(&mut conn).await),
         normalise(s.fixture.customers())
