@@ -133,8 +133,7 @@ async fn historical_then_incremental_sync_matches_the_fixture() {
         .filter(|r| r.path == "/v1/customers")
         .count();
     assert_eq!(
-        customer_lists,
-        2,
+        customer_lists, 2,
         "one walk of the 4 changed customers per reader"
     );
     assert_eq!(
@@ -565,4 +564,58 @@ async fn a_second_sync_of_the_same_connection_is_refused_while_one_runs() {
     first.expect("the first sync completes");
     let err = second.expect_err("the second is refused").to_string();
     assert!(err.contains("another sync"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_child_table_failing_in_a_shared_walk_leaves_its_siblings_whole() {
+    // The docs put the lines under `items` while the API answers `data`: in the one walk of
+    // the customers list that serves invoices and lines, lines fails and drops out; invoices
+    // goes on to every customer, and the run is partial naming lines only.
+    let s = crate::support::connection_with(small(), |doc| {
+        let list = &mut doc["components"]["schemas"]["InvoiceLineList"];
+        let data = list["properties"]["data"].take();
+        list["properties"]
+            .as_object_mut()
+            .unwrap()
+            .insert("items".into(), data);
+        list["properties"].as_object_mut().unwrap().remove("data");
+        list["required"] = serde_json::json!(["object", "items", "has_more", "url"]);
+    })
+    .await;
+    let model = s.engine.home().load_model(&s.id).unwrap();
+    assert_eq!(
+        model.endpoint_by_table("lines").unwrap().record_path,
+        ["items"]
+    );
+    let err = s
+        .engine
+        .sync(&s.id, SyncOptions::default())
+        .await
+        .expect_err("lines fails");
+    let connector_agent_sync::Error::SyncPartial { report, .. } = &err else {
+        panic!("not partial: {err}");
+    };
+    let failed: Vec<&str> = report
+        .failed_tables
+        .iter()
+        .map(|t| t.table.as_str())
+        .collect();
+    assert_eq!(failed, ["lines"], "{err}");
+    let rows = |t: &str| {
+        report
+            .tables
+            .iter()
+            .find(|x| x.table == t)
+            .map_or(0, |x| x.rows_total)
+    };
+    assert_eq!(rows("invoices"), 120, "every customer's invoices");
+    assert_eq!(rows("customers"), 60);
+    // One walk of the customers list for its own table and one for both child tables.
+    let walks = s
+        .fixture
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/v1/customers" && r.query_param("starting_after").is_none())
+        .count();
+    assert_eq!(walks, 2);
 }
