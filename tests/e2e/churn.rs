@@ -257,7 +257,7 @@ fn spawn_sync(l: &Ledger, stderr: std::process::Stdio) -> tokio::process::Child 
     tokio::process::Command::new(crate::cli::binary())
         .env("CONNECTOR_AGENT_HOME", l.home.path())
         .env("CONNECTOR_AGENT_CACHE", cache_dir())
-        .args(["sync", &l.id, "--json"])
+        .args(["sync", &l.id, "--json", "--force"])
         .stdout(std::process::Stdio::null())
         .stderr(stderr)
         .kill_on_drop(true)

@@ -184,6 +184,17 @@ fn background_generate_then_status_endpoints_setup_test_sync_in_json() {
         !String::from_utf8_lossy(&out.get_output().stdout).contains("test-token"),
         "secrets are never printed"
     );
+    // The first sync waits for a passing Save & Test: refused, naming what to run, and
+    // nothing written.
+    let out = cli(home.path())
+        .args(["--json", "sync", &id])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+    assert!(
+        stderr.contains(&format!("run `connector-agent test {id}` first")),
+        "{stderr}"
+    );
     cli(home.path())
         .args(["--json", "test", &id])
         .assert()
@@ -399,7 +410,7 @@ fn tables_can_be_renamed_before_the_first_sync_and_the_sync_uses_the_new_name() 
         .assert()
         .success();
     let out = cli(home.path())
-        .args(["--json", "sync", "ren"])
+        .args(["--json", "sync", "ren", "--force"])
         .assert()
         .success();
     let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
@@ -445,6 +456,16 @@ fn run_syncs_due_connections_only_and_history_records_every_run() {
         .args(["schedule", "sched", "1h"])
         .assert()
         .success();
+    // Due but never tested: the scheduler leaves it alone and says why.
+    cli(home.path())
+        .args(["run", "--once"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "skipped `sched`: connection `sched`: Save & Test has not passed yet: run `connector-agent test sched` first",
+        ));
+    assert!(runs(home.path()).is_empty());
+    cli(home.path()).args(["test", "sched"]).assert().success();
     cli(home.path()).args(["run", "--once"]).assert().success();
     let after_first = runs(home.path());
     assert_eq!(after_first.len(), 1, "{after_first:?}");
@@ -612,7 +633,7 @@ fn an_exported_model_edited_by_hand_is_checked_imported_and_used() {
         .assert()
         .success();
     let out = cli(home.path())
-        .args(["--json", "sync", "edit"])
+        .args(["--json", "sync", "edit", "--force"])
         .assert()
         .success();
     let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
@@ -667,6 +688,7 @@ fn run_keeps_scheduled_connections_synced_until_stopped() {
         spec,
     } = served();
     generate_with_token(home.path(), &spec, "Loop");
+    cli(home.path()).args(["test", "loop"]).assert().success();
     cli(home.path())
         .args(["schedule", "loop", "1s"])
         .assert()
@@ -738,8 +760,8 @@ fn secrets_an_api_echoes_never_reach_output_history_or_the_data_directory() {
     for args in [
         &["--json", "test", "echo"][..],
         &["test", "echo"],
-        &["--json", "sync", "echo"],
-        &["sync", "echo"],
+        &["--json", "sync", "echo", "--force"],
+        &["sync", "echo", "--force"],
         &["--json", "history", "echo"],
         &["history", "echo"],
         &["--json", "status", "echo"],
@@ -800,7 +822,7 @@ fn data_directory_files_are_private_whatever_the_umask() {
     let data = home.path().join("data");
     generate_with_token(&data, &spec, "Private");
     cli(&data)
-        .args(["--json", "sync", "private"])
+        .args(["--json", "sync", "private", "--force"])
         .assert()
         .success();
     let paths = files_under(&data);

@@ -37,7 +37,7 @@ async fn fan_out_over_large_children_stays_within_the_memory_bound() {
         .unwrap();
     let out = tokio::task::block_in_place(|| {
         crate::cli::cli(s._home.path())
-            .args(["--json", "sync", &s.id])
+            .args(["--json", "sync", &s.id, "--force"])
             .output()
             .unwrap()
     });

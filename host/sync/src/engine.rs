@@ -563,6 +563,22 @@ impl Engine {
             .collect())
     }
 
+    /// Whether connection `id` may sync: once it has synced (or holds synced rows) always;
+    /// before its first sync only after Save & Test has passed, so a first sync never runs
+    /// on settings nothing has checked. `Err` says what to run.
+    pub fn check_tested(&self, id: &str) -> Result<()> {
+        let conn = self.home.load(id)?;
+        if conn.last_test.is_some() || conn.last_sync.is_some() || self.holds_data(&conn)? {
+            return Ok(());
+        }
+        Err(Error::NotReady {
+            id: id.to_string(),
+            reason: format!(
+                "Save & Test has not passed yet: run `connector-agent test {id}` first (or `connector-agent sync {id} --force` to sync untested)"
+            ),
+        })
+    }
+
     /// Missing required fields.
     pub fn missing_config(&self, id: &str) -> Result<Vec<String>> {
         let conn = self.home.load(id)?;

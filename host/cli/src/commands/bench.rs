@@ -38,6 +38,8 @@ fn child_sync(home: &Path, id: &str, extra: &[&str]) -> Result<(serde_json::Valu
         .arg("--json")
         .arg("sync")
         .arg(id)
+        // The bench measures the sync alone; Save & Test is not part of it.
+        .arg("--force")
         .args(extra)
         .output()
         .context("running the sync command")?;

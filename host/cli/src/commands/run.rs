@@ -90,12 +90,20 @@ impl RunCommand {
             // holds up the others' schedules. A connection runs once at a time here, and its
             // lock refuses a sync already running elsewhere (a foreground `sync`).
             let mut running: std::collections::HashSet<String> = Default::default();
+            let mut untested: std::collections::HashSet<String> = Default::default();
             let mut in_flight = FuturesUnordered::new();
             let mut failed = 0;
             loop {
                 match engine.due(SystemTime::now()) {
                     Ok(due) => {
                         for c in due {
+                            // A first sync waits for a passing Save & Test (said once).
+                            if let Err(e) = engine.check_tested(&c.id) {
+                                if untested.insert(c.id.clone()) {
+                                    eprintln!("skipped `{}`: {}", c.id, error_chain(&e));
+                                }
+                                continue;
+                            }
                             if running.insert(c.id.clone()) {
                                 let engine = &engine;
                                 let options = SyncOptions {

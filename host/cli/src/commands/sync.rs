@@ -18,6 +18,9 @@ pub struct SyncCommand {
     /// schedule is saved with the connection for `connector-agent run`.
     #[arg(long, value_parser = parse_interval)]
     pub every: Option<std::time::Duration>,
+    /// Run the first sync although Save & Test has not passed (it is required otherwise).
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
@@ -53,6 +56,9 @@ pub fn peak_rss_mb() -> Option<f64> {
 impl SyncCommand {
     pub fn run(self, ctx: &Ctx) -> Result<i32> {
         let engine = ctx.engine()?;
+        if !self.force {
+            engine.check_tested(&self.id)?;
+        }
         let pb = if ctx.json {
             indicatif::ProgressBar::hidden()
         } else {
