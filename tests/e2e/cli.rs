@@ -140,6 +140,27 @@ fn not_openapi_is_refused_with_the_file_named() {
 }
 
 #[test]
+fn an_unknown_connection_is_named_as_unknown_by_every_verb() {
+    let home = tempfile::tempdir().unwrap();
+    for verb in [
+        &["endpoints", "nosuch"][..],
+        &["status", "nosuch"],
+        &["test", "nosuch"],
+        &["sync", "nosuch"],
+        &["setup", "nosuch", "--set", "a=b"],
+        &["history", "nosuch"],
+    ] {
+        cli(home.path())
+            .args(verb)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(
+                "no connection `nosuch` (see `connector-agent list`)",
+            ));
+    }
+}
+
+#[test]
 fn background_generate_then_status_endpoints_setup_test_sync_in_json() {
     let Served {
         rt,

@@ -520,13 +520,17 @@ impl Home {
 
     /// The extracted (and reviewed) model.
     pub fn load_model(&self, id: &str) -> Result<ApiModel> {
-        let text = self
-            .store()?
-            .load_model(id)?
-            .ok_or_else(|| Error::NotReady {
+        let store = self.store()?;
+        let Some(text) = store.load_model(id)? else {
+            // An unknown id is named as such, not as a connection still being set up.
+            store
+                .load(id)?
+                .ok_or_else(|| Error::NoConnection(id.into()))?;
+            return Err(Error::NotReady {
                 id: id.into(),
                 reason: format!("no endpoints extracted yet; run `connector-agent resume {id}`"),
-            })?;
+            });
+        };
         serde_json::from_str(&text).map_err(|source| Error::Metadata {
             path: PathBuf::from(format!(
                 "{}#models/{id}",
