@@ -271,7 +271,7 @@ async fn atlas_from_a_postman_collection_without_responses() {
         Input::Postman(file.display().to_string())
     })
     .await;
-    from_form("Postman", a, false).await;
+    from_form("Postman", a, true).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

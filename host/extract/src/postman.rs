@@ -263,6 +263,22 @@ pub(crate) fn extract(root: &Value, env: Option<&Value>, source: &str) -> Result
                 book.add(&key, scheme, true);
                 continue;
             }
+            if infer::incremental::is_change_header(name) {
+                // `If-Modified-Since`: an optional filter the incremental sync fills in.
+                let description = if description.is_empty() {
+                    format!("Only records changed since this time (the `{name}` header).")
+                } else {
+                    description.clone()
+                };
+                params.push(ParamSpec {
+                    name: name.clone(),
+                    location: "header",
+                    required: false,
+                    description,
+                    schema: json!({"type": "string"}),
+                });
+                continue;
+            }
             let squashed = squash(name);
             let expanded = vars.expand(value);
             if ROUTINE_HEADERS.contains(&squashed.as_str()) || expanded.unknown.is_empty() {

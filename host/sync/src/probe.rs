@@ -1527,14 +1527,23 @@ impl Probe<'_> {
             ));
         }
         let problem = format!("no record has `{}`", inc.cursor_field);
-        Some(match observed::cursor_field(records) {
-            Some(found) => {
+        // A header filter (`If-Modified-Since`) on records that show no update time (a log)
+        // compares when they were written.
+        let found = observed::cursor_field(records)
+            .map(|f| (f, "update time"))
+            .or_else(|| {
+                observed::written_field(records)
+                    .filter(|_| inc.header)
+                    .map(|f| (f, "write time, which the header filter compares"))
+            });
+        Some(match found {
+            Some((found, what)) => {
                 self.correct(
                     i,
                     CorrectedField::CursorField,
                     inc.cursor_field.clone(),
                     found.clone(),
-                    format!("{problem}; `{found}` holds each record's update time"),
+                    format!("{problem}; `{found}` holds each record's {what}"),
                 );
                 if let Some(inc) = &mut self.model.endpoints[i].incremental {
                     inc.cursor_field = found.clone();

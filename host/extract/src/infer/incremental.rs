@@ -31,7 +31,7 @@ pub(crate) const UPDATED_FIELDS: &[&str] = &[
     "changedat",
 ];
 /// Record fields that hold a creation time, best first (squashed).
-const CREATED_FIELDS: &[&str] = &[
+pub(crate) const CREATED_FIELDS: &[&str] = &[
     "created",
     "createdat",
     "datecreated",
@@ -233,7 +233,7 @@ fn classify<'a>(
 
 /// A request header that asks for records changed since a time (`If-Modified-Since`, Xero's
 /// filter).
-fn is_change_header(name: &str) -> bool {
+pub(crate) fn is_change_header(name: &str) -> bool {
     let s = squash(name);
     [
         "ifmodifiedsince",

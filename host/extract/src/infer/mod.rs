@@ -2,7 +2,7 @@
 //! Pure functions over the document; no I/O.
 
 pub(crate) mod auth;
-mod incremental;
+pub(crate) mod incremental;
 pub(crate) mod naming;
 pub mod observed;
 pub(crate) mod pagination;

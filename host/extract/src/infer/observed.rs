@@ -9,7 +9,7 @@ use connector_agent_model::{Column, ColumnType};
 
 use crate::schema::{kind_of_value, Kind};
 
-use super::incremental::UPDATED_FIELDS;
+use super::incremental::{CREATED_FIELDS, UPDATED_FIELDS};
 use super::naming::squash;
 use super::records::{looks_like_timestamp, type_of_kind};
 
@@ -165,12 +165,30 @@ fn timestamp_like(value: &Value) -> bool {
 /// A field that clearly holds the records' update time (`updated_at`, `modified`, ...):
 /// named so, present with a time in at least one record and never anything else.
 pub fn cursor_field(records: &[Value]) -> Option<String> {
+    time_field(records, UPDATED_FIELDS)
+}
+
+/// A field that clearly holds when each record was written (`created_at`, `at`,
+/// `occurred_at`, `timestamp`): what a header filter (`If-Modified-Since`) on records that
+/// never change (a log) compares.
+pub fn written_field(records: &[Value]) -> Option<String> {
+    let names: Vec<&str> = CREATED_FIELDS
+        .iter()
+        .copied()
+        .chain(["at", "occurredat", "timestamp", "loggedat"])
+        .collect();
+    time_field(records, &names)
+}
+
+/// The first of `wanted` (squashed names) present with a time in at least one record and
+/// never anything else.
+fn time_field(records: &[Value], wanted: &[&str]) -> Option<String> {
     let names: Vec<&String> = records
         .iter()
         .filter_map(Value::as_object)
         .flat_map(|m| m.keys())
         .collect();
-    UPDATED_FIELDS.iter().find_map(|wanted| {
+    wanted.iter().find_map(|wanted| {
         let name = names.iter().find(|n| squash(n) == *wanted)?;
         let values: Vec<&Value> = records
             .iter()

@@ -346,12 +346,15 @@ pub(super) fn headers_of(header: Option<&Value>) -> Vec<(String, String, String)
     match header {
         Some(Value::Array(list)) => {
             for h in list.iter().filter_map(Value::as_object) {
-                if h.get("disabled").and_then(Value::as_bool) == Some(true) {
-                    continue;
-                }
                 let Some(key) = h.get("key").and_then(Value::as_str) else {
                     continue;
                 };
+                // A disabled header is not sent, except that one asking for changes since
+                // a time (`If-Modified-Since`) shows the list's incremental filter.
+                let disabled = h.get("disabled").and_then(Value::as_bool) == Some(true);
+                if disabled && !crate::infer::incremental::is_change_header(key) {
+                    continue;
+                }
                 let value = h.get("value").and_then(scalar_or_bool).unwrap_or_default();
                 let description = clean_text(&description_raw(h.get("description")));
                 if !key.trim().is_empty() {
