@@ -231,6 +231,29 @@ impl std::fmt::Debug for Home {
     }
 }
 
+/// An exclusive lock on the file `name` in `dir` (created 0600), taken without waiting:
+/// `None` while another holder, in this process or another, has it. Closing the file or
+/// the process ending drops it, so a crash never leaves it taken.
+pub fn try_lock_file(dir: &Path, name: &str) -> std::io::Result<Option<std::fs::File>> {
+    private_dir(dir)?;
+    let mut open = std::fs::OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.mode(0o600);
+    }
+    let file = open
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(name))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
 /// Makes a folder of the data directory (and its missing parents) private: 0700 on Unix,
 /// whatever the umask.
 pub fn private_dir(dir: &Path) -> std::io::Result<()> {

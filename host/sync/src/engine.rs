@@ -801,23 +801,10 @@ impl Engine {
     /// when the process dies, so a crash never leaves a connection locked); `None` when
     /// another process holds it.
     fn sync_lock(&self, id: &str) -> Result<Option<std::fs::File>> {
-        crate::connection::private_dir(&self.home.dir(id))?;
-        let mut lock = std::fs::OpenOptions::new();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            lock.mode(0o600);
-        }
-        let lock = lock
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.home.dir(id).join("sync.lock"))?;
-        match lock.try_lock() {
-            Ok(()) => Ok(Some(lock)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(Error::Io(e)),
-        }
+        Ok(crate::connection::try_lock_file(
+            &self.home.dir(id),
+            "sync.lock",
+        )?)
     }
 
     /// The connection's sync runs, newest first; a run its dead process left "running" is

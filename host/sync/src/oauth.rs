@@ -163,23 +163,8 @@ pub fn store_tokens(home: &Home, id: &str, tokens: &TokenSet) -> Result<()> {
 fn renewal_lock(home: &Home, id: &str) -> RenewalLockFn {
     let dir = home.dir(id);
     Arc::new(move || {
-        crate::connection::private_dir(&dir)?;
-        let mut open = std::fs::OpenOptions::new();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            open.mode(0o600);
-        }
-        let file = open
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join("oauth.lock"))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(Box::new(file) as Box<dyn Send>)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(e),
-        }
+        let file = crate::connection::try_lock_file(&dir, "oauth.lock")?;
+        Ok(file.map(|f| Box::new(f) as Box<dyn Send>))
     })
 }
 
