@@ -493,6 +493,16 @@ pub(super) fn members(text: &str) -> Vec<Member> {
         at: 0,
         refs: &mut open,
     };
+    while matches!(parser.peek(), Some(Token::Comment(_))) {
+        parser.at += 1;
+    }
+    // A whole object (`{ id: string … }`) is a body or a response, not parameters: its
+    // fields must never become query parameters.
+    if !parser.at_member() {
+        return Vec::new();
+    }
+    // From the start again: the comments describe the first member.
+    parser.at = 0;
     parser.members(None, 0)
 }
 
@@ -577,6 +587,11 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert!(!m[0].required);
         assert_eq!(m[0].written, "string");
+        assert!(members("{ id: string\n name: string }").is_empty());
+        assert_eq!(
+            members("// the page\npage?: integer")[0].description,
+            "the page"
+        );
         let m = members("sort_order: enum[asc, desc]");
         assert!(m[0].required);
         assert_eq!(m[0].schema["enum"], json!(["asc", "desc"]));
