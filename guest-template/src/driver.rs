@@ -5,7 +5,7 @@ use crate::bindings::connector_agent::connector::types::{
     CheckResult, Column, ColumnType, ConfigEntry, ConfigField, ConnectorError, HttpResponse,
     Level, TableSchema, TableSelection,
 };
-use crate::http::{describe_http_error, get_with, require_ok, send_ok, snippet, status_hint};
+use crate::http::{describe_http_error, get_with, require_ok, send_unless_unchanged, snippet, status_hint};
 use crate::paginate::{first_key, next_position, page_url, repeats_previous, Target};
 use crate::records::{field, write_records, Body, Shape};
 use crate::state::{Pending, Position, SyncState, TableState};
@@ -129,8 +129,8 @@ fn filter_value(inc: &IncrementalDecl, cursor: Option<&Value>, config: &[ConfigE
     let start = config_value(config, "start_date").map(|s| Value::String(s.to_string()));
     let value = cursor.cloned().or(start)?;
     let text = match (&value, inc.format) {
-        (Value::Number(n), CursorFormat::Rfc3339) => n.as_i64().map(rfc3339).unwrap_or_else(|| n.to_string()),
-        (Value::Number(n), CursorFormat::HttpDate) => n.as_i64().map(crate::time::http_date).unwrap_or_else(|| n.to_string()),
+        (Value::Number(n), CursorFormat::Rfc3339) => n.as_i64().map(|n| rfc3339(unix_secs(n))).unwrap_or_else(|| n.to_string()),
+        (Value::Number(n), CursorFormat::HttpDate) => n.as_i64().map(|n| crate::time::http_date(unix_secs(n))).unwrap_or_else(|| n.to_string()),
         (Value::String(s), CursorFormat::HttpDate) => parse_datetime(s).map(crate::time::http_date).unwrap_or_else(|| s.clone()),
         // A date-time in another notation (Xero's `/Date(ms)/`) is sent as RFC 3339.
         (Value::String(s), CursorFormat::Rfc3339) if s.starts_with("/Date(") => parse_datetime(s).map(rfc3339).unwrap_or_else(|| s.clone()),
@@ -142,6 +142,16 @@ fn filter_value(inc: &IncrementalDecl, cursor: Option<&Value>, config: &[ConfigE
         (other, _) => other.to_string(),
     };
     Some(text)
+}
+
+/// Unix seconds from a number that may be milliseconds (a `timestamp` field): beyond
+/// year 5138 in seconds it can only be milliseconds.
+fn unix_secs(n: i64) -> i64 {
+    if n.abs() >= 100_000_000_000 {
+        n / 1000
+    } else {
+        n
+    }
 }
 
 fn unexpected(table: &str, url: &str, why: String) -> ConnectorError {
@@ -569,6 +579,7 @@ fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSe
     let mut pass = start_pass(e, config, state);
     let target = Target { base, endpoint: e, path_params: &path_params, fixed_query: &fixed, filter: filter_pair(e, &pass) };
     let headers = with_filter_header(headers, e, &target.filter);
+    let conditional = e.incremental.is_some_and(|i| i.header) && target.filter.is_some();
     let shape = Shape { blocked: &sel.blocked_columns, parent: None, cursor_field: e.incremental.map(|i| i.cursor_field) };
     let mut batch = Vec::with_capacity(64 * 1024);
     let mut previous_first = None;
@@ -578,7 +589,10 @@ fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSe
         if !guard.admit(&url)? {
             return finish_page(e, state, None, &pass);
         }
-        let resp = send_ok(e.table, get_with(url.clone(), &headers))?;
+        let Some(resp) = send_unless_unchanged(e.table, get_with(url.clone(), &headers), conditional)? else {
+            // `304 Not Modified` to a changes-since header: nothing changed since the cursor.
+            return finish_page(e, state, None, &pass);
+        };
         start_clock(&mut pass, &resp);
         let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &url, why))?;
         let records = body.records(e.record_path).map_err(|why| unexpected(e.table, &url, why))?;
@@ -856,6 +870,7 @@ fn sync_children(
     };
     let root_target = Target { base, endpoint: root, path_params: &root_params, fixed_query: &root_fixed, filter: root_filter };
     let root_headers = with_filter_header(root_headers, root, &root_target.filter);
+    let conditional = root.incremental.is_some_and(|i| i.header) && root_target.filter.is_some();
     let mut visited = Visited::default();
     let mut previous_first = None;
     while !active.is_empty() {
@@ -879,8 +894,16 @@ fn sync_children(
         if active.is_empty() {
             break;
         }
-        let resp = match send_ok(root.table, get_with(url.clone(), &root_headers)) {
-            Ok(r) => r,
+        let resp = match send_unless_unchanged(root.table, get_with(url.clone(), &root_headers), conditional) {
+            Ok(Some(r)) => r,
+            // `304 Not Modified` to a changes-since header: no parent changed.
+            Ok(None) => {
+                for m in &active {
+                    note_page(&m.tracked, state, None, &m.pass);
+                }
+                checkpoint(state)?;
+                break;
+            }
             Err(err) => {
                 fail_all(&mut outcomes, &err, &active);
                 break;

@@ -142,12 +142,21 @@ pub(crate) fn describe_http_error(err: &HttpError) -> String {
     }
 }
 
-/// Sends one request and requires a 2xx answer.
-pub(crate) fn send_ok(table: &str, req: HttpRequest) -> Result<HttpResponse, ConnectorError> {
+/// Sends a GET and turns a non-2xx answer into an error naming the table, the URL and the
+/// status; `304 Not Modified` is `None` when `conditional`: the request asked for changes
+/// since a time (`If-Modified-Since`) and there are none.
+pub(crate) fn send_unless_unchanged(
+    table: &str,
+    req: HttpRequest,
+    conditional: bool,
+) -> Result<Option<HttpResponse>, ConnectorError> {
     let url = req.url.clone();
     let resp = host::http_send(&req)
         .map_err(|e| ConnectorError::Http(format!("table `{table}`: GET {url}: {}", describe_http_error(&e))))?;
-    require_ok(table, &url, resp)
+    if conditional && resp.status == 304 {
+        return Ok(None);
+    }
+    require_ok(table, &url, resp).map(Some)
 }
 
 /// Turns a non-2xx response into an error that names the table, the URL and the status.

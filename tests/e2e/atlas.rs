@@ -222,6 +222,25 @@ async fn atlas_from_its_openapi_document() {
     from_form("OpenAPI", a, true).await;
 }
 
+/// A server that answers `304 Not Modified` to `If-Modified-Since` when nothing is newer:
+/// an unchanged log is a finished pass (not a failed table), and a changed one is read.
+#[tokio::test(flavor = "multi_thread")]
+async fn not_modified_to_a_header_filter_is_an_unchanged_list() {
+    let a = atlas_from("OpenAPI", openapi_file).await;
+    a.api.set_not_modified(true);
+    let test = a.engine.test(&a.id).await.unwrap();
+    assert!(test.ok, "{:#?}", test.checks);
+    sync(&a, "304").await;
+    assert_equal(&a, "304", "after the first sync").await;
+    // Nothing new: the events list answers 304 and the sync succeeds.
+    let report = sync(&a, "304").await;
+    assert!(report.failed_tables.is_empty(), "{report:?}");
+    assert_equal(&a, "304", "after an unchanged sync").await;
+    a.api.change(3);
+    sync(&a, "304").await;
+    assert_equal(&a, "304", "after changes").await;
+}
+
 /// Docs that lie about a filter: `modified_since` really compares the creation time, so a
 /// changed product would never be fetched again. Save & Test sees the newest product of the
 /// first page missing from the filtered page, drops the filter (the table syncs in full),

@@ -221,6 +221,20 @@ fn background_generate_then_status_endpoints_setup_test_sync_in_json() {
         .assert()
         .success()
         .stdout(predicate::str::contains("\"ok\": true"));
+    // A setting changed after the test needs a new one before the first sync.
+    cli(home.path())
+        .args(["setup", &id, "--set", "token=test-token"])
+        .assert()
+        .success();
+    cli(home.path())
+        .args(["sync", &id])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("Save & Test has not passed yet"));
+    cli(home.path())
+        .args(["--json", "test", &id])
+        .assert()
+        .success();
     let out = cli(home.path())
         .args(["--json", "sync", &id])
         .assert()

@@ -406,10 +406,16 @@ impl Engine {
             }
         }
         self.home.update_secrets(id, &secrets)?;
+        // A passing Save & Test vouches for the settings it checked: before the first sync,
+        // changed settings need a new one (see `check_tested`).
+        let untested = !values.is_empty() && !self.holds_data(&self.home.load(id)?)?;
         self.home.modify(id, |c| {
             c.config.extend(plain);
             for k in &cleared {
                 c.config.remove(k);
+            }
+            if untested {
+                c.last_test = None;
             }
         })?;
         Ok(())
