@@ -826,34 +826,16 @@ fn sync_children(
             }
         }
     };
-    let mut active: Vec<Member> = Vec::new();
-    let mut root: Option<&'static EndpointDecl> = None;
-    for (e, sel) in members {
-        let chain = match ancestors(decl, e) {
-            Ok(c) => c,
-            Err(err) => {
+    // The top-level list's own settings first: a config error there fails the group before
+    // any member's saved resume position is taken up.
+    let Some(root) = members.iter().find_map(|(e, _)| ancestors(decl, e).ok().map(|c| c[0])) else {
+        for (e, _) in members {
+            if let Err(err) = ancestors(decl, e) {
                 outcomes.iter_mut().filter(|(t, _)| *t == e.table).for_each(|o| o.1 = Err(err.clone()));
-                continue;
             }
-        };
-        root = Some(chain[0]);
-        let via_parent = e.incremental.is_none() && chain[0].incremental.is_some();
-        let tracked = if via_parent { EndpointDecl { incremental: chain[0].incremental, paging: chain[0].paging, ..**e } } else { **e };
-        let pass = start_pass(&tracked, config, state);
-        let filter = if via_parent { None } else { filter_pair(e, &pass) };
-        let middle: Vec<&'static EndpointDecl> = chain[1..].to_vec();
-        let below = middle.iter().copied().chain(std::iter::once(*e)).collect();
-        active.push(Member { e, sel, middle, below, tracked, via_parent, pass, filter, guard: Guard::new(e.table, config), batch: Vec::with_capacity(64 * 1024) });
-    }
-    let (Some(root), Some(first)) = (root, active.first()) else {
+        }
         return Ok(outcomes);
     };
-    // The members share where the walk starts and the top list's filter (see `walk_key`).
-    let root_filter: Option<(&'static str, String)> = match (first.via_parent, first.tracked.incremental, &first.pass.filter) {
-        (true, Some(inc), Some(Value::String(v))) => Some((inc.param, v.clone())),
-        _ => None,
-    };
-    let mut position = first.pass.position.clone();
     let setup = (|| {
         let fixed = fixed_query(root, config)?;
         let headers = fixed_headers(root, config)?;
@@ -864,10 +846,36 @@ fn sync_children(
     let (root_fixed, root_headers, root_params) = match setup {
         Ok(s) => s,
         Err(err) => {
-            fail_all(&mut outcomes, &err, &active);
+            outcomes.iter_mut().for_each(|o| o.1 = Err(err.clone()));
             return Ok(outcomes);
         }
     };
+    let mut active: Vec<Member> = Vec::new();
+    for (e, sel) in members {
+        let chain = match ancestors(decl, e) {
+            Ok(c) => c,
+            Err(err) => {
+                outcomes.iter_mut().filter(|(t, _)| *t == e.table).for_each(|o| o.1 = Err(err.clone()));
+                continue;
+            }
+        };
+        let via_parent = e.incremental.is_none() && chain[0].incremental.is_some();
+        let tracked = if via_parent { EndpointDecl { incremental: chain[0].incremental, paging: chain[0].paging, ..**e } } else { **e };
+        let pass = start_pass(&tracked, config, state);
+        let filter = if via_parent { None } else { filter_pair(e, &pass) };
+        let middle: Vec<&'static EndpointDecl> = chain[1..].to_vec();
+        let below = middle.iter().copied().chain(std::iter::once(*e)).collect();
+        active.push(Member { e, sel, middle, below, tracked, via_parent, pass, filter, guard: Guard::new(e.table, config), batch: Vec::with_capacity(64 * 1024) });
+    }
+    let Some(first) = active.first() else {
+        return Ok(outcomes);
+    };
+    // The members share where the walk starts and the top list's filter (see `walk_key`).
+    let root_filter: Option<(&'static str, String)> = match (first.via_parent, first.tracked.incremental, &first.pass.filter) {
+        (true, Some(inc), Some(Value::String(v))) => Some((inc.param, v.clone())),
+        _ => None,
+    };
+    let mut position = first.pass.position.clone();
     let root_target = Target { base, endpoint: root, path_params: &root_params, fixed_query: &root_fixed, filter: root_filter };
     let root_headers = with_filter_header(root_headers, root, &root_target.filter);
     let conditional = root.incremental.is_some_and(|i| i.header) && root_target.filter.is_some();
