@@ -775,8 +775,6 @@ struct Member<'d> {
     sel: &'d TableSelection,
     /// The levels between the top-level list and `e`, top first.
     middle: Vec<&'static EndpointDecl>,
-    /// The link from each level to the one above: `middle`, then `e`.
-    below: Vec<&'static EndpointDecl>,
     /// `e`, or, when it follows its top-level list's changes, `e` with that list's filter
     /// and paging (its table's cursor is then the top list's update time).
     tracked: EndpointDecl,
@@ -787,19 +785,27 @@ struct Member<'d> {
     batch: Vec<u8>,
 }
 
+/// Whether child `e` follows its top-level list `root`'s changes (it has no filter of its
+/// own and `root` has one), and the endpoint its table's pass tracks: `e` with `root`'s
+/// filter and paging then (its cursor is `root`'s update time), else `e` itself.
+fn tracking(e: &EndpointDecl, root: &EndpointDecl) -> (bool, EndpointDecl) {
+    let via_parent = e.incremental.is_none() && root.incremental.is_some();
+    let tracked = if via_parent { EndpointDecl { incremental: root.incremental, paging: root.paging, ..*e } } else { *e };
+    (via_parent, tracked)
+}
+
 /// Where a child table's pass would start, as a key: children with equal keys share one
 /// walk of their top-level list (same list, same filter, same page).
 fn walk_key(decl: &ConnectorDecl, e: &EndpointDecl, config: &[ConfigEntry], state: &SyncState) -> Option<String> {
     let chain = ancestors(decl, e).ok()?;
     let root = chain.first()?;
-    let via_parent = e.incremental.is_none() && root.incremental.is_some();
+    let (via_parent, tracked) = tracking(e, root);
     let ts = state.tables.get(e.table);
     let (position, filter) = match ts.and_then(|t| t.pending.as_ref()) {
         Some(p) => (p.position.clone(), p.filter.clone()),
         None => {
-            let inc = if via_parent { root.incremental } else { e.incremental };
             let cursor = ts.and_then(|t| t.cursor.as_ref());
-            (Position::Start, inc.and_then(|inc| filter_value(&inc, cursor, config)).map(Value::String))
+            (Position::Start, tracked.incremental.and_then(|inc| filter_value(&inc, cursor, config)).map(Value::String))
         }
     };
     let root_filter = if via_parent { filter } else { None };
@@ -859,13 +865,11 @@ fn sync_children(
                 continue;
             }
         };
-        let via_parent = e.incremental.is_none() && chain[0].incremental.is_some();
-        let tracked = if via_parent { EndpointDecl { incremental: chain[0].incremental, paging: chain[0].paging, ..**e } } else { **e };
+        let (via_parent, tracked) = tracking(e, chain[0]);
         let pass = start_pass(&tracked, config, state);
         let filter = if via_parent { None } else { filter_pair(e, &pass) };
         let middle: Vec<&'static EndpointDecl> = chain[1..].to_vec();
-        let below = middle.iter().copied().chain(std::iter::once(*e)).collect();
-        active.push(Member { e, sel, middle, below, tracked, via_parent, pass, filter, guard: Guard::new(e.table, config), batch: Vec::with_capacity(64 * 1024) });
+        active.push(Member { e, sel, middle, tracked, via_parent, pass, filter, guard: Guard::new(e.table, config), batch: Vec::with_capacity(64 * 1024) });
     }
     let Some(first) = active.first() else {
         return Ok(outcomes);
@@ -972,9 +976,11 @@ fn member_page(m: &mut Member, base: &str, config: &[ConfigEntry], roots: &[&Raw
     }
     let mut ctxs = Vec::new();
     let top = Ctx { params: Vec::new(), parent_key_json: String::new() };
-    child_contexts(&top, roots, m.below[0].parent.expect("a child has a parent"), &mut ctxs);
+    // Each level below the top list, with its link to the level above: `middle`, then `e`.
+    let below: Vec<&EndpointDecl> = m.middle.iter().copied().chain(std::iter::once(m.e)).collect();
+    child_contexts(&top, roots, below[0].parent.expect("a child has a parent"), &mut ctxs);
     // Walk down the intermediate levels.
-    for (level, next) in m.middle.iter().zip(m.below[1..].iter()) {
+    for (level, next) in m.middle.iter().zip(below[1..].iter()) {
         let link = next.parent.expect("a child has a parent");
         let mut next_ctxs = Vec::new();
         let current = std::mem::take(&mut ctxs);

@@ -377,10 +377,9 @@ fn server_variables(map: &Map<String, Value>, model: &mut ApiModel) {
         let field = snake_ident(name);
         let in_host = authority.is_some_and(|(a, b)| offset + open >= a && offset + open < b);
         // A value the host would refuse in a URL (`/v1`, a whole URL) stays as documented.
-        let plain = default.as_deref().is_none_or(|d| {
-            d.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-._:".contains(c))
-        });
+        let plain = default
+            .as_deref()
+            .is_none_or(connector_agent_model::is_url_part);
         template.push_str(&rest[..open]);
         if !in_host || !plain || field.is_empty() || secret_field(&field) || fields.len() >= 8 {
             match &default {

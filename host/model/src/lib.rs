@@ -431,6 +431,15 @@ pub struct ParentRef {
     pub column: String,
 }
 
+/// Whether `value` may fill a `{field}` of a base URL (a server variable): letters, digits,
+/// `-`, `.`, `_` and `:` only, so it can make a host or a port but never add a path, user
+/// info, a query or another host. Extraction and the host apply the same rule.
+pub fn is_url_part(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._:".contains(c))
+}
+
 /// Whether `name` is an HTTP header name (an RFC 9110 token).
 pub fn is_header_name(name: &str) -> bool {
     let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);

@@ -1618,10 +1618,7 @@ pub fn base_url(conn: &Connection, model: &ApiModel) -> Result<Option<String>> {
             )));
         };
         let value = value.trim();
-        if !value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._:".contains(c))
-        {
+        if !connector_agent_model::is_url_part(value) {
             return Err(Error::Config(format!(
                 "`{name}` `{value}` cannot be part of `base_url` `{raw}`: letters, digits, `-`, `.`, `_` and `:` only"
             )));
