@@ -64,7 +64,7 @@ async fn atlas_from(
 async fn destination(a: &Atlas, table: &str, fields: &[String]) -> Vec<Vec<Option<String>>> {
     use sqlx::Connection;
     let conn = a.engine.home().load(&a.id).unwrap();
-    let path = connector_agent_sync::engine::describe_destination(&conn);
+    let path = connector_agent_sync::connection::describe_destination(&conn);
     let mut db = sqlx::SqliteConnection::connect(&format!("sqlite:{path}"))
         .await
         .unwrap();

@@ -6,7 +6,7 @@ use connector_agent_model::{ApiModel, Column, ColumnType, ConfigField, Endpoint,
 fn options() -> CodegenOptions {
     CodegenOptions {
         crate_name: None,
-        sdk_path: "../../guest-template".into(),
+        sdk_path: "../../sdk".into(),
     }
 }
 

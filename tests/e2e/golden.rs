@@ -19,7 +19,7 @@ fn goldens() -> Vec<(&'static str, connector_agent_codegen::GeneratedCrate)> {
     let model = connector_agent_extract::extract_openapi(&doc, "fixture-openapi.json").unwrap();
     let options = CodegenOptions {
         crate_name: Some("connector-fixture-billing".into()),
-        sdk_path: "../../guest-template".into(),
+        sdk_path: "../../sdk".into(),
     };
     vec![("fixture-billing", generate(&model, &options).unwrap())]
 }

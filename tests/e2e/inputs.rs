@@ -292,7 +292,7 @@ async fn documentation_without_a_list_endpoint_says_so_at_setup() {
         )
         .unwrap();
     let err = tokio::task::block_in_place(|| engine.run_setup(&conn.id, &|_| {})).unwrap_err();
-    let text = connector_agent_sync::engine::error_chain(&err);
+    let text = connector_agent_sync::error_chain(&err);
     assert!(
         text.contains("no list endpoint found") && text.contains("profile.md"),
         "{text}"

@@ -394,7 +394,7 @@ async fn against_its_mock(name: &str) -> Option<Outcome> {
     // Every selected table that landed rows has its key in every row.
     let model = engine.home().load_model(&conn.id).unwrap();
     let conn = engine.home().load(&conn.id).unwrap();
-    let path = connector_agent_sync::engine::describe_destination(&conn);
+    let path = connector_agent_sync::connection::describe_destination(&conn);
     if !Path::new(&path).exists() {
         out.problems
             .push("nothing landed: the destination was never written".into());

@@ -19,7 +19,7 @@ fn entry(name: &str, value: &str) -> ConfigEntry {
 fn rogue(engine: &Engine) -> PathBuf {
     let builder = engine.builder();
     let cargo = format!(
-        "[package]\nname = \"rogue-connector\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\nconnector-agent-guest = {{ path = {:?} }}\n",
+        "[package]\nname = \"rogue-connector\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\nconnector-agent-sdk = {{ path = {:?} }}\n",
         builder.sdk_path_for_crates()
     );
     let lib = std::fs::read_to_string(concat!(

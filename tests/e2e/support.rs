@@ -81,7 +81,7 @@ async fn connection_full(
 pub async fn db(setup: &Setup) -> sqlx::SqliteConnection {
     use sqlx::Connection;
     let conn = setup.engine.home().load(&setup.id).unwrap();
-    let path = connector_agent_sync::engine::describe_destination(&conn);
+    let path = connector_agent_sync::connection::describe_destination(&conn);
     sqlx::SqliteConnection::connect(&format!("sqlite:{path}"))
         .await
         .expect("open destination")

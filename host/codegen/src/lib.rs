@@ -1,6 +1,6 @@
 //! Stage: model → the source files of one connector crate.
 //!
-//! Renders `guest-template/templates/*.hbs` with handlebars in strict mode and without HTML
+//! Renders `host/codegen/templates/*.hbs` with handlebars in strict mode and without HTML
 //! escaping. Nothing from the spec reaches the output raw: every value passes through a typed
 //! helper (`str_lit`, `toml_str`, `doc`, `num`, ...). Output is deterministic. No I/O here
 //! beyond [`GeneratedCrate::write_to`].
@@ -61,13 +61,13 @@ pub struct GeneratedCrate {
     pub files: Vec<(PathBuf, String)>,
 }
 
-const CARGO_TOML: &str = include_str!("../../../guest-template/templates/Cargo.toml.hbs");
-const LIB_RS: &str = include_str!("../../../guest-template/templates/lib.rs.hbs");
-const P_ENDPOINT: &str = include_str!("../../../guest-template/templates/partials/endpoint.hbs");
-const P_PAGING: &str = include_str!("../../../guest-template/templates/partials/paging.hbs");
-const P_PAGE_SIZE: &str = include_str!("../../../guest-template/templates/partials/page_size.hbs");
+const CARGO_TOML: &str = include_str!("../templates/Cargo.toml.hbs");
+const LIB_RS: &str = include_str!("../templates/lib.rs.hbs");
+const P_ENDPOINT: &str = include_str!("../templates/partials/endpoint.hbs");
+const P_PAGING: &str = include_str!("../templates/partials/paging.hbs");
+const P_PAGE_SIZE: &str = include_str!("../templates/partials/page_size.hbs");
 const P_END_SIGNAL: &str =
-    include_str!("../../../guest-template/templates/partials/end_signal.hbs");
+    include_str!("../templates/partials/end_signal.hbs");
 
 fn registry() -> Handlebars<'static> {
     let mut hb = Handlebars::new();

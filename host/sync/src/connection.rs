@@ -363,7 +363,7 @@ impl Home {
         self.imported
             .get_or_init(|| {
                 self.import_legacy(store)
-                    .map_err(|e| crate::engine::error_chain(&e))
+                    .map_err(|e| crate::error_chain(&e))
             })
             .clone()
             .map_err(|e| {
@@ -404,7 +404,7 @@ impl Home {
             let mut conn: Connection = serde_json::from_str(&text).map_err(parse_err(&file))?;
             // Only what the store lacks is imported, and `connection.json` goes last: an
             // import cut short is finished on the next open and never overwrites newer data.
-            let (destination, password) = crate::engine::split_password(&conn.destination);
+            let (destination, password) = split_password(&conn.destination);
             conn.destination = destination;
             if !store.exists(&conn.id)? {
                 store.save(&conn)?;
@@ -426,7 +426,7 @@ impl Home {
                 None => BTreeMap::new(),
             };
             if let Some(p) = password {
-                secrets.insert(crate::engine::DESTINATION_PASSWORD.into(), p);
+                secrets.insert(DESTINATION_PASSWORD.into(), p);
             }
             let have = store.load_secrets(&conn.id)?;
             let missing: Vec<(String, Option<String>)> = secrets
@@ -628,5 +628,54 @@ impl Home {
     /// Whether any sync run of the connection committed rows.
     pub fn any_rows_committed(&self, id: &str) -> Result<bool> {
         self.store()?.any_rows_committed(id)
+    }
+}
+
+/// Secret holding the destination's password.
+pub(crate) const DESTINATION_PASSWORD: &str = "_destination_password";
+/// The `setup --set` name under which a PostgreSQL destination's password is changed.
+pub const DESTINATION_PASSWORD_FIELD: &str = "destination_password";
+
+/// A database URL without its password (user info or `password=` parameter), and the password.
+pub(crate) fn split_password(destination: &str) -> (String, Option<String>) {
+    let Ok(mut url) = url::Url::parse(destination) else {
+        return (destination.to_string(), None);
+    };
+    if url.scheme() == "sqlite" {
+        return (destination.to_string(), None);
+    }
+    let mut password = url.password().map(|p| {
+        percent_encoding::percent_decode_str(p)
+            .decode_utf8_lossy()
+            .into_owned()
+    });
+    let _ = url.set_password(None);
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if pairs.iter().any(|(k, _)| k == "password") {
+        url.set_query(None);
+        let mut kept = url.query_pairs_mut();
+        for (k, v) in &pairs {
+            if k == "password" {
+                password = Some(v.clone());
+            } else {
+                kept.append_pair(k, v);
+            }
+        }
+        drop(kept);
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+    }
+    (url.to_string(), password)
+}
+
+/// Where a connection's data lives, for people.
+pub fn describe_destination(conn: &Connection) -> String {
+    match connector_agent_destination::DestinationUrl::parse(&conn.destination) {
+        Ok(d) => d.describe(&conn.schema),
+        Err(_) => conn.destination.clone(),
     }
 }

@@ -14,6 +14,7 @@ pub mod policy;
 mod probe;
 pub mod store;
 
+pub(crate) use connection::{split_password, DESTINATION_PASSWORD};
 pub use connection::{Connection, Customization, Home, Input, Phase, SchemaPolicy};
 pub use engine::{Engine, FailedTable, SyncReport, TableReport, TestReport};
 pub use store::{JobRecord, SyncRun};
@@ -107,3 +108,54 @@ pub enum Error {
 
 /// Result alias.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error with the connection's secrets taken out of its messages. Errors whose text comes
+/// from elsewhere (the API, the connector, the runtime) become their redacted text.
+pub(crate) fn redact_error(e: Error, redactor: &connector_agent_runtime::Redactor) -> Error {
+    if redactor.is_empty() {
+        return e;
+    }
+    match e {
+        Error::SyncFailed {
+            id,
+            committed_rows,
+            reason,
+        } => Error::SyncFailed {
+            id,
+            committed_rows,
+            reason: redactor.redact(&reason),
+        },
+        Error::SyncPartial { id, mut report } => {
+            for f in &mut report.failed_tables {
+                f.cause = redactor.redact(&f.cause);
+            }
+            Error::SyncPartial { id, report }
+        }
+        Error::Config(m) => Error::Config(redactor.redact(&m)),
+        Error::NotReady { id, reason } => Error::NotReady {
+            id,
+            reason: redactor.redact(&reason),
+        },
+        other => {
+            let text = error_chain(&other);
+            let clean = redactor.redact(&text);
+            if clean == text {
+                other
+            } else {
+                Error::Redacted(clean)
+            }
+        }
+    }
+}
+
+/// An error and its causes on one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

@@ -7,7 +7,8 @@
 //! printed.
 
 use crate::connection::{Connection, Home};
-use crate::engine::{error_chain, CheckOutcome, Engine};
+use crate::engine::{CheckOutcome, Engine};
+use crate::error_chain;
 use crate::{Error, Result};
 use connector_agent_model::{ApiModel, AuthScheme};
 use connector_agent_runtime::oauth::{

@@ -7,15 +7,33 @@
 //! retries), exactly as the connector's would; what the data proves is decided by the pure
 //! rules of [`connector_agent_extract::observed`].
 
-use crate::engine::CheckOutcome;
+mod decl;
+
 use connector_agent_extract::observed;
 use connector_agent_model::{
     ApiModel, CorrectedField, Correction, CursorFormat, Endpoint, Pagination,
 };
 use connector_agent_runtime::bindings::types::{HttpError, HttpRequest};
 use connector_agent_runtime::{CheckResult, HttpContext};
+use connector_agent_sdk::paginate::{next_position, page_url, Target};
+use connector_agent_sdk::records::Body;
+use connector_agent_sdk::state::Position;
+use connector_agent_sdk::time::{instant, seconds_of, LAST_SECOND};
+use connector_agent_sdk::url::{header, link_next, unfilled};
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// One check.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckOutcome {
+    /// What was checked.
+    pub name: String,
+    /// Passed.
+    pub ok: bool,
+    /// Details.
+    pub message: String,
+}
 
 /// What the probe found.
 pub(crate) struct ProbeReport {
@@ -303,117 +321,6 @@ fn origin(url: &str) -> String {
         .unwrap_or_else(|_| url.to_string())
 }
 
-/// Percent-encodes a path or query component as the connector does (RFC 3986 unreserved
-/// characters pass).
-fn encode(text: &str, out: &mut String) {
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-}
-
-fn append_query(url: &mut String, query: &[(String, String)]) {
-    for (name, value) in query {
-        url.push(if url.contains('?') { '&' } else { '?' });
-        encode(name, url);
-        url.push('=');
-        encode(value, url);
-    }
-}
-
-/// `base + path?query` with the path's `{param}`s filled in; `Err` names an unfilled one.
-fn build_url(
-    base: &str,
-    path: &str,
-    params: &[(String, String)],
-    query: &[(String, String)],
-) -> Result<String, String> {
-    let mut url = base.to_string();
-    let mut rest = path;
-    while let Some(open) = rest.find('{') {
-        url.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else {
-            url.push_str(&rest[open..]);
-            rest = "";
-            break;
-        };
-        let name = &rest[open + 1..open + close];
-        match params.iter().find(|(n, _)| n == name) {
-            Some((_, value)) => encode(value, &mut url),
-            None => return Err(name.to_string()),
-        }
-        rest = &rest[open + close + 1..];
-    }
-    url.push_str(rest);
-    // A query value `{name}` of a path parameter takes the path's value.
-    let query: Vec<(String, String)> = query
-        .iter()
-        .map(|(k, v)| {
-            let from_path = v
-                .strip_prefix('{')
-                .and_then(|v| v.strip_suffix('}'))
-                .and_then(|name| params.iter().find(|(n, _)| n == name));
-            match from_path {
-                Some((_, value)) => (k.clone(), value.clone()),
-                None => (k.clone(), v.clone()),
-            }
-        })
-        .collect();
-    append_query(&mut url, &query);
-    Ok(url)
-}
-
-/// Resolves a possibly relative next-page URL against the base URL.
-fn resolve(base: &str, next: &str) -> String {
-    match url::Url::parse(base).and_then(|b| b.join(next)) {
-        Ok(u) if next.starts_with('/') || next.contains("://") => u.to_string(),
-        _ => format!("{}/{}", base.trim_end_matches('/'), next),
-    }
-}
-
-/// The `rel="next"` target of a `Link` header.
-fn link_next(link: &str) -> Option<String> {
-    link.split(',').find_map(|part| {
-        let mut pieces = part.split(';');
-        let target = pieces.next()?.trim();
-        pieces
-            .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"))
-            .then(|| {
-                target
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .to_string()
-            })
-    })
-}
-
-/// What the response's end signal says after `pages` pages (the last of `records` records):
-/// `Some(true)` when more follow, `None` when there is no signal or the body lacks it (the
-/// caller then falls back on the short-page rule, as the connector does).
-fn end_says_more(
-    end: Option<&connector_agent_model::EndSignal>,
-    body: &Value,
-    records: usize,
-    pages: u64,
-) -> Option<bool> {
-    use connector_agent_model::EndSignal;
-    let end = end?;
-    let value = observed::value_at(body, end.path())?;
-    let number = || {
-        value
-            .as_u64()
-            .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
-    };
-    match end {
-        EndSignal::Flag { stop_when, .. } => value.as_bool().map(|b| b != *stop_when),
-        EndSignal::Total { .. } => number().map(|total| (records as u64) < total),
-        EndSignal::TotalPages { .. } => number().map(|total| pages < total),
-    }
-}
-
 /// A URL for a message: the values of query parameters that may carry credentials (APIs copy
 /// keys and tokens into their next-page links) are masked; paging parameters stay readable.
 fn shown(url: &str) -> String {
@@ -483,120 +390,34 @@ fn snippet(bytes: &[u8]) -> String {
     }
 }
 
-/// The latest Unix time a date-time can show (9999-12-31T23:59:59Z).
-const LAST_SECOND: f64 = 253_402_300_799.0;
-
-/// A number of seconds, milliseconds or microseconds, as seconds.
-fn seconds_of(mut n: f64) -> f64 {
-    for _ in 0..3 {
-        if n > 1e11 {
-            n /= 1000.0;
-        }
-    }
-    n
-}
-
-/// A time as Unix seconds: a number (milliseconds or microseconds when that large), digits,
-/// a date-time (`YYYY-MM-DD`, `T` or a space, fractions, `Z` or `±HH:MM`), a Microsoft JSON
-/// date (`/Date(1573755038314+0000)/`) or an HTTP date, in years 1970 to 9999.
-fn instant(v: &Value) -> Option<f64> {
-    if let Some(s) = v.as_str() {
-        if let Some(rest) = s.trim().strip_prefix("/Date(") {
-            let digits: String = rest
-                .chars()
-                .enumerate()
-                .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '-'))
-                .map(|(_, c)| c)
-                .collect();
-            let secs = digits.parse::<f64>().ok()? / 1000.0;
-            return (0.0..=LAST_SECOND).contains(&secs).then_some(secs);
-        }
-        if s.ends_with(" GMT") {
-            let t = httpdate::parse_http_date(s).ok()?;
-            return t
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()
-                .map(|d| d.as_secs_f64());
-        }
-    }
-    let t = match v {
-        Value::Number(n) => seconds_of(n.as_f64()?),
-        Value::String(s)
-            if !s.is_empty() && s.len() <= 20 && s.bytes().all(|c| c.is_ascii_digit()) =>
-        {
-            seconds_of(s.parse::<f64>().ok()?)
-        }
-        Value::String(s) => {
-            let s = s.trim();
-            if !s.is_ascii() || s.len() > 40 {
-                return None;
-            }
-            let (text, offset) = match s.len().checked_sub(6).map(|at| (at, &s[at..])) {
-                Some((at, zone))
-                    if zone.starts_with(['+', '-'])
-                        && zone.as_bytes()[3] == b':'
-                        && s.as_bytes()
-                            .get(10)
-                            .is_some_and(|c| *c == b'T' || *c == b' ') =>
-                {
-                    let hours: f64 = zone[1..3].parse().ok()?;
-                    let minutes: f64 = zone[4..6].parse().ok()?;
-                    let sign = if zone.starts_with('-') { -1.0 } else { 1.0 };
-                    (&s[..at], sign * (hours * 3600.0 + minutes * 60.0))
-                }
-                _ => (s.trim_end_matches(['Z', 'z']), 0.0),
-            };
-            let t = if text.len() == 10 {
-                humantime::parse_rfc3339_weak(&format!("{text}T00:00:00")).ok()?
-            } else {
-                humantime::parse_rfc3339_weak(text).ok()?
-            };
-            t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64() - offset
-        }
-        _ => return None,
-    };
-    (0.0..=LAST_SECOND).contains(&t).then_some(t)
-}
-
 /// `YYYY-MM-DDTHH:MM:SSZ`, for a time in years 1970 to 9999.
 fn rfc3339(secs: f64) -> Option<String> {
-    if !(0.0..=LAST_SECOND).contains(&secs) {
-        return None;
-    }
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64);
-    Some(humantime::format_rfc3339_seconds(t).to_string())
+    (0.0..=LAST_SECOND)
+        .contains(&secs)
+        .then(|| connector_agent_sdk::time::rfc3339(secs as i64))
 }
 
-/// The filter value a connector sends for a cursor `value` in `format` (as the guest's
-/// `filter_value` writes it), or `earlier` seconds before it in the same unit and layout;
-/// with the time it stands for. `None` where that cannot be written faithfully.
+/// The filter value a connector sends for a cursor `value` in `format` (the SDK's
+/// [`filter_text`](connector_agent_sdk::cursor::filter_text), the connector's own), or
+/// `earlier` seconds before it in the same unit and layout; with the time it stands for.
+/// `None` where that cannot be written faithfully.
 fn filter_text(value: &Value, format: CursorFormat, earlier: f64) -> Option<(String, f64)> {
+    if earlier == 0.0 {
+        let text = connector_agent_sdk::cursor::filter_text(value, decl::format(format));
+        let at = instant(&Value::String(text.clone()))?;
+        return Some((text, at));
+    }
     let http_date = |secs: f64| -> Option<String> {
-        (0.0..=LAST_SECOND).contains(&secs).then(|| {
-            httpdate::fmt_http_date(
-                std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64),
-            )
-        })
+        (0.0..=LAST_SECOND)
+            .contains(&secs)
+            .then(|| connector_agent_sdk::time::http_date(secs as i64))
     };
     if format == CursorFormat::HttpDate {
         let text = http_date(instant(value)? - earlier)?;
         let at = instant(&Value::String(text.clone()))?;
         return Some((text, at));
     }
-    let text = if earlier == 0.0 {
-        match (value, format) {
-            (Value::Number(n), CursorFormat::Rfc3339) => rfc3339(n.as_f64()?)?,
-            (Value::String(s), CursorFormat::Rfc3339) if s.starts_with("/Date(") => {
-                rfc3339(instant(value)?)?
-            }
-            (Value::String(_), CursorFormat::UnixSeconds) => {
-                format!("{}", instant(value)?.floor() as i64)
-            }
-            (Value::Number(n), _) => n.to_string(),
-            (Value::String(s), _) => s.clone(),
-            _ => return None,
-        }
-    } else {
+    let text = {
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
         match (value, format) {
             (_, CursorFormat::Rfc3339) => rfc3339(instant(value)? - earlier)?,
@@ -698,7 +519,7 @@ impl Probe<'_> {
         })
     }
 
-    /// Fixed query parameters with `{config}` values filled in, then the page size.
+    /// Fixed query parameters with `{config}` values filled in.
     fn base_query(&self, e: &Endpoint) -> Result<Vec<(String, String)>, Failure> {
         let mut query = Vec::new();
         for q in &e.query {
@@ -723,10 +544,93 @@ impl Probe<'_> {
             };
             query.push((q.name.clone(), value));
         }
-        if let Some((param, value)) = limit_of(&e.pagination) {
-            query.push((param, value.to_string()));
-        }
         Ok(query)
+    }
+
+    /// Runs `f` on the SDK's [`Target`] for endpoint `e` with path parameters `params` and
+    /// the incremental `filter` (a query parameter; `None` for none or a header): the
+    /// request URLs and pages as the connector builds and follows them. `Err` when a config
+    /// value or a path parameter is missing.
+    fn with_target<R>(
+        &self,
+        e: &Endpoint,
+        params: &[(String, String)],
+        filter: Option<(&str, String)>,
+        f: impl FnOnce(&Target<'_>) -> R,
+    ) -> Result<R, Failure> {
+        let mut fixed = self.base_query(e)?;
+        if let Some((param, _)) = &filter {
+            fixed.retain(|(k, _)| k != param);
+        }
+        let names: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
+        if let Some(param) = unfilled(&e.path, &names) {
+            return Err(Failure {
+                cause: Cause::Config,
+                message: format!(
+                    "the path parameter `{param}` has no value: set it with `connector-agent setup {} --set {param}=VALUE`",
+                    self.id
+                ),
+            });
+        }
+        let fixed: Vec<(&str, String)> =
+            fixed.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let path_params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let paths = decl::Paths::of(&e.pagination);
+        let primary_key = decl::strs(&e.primary_key);
+        let target = Target {
+            base: &self.base,
+            path: &e.path,
+            paging: paths.decl(&e.pagination),
+            primary_key: &primary_key,
+            path_params: &path_params,
+            fixed_query: &fixed,
+            filter,
+            filter_in_header: false,
+        };
+        Ok(f(&target))
+    }
+
+    /// The URL of endpoint `e`'s first page, as the connector asks for it.
+    fn first_url(
+        &self,
+        e: &Endpoint,
+        params: &[(String, String)],
+        filter: Option<(&str, String)>,
+    ) -> Result<String, Failure> {
+        self.with_target(e, params, filter, |t| page_url(t, &Position::Start))
+    }
+
+    /// The URL of the page after `page` (whose records are at `record_path`) as the
+    /// connector's paging finds it: `Ok(None)` at the end of the list, `Err` when the page
+    /// cannot be paged past (the SDK's reason).
+    fn next_url(
+        &self,
+        e: &Endpoint,
+        params: &[(String, String)],
+        page: &Page,
+        record_path: &[String],
+    ) -> Result<Option<String>, String> {
+        let body = Body::parse(&page.bytes)?;
+        let records = body.records(&decl::strs(record_path))?;
+        // The SDK names the current URL in its "did not advance" error: the shown form
+        // (credentials an API copied into its links masked); page 2 is checked against the
+        // real one by the caller.
+        let current = shown(&page.url);
+        self.with_target(e, params, None, |t| {
+            next_position(
+                t,
+                &Position::Start,
+                &current,
+                &page.headers,
+                &body,
+                &records,
+            )
+            .map(|next| next.map(|position| page_url(t, &position)))
+        })
+        .map_err(|f| f.message)?
     }
 
     /// Path parameters taken from config.
@@ -971,18 +875,7 @@ impl Probe<'_> {
             }
         }
         let mut parts: Vec<CheckPart> = Vec::new();
-        let first_url = match self
-            .base_query(&e)
-            .and_then(|mut q| {
-                q.extend(first_position(&e.pagination));
-                build_url(&self.base, &e.path, &params, &q).map_err(|param| Failure {
-                    cause: Cause::Config,
-                    message: format!(
-                        "the path parameter `{param}` has no value: set it with `connector-agent setup {} --set {param}=VALUE`",
-                        self.id
-                    ),
-                })
-            }) {
+        let first_url = match self.first_url(&e, &params, None) {
             Ok(u) => u,
             Err(f) => {
                 self.firsts
@@ -1135,12 +1028,9 @@ impl Probe<'_> {
             else {
                 break;
             };
-            let mut q = self.base_query(&e).ok()?;
-            q.retain(|(k, _)| k != &inc.param);
-            q.extend(first_position(&e.pagination));
             // The filter as the connector sends it: a query parameter or a header.
             let mut filtered = e.clone();
-            if inc.header {
+            let in_query = if inc.header {
                 filtered
                     .headers
                     .retain(|h| !h.name.eq_ignore_ascii_case(&inc.param));
@@ -1148,10 +1038,11 @@ impl Probe<'_> {
                     name: inc.param.clone(),
                     value: sent.clone(),
                 });
+                None
             } else {
-                q.push((inc.param.clone(), sent.clone()));
-            }
-            let url = build_url(&self.base, &e.path, params, &q).ok()?;
+                Some((inc.param.as_str(), sent.clone()))
+            };
+            let url = self.first_url(&e, params, in_query).ok()?;
             let page = match self.get(&filtered, url).await {
                 Ok(page) => page,
                 // A value the API refuses would fail every incremental sync: the table syncs
@@ -1281,11 +1172,7 @@ impl Probe<'_> {
         for size in sizes {
             let mut tried = e.clone();
             set_limit(&mut tried.pagination, size);
-            let Ok(mut q) = self.base_query(&tried) else {
-                return None;
-            };
-            q.extend(first_position(&tried.pagination));
-            let url = build_url(&self.base, &tried.path, params, &q).ok()?;
+            let url = self.first_url(&tried, params, None).ok()?;
             let got = self.get(&tried, url).await;
             if let Err(f) = &got {
                 if f.cause != Cause::Rejected {
@@ -1568,16 +1455,7 @@ impl Probe<'_> {
     ) -> CheckPart {
         let e = self.model.endpoints[i].clone();
         let name = "paginator";
-        let query = match self.base_query(&e) {
-            Ok(q) => q,
-            Err(f) => return CheckPart::failed(name, f.message),
-        };
-        let with = |extra: (String, String)| {
-            let mut q = query.clone();
-            q.push(extra);
-            build_url(&self.base, &e.path, params, &q).ok()
-        };
-        let (next, what): (Option<String>, String) = match &e.pagination {
+        let what = match &e.pagination {
             Pagination::None => {
                 if let Some(part) = self
                     .unseen_more(i, page, records, params, record_path)
@@ -1587,119 +1465,18 @@ impl Probe<'_> {
                 }
                 return CheckPart::passed(name, "no pagination: one request reads all".into());
             }
-            Pagination::Cursor {
-                cursor_param,
-                cursor_from_record,
-                cursor_path,
-                has_more_path,
-                ..
-            } => {
-                let more = match has_more_path {
-                    Some(path) => match observed::value_at(&page.body, path) {
-                        Some(Value::Bool(b)) => *b,
-                        None | Some(Value::Null) => !records.is_empty(),
-                        Some(other) => {
-                            return CheckPart::failed(
-                                name,
-                                format!(
-                                    "unexpected shape: expected true or false at `{}`, found {}",
-                                    path.join("."),
-                                    observed::describe(other)
-                                ),
-                            )
-                        }
-                    },
-                    None => !records.is_empty(),
-                };
-                let token = if !more {
-                    None
-                } else if let Some(path) = cursor_path {
-                    observed::value_at(&page.body, path).and_then(scalar_text)
-                } else if let Some(field) = cursor_from_record {
-                    match records.last().and_then(|r| r.get(field)).and_then(scalar_text) {
-                        Some(t) => Some(t),
-                        None => {
-                            return CheckPart::failed(
-                                name,
-                                format!("unexpected shape: the last record has no `{field}` to continue from"),
-                            )
-                        }
-                    }
-                } else {
-                    None
-                };
-                (
-                    token.and_then(|t| with((cursor_param.clone(), t))),
-                    format!("`{cursor_param}`"),
-                )
+            Pagination::Cursor { cursor_param, .. } => format!("`{cursor_param}`"),
+            Pagination::NextUrl { next_url_path, .. } => {
+                format!("the next URL at `{}`", next_url_path.join("."))
             }
-            Pagination::NextUrl {
-                next_url_path,
-                limit,
-            } => {
-                let next = match observed::value_at(&page.body, next_url_path) {
-                    Some(Value::String(s)) if !s.is_empty() && !records.is_empty() => {
-                        let mut url = resolve(&self.base, s);
-                        if let Some(l) = limit {
-                            if !url.contains(&format!("{}=", l.param)) {
-                                append_query(&mut url, &[(l.param.clone(), l.value.to_string())]);
-                            }
-                        }
-                        Some(url)
-                    }
-                    _ => None,
-                };
-                (
-                    next,
-                    format!("the next URL at `{}`", next_url_path.join(".")),
-                )
-            }
-            Pagination::LinkHeader { .. } => {
-                let next = page
-                    .headers
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case("link"))
-                    .and_then(|(_, v)| link_next(v))
-                    .filter(|_| !records.is_empty())
-                    .map(|n| resolve(&self.base, &n));
-                (next, "the `Link` header's next URL".into())
-            }
-            Pagination::PageNumber {
-                page_param,
-                start,
-                limit,
-                end,
-            } => {
-                let full_page = !records.is_empty()
-                    && end_says_more(end.as_ref(), &page.body, records.len(), 1).unwrap_or_else(
-                        || {
-                            limit
-                                .as_ref()
-                                .is_none_or(|l| records.len() >= l.value as usize)
-                        },
-                    );
-                (
-                    full_page
-                        .then(|| with((page_param.clone(), (u64::from(*start) + 1).to_string())))
-                        .flatten(),
-                    format!("`{page_param}`"),
-                )
-            }
-            Pagination::Offset {
-                offset_param,
-                limit,
-                end,
-            } => {
-                let full_page = !records.is_empty()
-                    && end_says_more(end.as_ref(), &page.body, records.len(), 1)
-                        .unwrap_or(records.len() >= limit.value as usize);
-                (
-                    full_page
-                        .then(|| with((offset_param.clone(), records.len().to_string())))
-                        .flatten(),
-                    format!("`{offset_param}`"),
-                )
-            }
+            Pagination::LinkHeader { .. } => "the `Link` header's next URL".into(),
+            Pagination::PageNumber { page_param, .. } => format!("`{page_param}`"),
+            Pagination::Offset { offset_param, .. } => format!("`{offset_param}`"),
+        };
+        // Page 2 as the connector's own paging finds it.
+        let next = match self.next_url(&e, params, page, record_path) {
+            Ok(next) => next,
+            Err(why) => return CheckPart::failed(name, format!("unexpected shape: {why}")),
         };
         let Some(next) = next else {
             // The paginator stops here: the page must not say there is more.
@@ -1793,56 +1570,52 @@ impl Probe<'_> {
             Pagination::Offset { limit, .. } => Some(limit.clone()),
             Pagination::None => None,
         };
-        // Candidate paginators, each with the URL of page 2.
-        let mut tries: Vec<(Pagination, String, String)> = Vec::new();
+        // Candidate paginators; each gives page 2's URL by the connector's own paging.
+        let mut paginators: Vec<(Pagination, String)> = Vec::new();
         if let [only] = candidates.as_slice() {
             let (path, value) = only.next.clone().expect("filtered");
             if value.starts_with("http://")
                 || value.starts_with("https://")
                 || value.starts_with('/')
             {
-                tries.push((
+                paginators.push((
                     Pagination::NextUrl {
                         next_url_path: path.clone(),
                         limit: limit.clone(),
                     },
-                    resolve(&self.base, &value),
                     format!("follows the next-page URL at `{}`", path.join(".")),
                 ));
-            } else if let Ok(query) = self.base_query(&e) {
+            } else {
                 let leaf = path.last().cloned().unwrap_or_default();
                 for param in cursor_params_for(&leaf) {
-                    let mut q = query.clone();
-                    q.push((param.clone(), value.clone()));
-                    if let Ok(url) = build_url(&self.base, &e.path, params, &q) {
-                        tries.push((
-                            Pagination::Cursor {
-                                cursor_param: param.clone(),
-                                cursor_from_record: None,
-                                cursor_path: Some(path.clone()),
-                                has_more_path: None,
-                                limit: limit.clone(),
-                            },
-                            url,
-                            format!("pages with `{param}` from `{}`", path.join(".")),
-                        ));
-                    }
+                    paginators.push((
+                        Pagination::Cursor {
+                            cursor_param: param.clone(),
+                            cursor_from_record: None,
+                            cursor_path: Some(path.clone()),
+                            has_more_path: None,
+                            limit: limit.clone(),
+                        },
+                        format!("pages with `{param}` from `{}`", path.join(".")),
+                    ));
                 }
             }
-        } else if candidates.is_empty() {
-            let link = page
-                .headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case("link"))
-                .and_then(|(_, v)| link_next(v));
-            if let Some(next) = link {
-                tries.push((
-                    Pagination::LinkHeader {
-                        limit: limit.clone(),
-                    },
-                    resolve(&self.base, &next),
-                    "follows `rel=\"next\"` in the `Link` header".into(),
-                ));
+        } else if candidates.is_empty()
+            && header(&page.headers, "link").and_then(link_next).is_some()
+        {
+            paginators.push((
+                Pagination::LinkHeader {
+                    limit: limit.clone(),
+                },
+                "follows `rel=\"next\"` in the `Link` header".into(),
+            ));
+        }
+        let mut tries: Vec<(Pagination, String, String)> = Vec::new();
+        for (pagination, how) in paginators {
+            let mut tried = e.clone();
+            tried.pagination = pagination.clone();
+            if let Ok(Some(url)) = self.next_url(&tried, params, page, record_path) {
+                tries.push((pagination, url, how));
             }
         }
         for (pagination, url, how) in tries {
@@ -2076,53 +1849,6 @@ fn describe_pagination(p: &Pagination) -> String {
             format!("next URL at `{}`", next_url_path.join("."))
         }
         other => other.style().to_string(),
-    }
-}
-
-/// The paging parameter of the first request.
-fn first_position(p: &Pagination) -> Option<(String, String)> {
-    match p {
-        Pagination::PageNumber {
-            page_param, start, ..
-        } => Some((page_param.clone(), start.to_string())),
-        Pagination::Offset { offset_param, .. } => Some((offset_param.clone(), "0".into())),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_are_built_like_the_connector_builds_them() {
-        let url = build_url(
-            "http://h/api",
-            "/v1/customers/{id}/invoices",
-            &[("id".into(), "a b/c".into())],
-            &[("limit".into(), "10".into()), ("q".into(), "x&y".into())],
-        )
-        .unwrap();
-        assert_eq!(
-            url,
-            "http://h/api/v1/customers/a%20b%2Fc/invoices?limit=10&q=x%26y"
-        );
-        assert_eq!(
-            build_url("http://h", "/v1/{missing}", &[], &[]),
-            Err("missing".to_string())
-        );
-        assert_eq!(
-            build_url("http://h", "/v1/a{b", &[], &[]).unwrap(),
-            "http://h/v1/a{b"
-        );
-    }
-
-    #[test]
-    fn link_headers_and_relative_urls_resolve() {
-        let link = r#"<http://h/e?page=2>; rel="next", <http://h/e?page=9>; rel="last""#;
-        assert_eq!(link_next(link).as_deref(), Some("http://h/e?page=2"));
-        assert_eq!(resolve("http://h/api", "/v1/x?c=1"), "http://h/v1/x?c=1");
-        assert_eq!(resolve("http://h/api", "x?c=1"), "http://h/api/x?c=1");
     }
 }
 

@@ -131,7 +131,7 @@ impl SyncCommand {
                 (Err(e), None) => return Err(e.into()),
                 // On a schedule, a failed run is reported and the next one still happens.
                 (Err(e), Some(_)) => {
-                    eprintln!("error: {}", connector_agent_sync::engine::error_chain(&e))
+                    eprintln!("error: {}", connector_agent_sync::error_chain(&e))
                 }
             }
             let Some(every) = self.every else {

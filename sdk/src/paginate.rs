@@ -1,15 +1,15 @@
 //! Paging: the URL of a page, and the position of the next one. One routine for every
 //! endpoint, driven by its [`PagingDecl`](crate::PagingDecl).
 
-use crate::bindings::connector_agent::connector::types::HttpResponse;
-use crate::http::{build_url, header, link_next, resolve, with_query_param};
 use crate::records::{field, scalar_text, Body};
 use crate::state::Position;
+use crate::url::{build_url, header, link_next, resolve, with_query_param};
 use crate::{EndDecl, EndpointDecl, PageSizeDecl, PagingDecl};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-fn limit_of(paging: &PagingDecl) -> Option<PageSizeDecl> {
+/// The page size a paginator sends, if any.
+pub fn limit_of<'a>(paging: &PagingDecl<'a>) -> Option<PageSizeDecl<'a>> {
     match *paging {
         PagingDecl::None => None,
         PagingDecl::Cursor { limit, .. }
@@ -20,38 +20,72 @@ fn limit_of(paging: &PagingDecl) -> Option<PageSizeDecl> {
     }
 }
 
-/// Everything needed to build a request URL for one endpoint.
-pub(crate) struct Target<'a> {
+/// Everything needed to build the request URLs of one list.
+pub struct Target<'a> {
+    /// The base URL (a trailing `/` is dropped).
     pub base: &'a str,
-    pub endpoint: &'a EndpointDecl,
+    /// The path template, relative to the base URL.
+    pub path: &'a str,
+    /// How the list pages.
+    pub paging: PagingDecl<'a>,
+    /// The primary key columns, for noticing a page served again ([`first_key`]).
+    pub primary_key: &'a [&'a str],
+    /// Values of the path's `{param}`s.
     pub path_params: &'a [(&'a str, &'a str)],
     /// Fixed query parameters with config values substituted.
     pub fixed_query: &'a [(&'a str, String)],
     /// The incremental filter (param, value), if any.
     pub filter: Option<(&'a str, String)>,
+    /// The filter goes in a request header (`If-Modified-Since`), not in the URL.
+    pub filter_in_header: bool,
+}
+
+impl<'a> Target<'a> {
+    /// The target of a declared endpoint.
+    pub fn of(
+        base: &'a str,
+        endpoint: &'a EndpointDecl,
+        path_params: &'a [(&'a str, &'a str)],
+        fixed_query: &'a [(&'a str, String)],
+        filter: Option<(&'a str, String)>,
+    ) -> Target<'a> {
+        Target {
+            base,
+            path: endpoint.path,
+            paging: endpoint.paging,
+            primary_key: endpoint.primary_key,
+            path_params,
+            fixed_query,
+            filter,
+            filter_in_header: endpoint.incremental.is_some_and(|i| i.header),
+        }
+    }
 }
 
 /// The URL of the page at `position`.
-pub(crate) fn page_url(t: &Target<'_>, position: &Position) -> String {
+pub fn page_url(t: &Target<'_>, position: &Position) -> String {
     if let Position::Url { url } = position {
         return url.clone();
     }
-    let paging = &t.endpoint.paging;
+    let paging = &t.paging;
     let mut query: Vec<(&str, String)> = t.fixed_query.to_vec();
     if let Some(limit) = limit_of(paging) {
         query.push((limit.param, limit.value.to_string()));
     }
     // A filter sent as a header (`If-Modified-Since`) is not part of the URL.
-    if let Some((param, value)) = t.filter.as_ref().filter(|_| !t.endpoint.incremental.is_some_and(|i| i.header)) {
+    if let Some((param, value)) = t.filter.as_ref().filter(|_| !t.filter_in_header) {
         query.push((param, value.clone()));
     }
     match (paging, position) {
         (PagingDecl::Cursor { cursor_param, .. }, Position::Token { value }) => {
             query.push((cursor_param, value.clone()))
         }
-        (PagingDecl::PageNumber { page_param, start, .. }, Position::Start) => {
-            query.push((page_param, start.to_string()))
-        }
+        (
+            PagingDecl::PageNumber {
+                page_param, start, ..
+            },
+            Position::Start,
+        ) => query.push((page_param, start.to_string())),
         (PagingDecl::PageNumber { page_param, .. }, Position::Page { n }) => {
             query.push((page_param, n.to_string()))
         }
@@ -73,26 +107,38 @@ pub(crate) fn page_url(t: &Target<'_>, position: &Position) -> String {
             *value = (*v).to_string();
         }
     }
-    build_url(t.base, t.endpoint.path, t.path_params, &query)
+    build_url(t.base, t.path, t.path_params, &query)
 }
 
-/// The position after the page just read, or `None` at the end.
-pub(crate) fn next_position(
+/// The position after the page just read (its URL, response headers, parsed body and the
+/// records at the record path), or `None` at the end; `Err` says why the page cannot be
+/// paged past (a flag that is not a boolean, a paginator that does not advance).
+pub fn next_position(
     t: &Target<'_>,
     current: &Position,
     current_url: &str,
-    resp: &HttpResponse,
+    headers: &[(String, String)],
     body: &Body<'_>,
     records: &[&RawValue],
 ) -> Result<Option<Position>, String> {
-    let next = match t.endpoint.paging {
+    let next = match t.paging {
         PagingDecl::None => None,
-        PagingDecl::Cursor { cursor_from_record, cursor_path, has_more_path, .. } => {
+        PagingDecl::Cursor {
+            cursor_from_record,
+            cursor_path,
+            has_more_path,
+            ..
+        } => {
             let more = match has_more_path {
                 Some(path) => match body.value(path) {
                     Value::Bool(b) => b,
                     Value::Null => !records.is_empty(),
-                    other => return Err(format!("`{}` is {other}, expected true or false", path.join("."))),
+                    other => {
+                        return Err(format!(
+                            "`{}` is {other}, expected true or false",
+                            path.join(".")
+                        ))
+                    }
                 },
                 None => !records.is_empty(),
             };
@@ -101,21 +147,31 @@ pub(crate) fn next_position(
             } else if let Some(path) = cursor_path {
                 match body.value(path) {
                     Value::String(s) if !s.is_empty() => Some(Position::Token { value: s }),
-                    Value::Number(n) => Some(Position::Token { value: n.to_string() }),
+                    Value::Number(n) => Some(Position::Token {
+                        value: n.to_string(),
+                    }),
                     _ => None,
                 }
             } else if let Some(name) = cursor_from_record {
-                let last = records.last().and_then(|r| field(r, name)).and_then(scalar_text);
+                let last = records
+                    .last()
+                    .and_then(|r| field(r, name))
+                    .and_then(scalar_text);
                 match last {
                     Some(v) => Some(Position::Token { value: v }),
                     None if records.is_empty() => None,
-                    None => return Err(format!("the last record has no `{name}` to continue from")),
+                    None => {
+                        return Err(format!("the last record has no `{name}` to continue from"))
+                    }
                 }
             } else {
                 None
             }
         }
-        PagingDecl::NextUrl { next_url_path, limit } => match body.value(next_url_path) {
+        PagingDecl::NextUrl {
+            next_url_path,
+            limit,
+        } => match body.value(next_url_path) {
             Value::String(s) if !s.is_empty() && !records.is_empty() => {
                 let mut url = resolve(t.base, &s);
                 if let Some(limit) = limit {
@@ -127,11 +183,15 @@ pub(crate) fn next_position(
             }
             _ => None,
         },
-        PagingDecl::LinkHeader { .. } => match header(resp, "link").and_then(link_next) {
-            Some(next) if !records.is_empty() => Some(Position::Url { url: resolve(t.base, &next) }),
+        PagingDecl::LinkHeader { .. } => match header(headers, "link").and_then(link_next) {
+            Some(next) if !records.is_empty() => Some(Position::Url {
+                url: resolve(t.base, &next),
+            }),
             _ => None,
         },
-        PagingDecl::PageNumber { start, limit, end, .. } => {
+        PagingDecl::PageNumber {
+            start, limit, end, ..
+        } => {
             let n = match current {
                 Position::Page { n } => *n,
                 _ => start as u64,
@@ -143,7 +203,14 @@ pub(crate) fn next_position(
             // been paged past: stopping on it never stops early (at worst one more request,
             // answered by an empty page).
             let covered = pages.saturating_mul(records.len() as u64);
-            let more = goes_on(end, limit.map(|l| l.value), body, records.len(), covered, pages)?;
+            let more = goes_on(
+                end,
+                limit.map(|l| l.value),
+                body,
+                records.len(),
+                covered,
+                pages,
+            )?;
             more.then_some(Position::Page { n: n + 1 })
         }
         PagingDecl::Offset { limit, end, .. } => {
@@ -180,7 +247,7 @@ pub(crate) fn next_position(
 /// `covered` records and `pages` pages paged past so far. An empty page always ends it (an
 /// API that keeps saying "more" must not loop); otherwise the end signal decides, and
 /// without one (or when the response lacks its field) a page shorter than `limit` ends it.
-pub(crate) fn goes_on(
+pub fn goes_on(
     end: Option<EndDecl>,
     limit: Option<u32>,
     body: &Body<'_>,
@@ -199,17 +266,28 @@ pub(crate) fn goes_on(
         EndDecl::Flag { path, stop_when } => match body.value(path) {
             Value::Bool(b) => Ok(b != stop_when),
             Value::Null => Ok(short_page_rule()),
-            other => Err(format!("`{}` is {other}, expected true or false", path.join("."))),
+            other => Err(format!(
+                "`{}` is {other}, expected true or false",
+                path.join(".")
+            )),
         },
         EndDecl::Total { path } => match count(&body.value(path)) {
             Some(total) => Ok(covered < total),
             None if body.value(path).is_null() => Ok(short_page_rule()),
-            None => Err(format!("`{}` is {}, expected a count", path.join("."), body.value(path))),
+            None => Err(format!(
+                "`{}` is {}, expected a count",
+                path.join("."),
+                body.value(path)
+            )),
         },
         EndDecl::TotalPages { path } => match count(&body.value(path)) {
             Some(total) => Ok(pages < total),
             None if body.value(path).is_null() => Ok(short_page_rule()),
-            None => Err(format!("`{}` is {}, expected a page count", path.join("."), body.value(path))),
+            None => Err(format!(
+                "`{}` is {}, expected a page count",
+                path.join("."),
+                body.value(path)
+            )),
         },
     }
 }
@@ -217,7 +295,9 @@ pub(crate) fn goes_on(
 /// A non-negative count, as a number or a numeric string.
 fn count(v: &Value) -> Option<u64> {
     match v {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -225,12 +305,15 @@ fn count(v: &Value) -> Option<u64> {
 
 /// The first record's key (its primary key values, else the whole record), for noticing an
 /// offset or page-number API that ignores the position and serves the same page again.
-pub(crate) fn first_key(e: &EndpointDecl, records: &[&RawValue]) -> Option<String> {
+pub fn first_key(primary_key: &[&str], records: &[&RawValue]) -> Option<String> {
     let first = records.first()?;
-    let parts: Option<Vec<String>> = e
-        .primary_key
+    let parts: Option<Vec<String>> = primary_key
         .iter()
-        .map(|k| field(first, k).map(|v| v.get().to_string()).filter(|v| v != "null"))
+        .map(|k| {
+            field(first, k)
+                .map(|v| v.get().to_string())
+                .filter(|v| v != "null")
+        })
         .collect();
     match parts {
         // Records without their key (or a keyless table) are compared whole: two different
@@ -243,9 +326,15 @@ pub(crate) fn first_key(e: &EndpointDecl, records: &[&RawValue]) -> Option<Strin
 /// Whether this page starts with the same record as the previous one: for offset and
 /// page-number lists, a position the API ignored. Other styles are followed by what the API
 /// says (cursors, URLs) and checked by [`next_position`] for not advancing.
-pub(crate) fn repeats_previous(paging: &PagingDecl, previous_first: Option<&str>, first: Option<&str>) -> bool {
-    matches!(paging, PagingDecl::PageNumber { .. } | PagingDecl::Offset { .. })
-        && first.is_some()
+pub fn repeats_previous(
+    paging: &PagingDecl<'_>,
+    previous_first: Option<&str>,
+    first: Option<&str>,
+) -> bool {
+    matches!(
+        paging,
+        PagingDecl::PageNumber { .. } | PagingDecl::Offset { .. }
+    ) && first.is_some()
         && previous_first == first
 }
 
@@ -253,7 +342,10 @@ pub(crate) fn repeats_previous(paging: &PagingDecl, previous_first: Option<&str>
 mod tests {
     use super::*;
 
-    const LIMIT: PageSizeDecl = PageSizeDecl { param: "limit", value: 10 };
+    const LIMIT: PageSizeDecl = PageSizeDecl {
+        param: "limit",
+        value: 10,
+    };
 
     #[test]
     fn a_query_value_naming_a_path_parameter_takes_its_value() {
@@ -270,11 +362,14 @@ mod tests {
             parent: None,
         };
         let fixed = [("list_id", "{list_id}".to_string())];
-        let t = Target { base: "http://h", endpoint: &E, path_params: &[("list_id", "7")], fixed_query: &fixed, filter: None };
-        assert_eq!(page_url(&t, &Position::Start), "http://h/lists/7/recipients?list_id=7");
+        let t = Target::of("http://h", &E, &[("list_id", "7")], &fixed, None);
+        assert_eq!(
+            page_url(&t, &Position::Start),
+            "http://h/lists/7/recipients?list_id=7"
+        );
     }
 
-    fn endpoint(paging: PagingDecl) -> EndpointDecl {
+    fn endpoint(paging: PagingDecl<'static>) -> EndpointDecl {
         EndpointDecl {
             table: "t",
             path: "/t",
@@ -289,52 +384,95 @@ mod tests {
         }
     }
 
-    fn offset(end: Option<EndDecl>) -> EndpointDecl {
-        endpoint(PagingDecl::Offset { offset_param: "offset", limit: LIMIT, end })
+    fn offset(end: Option<EndDecl<'static>>) -> EndpointDecl {
+        endpoint(PagingDecl::Offset {
+            offset_param: "offset",
+            limit: LIMIT,
+            end,
+        })
     }
 
-    fn pages(end: Option<EndDecl>) -> EndpointDecl {
-        endpoint(PagingDecl::PageNumber { page_param: "page", start: 1, limit: Some(LIMIT), end })
+    fn pages(end: Option<EndDecl<'static>>) -> EndpointDecl {
+        endpoint(PagingDecl::PageNumber {
+            page_param: "page",
+            start: 1,
+            limit: Some(LIMIT),
+            end,
+        })
     }
 
     /// A body with `n` records (ids from `first`) and the extra top-level fields in `extra`.
     fn body(first: usize, n: usize, extra: &str) -> Vec<u8> {
-        let values: Vec<String> = (first..first + n).map(|i| format!(r#"{{"id":{i}}}"#)).collect();
+        let values: Vec<String> = (first..first + n)
+            .map(|i| format!(r#"{{"id":{i}}}"#))
+            .collect();
         let sep = if extra.is_empty() { "" } else { "," };
         format!(r#"{{"values":[{}]{sep}{extra}}}"#, values.join(",")).into_bytes()
     }
 
     /// The position after a page at `current` whose body is `bytes`.
     fn next(e: &EndpointDecl, current: Position, bytes: &[u8]) -> Result<Option<Position>, String> {
-        let t = Target { base: "http://h", endpoint: e, path_params: &[], fixed_query: &[], filter: None };
-        let resp = HttpResponse { status: 200, headers: Vec::new(), body: bytes.to_vec() };
+        let t = Target::of("http://h", e, &[], &[], None);
         let body = Body::parse(bytes)?;
         let records = body.records(e.record_path)?;
-        next_position(&t, &current, &page_url(&t, &current), &resp, &body, &records)
+        next_position(&t, &current, &page_url(&t, &current), &[], &body, &records)
     }
 
-    const IS_LAST: Option<EndDecl> = Some(EndDecl::Flag { path: &["isLast"], stop_when: true });
-    const HAS_MORE: Option<EndDecl> = Some(EndDecl::Flag { path: &["meta", "has_more"], stop_when: false });
+    const IS_LAST: Option<EndDecl> = Some(EndDecl::Flag {
+        path: &["isLast"],
+        stop_when: true,
+    });
+    const HAS_MORE: Option<EndDecl> = Some(EndDecl::Flag {
+        path: &["meta", "has_more"],
+        stop_when: false,
+    });
     const TOTAL: Option<EndDecl> = Some(EndDecl::Total { path: &["total"] });
-    const TOTAL_PAGES: Option<EndDecl> = Some(EndDecl::TotalPages { path: &["total_pages"] });
+    const TOTAL_PAGES: Option<EndDecl> = Some(EndDecl::TotalPages {
+        path: &["total_pages"],
+    });
 
     #[test]
     fn without_a_signal_a_short_page_ends_the_list() {
         let e = offset(None);
-        assert_eq!(next(&e, Position::Start, &body(0, 10, "")), Ok(Some(Position::Offset { n: 10 })));
-        assert_eq!(next(&e, Position::Offset { n: 10 }, &body(10, 7, "")), Ok(None));
+        assert_eq!(
+            next(&e, Position::Start, &body(0, 10, "")),
+            Ok(Some(Position::Offset { n: 10 }))
+        );
+        assert_eq!(
+            next(&e, Position::Offset { n: 10 }, &body(10, 7, "")),
+            Ok(None)
+        );
         let e = pages(None);
-        assert_eq!(next(&e, Position::Start, &body(0, 10, "")), Ok(Some(Position::Page { n: 2 })));
-        assert_eq!(next(&e, Position::Page { n: 2 }, &body(10, 9, "")), Ok(None));
+        assert_eq!(
+            next(&e, Position::Start, &body(0, 10, "")),
+            Ok(Some(Position::Page { n: 2 }))
+        );
+        assert_eq!(
+            next(&e, Position::Page { n: 2 }, &body(10, 9, "")),
+            Ok(None)
+        );
     }
 
     #[test]
     fn a_capped_page_size_with_a_total_advances_by_the_records_received() {
         // Asked for 10, the API serves 4, and says there are 11.
         let e = offset(TOTAL);
-        assert_eq!(next(&e, Position::Start, &body(0, 4, r#""total":11"#)), Ok(Some(Position::Offset { n: 4 })));
-        assert_eq!(next(&e, Position::Offset { n: 4 }, &body(4, 4, r#""total":11"#)), Ok(Some(Position::Offset { n: 8 })));
-        assert_eq!(next(&e, Position::Offset { n: 8 }, &body(8, 3, r#""total":"11""#)), Ok(None));
+        assert_eq!(
+            next(&e, Position::Start, &body(0, 4, r#""total":11"#)),
+            Ok(Some(Position::Offset { n: 4 }))
+        );
+        assert_eq!(
+            next(&e, Position::Offset { n: 4 }, &body(4, 4, r#""total":11"#)),
+            Ok(Some(Position::Offset { n: 8 }))
+        );
+        assert_eq!(
+            next(
+                &e,
+                Position::Offset { n: 8 },
+                &body(8, 3, r#""total":"11""#)
+            ),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -342,8 +480,8 @@ mod tests {
         let e = offset(None);
         let a = RawValue::from_string(r#"{"name":"a"}"#.into()).unwrap();
         let b = RawValue::from_string(r#"{"name":"b"}"#.into()).unwrap();
-        let ka = first_key(&e, &[a.as_ref()]);
-        let kb = first_key(&e, &[b.as_ref()]);
+        let ka = first_key(e.primary_key, &[a.as_ref()]);
+        let kb = first_key(e.primary_key, &[b.as_ref()]);
         assert_ne!(ka, kb);
         assert!(!repeats_previous(&e.paging, ka.as_deref(), kb.as_deref()));
         assert!(repeats_previous(&e.paging, ka.as_deref(), ka.as_deref()));
@@ -353,19 +491,60 @@ mod tests {
     fn a_server_ignoring_the_limit_is_not_taken_for_many_pages() {
         // Asked for 10, the API serves 100 a page and says there are 3 pages.
         let e = offset(TOTAL_PAGES);
-        assert_eq!(next(&e, Position::Start, &body(0, 100, r#""total_pages":3"#)), Ok(Some(Position::Offset { n: 100 })));
-        assert_eq!(next(&e, Position::Offset { n: 100 }, &body(100, 100, r#""total_pages":3"#)), Ok(Some(Position::Offset { n: 200 })));
-        assert_eq!(next(&e, Position::Offset { n: 200 }, &body(200, 100, r#""total_pages":3"#)), Ok(None));
+        assert_eq!(
+            next(&e, Position::Start, &body(0, 100, r#""total_pages":3"#)),
+            Ok(Some(Position::Offset { n: 100 }))
+        );
+        assert_eq!(
+            next(
+                &e,
+                Position::Offset { n: 100 },
+                &body(100, 100, r#""total_pages":3"#)
+            ),
+            Ok(Some(Position::Offset { n: 200 }))
+        );
+        assert_eq!(
+            next(
+                &e,
+                Position::Offset { n: 200 },
+                &body(200, 100, r#""total_pages":3"#)
+            ),
+            Ok(None)
+        );
     }
 
     #[test]
     fn short_pages_before_the_end_follow_is_last() {
         let e = offset(IS_LAST);
-        assert_eq!(next(&e, Position::Start, &body(0, 3, r#""isLast":false"#)), Ok(Some(Position::Offset { n: 3 })));
-        assert_eq!(next(&e, Position::Offset { n: 3 }, &body(3, 10, r#""isLast":true"#)), Ok(None));
+        assert_eq!(
+            next(&e, Position::Start, &body(0, 3, r#""isLast":false"#)),
+            Ok(Some(Position::Offset { n: 3 }))
+        );
+        assert_eq!(
+            next(
+                &e,
+                Position::Offset { n: 3 },
+                &body(3, 10, r#""isLast":true"#)
+            ),
+            Ok(None)
+        );
         let e = pages(HAS_MORE);
-        assert_eq!(next(&e, Position::Start, &body(0, 2, r#""meta":{"has_more":true}"#)), Ok(Some(Position::Page { n: 2 })));
-        assert_eq!(next(&e, Position::Page { n: 2 }, &body(0, 10, r#""meta":{"has_more":false}"#)), Ok(None));
+        assert_eq!(
+            next(
+                &e,
+                Position::Start,
+                &body(0, 2, r#""meta":{"has_more":true}"#)
+            ),
+            Ok(Some(Position::Page { n: 2 }))
+        );
+        assert_eq!(
+            next(
+                &e,
+                Position::Page { n: 2 },
+                &body(0, 10, r#""meta":{"has_more":false}"#)
+            ),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -373,25 +552,47 @@ mod tests {
         for end in [IS_LAST, TOTAL, TOTAL_PAGES] {
             let e = offset(end);
             let extra = r#""isLast":false,"total":100,"total_pages":10"#;
-            assert_eq!(next(&e, Position::Offset { n: 20 }, &body(0, 0, extra)), Ok(None));
+            assert_eq!(
+                next(&e, Position::Offset { n: 20 }, &body(0, 0, extra)),
+                Ok(None)
+            );
         }
     }
 
     #[test]
     fn page_numbers_end_at_total_pages_or_total() {
         let e = pages(TOTAL_PAGES);
-        assert_eq!(next(&e, Position::Start, &body(0, 3, r#""total_pages":3"#)), Ok(Some(Position::Page { n: 2 })));
-        assert_eq!(next(&e, Position::Page { n: 3 }, &body(0, 3, r#""total_pages":3"#)), Ok(None));
+        assert_eq!(
+            next(&e, Position::Start, &body(0, 3, r#""total_pages":3"#)),
+            Ok(Some(Position::Page { n: 2 }))
+        );
+        assert_eq!(
+            next(
+                &e,
+                Position::Page { n: 3 },
+                &body(0, 3, r#""total_pages":3"#)
+            ),
+            Ok(None)
+        );
         // Capped at 4 of 10: 3 pages of 4 cover 12 >= 11.
         let e = pages(TOTAL);
-        assert_eq!(next(&e, Position::Page { n: 2 }, &body(4, 4, r#""total":11"#)), Ok(Some(Position::Page { n: 3 })));
-        assert_eq!(next(&e, Position::Page { n: 3 }, &body(8, 4, r#""total":11"#)), Ok(None));
+        assert_eq!(
+            next(&e, Position::Page { n: 2 }, &body(4, 4, r#""total":11"#)),
+            Ok(Some(Position::Page { n: 3 }))
+        );
+        assert_eq!(
+            next(&e, Position::Page { n: 3 }, &body(8, 4, r#""total":11"#)),
+            Ok(None)
+        );
     }
 
     #[test]
     fn a_missing_signal_falls_back_to_the_short_page_rule_and_a_wrong_one_is_an_error() {
         let e = offset(IS_LAST);
-        assert_eq!(next(&e, Position::Start, &body(0, 10, "")), Ok(Some(Position::Offset { n: 10 })));
+        assert_eq!(
+            next(&e, Position::Start, &body(0, 10, "")),
+            Ok(Some(Position::Offset { n: 10 }))
+        );
         assert_eq!(next(&e, Position::Start, &body(0, 3, "")), Ok(None));
         assert!(next(&e, Position::Start, &body(0, 3, r#""isLast":"no""#)).is_err());
         let e = offset(TOTAL);
@@ -404,13 +605,21 @@ mod tests {
         let bytes = body(5, 3, "");
         let b = Body::parse(&bytes).unwrap();
         let records = b.records(e.record_path).unwrap();
-        let first = first_key(&e, &records);
+        let first = first_key(e.primary_key, &records);
         assert_eq!(first.as_deref(), Some("5"));
-        assert!(repeats_previous(&e.paging, first.as_deref(), first.as_deref()));
+        assert!(repeats_previous(
+            &e.paging,
+            first.as_deref(),
+            first.as_deref()
+        ));
         assert!(!repeats_previous(&e.paging, None, first.as_deref()));
         assert!(!repeats_previous(&e.paging, Some("4"), first.as_deref()));
         assert!(!repeats_previous(&e.paging, None, None));
         let link = endpoint(PagingDecl::LinkHeader { limit: None });
-        assert!(!repeats_previous(&link.paging, first.as_deref(), first.as_deref()));
+        assert!(!repeats_previous(
+            &link.paging,
+            first.as_deref(),
+            first.as_deref()
+        ));
     }
 }

@@ -1,12 +1,9 @@
-//! Requests through the host: URL building and response checks.
-
-use crate::bindings::connector_agent::connector::host;
-use crate::bindings::connector_agent::connector::types::{
-    ConnectorError, HttpError, HttpRequest, HttpResponse,
-};
+//! URLs as connectors send them: paths with their `{param}`s filled, query strings,
+//! next-page links. Pure functions, shared by the connector and Save & Test's probe, so the
+//! probe asks for exactly the URL the sync will ask for.
 
 /// Percent-encodes a query or path component (RFC 3986 unreserved characters pass).
-pub(crate) fn encode(text: &str, out: &mut String) {
+pub fn encode(text: &str, out: &mut String) {
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(b as char);
@@ -22,7 +19,7 @@ pub(crate) fn encode(text: &str, out: &mut String) {
 /// The first `{param}` of `path` that `filled` does not name: a value neither config nor a
 /// parent record gives, so no request may be built (it would go out with the placeholder
 /// in it).
-pub(crate) fn unfilled<'a>(path: &'a str, filled: &[&str]) -> Option<&'a str> {
+pub fn unfilled<'a>(path: &'a str, filled: &[&str]) -> Option<&'a str> {
     let mut rest = path;
     while let Some(open) = rest.find('{') {
         let close = rest[open..].find('}')?;
@@ -36,7 +33,7 @@ pub(crate) fn unfilled<'a>(path: &'a str, filled: &[&str]) -> Option<&'a str> {
 }
 
 /// Builds `base + path?query`, substituting `{param}`s in the path.
-pub(crate) fn build_url(
+pub fn build_url(
     base: &str,
     path: &str,
     path_params: &[(&str, &str)],
@@ -65,7 +62,7 @@ pub(crate) fn build_url(
 }
 
 /// Appends query parameters to a URL that may already have some.
-pub(crate) fn append_query(url: &mut String, query: &[(&str, String)]) {
+pub fn append_query(url: &mut String, query: &[(&str, String)]) {
     for (name, value) in query {
         url.push(if url.contains('?') { '&' } else { '?' });
         encode(name, url);
@@ -75,7 +72,7 @@ pub(crate) fn append_query(url: &mut String, query: &[(&str, String)]) {
 }
 
 /// Replaces (or adds) one query parameter in an absolute URL.
-pub(crate) fn with_query_param(url: &str, name: &str, value: &str) -> String {
+pub fn with_query_param(url: &str, name: &str, value: &str) -> String {
     let (head, query) = match url.split_once('?') {
         Some((h, q)) => (h, q),
         None => (url, ""),
@@ -101,104 +98,24 @@ pub(crate) fn with_query_param(url: &str, name: &str, value: &str) -> String {
 }
 
 /// Resolves a possibly relative next-page URL against the base URL.
-pub(crate) fn resolve(base: &str, next: &str) -> String {
+pub fn resolve(base: &str, next: &str) -> String {
     if next.starts_with("http://") || next.starts_with("https://") {
         next.to_string()
     } else if let Some(stripped) = next.strip_prefix('/') {
         // origin of base + absolute path
         let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-        let origin_end = base[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(base.len());
+        let origin_end = base[scheme_end..]
+            .find('/')
+            .map(|i| i + scheme_end)
+            .unwrap_or(base.len());
         format!("{}/{}", &base[..origin_end], stripped)
     } else {
         format!("{}/{}", base.trim_end_matches('/'), next)
     }
 }
 
-pub(crate) fn get(url: String) -> HttpRequest {
-    HttpRequest {
-        method: "GET".into(),
-        url,
-        headers: vec![("accept".into(), "application/json".into())],
-        body: None,
-    }
-}
-
-/// A GET with the endpoint's required headers (one of them may replace `accept`).
-pub(crate) fn get_with(url: String, headers: &[(&str, String)]) -> HttpRequest {
-    let mut req = get(url);
-    for (name, value) in headers {
-        req.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        req.headers.push(((*name).to_string(), value.clone()));
-    }
-    req
-}
-
-pub(crate) fn describe_http_error(err: &HttpError) -> String {
-    match err {
-        HttpError::Denied(m) => format!("refused by the host's allow-list: {m}"),
-        HttpError::InvalidUrl(m) => format!("invalid URL: {m}"),
-        HttpError::Network(m) => format!("network error: {m}"),
-        HttpError::Timeout(m) => format!("timed out: {m}"),
-    }
-}
-
-/// Sends a GET and turns a non-2xx answer into an error naming the table, the URL and the
-/// status; `304 Not Modified` is `None` when `conditional`: the request asked for changes
-/// since a time (`If-Modified-Since`) and there are none.
-pub(crate) fn send_unless_unchanged(
-    table: &str,
-    req: HttpRequest,
-    conditional: bool,
-) -> Result<Option<HttpResponse>, ConnectorError> {
-    let url = req.url.clone();
-    let resp = host::http_send(&req)
-        .map_err(|e| ConnectorError::Http(format!("table `{table}`: GET {url}: {}", describe_http_error(&e))))?;
-    if conditional && resp.status == 304 {
-        return Ok(None);
-    }
-    require_ok(table, &url, resp).map(Some)
-}
-
-/// Turns a non-2xx response into an error that names the table, the URL and the status.
-pub(crate) fn require_ok(
-    table: &str,
-    url: &str,
-    resp: HttpResponse,
-) -> Result<HttpResponse, ConnectorError> {
-    if (200..300).contains(&resp.status) {
-        return Ok(resp);
-    }
-    Err(ConnectorError::Http(format!(
-        "table `{table}`: GET {url} answered {}{}: {}",
-        resp.status,
-        status_hint(resp.status),
-        snippet(&resp.body)
-    )))
-}
-
-pub(crate) fn status_hint(status: u16) -> &'static str {
-    match status {
-        401 => " (credentials rejected: check the API key or token)",
-        403 => " (forbidden: the credentials lack permission for this endpoint)",
-        404 => " (not found: check the base URL and path)",
-        429 => " (rate limited after retries)",
-        500..=599 => " (server error after retries)",
-        _ => "",
-    }
-}
-
-pub(crate) fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
-    text.replace(['\n', '\r'], " ")
-}
-
-/// The value of a response header (names are lower case).
-pub(crate) fn header<'a>(resp: &'a HttpResponse, name: &str) -> Option<&'a str> {
-    resp.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-}
-
 /// The `rel="next"` URL of a `Link` header.
-pub(crate) fn link_next(link: &str) -> Option<String> {
+pub fn link_next(link: &str) -> Option<String> {
     for part in link.split(',') {
         let mut pieces = part.split(';');
         let target = pieces.next()?.trim();
@@ -207,10 +124,23 @@ pub(crate) fn link_next(link: &str) -> Option<String> {
             p == "rel=\"next\"" || p == "rel=next"
         });
         if is_next {
-            return Some(target.trim_start_matches('<').trim_end_matches('>').to_string());
+            return Some(
+                target
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string(),
+            );
         }
     }
     None
+}
+
+/// The value of a header (names compare case-insensitively).
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 #[cfg(test)]
@@ -220,7 +150,10 @@ mod tests {
         use super::unfilled;
         assert_eq!(unfilled("/a/{x}/b/{y}", &["x", "y"]), None);
         assert_eq!(unfilled("/a/{x}/b/{y}", &["x"]), Some("y"));
-        assert_eq!(unfilled("/{account_id}/cards.json", &[]), Some("account_id"));
+        assert_eq!(
+            unfilled("/{account_id}/cards.json", &[]),
+            Some("account_id")
+        );
         assert_eq!(unfilled("/plain", &[]), None);
     }
 
@@ -234,12 +167,18 @@ mod tests {
             &[("id", "a b/c")],
             &[("limit", "10".into()), ("q", "x&y".into())],
         );
-        assert_eq!(url, "http://h/api/v1/customers/a%20b%2Fc/invoices?limit=10&q=x%26y");
+        assert_eq!(
+            url,
+            "http://h/api/v1/customers/a%20b%2Fc/invoices?limit=10&q=x%26y"
+        );
     }
 
     #[test]
     fn with_query_param_replaces() {
-        assert_eq!(with_query_param("http://h/x?a=1&b=2", "a", "3"), "http://h/x?b=2&a=3");
+        assert_eq!(
+            with_query_param("http://h/x?a=1&b=2", "a", "3"),
+            "http://h/x?b=2&a=3"
+        );
         assert_eq!(with_query_param("http://h/x", "a", "3"), "http://h/x?a=3");
     }
 
@@ -252,7 +191,10 @@ mod tests {
 
     #[test]
     fn resolve_relative() {
-        assert_eq!(resolve("http://h:1/api", "/v1/x?c=2"), "http://h:1/v1/x?c=2");
+        assert_eq!(
+            resolve("http://h:1/api", "/v1/x?c=2"),
+            "http://h:1/v1/x?c=2"
+        );
         assert_eq!(resolve("http://h:1/api", "http://o/x"), "http://o/x");
     }
 }

@@ -72,20 +72,32 @@ impl Clock {
     }
 }
 
-/// A page position.
+/// A page position: where a list is read next (saved in checkpoints).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub(crate) enum Position {
+pub enum Position {
     /// The first page.
     Start,
     /// A cursor token for the cursor parameter.
-    Token { value: String },
+    Token {
+        /// The token.
+        value: String,
+    },
     /// A full next-page URL.
-    Url { url: String },
+    Url {
+        /// The URL.
+        url: String,
+    },
     /// A page number.
-    Page { n: u64 },
+    Page {
+        /// The page number.
+        n: u64,
+    },
     /// An offset.
-    Offset { n: u64 },
+    Offset {
+        /// The offset.
+        n: u64,
+    },
 }
 
 impl SyncState {
@@ -93,10 +105,13 @@ impl SyncState {
 
     pub(crate) fn load(text: Option<&str>) -> Result<SyncState, String> {
         match text {
-            None => Ok(SyncState { version: Self::VERSION, tables: BTreeMap::new() }),
+            None => Ok(SyncState {
+                version: Self::VERSION,
+                tables: BTreeMap::new(),
+            }),
             Some(t) => {
-                let s: SyncState =
-                    serde_json::from_str(t).map_err(|e| format!("the saved sync state is not valid: {e}"))?;
+                let s: SyncState = serde_json::from_str(t)
+                    .map_err(|e| format!("the saved sync state is not valid: {e}"))?;
                 if s.version != Self::VERSION {
                     return Err(format!(
                         "the saved sync state has version {}, this connector reads version {}",

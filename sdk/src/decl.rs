@@ -1,4 +1,6 @@
-//! Static declarations a generated connector is made of. Plain data, no behaviour.
+//! Declarations a connector is made of. Plain data, no behaviour. A connector declares them
+//! as statics; the paging ones take a lifetime so that Save & Test's probe can build them
+//! from the reviewed model at run time and page exactly as the connector will.
 
 /// One connector: its config fields and endpoints.
 #[derive(Debug)]
@@ -58,86 +60,86 @@ pub struct ColumnDecl {
 
 /// A page size parameter.
 #[derive(Debug, Clone, Copy)]
-pub struct PageSizeDecl {
+pub struct PageSizeDecl<'a> {
     /// Query parameter.
-    pub param: &'static str,
+    pub param: &'a str,
     /// Value sent.
     pub value: u32,
 }
 
 /// How an endpoint pages.
 #[derive(Debug, Clone, Copy)]
-pub enum PagingDecl {
+pub enum PagingDecl<'a> {
     /// A single request.
     None,
     /// A cursor parameter fed from the last record's field or from a body field.
     Cursor {
         /// Query parameter receiving the cursor.
-        cursor_param: &'static str,
+        cursor_param: &'a str,
         /// Record field of the last record giving the next cursor.
-        cursor_from_record: Option<&'static str>,
+        cursor_from_record: Option<&'a str>,
         /// Body path of the next cursor token.
-        cursor_path: Option<&'static [&'static str]>,
+        cursor_path: Option<&'a [&'a str]>,
         /// Body path of the has-more flag.
-        has_more_path: Option<&'static [&'static str]>,
+        has_more_path: Option<&'a [&'a str]>,
         /// Page size.
-        limit: Option<PageSizeDecl>,
+        limit: Option<PageSizeDecl<'a>>,
     },
     /// The body holds the next page's URL.
     NextUrl {
         /// Body path of the URL.
-        next_url_path: &'static [&'static str],
+        next_url_path: &'a [&'a str],
         /// Page size.
-        limit: Option<PageSizeDecl>,
+        limit: Option<PageSizeDecl<'a>>,
     },
     /// `Link: <…>; rel="next"`.
     LinkHeader {
         /// Page size.
-        limit: Option<PageSizeDecl>,
+        limit: Option<PageSizeDecl<'a>>,
     },
     /// Page numbers until `end` says the list is over (without `end`: a short or empty page).
     PageNumber {
         /// Query parameter.
-        page_param: &'static str,
+        page_param: &'a str,
         /// First page.
         start: u32,
         /// Page size.
-        limit: Option<PageSizeDecl>,
+        limit: Option<PageSizeDecl<'a>>,
         /// What the response says about the end of the list.
-        end: Option<EndDecl>,
+        end: Option<EndDecl<'a>>,
     },
     /// Offset and limit until `end` says the list is over (without `end`: a short or empty
     /// page).
     Offset {
         /// Query parameter.
-        offset_param: &'static str,
+        offset_param: &'a str,
         /// Page size.
-        limit: PageSizeDecl,
+        limit: PageSizeDecl<'a>,
         /// What the response says about the end of the list.
-        end: Option<EndDecl>,
+        end: Option<EndDecl<'a>>,
     },
 }
 
 /// A response field saying whether an offset or page-number list goes on. With one, a short
 /// page is not the end; an empty page always is.
 #[derive(Debug, Clone, Copy)]
-pub enum EndDecl {
+pub enum EndDecl<'a> {
     /// A boolean; the list ends when it equals `stop_when` (`isLast`: true, `has_more`: false).
     Flag {
         /// Body path of the boolean.
-        path: &'static [&'static str],
+        path: &'a [&'a str],
         /// The value meaning "last page".
         stop_when: bool,
     },
     /// The number of records in all pages.
     Total {
         /// Body path of the count.
-        path: &'static [&'static str],
+        path: &'a [&'a str],
     },
     /// The number of pages.
     TotalPages {
         /// Body path of the page count.
-        path: &'static [&'static str],
+        path: &'a [&'a str],
     },
 }
 
@@ -207,7 +209,7 @@ pub struct EndpointDecl {
     /// Headers the docs require on this endpoint's requests (same form as the query's).
     pub headers: &'static [QueryDecl],
     /// Paging.
-    pub paging: PagingDecl,
+    pub paging: PagingDecl<'static>,
     /// Incremental filter.
     pub incremental: Option<IncrementalDecl>,
     /// Parent link.

@@ -36,13 +36,14 @@ impl<'a> RawObject<'a> {
 }
 
 /// A parsed response body: the root, and its top-level fields when it is an object.
-pub(crate) struct Body<'a> {
+pub struct Body<'a> {
     root: &'a RawValue,
     top: Option<RawObject<'a>>,
 }
 
 impl<'a> Body<'a> {
-    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Body<'a>, String> {
+    /// Parses a body: `Err` says why it is not JSON.
+    pub fn parse(bytes: &'a [u8]) -> Result<Body<'a>, String> {
         let root: &RawValue = serde_json::from_slice(bytes).map_err(|e| {
             if bytes.is_empty() {
                 "the body is empty".to_string()
@@ -59,7 +60,7 @@ impl<'a> Body<'a> {
     }
 
     /// The raw value at a path of object keys; the empty path is the root.
-    pub(crate) fn get(&self, path: &[&str]) -> Option<&'a RawValue> {
+    pub fn get(&self, path: &[&str]) -> Option<&'a RawValue> {
         let Some((first, rest)) = path.split_first() else {
             return Some(self.root);
         };
@@ -72,14 +73,19 @@ impl<'a> Body<'a> {
     }
 
     /// A scalar at a path, as a JSON value (null when absent).
-    pub(crate) fn value(&self, path: &[&str]) -> Value {
-        self.get(path).and_then(|raw| serde_json::from_str(raw.get()).ok()).unwrap_or(Value::Null)
+    pub fn value(&self, path: &[&str]) -> Value {
+        self.get(path)
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            .unwrap_or(Value::Null)
     }
 
     /// The records array at `path`.
-    pub(crate) fn records(&self, path: &[&str]) -> Result<Vec<&'a RawValue>, String> {
+    pub fn records(&self, path: &[&str]) -> Result<Vec<&'a RawValue>, String> {
         let raw = self.get(path).ok_or_else(|| {
-            format!("the record path `{}` is missing from the response", path.join("."))
+            format!(
+                "the record path `{}` is missing from the response",
+                path.join(".")
+            )
         })?;
         let text = raw.get();
         if text == "null" {
@@ -88,7 +94,11 @@ impl<'a> Body<'a> {
         if !text.starts_with('[') {
             return Err(format!(
                 "the record path `{}` holds {} instead of an array of records",
-                if path.is_empty() { "(body)".to_string() } else { path.join(".") },
+                if path.is_empty() {
+                    "(body)".to_string()
+                } else {
+                    path.join(".")
+                },
                 kind(text)
             ));
         }
@@ -190,9 +200,10 @@ fn write_key(key: &str, out: &mut Vec<u8>) {
     out.push(b':');
 }
 
-/// The larger of two cursor values: numbers numerically, date-times by the instant they
-/// name (`…:00.5Z` after `…:00Z`, offsets applied), other strings lexicographically.
-pub(crate) fn max_cursor(a: Option<Value>, b: Option<Value>) -> Option<Value> {
+/// The larger of two cursor values: numbers numerically, times by the instant they name
+/// (`…:00.5Z` after `…:00Z`, offsets applied, digits as numbers), other strings
+/// lexicographically.
+pub fn max_cursor(a: Option<Value>, b: Option<Value>) -> Option<Value> {
     match (a, b) {
         (None, b) => b.filter(|v| !v.is_null()),
         (a, None) => a,
@@ -201,8 +212,15 @@ pub(crate) fn max_cursor(a: Option<Value>, b: Option<Value>) -> Option<Value> {
                 (Value::Number(x), Value::Number(y)) => {
                     y.as_f64().unwrap_or(f64::MIN) > x.as_f64().unwrap_or(f64::MIN)
                 }
+                // Digits compare as the numbers they write (a counter, a Unix time).
+                (Value::String(x), Value::String(y))
+                    if crate::time::is_digits(x) && crate::time::is_digits(y) =>
+                {
+                    let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                    (y.len(), y) > (x.len(), x)
+                }
                 (Value::String(x), Value::String(y)) => {
-                    match (crate::time::parse_datetime_f64(x), crate::time::parse_datetime_f64(y)) {
+                    match (crate::time::instant(&a), crate::time::instant(&b)) {
                         (Some(tx), Some(ty)) => ty > tx,
                         _ => y > x,
                     }
@@ -216,13 +234,13 @@ pub(crate) fn max_cursor(a: Option<Value>, b: Option<Value>) -> Option<Value> {
 }
 
 /// The raw JSON text of a field of a record, if the record is an object holding it.
-pub(crate) fn field<'a>(record: &'a RawValue, name: &str) -> Option<&'a RawValue> {
+pub fn field<'a>(record: &'a RawValue, name: &str) -> Option<&'a RawValue> {
     let obj: RawObject = serde_json::from_str(record.get()).ok()?;
     obj.get(name)
 }
 
 /// A scalar raw value as plain text (strings unquoted), for URLs and cursors.
-pub(crate) fn scalar_text(raw: &RawValue) -> Option<String> {
+pub fn scalar_text(raw: &RawValue) -> Option<String> {
     match serde_json::from_str::<Value>(raw.get()).ok()? {
         Value::String(s) => Some(s),
         Value::Number(n) => Some(n.to_string()),
@@ -243,10 +261,17 @@ mod tests {
         assert_eq!(recs.len(), 2);
         assert_eq!(body.value(&["has_more"]), Value::Bool(true));
         let blocked = vec!["secret".to_string()];
-        let shape = Shape { blocked: &blocked, parent: Some(("customer_id", "\"c1\"")), cursor_field: Some("u") };
+        let shape = Shape {
+            blocked: &blocked,
+            parent: Some(("customer_id", "\"c1\"")),
+            cursor_field: Some("u"),
+        };
         let mut out = vec![b'['];
         let mut max = None;
-        write_records(&recs, &shape, &mut out, &mut |v| max = max_cursor(max.take(), Some(v))).unwrap();
+        write_records(&recs, &shape, &mut out, &mut |v| {
+            max = max_cursor(max.take(), Some(v))
+        })
+        .unwrap();
         out.push(b']');
         assert_eq!(
             String::from_utf8(out).unwrap(),

@@ -25,17 +25,24 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Formats Unix seconds as RFC 3339 UTC.
-pub(crate) fn rfc3339(secs: i64) -> String {
+pub fn rfc3339(secs: i64) -> String {
     let (y, m, d) = civil_from_days(secs.div_euclid(86400));
     let s = secs.rem_euclid(86400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
 }
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110's IMF-fixdate), for headers like
 /// `If-Modified-Since`.
-pub(crate) fn http_date(secs: i64) -> String {
+pub fn http_date(secs: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let days = secs.div_euclid(86400);
     let (y, m, d) = civil_from_days(days);
     let s = secs.rem_euclid(86400);
@@ -51,7 +58,7 @@ pub(crate) fn http_date(secs: i64) -> String {
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` or a Microsoft JSON date
 /// (`/Date(1573755038314+0000)/`, Xero's) into Unix seconds. Never panics on other text.
-pub(crate) fn parse_datetime(text: &str) -> Option<i64> {
+pub fn parse_datetime(text: &str) -> Option<i64> {
     let t = text.trim();
     if let Some(rest) = t.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
         let digits_end = rest
@@ -95,23 +102,26 @@ pub(crate) fn parse_datetime(text: &str) -> Option<i64> {
 }
 
 /// Parses a date-time with its fraction of a second, as seconds (for ordering cursors).
-pub(crate) fn parse_datetime_f64(text: &str) -> Option<f64> {
+pub fn parse_datetime_f64(text: &str) -> Option<f64> {
     let secs = parse_datetime(text)? as f64;
     let t = text.trim();
-    let frac = t.get(19..).and_then(|rest| rest.strip_prefix('.')).map(|f| {
-        let digits: String = f.chars().take_while(char::is_ascii_digit).take(9).collect();
-        if digits.is_empty() {
-            0.0
-        } else {
-            digits.parse::<f64>().unwrap_or(0.0) / 10f64.powi(digits.len() as i32)
-        }
-    });
+    let frac = t
+        .get(19..)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .map(|f| {
+            let digits: String = f.chars().take_while(char::is_ascii_digit).take(9).collect();
+            if digits.is_empty() {
+                0.0
+            } else {
+                digits.parse::<f64>().unwrap_or(0.0) / 10f64.powi(digits.len() as i32)
+            }
+        });
     Some(secs + frac.unwrap_or(0.0))
 }
 
 /// Parses an HTTP `Date` header (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`) into Unix
 /// seconds. Other (obsolete) forms give `None`.
-pub(crate) fn parse_http_date(text: &str) -> Option<i64> {
+pub fn parse_http_date(text: &str) -> Option<i64> {
     let t = text.trim();
     let (_, rest) = t.split_once(", ")?;
     let mut parts = rest.split(' ');
@@ -139,13 +149,65 @@ pub(crate) fn parse_http_date(text: &str) -> Option<i64> {
     parse_datetime(&format!("{year:04}-{month:02}-{day:02}T{time}Z"))
 }
 
+/// The latest Unix time a date-time can show (9999-12-31T23:59:59Z).
+pub const LAST_SECOND: f64 = 253_402_300_799.0;
+
+/// A number of seconds, milliseconds or microseconds, as seconds: beyond 10^11 (year 5138 in
+/// seconds) a number can only be a finer unit.
+pub fn seconds_of(mut n: f64) -> f64 {
+    for _ in 0..3 {
+        if n.abs() > 1e11 {
+            n /= 1000.0;
+        }
+    }
+    n
+}
+
+/// How many of its units make a second, for a time number `n` (1, 1,000 or 1,000,000).
+pub fn units_per_second(n: f64) -> f64 {
+    let mut unit = 1.0;
+    let mut n = n.abs();
+    for _ in 0..3 {
+        if n > 1e11 {
+            n /= 1000.0;
+            unit *= 1000.0;
+        }
+    }
+    unit
+}
+
+/// A time value as Unix seconds (with its fraction): a number (milliseconds or microseconds
+/// when that large), a string of digits read the same way, a date-time (`YYYY-MM-DD`, `T` or
+/// a space, fractions, `Z` or `±HH:MM`), a Microsoft JSON date (`/Date(1573755038314)/`) or
+/// an HTTP date; in years 1970 to 9999. The one reading of a time shared by the connector
+/// (its cursors) and Save & Test (its filter check).
+pub fn instant(v: &serde_json::Value) -> Option<f64> {
+    use serde_json::Value;
+    let t = match v {
+        Value::Number(n) => seconds_of(n.as_f64()?),
+        Value::String(s) if is_digits(s) => seconds_of(s.parse::<f64>().ok()?),
+        Value::String(s) if s.trim_end().ends_with(" GMT") => parse_http_date(s)? as f64,
+        Value::String(s) => parse_datetime_f64(s)?,
+        _ => return None,
+    };
+    (0.0..=LAST_SECOND).contains(&t).then_some(t)
+}
+
+/// A non-empty string of at most 20 ASCII digits (a Unix time written as text).
+pub fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 20 && s.bytes().all(|c| c.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn microsoft_json_dates_and_odd_text_parse_safely() {
-        assert_eq!(parse_datetime("/Date(1573755038314+0000)/"), Some(1_573_755_038));
+        assert_eq!(
+            parse_datetime("/Date(1573755038314+0000)/"),
+            Some(1_573_755_038)
+        );
         assert_eq!(parse_datetime("/Date(1573755038314)/"), Some(1_573_755_038));
         assert_eq!(parse_datetime("2024-01-0\u{e9}T00:00:00Z"), None);
         assert_eq!(parse_datetime("2024-01-01T0\u{e9}:00:00Z"), None);
@@ -155,24 +217,74 @@ mod tests {
     fn http_dates_are_imf_fixdates() {
         assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
         assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
-        assert_eq!(parse_http_date(&http_date(1_735_689_600)), Some(1_735_689_600));
+        assert_eq!(
+            parse_http_date(&http_date(1_735_689_600)),
+            Some(1_735_689_600)
+        );
     }
 
     #[test]
     fn round_trip() {
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(parse_datetime("2023-11-14T22:13:20Z"), Some(1_700_000_000));
-        assert_eq!(parse_datetime("2023-11-15T00:13:20+02:00"), Some(1_700_000_000));
+        assert_eq!(
+            parse_datetime("2023-11-15T00:13:20+02:00"),
+            Some(1_700_000_000)
+        );
         assert_eq!(parse_datetime("2023-11-14"), Some(1_699_920_000));
         assert_eq!(parse_datetime("yesterday"), None);
     }
 
     #[test]
     fn http_dates_and_fractions() {
-        assert_eq!(parse_http_date("Tue, 14 Nov 2023 22:13:20 GMT"), Some(1_700_000_000));
+        assert_eq!(
+            parse_http_date("Tue, 14 Nov 2023 22:13:20 GMT"),
+            Some(1_700_000_000)
+        );
         assert_eq!(parse_http_date("Tuesday, 14-Nov-23 22:13:20 GMT"), None);
         assert_eq!(parse_http_date("garbage"), None);
-        assert_eq!(parse_datetime_f64("2023-11-14T22:13:20.250Z"), Some(1_700_000_000.25));
-        assert_eq!(parse_datetime_f64("2023-11-14T22:13:20Z"), Some(1_700_000_000.0));
+        assert_eq!(
+            parse_datetime_f64("2023-11-14T22:13:20.250Z"),
+            Some(1_700_000_000.25)
+        );
+        assert_eq!(
+            parse_datetime_f64("2023-11-14T22:13:20Z"),
+            Some(1_700_000_000.0)
+        );
+    }
+
+    #[test]
+    fn instants_read_every_layout_a_cursor_comes_in() {
+        use serde_json::json;
+        for v in [
+            json!(1_700_000_000),
+            json!(1_700_000_000_000u64),
+            json!(1_700_000_000_000_000u64),
+            json!("1700000000"),
+            json!("1700000000000"),
+            json!("2023-11-14T22:13:20Z"),
+            json!("2023-11-14 22:13:20"),
+            json!("2023-11-15T00:13:20+02:00"),
+            json!("Tue, 14 Nov 2023 22:13:20 GMT"),
+            json!("/Date(1700000000000)/"),
+        ] {
+            assert_eq!(instant(&v), Some(1_700_000_000.0), "{v}");
+        }
+        assert_eq!(
+            instant(&json!("2023-11-14T22:13:20.5Z")),
+            Some(1_700_000_000.5)
+        );
+        for v in [
+            json!(-5),
+            json!("soon"),
+            json!(true),
+            json!("10000-01-01"),
+            json!(""),
+        ] {
+            assert_eq!(instant(&v), None, "{v}");
+        }
+        assert_eq!(units_per_second(1.7e9), 1.0);
+        assert_eq!(units_per_second(1.7e12), 1e3);
+        assert_eq!(units_per_second(1.7e15), 1e6);
     }
 }

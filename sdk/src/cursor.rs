@@ -21,8 +21,8 @@
 
 use crate::records::max_cursor;
 use crate::state::{Clock, Pending};
-use crate::time::{parse_datetime_f64, rfc3339};
-use crate::PagingDecl;
+use crate::time::{http_date, instant, is_digits, parse_datetime, rfc3339, units_per_second};
+use crate::{CursorFormat, PagingDecl};
 use serde_json::Value;
 
 /// How far before the pass's start the saved cursor is put: covers a server whose record
@@ -31,25 +31,65 @@ use serde_json::Value;
 /// this window before a pass are read again by the next one (an upsert, never a duplicate).
 pub const LOOKBACK_SECS: i64 = 60;
 
-/// A cursor value as Unix seconds: a date-time text, Unix seconds, or Unix milliseconds (a
-/// number above 10^11, i.e. after 1973 in milliseconds).
+/// A cursor value as Unix seconds ([`instant`]: date-time text, an HTTP date, Unix seconds,
+/// milliseconds or microseconds, as numbers or digits).
 pub(crate) fn cursor_secs(v: &Value) -> Option<f64> {
-    match v {
+    instant(v)
+}
+
+/// `secs` written the way `like` is: a number or digits in its unit (seconds, milliseconds,
+/// microseconds), an HTTP date, else RFC 3339 text.
+fn same_form(secs: i64, like: &Value) -> Value {
+    match like {
         Value::Number(n) => {
-            let x = n.as_f64()?;
-            Some(if x.abs() > 1e11 { x / 1000.0 } else { x })
+            let unit = units_per_second(n.as_f64().unwrap_or(0.0)) as i64;
+            Value::from(secs.saturating_mul(unit))
         }
-        Value::String(s) => parse_datetime_f64(s),
-        _ => None,
+        Value::String(s) if is_digits(s) => {
+            let unit = units_per_second(s.parse::<f64>().unwrap_or(0.0)) as i64;
+            Value::String(secs.saturating_mul(unit).to_string())
+        }
+        Value::String(s) if s.trim_end().ends_with(" GMT") => Value::String(http_date(secs)),
+        _ => Value::String(rfc3339(secs)),
     }
 }
 
-/// `secs` written the way `like` is: milliseconds, seconds or RFC 3339 text.
-fn same_form(secs: i64, like: &Value) -> Value {
-    match like {
-        Value::Number(n) if n.as_f64().is_some_and(|x| x.abs() > 1e11) => Value::from(secs * 1000),
-        Value::Number(_) => Value::from(secs),
-        _ => Value::String(rfc3339(secs)),
+/// The text sent for a cursor `value` as a filter in `format`: the form the API's filter takes
+/// (Unix seconds, RFC 3339, an HTTP date), else the value as the records carry it. A value
+/// that cannot be read as a time is sent as it is.
+pub fn filter_text(value: &Value, format: CursorFormat) -> String {
+    match (value, format) {
+        (Value::Number(n), CursorFormat::Rfc3339) => n
+            .as_i64()
+            .map(|n| rfc3339(unix_secs(n)))
+            .unwrap_or_else(|| n.to_string()),
+        (Value::Number(n), CursorFormat::HttpDate) => n
+            .as_i64()
+            .map(|n| http_date(unix_secs(n)))
+            .unwrap_or_else(|| n.to_string()),
+        (Value::String(s), CursorFormat::HttpDate) => parse_datetime(s)
+            .map(http_date)
+            .unwrap_or_else(|| s.clone()),
+        // A date-time in another notation (Xero's `/Date(ms)/`) is sent as RFC 3339.
+        (Value::String(s), CursorFormat::Rfc3339) if s.starts_with("/Date(") => {
+            parse_datetime(s).map(rfc3339).unwrap_or_else(|| s.clone())
+        }
+        (Value::String(s), CursorFormat::UnixSeconds) => parse_datetime(s)
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| s.clone()),
+        (Value::Number(n), _) => n.to_string(),
+        (Value::String(s), _) => s.clone(),
+        (other, _) => other.to_string(),
+    }
+}
+
+/// Unix seconds from a number that may be milliseconds (a `timestamp` field): beyond
+/// year 5138 in seconds it can only be milliseconds.
+pub fn unix_secs(n: i64) -> i64 {
+    if n.abs() >= 100_000_000_000 {
+        n / 1000
+    } else {
+        n
     }
 }
 
@@ -72,7 +112,9 @@ impl Pending {
     /// seconds), `host_now` the host's clock.
     pub(crate) fn start_clock(&mut self, server: Option<i64>, host_now: impl FnOnce() -> i64) {
         if self.clock == Clock::NotYet {
-            self.clock = Clock::At { secs: server.unwrap_or_else(host_now) };
+            self.clock = Clock::At {
+                secs: server.unwrap_or_else(host_now),
+            };
         }
     }
 
@@ -107,16 +149,32 @@ impl Pending {
 
     /// The cursor to save when this pass ends, given the one it started from; with a warning
     /// when it is held back.
-    pub(crate) fn finished_cursor(&self, paging: &PagingDecl, saved: Option<Value>) -> (Option<Value>, Option<String>) {
-        let started = match self.clock {
-            Clock::At { secs } => secs,
-            // A pass begun by an earlier version: its start is unknown, so nothing is safe to
-            // advance to.
-            Clock::Unknown => return (saved, Some("the interrupted pass did not record when it started; the cursor is kept".into())),
-            // No response was read: nothing changed.
-            Clock::NotYet => return (saved, None),
-        };
-        if matches!(paging, PagingDecl::Offset { .. } | PagingDecl::PageNumber { .. }) && self.saw_change && !self.unordered {
+    pub(crate) fn finished_cursor(
+        &self,
+        paging: &PagingDecl,
+        saved: Option<Value>,
+    ) -> (Option<Value>, Option<String>) {
+        let started =
+            match self.clock {
+                Clock::At { secs } => secs,
+                // A pass begun by an earlier version: its start is unknown, so nothing is safe to
+                // advance to.
+                Clock::Unknown => return (
+                    saved,
+                    Some(
+                        "the interrupted pass did not record when it started; the cursor is kept"
+                            .into(),
+                    ),
+                ),
+                // No response was read: nothing changed.
+                Clock::NotYet => return (saved, None),
+            };
+        if matches!(
+            paging,
+            PagingDecl::Offset { .. } | PagingDecl::PageNumber { .. }
+        ) && self.saw_change
+            && !self.unordered
+        {
             return (
                 saved,
                 Some(
@@ -124,7 +182,9 @@ impl Pending {
                 ),
             );
         }
-        let Some(seen) = self.max_cursor.clone() else { return (None, None) };
+        let Some(seen) = self.max_cursor.clone() else {
+            return (None, None);
+        };
         let bound = started - LOOKBACK_SECS;
         match cursor_secs(&seen) {
             Some(s) if s > bound as f64 => (Some(same_form(bound, &seen)), None),
@@ -138,11 +198,19 @@ mod tests {
     use super::*;
     use crate::{EndDecl, PageSizeDecl};
 
-    const CURSOR_PAGING: PagingDecl =
-        PagingDecl::Cursor { cursor_param: "after", cursor_from_record: Some("id"), cursor_path: None, has_more_path: None, limit: None };
+    const CURSOR_PAGING: PagingDecl = PagingDecl::Cursor {
+        cursor_param: "after",
+        cursor_from_record: Some("id"),
+        cursor_path: None,
+        has_more_path: None,
+        limit: None,
+    };
     const OFFSET_PAGING: PagingDecl = PagingDecl::Offset {
         offset_param: "offset",
-        limit: PageSizeDecl { param: "limit", value: 100 },
+        limit: PageSizeDecl {
+            param: "limit",
+            value: 100,
+        },
         end: None::<EndDecl>,
     };
 
@@ -162,7 +230,10 @@ mod tests {
         let (cursor, warning) = pass.finished_cursor(&CURSOR_PAGING, None);
         assert_eq!(warning, None);
         let saved = cursor_secs(&cursor.unwrap()).unwrap();
-        assert!(saved <= 1010.0, "A's change at 1010 is not below the saved cursor ({saved})");
+        assert!(
+            saved <= 1010.0,
+            "A's change at 1010 is not below the saved cursor ({saved})"
+        );
         assert_eq!(saved, (1000 - LOOKBACK_SECS) as f64);
     }
 
@@ -172,12 +243,59 @@ mod tests {
         pass.start_clock(None, || 100_000);
         pass.observe(Value::from(700));
         pass.observe(Value::from(650));
-        assert_eq!(pass.finished_cursor(&CURSOR_PAGING, Some(Value::from(400))).0, Some(Value::from(700)));
+        assert_eq!(
+            pass.finished_cursor(&CURSOR_PAGING, Some(Value::from(400)))
+                .0,
+            Some(Value::from(700))
+        );
         // Milliseconds stay milliseconds when bounded.
         let mut pass = Pending::new(None, None);
         pass.start_clock(Some(1_700_000_000), || 0);
         pass.observe(Value::from(1_700_000_100_000_i64));
-        assert_eq!(pass.finished_cursor(&CURSOR_PAGING, None).0, Some(Value::from((1_700_000_000 - LOOKBACK_SECS) * 1000)));
+        assert_eq!(
+            pass.finished_cursor(&CURSOR_PAGING, None).0,
+            Some(Value::from((1_700_000_000 - LOOKBACK_SECS) * 1000))
+        );
+    }
+
+    #[test]
+    fn times_written_as_digits_microseconds_or_http_dates_are_bounded_in_their_own_form() {
+        // Each is a time past the pass's start: unbounded, a change made during the pass
+        // behind the position would end below the saved cursor and never be read.
+        let bound = 1_700_000_000 - LOOKBACK_SECS;
+        for (seen, saved) in [
+            (Value::from("1700000100"), Value::from(bound.to_string())),
+            (
+                Value::from("1700000100000"),
+                Value::from((bound * 1000).to_string()),
+            ),
+            (
+                Value::from(1_700_000_100_000_000_i64),
+                Value::from(bound * 1_000_000),
+            ),
+            (
+                Value::from("Tue, 14 Nov 2023 22:15:00 GMT"),
+                Value::from(http_date(bound)),
+            ),
+        ] {
+            let mut pass = Pending::new(None, None);
+            pass.start_clock(Some(1_700_000_000), || 0);
+            pass.observe(seen.clone());
+            assert_eq!(
+                pass.finished_cursor(&CURSOR_PAGING, None).0,
+                Some(saved),
+                "{seen}"
+            );
+        }
+        // Digits compare as numbers: "1000" is after "999".
+        let mut pass = Pending::new(None, None);
+        pass.start_clock(Some(1_000_000), || 0);
+        pass.observe(Value::from("1000"));
+        pass.observe(Value::from("999"));
+        assert_eq!(
+            pass.finished_cursor(&CURSOR_PAGING, None).0,
+            Some(Value::from("1000"))
+        );
     }
 
     #[test]
@@ -185,7 +303,10 @@ mod tests {
         let mut pass = Pending::new(None, None);
         pass.start_clock(Some(4_000_000_000), || 0);
         pass.observe(iso(1_000));
-        assert_eq!(pass.finished_cursor(&CURSOR_PAGING, None).0, Some(iso(1_000)));
+        assert_eq!(
+            pass.finished_cursor(&CURSOR_PAGING, None).0,
+            Some(iso(1_000))
+        );
     }
 
     #[test]
@@ -204,12 +325,16 @@ mod tests {
         for t in [300, 100, 1005, 200] {
             pass.observe(iso(t));
         }
-        assert_eq!(pass.finished_cursor(&OFFSET_PAGING, None).0, Some(iso(1000 - LOOKBACK_SECS)));
+        assert_eq!(
+            pass.finished_cursor(&OFFSET_PAGING, None).0,
+            Some(iso(1000 - LOOKBACK_SECS))
+        );
     }
 
     #[test]
     fn a_pass_resumed_from_an_earlier_version_keeps_the_saved_cursor() {
-        let old: Pending = serde_json::from_str(r#"{"position":{"kind":"start"},"max_cursor":900}"#).unwrap();
+        let old: Pending =
+            serde_json::from_str(r#"{"position":{"kind":"start"},"max_cursor":900}"#).unwrap();
         assert_eq!(old.clock, Clock::Unknown);
         let (cursor, warning) = old.finished_cursor(&CURSOR_PAGING, Some(Value::from(10)));
         assert_eq!(cursor, Some(Value::from(10)));

@@ -2,15 +2,17 @@
 
 use crate::bindings::connector_agent::connector::host;
 use crate::bindings::connector_agent::connector::types::{
-    CheckResult, Column, ColumnType, ConfigEntry, ConfigField, ConnectorError, HttpResponse,
-    Level, TableSchema, TableSelection,
+    CheckResult, Column, ColumnType, ConfigEntry, ConfigField, ConnectorError, HttpResponse, Level,
+    TableSchema, TableSelection,
 };
-use crate::http::{describe_http_error, get_with, require_ok, send_unless_unchanged, snippet, status_hint};
+use crate::http::{
+    describe_http_error, get_with, require_ok, send_unless_unchanged, snippet, status_hint,
+};
 use crate::paginate::{first_key, next_position, page_url, repeats_previous, Target};
 use crate::records::{field, write_records, Body, Shape};
 use crate::state::{Pending, Position, SyncState, TableState};
-use crate::time::{parse_datetime, parse_http_date, rfc3339};
-use crate::{ColumnKind, ConnectorDecl, CursorFormat, EndpointDecl, IncrementalDecl};
+use crate::time::parse_http_date;
+use crate::{ColumnKind, ConnectorDecl, EndpointDecl, IncrementalDecl};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,7 +33,10 @@ pub fn spec(decl: &ConnectorDecl) -> Vec<ConfigField> {
 }
 
 /// The tables, from the declarations.
-pub fn discover(decl: &ConnectorDecl, _config: &[ConfigEntry]) -> Result<Vec<TableSchema>, ConnectorError> {
+pub fn discover(
+    decl: &ConnectorDecl,
+    _config: &[ConfigEntry],
+) -> Result<Vec<TableSchema>, ConnectorError> {
     Ok(decl
         .endpoints
         .iter()
@@ -39,11 +44,19 @@ pub fn discover(decl: &ConnectorDecl, _config: &[ConfigEntry]) -> Result<Vec<Tab
             let mut columns: Vec<Column> = e
                 .columns
                 .iter()
-                .map(|c| Column { name: c.name.into(), ty: column_type(c.kind), nullable: c.nullable })
+                .map(|c| Column {
+                    name: c.name.into(),
+                    ty: column_type(c.kind),
+                    nullable: c.nullable,
+                })
                 .collect();
             if let Some(p) = e.parent {
                 if !columns.iter().any(|c| c.name == p.column) {
-                    columns.push(Column { name: p.column.into(), ty: ColumnType::String, nullable: false });
+                    columns.push(Column {
+                        name: p.column.into(),
+                        ty: ColumnType::String,
+                        nullable: false,
+                    });
                 }
             }
             TableSchema {
@@ -69,25 +82,40 @@ fn column_type(kind: ColumnKind) -> ColumnType {
 }
 
 fn config_value<'a>(config: &'a [ConfigEntry], name: &str) -> Option<&'a str> {
-    config.iter().find(|c| c.name == name).map(|c| c.value.as_str()).filter(|v| !v.is_empty())
+    config
+        .iter()
+        .find(|c| c.name == name)
+        .map(|c| c.value.as_str())
+        .filter(|v| !v.is_empty())
 }
 
 fn base_url(config: &[ConfigEntry]) -> Result<&str, ConnectorError> {
-    config_value(config, "base_url").ok_or_else(|| ConnectorError::Config("`base_url` is not set".into()))
+    config_value(config, "base_url")
+        .ok_or_else(|| ConnectorError::Config("`base_url` is not set".into()))
 }
 
 /// Fixed query parameters with `{config}` references filled in.
-fn fixed_query<'a>(e: &'a EndpointDecl, config: &[ConfigEntry]) -> Result<Vec<(&'a str, String)>, ConnectorError> {
+fn fixed_query<'a>(
+    e: &'a EndpointDecl,
+    config: &[ConfigEntry],
+) -> Result<Vec<(&'a str, String)>, ConnectorError> {
     filled(e, e.query, config)
 }
 
 /// The endpoint's required headers with `{config}` references filled in.
-fn fixed_headers<'a>(e: &'a EndpointDecl, config: &[ConfigEntry]) -> Result<Vec<(&'a str, String)>, ConnectorError> {
+fn fixed_headers<'a>(
+    e: &'a EndpointDecl,
+    config: &[ConfigEntry],
+) -> Result<Vec<(&'a str, String)>, ConnectorError> {
     filled(e, e.headers, config)
 }
 
 /// Name-value pairs with `{config}` references filled in.
-fn filled<'a>(e: &EndpointDecl, pairs: &'a [crate::QueryDecl], config: &[ConfigEntry]) -> Result<Vec<(&'a str, String)>, ConnectorError> {
+fn filled<'a>(
+    e: &EndpointDecl,
+    pairs: &'a [crate::QueryDecl],
+    config: &[ConfigEntry],
+) -> Result<Vec<(&'a str, String)>, ConnectorError> {
     pairs
         .iter()
         .map(|q| {
@@ -97,7 +125,12 @@ fn filled<'a>(e: &EndpointDecl, pairs: &'a [crate::QueryDecl], config: &[ConfigE
                     // A path parameter's own value (SendGrid repeats `list_id` in the
                     // query): filled in with the path, when the URL is built.
                     None if e.path.contains(q.value) => q.value.to_string(),
-                    None => return Err(ConnectorError::Config(format!("`{name}` is not set (needed by table `{}`)", e.table))),
+                    None => {
+                        return Err(ConnectorError::Config(format!(
+                            "`{name}` is not set (needed by table `{}`)",
+                            e.table
+                        )))
+                    }
                 },
                 None => q.value.to_string(),
             };
@@ -109,8 +142,11 @@ fn filled<'a>(e: &EndpointDecl, pairs: &'a [crate::QueryDecl], config: &[ConfigE
 /// Fails, naming the field, when a placeholder of the endpoint's path has no value (not set
 /// in config, not filled by a parent): the request would go out with `{name}` in its URL.
 fn require_filled(e: &EndpointDecl, filled: &[&str]) -> Result<(), ConnectorError> {
-    match crate::http::unfilled(e.path, filled) {
-        Some(name) => Err(ConnectorError::Config(format!("`{name}` is not set (needed by table `{}`)", e.table))),
+    match crate::url::unfilled(e.path, filled) {
+        Some(name) => Err(ConnectorError::Config(format!(
+            "`{name}` is not set (needed by table `{}`)",
+            e.table
+        ))),
         None => Ok(()),
     }
 }
@@ -125,33 +161,14 @@ fn config_path_params<'a>(e: &EndpointDecl, config: &'a [ConfigEntry]) -> Vec<(&
 }
 
 /// The filter value for an incremental pass: the saved cursor, else the configured start date.
-fn filter_value(inc: &IncrementalDecl, cursor: Option<&Value>, config: &[ConfigEntry]) -> Option<String> {
+fn filter_value(
+    inc: &IncrementalDecl,
+    cursor: Option<&Value>,
+    config: &[ConfigEntry],
+) -> Option<String> {
     let start = config_value(config, "start_date").map(|s| Value::String(s.to_string()));
     let value = cursor.cloned().or(start)?;
-    let text = match (&value, inc.format) {
-        (Value::Number(n), CursorFormat::Rfc3339) => n.as_i64().map(|n| rfc3339(unix_secs(n))).unwrap_or_else(|| n.to_string()),
-        (Value::Number(n), CursorFormat::HttpDate) => n.as_i64().map(|n| crate::time::http_date(unix_secs(n))).unwrap_or_else(|| n.to_string()),
-        (Value::String(s), CursorFormat::HttpDate) => parse_datetime(s).map(crate::time::http_date).unwrap_or_else(|| s.clone()),
-        // A date-time in another notation (Xero's `/Date(ms)/`) is sent as RFC 3339.
-        (Value::String(s), CursorFormat::Rfc3339) if s.starts_with("/Date(") => parse_datetime(s).map(rfc3339).unwrap_or_else(|| s.clone()),
-        (Value::String(s), CursorFormat::UnixSeconds) => {
-            parse_datetime(s).map(|t| t.to_string()).unwrap_or_else(|| s.clone())
-        }
-        (Value::Number(n), _) => n.to_string(),
-        (Value::String(s), _) => s.clone(),
-        (other, _) => other.to_string(),
-    };
-    Some(text)
-}
-
-/// Unix seconds from a number that may be milliseconds (a `timestamp` field): beyond
-/// year 5138 in seconds it can only be milliseconds.
-fn unix_secs(n: i64) -> i64 {
-    if n.abs() >= 100_000_000_000 {
-        n / 1000
-    } else {
-        n
-    }
+    Some(crate::cursor::filter_text(&value, inc.format))
 }
 
 fn unexpected(table: &str, url: &str, why: String) -> ConnectorError {
@@ -164,17 +181,27 @@ pub fn check(decl: &ConnectorDecl, config: &[ConfigEntry], tables: &[String]) ->
     let base = match base_url(config) {
         Ok(b) => b,
         Err(e) => {
-            out.push(CheckResult { name: "config".into(), ok: false, message: format!("{e:?}") });
+            out.push(CheckResult {
+                name: "config".into(),
+                ok: false,
+                message: format!("{e:?}"),
+            });
             return out;
         }
     };
     let mut credentials: Option<(bool, String)> = None;
     let mut reachable: Option<(bool, String)> = None;
     let mut table_results = Vec::new();
-    for e in decl.endpoints.iter().filter(|e| tables.iter().any(|t| t == e.table)) {
+    for e in decl
+        .endpoints
+        .iter()
+        .filter(|e| tables.iter().any(|t| t == e.table))
+    {
         let (ok, message, status) = check_endpoint(decl, e, base, config);
         match status {
-            Some(s) if reachable.is_none() => reachable = Some((true, format!("{base} answered (HTTP {s})"))),
+            Some(s) if reachable.is_none() => {
+                reachable = Some((true, format!("{base} answered (HTTP {s})")))
+            }
             None if reachable.is_none() && !ok => reachable = Some((false, message.clone())),
             _ => {}
         }
@@ -185,38 +212,76 @@ pub fn check(decl: &ConnectorDecl, config: &[ConfigEntry], tables: &[String]) ->
                 credentials = Some((true, "the API accepted the credentials".into()));
             }
         }
-        table_results.push(CheckResult { name: format!("table {}", e.table), ok, message });
+        table_results.push(CheckResult {
+            name: format!("table {}", e.table),
+            ok,
+            message,
+        });
     }
     if let Some((ok, message)) = reachable {
-        out.push(CheckResult { name: "host reachable".into(), ok, message });
+        out.push(CheckResult {
+            name: "host reachable".into(),
+            ok,
+            message,
+        });
     }
     if let Some((ok, message)) = credentials {
-        out.push(CheckResult { name: "credentials accepted".into(), ok, message });
+        out.push(CheckResult {
+            name: "credentials accepted".into(),
+            ok,
+            message,
+        });
     }
     out.extend(table_results);
     out
 }
 
 /// Fetches one endpoint's first page; returns (ok, message, HTTP status if any answer came).
-fn check_endpoint(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[ConfigEntry]) -> (bool, String, Option<u16>) {
-    let mut owned: Vec<(&str, String)> = config_path_params(e, config).into_iter().map(|(k, v)| (k, v.to_string())).collect();
+fn check_endpoint(
+    decl: &ConnectorDecl,
+    e: &EndpointDecl,
+    base: &str,
+    config: &[ConfigEntry],
+) -> (bool, String, Option<u16>) {
+    let mut owned: Vec<(&str, String)> = config_path_params(e, config)
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect();
     if e.parent.is_some() {
         let chain = match ancestors(decl, e) {
             Ok(c) => c,
             Err(err) => return (false, format!("{err:?}"), None),
         };
-        let below: Vec<&EndpointDecl> = chain[1..].iter().copied().chain(std::iter::once(e)).collect();
+        let below: Vec<&EndpointDecl> = chain[1..]
+            .iter()
+            .copied()
+            .chain(std::iter::once(e))
+            .collect();
         let mut gathered: Vec<(&str, String)> = Vec::new();
         for (level, next) in chain.iter().zip(below) {
             let link = next.parent.expect("a child has a parent");
-            let mut params: Vec<(&str, String)> = config_path_params(level, config).into_iter().map(|(k, v)| (k, v.to_string())).collect();
+            let mut params: Vec<(&str, String)> = config_path_params(level, config)
+                .into_iter()
+                .map(|(k, v)| (k, v.to_string()))
+                .collect();
             params.extend(gathered.iter().cloned());
             let refs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
             match first_page(level, base, config, &refs) {
-                Err((msg, status)) => return (false, format!("parent `{}`: {msg}", level.table), status),
+                Err((msg, status)) => {
+                    return (false, format!("parent `{}`: {msg}", level.table), status)
+                }
                 Ok((_, records, _)) => {
-                    let Some(key) = records.iter().find_map(|r| field(r, link.parent_key).and_then(crate::records::scalar_text)) else {
-                        return (true, format!("parent `{}` has no records; nothing to read yet", level.table), Some(200));
+                    let Some(key) = records.iter().find_map(|r| {
+                        field(r, link.parent_key).and_then(crate::records::scalar_text)
+                    }) else {
+                        return (
+                            true,
+                            format!(
+                                "parent `{}` has no records; nothing to read yet",
+                                level.table
+                            ),
+                            Some(200),
+                        );
                     };
                     gathered.push((link.path_param, key));
                 }
@@ -232,16 +297,34 @@ fn check_endpoint(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[
             if !e.primary_key.is_empty() && n > 0 {
                 let mut keys = Vec::with_capacity(n);
                 for r in &records {
-                    let key: Vec<String> = e.primary_key.iter().map(|k| field(r, k).map(|v| v.get().to_string()).unwrap_or_default()).collect();
+                    let key: Vec<String> = e
+                        .primary_key
+                        .iter()
+                        .map(|k| field(r, k).map(|v| v.get().to_string()).unwrap_or_default())
+                        .collect();
                     if key.iter().any(|k| k.is_empty()) {
-                        return (false, format!("GET {url}: a record lacks the primary key `{}`", e.primary_key.join(", ")), Some(status));
+                        return (
+                            false,
+                            format!(
+                                "GET {url}: a record lacks the primary key `{}`",
+                                e.primary_key.join(", ")
+                            ),
+                            Some(status),
+                        );
                     }
                     keys.push(key);
                 }
                 keys.sort();
                 keys.dedup();
                 if keys.len() != n {
-                    return (false, format!("GET {url}: the primary key `{}` is not unique on the first page", e.primary_key.join(", ")), Some(status));
+                    return (
+                        false,
+                        format!(
+                            "GET {url}: the primary key `{}` is not unique on the first page",
+                            e.primary_key.join(", ")
+                        ),
+                        Some(status),
+                    );
                 }
             }
             (true, format!("{n} records on the first page"), Some(status))
@@ -251,21 +334,41 @@ fn check_endpoint(decl: &ConnectorDecl, e: &EndpointDecl, base: &str, config: &[
 
 type FirstPage = (String, Vec<Box<RawValue>>, u16);
 
-fn first_page(e: &EndpointDecl, base: &str, config: &[ConfigEntry], path_params: &[(&str, &str)]) -> Result<FirstPage, (String, Option<u16>)> {
+fn first_page(
+    e: &EndpointDecl,
+    base: &str,
+    config: &[ConfigEntry],
+    path_params: &[(&str, &str)],
+) -> Result<FirstPage, (String, Option<u16>)> {
     let names: Vec<&str> = path_params.iter().map(|(k, _)| *k).collect();
     require_filled(e, &names).map_err(|err| (format!("{err:?}"), None))?;
     let fixed = fixed_query(e, config).map_err(|err| (format!("{err:?}"), None))?;
     let headers = fixed_headers(e, config).map_err(|err| (format!("{err:?}"), None))?;
-    let target = Target { base, endpoint: e, path_params, fixed_query: &fixed, filter: None };
+    let target = Target::of(base, e, path_params, &fixed, None);
     let url = page_url(&target, &Position::Start);
-    let resp = host::http_send(&get_with(url.clone(), &headers)).map_err(|err| (format!("GET {url}: {}", describe_http_error(&err)), None))?;
+    let resp = host::http_send(&get_with(url.clone(), &headers))
+        .map_err(|err| (format!("GET {url}: {}", describe_http_error(&err)), None))?;
     let status = resp.status;
     if !(200..300).contains(&status) {
-        return Err((format!("GET {url} answered {status}{}: {}", status_hint(status), snippet(&resp.body)), Some(status)));
+        return Err((
+            format!(
+                "GET {url} answered {status}{}: {}",
+                status_hint(status),
+                snippet(&resp.body)
+            ),
+            Some(status),
+        ));
     }
-    let body = Body::parse(&resp.body).map_err(|why| (format!("GET {url}: {why}"), Some(status)))?;
-    let records = body.records(e.record_path).map_err(|why| (format!("GET {url}: {why}"), Some(status)))?;
-    Ok((url, records.into_iter().map(|r| r.to_owned()).collect(), status))
+    let body =
+        Body::parse(&resp.body).map_err(|why| (format!("GET {url}: {why}"), Some(status)))?;
+    let records = body
+        .records(e.record_path)
+        .map_err(|why| (format!("GET {url}: {why}"), Some(status)))?;
+    Ok((
+        url,
+        records.into_iter().map(|r| r.to_owned()).collect(),
+        status,
+    ))
 }
 
 /// Syncs every selected table from the saved state, checkpointing after each page.
@@ -279,7 +382,10 @@ pub fn sync(
     let base = base_url(config)?;
     for sel in selection {
         if decl.endpoint(&sel.table).is_none() {
-            return Err(ConnectorError::Config(format!("table `{}` is not part of this connector", sel.table)));
+            return Err(ConnectorError::Config(format!(
+                "table `{}` is not part of this connector",
+                sel.table
+            )));
         }
     }
     // Declaration order: parents before children. A table that fails is logged and skipped:
@@ -291,32 +397,49 @@ pub fn sync(
     // A full refresh starts its table over (before child tables are grouped by where their
     // walk starts).
     for sel in selection.iter().filter(|s| s.full_refresh) {
-        state.tables.insert(sel.table.clone(), TableState::default());
+        state
+            .tables
+            .insert(sel.table.clone(), TableState::default());
     }
     let mut done: Vec<&str> = Vec::new();
-    let record = |table: &'static str, result: Result<(), ConnectorError>, failed: &mut Vec<(&str, ConnectorError)>| match result {
+    let record = |table: &'static str,
+                  result: Result<(), ConnectorError>,
+                  failed: &mut Vec<(&str, ConnectorError)>| match result {
         Ok(()) => Ok(()),
         Err(err @ ConnectorError::Rejected(_)) => Err(err),
         Err(err) => {
-            host::log(Level::Error, &format!("table `{table}` failed and was skipped: {}", error_text(&err)));
+            host::log(
+                Level::Error,
+                &format!(
+                    "table `{table}` failed and was skipped: {}",
+                    error_text(&err)
+                ),
+            );
             failed.push((table, err));
             Ok(())
         }
     };
     for e in decl.endpoints {
-        let Some(sel) = selection.iter().find(|s| s.table == e.table) else { continue };
+        let Some(sel) = selection.iter().find(|s| s.table == e.table) else {
+            continue;
+        };
         if done.contains(&e.table) {
             continue;
         }
         // A pass resumed from an interrupted sync started before this one: changes made
         // behind its position since then are only read by a new pass, so one follows it and
         // the table is current as of this call when it returns.
-        let resumed = |t: &str, state: &SyncState| state.tables.get(t).is_some_and(|t| t.pending.is_some());
+        let resumed =
+            |t: &str, state: &SyncState| state.tables.get(t).is_some_and(|t| t.pending.is_some());
         if e.parent.is_none() {
             attempted += 1;
             host::log(Level::Info, &format!("syncing table `{}`", e.table));
             let mut result = Ok(());
-            for _ in 0..if resumed(e.table, &state) && e.incremental.is_some() { 2 } else { 1 } {
+            for _ in 0..if resumed(e.table, &state) && e.incremental.is_some() {
+                2
+            } else {
+                1
+            } {
                 result = sync_list(e, base, config, sel, &mut state);
                 if result.is_err() {
                     break;
@@ -332,19 +455,32 @@ pub fn sync(
             .endpoints
             .iter()
             .filter(|g| g.parent.is_some() && !done.contains(&g.table))
-            .filter(|g| g.table == e.table || (key.is_some() && walk_key(decl, g, config, &state) == key))
-            .filter_map(|g| selection.iter().find(|s| s.table == g.table).map(|s| (g, s)))
+            .filter(|g| {
+                g.table == e.table || (key.is_some() && walk_key(decl, g, config, &state) == key)
+            })
+            .filter_map(|g| {
+                selection
+                    .iter()
+                    .find(|s| s.table == g.table)
+                    .map(|s| (g, s))
+            })
             .collect();
         for (g, _) in &group {
             done.push(g.table);
             attempted += 1;
             host::log(Level::Info, &format!("syncing table `{}`", g.table));
         }
-        let again: Vec<(&'static EndpointDecl, &TableSelection)> =
-            group.iter().filter(|(g, _)| g.incremental.is_some() && resumed(g.table, &state)).copied().collect();
+        let again: Vec<(&'static EndpointDecl, &TableSelection)> = group
+            .iter()
+            .filter(|(g, _)| g.incremental.is_some() && resumed(g.table, &state))
+            .copied()
+            .collect();
         let mut outcomes = sync_children(decl, &group, base, config, &mut state)?;
         for member in again {
-            if outcomes.iter().any(|(t, r)| *t == member.0.table && r.is_ok()) {
+            if outcomes
+                .iter()
+                .any(|(t, r)| *t == member.0.table && r.is_ok())
+            {
                 for (t, r) in sync_children(decl, &[member], base, config, &mut state)? {
                     if let Some(o) = outcomes.iter_mut().find(|(x, _)| *x == t) {
                         o.1 = r;
@@ -362,7 +498,9 @@ pub fn sync(
     if failed.is_empty() {
         return Ok(());
     }
-    Err(ConnectorError::Other(failed_tables_message(attempted, &failed)))
+    Err(ConnectorError::Other(failed_tables_message(
+        attempted, &failed,
+    )))
 }
 
 /// The first line of the error of a sync in which some tables failed; each failed table
@@ -374,7 +512,11 @@ pub(crate) fn failed_tables_message(attempted: usize, failed: &[(&str, Connector
     let mut text = format!(
         "{} of {attempted} {FAILED_TABLES}{}:",
         failed.len(),
-        if failed.len() < attempted { " (the others synced)" } else { "" }
+        if failed.len() < attempted {
+            " (the others synced)"
+        } else {
+            ""
+        }
     );
     for (table, err) in failed {
         // One line per table: a cause spanning lines is joined.
@@ -410,7 +552,10 @@ fn start_pass(e: &EndpointDecl, config: &[ConfigEntry], state: &mut SyncState) -
     if let Some(p) = ts.pending.take() {
         return p;
     }
-    let filter = e.incremental.and_then(|inc| filter_value(&inc, ts.cursor.as_ref(), config)).map(Value::String);
+    let filter = e
+        .incremental
+        .and_then(|inc| filter_value(&inc, ts.cursor.as_ref(), config))
+        .map(Value::String);
     Pending::new(ts.cursor.clone(), filter)
 }
 
@@ -419,11 +564,16 @@ fn start_clock(pass: &mut Pending, resp: &HttpResponse) {
     if pass.clock != crate::state::Clock::NotYet {
         return; // Known since the pass's first response: nothing to parse on later pages.
     }
-    let server = crate::http::header(resp, "date").and_then(parse_http_date);
+    let server = crate::url::header(&resp.headers, "date").and_then(parse_http_date);
     pass.start_clock(server, || (host::now() / 1000) as i64);
 }
 
-fn finish_page(e: &EndpointDecl, state: &mut SyncState, next: Option<Position>, pass: &Pending) -> Result<(), ConnectorError> {
+fn finish_page(
+    e: &EndpointDecl,
+    state: &mut SyncState,
+    next: Option<Position>,
+    pass: &Pending,
+) -> Result<(), ConnectorError> {
     note_page(e, state, next, pass);
     checkpoint(state)
 }
@@ -433,7 +583,12 @@ fn finish_page(e: &EndpointDecl, state: &mut SyncState, next: Option<Position>, 
 fn note_page(e: &EndpointDecl, state: &mut SyncState, next: Option<Position>, pass: &Pending) {
     let ts = state.tables.entry(e.table.to_string()).or_default();
     match next {
-        Some(position) => ts.pending = Some(Pending { position, ..pass.clone() }),
+        Some(position) => {
+            ts.pending = Some(Pending {
+                position,
+                ..pass.clone()
+            })
+        }
         None => {
             ts.pending = None;
             if e.incremental.is_some() {
@@ -449,7 +604,11 @@ fn note_page(e: &EndpointDecl, state: &mut SyncState, next: Option<Position>, pa
 
 /// The endpoint's headers with its incremental filter added when the filter is a header
 /// (`If-Modified-Since`); [`page_url`] leaves it out of the query then.
-fn with_filter_header<'a>(mut headers: Vec<(&'a str, String)>, e: &EndpointDecl, filter: &Option<(&'a str, String)>) -> Vec<(&'a str, String)> {
+fn with_filter_header<'a>(
+    mut headers: Vec<(&'a str, String)>,
+    e: &EndpointDecl,
+    filter: &Option<(&'a str, String)>,
+) -> Vec<(&'a str, String)> {
     if let (Some((param, value)), Some(inc)) = (filter, e.incremental) {
         if inc.header {
             headers.retain(|(n, _)| !n.eq_ignore_ascii_case(param));
@@ -504,7 +663,12 @@ struct Guard {
 
 impl Guard {
     fn new(table: &'static str, config: &[ConfigEntry]) -> Guard {
-        let number = |name: &str, default: u64| config_value(config, name).and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(default);
+        let number = |name: &str, default: u64| {
+            config_value(config, name)
+                .and_then(|v| v.parse().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(default)
+        };
         let max_seconds = number("_max_seconds", DEFAULT_MAX_SECONDS);
         Guard {
             table,
@@ -548,7 +712,10 @@ impl Guard {
 /// previous page's first record and is updated. An offset or page-number page that starts
 /// with the same record as the previous one ends the list with a warning: the API ignored
 /// the position, and following it would loop.
-#[allow(clippy::too_many_arguments, reason = "one call per paging loop, all context")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call per paging loop, all context"
+)]
 fn advance(
     t: &Target<'_>,
     table: &str,
@@ -559,8 +726,8 @@ fn advance(
     records: &[&RawValue],
     previous_first: &mut Option<String>,
 ) -> Result<Option<Position>, ConnectorError> {
-    let first = first_key(t.endpoint, records);
-    if repeats_previous(&t.endpoint.paging, previous_first.as_deref(), first.as_deref()) {
+    let first = first_key(t.primary_key, records);
+    if repeats_previous(&t.paging, previous_first.as_deref(), first.as_deref()) {
         host::log(
             Level::Warn,
             &format!("table `{table}`: GET {url} repeated the previous page's first record; the list ends here"),
@@ -568,19 +735,30 @@ fn advance(
         return Ok(None);
     }
     *previous_first = first;
-    next_position(t, current, url, resp, body, records).map_err(|why| unexpected(table, url, why))
+    next_position(t, current, url, &resp.headers, body, records)
+        .map_err(|why| unexpected(table, url, why))
 }
 
-fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSelection, state: &mut SyncState) -> Result<(), ConnectorError> {
+fn sync_list(
+    e: &EndpointDecl,
+    base: &str,
+    config: &[ConfigEntry],
+    sel: &TableSelection,
+    state: &mut SyncState,
+) -> Result<(), ConnectorError> {
     let fixed = fixed_query(e, config)?;
     let headers = fixed_headers(e, config)?;
     let path_params = config_path_params(e, config);
     require_filled(e, &path_params.iter().map(|(k, _)| *k).collect::<Vec<_>>())?;
     let mut pass = start_pass(e, config, state);
-    let target = Target { base, endpoint: e, path_params: &path_params, fixed_query: &fixed, filter: filter_pair(e, &pass) };
+    let target = Target::of(base, e, &path_params, &fixed, filter_pair(e, &pass));
     let headers = with_filter_header(headers, e, &target.filter);
     let conditional = e.incremental.is_some_and(|i| i.header) && target.filter.is_some();
-    let shape = Shape { blocked: &sel.blocked_columns, parent: None, cursor_field: e.incremental.map(|i| i.cursor_field) };
+    let shape = Shape {
+        blocked: &sel.blocked_columns,
+        parent: None,
+        cursor_field: e.incremental.map(|i| i.cursor_field),
+    };
     let mut batch = Vec::with_capacity(64 * 1024);
     let mut previous_first = None;
     let mut guard = Guard::new(e.table, config);
@@ -589,21 +767,35 @@ fn sync_list(e: &EndpointDecl, base: &str, config: &[ConfigEntry], sel: &TableSe
         if !guard.admit(&url)? {
             return finish_page(e, state, None, &pass);
         }
-        let Some(resp) = send_unless_unchanged(e.table, get_with(url.clone(), &headers), conditional)? else {
+        let Some(resp) =
+            send_unless_unchanged(e.table, get_with(url.clone(), &headers), conditional)?
+        else {
             // `304 Not Modified` to a changes-since header: nothing changed since the cursor.
             return finish_page(e, state, None, &pass);
         };
         start_clock(&mut pass, &resp);
         let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &url, why))?;
-        let records = body.records(e.record_path).map_err(|why| unexpected(e.table, &url, why))?;
+        let records = body
+            .records(e.record_path)
+            .map_err(|why| unexpected(e.table, &url, why))?;
         batch.clear();
         batch.push(b'[');
-        write_records(&records, &shape, &mut batch, &mut |v| pass.observe(v)).map_err(|why| unexpected(e.table, &url, why))?;
+        write_records(&records, &shape, &mut batch, &mut |v| pass.observe(v))
+            .map_err(|why| unexpected(e.table, &url, why))?;
         batch.push(b']');
         if !records.is_empty() {
             emit(e.table, &batch)?;
         }
-        let next = advance(&target, e.table, &pass.position, &url, &resp, &body, &records, &mut previous_first)?;
+        let next = advance(
+            &target,
+            e.table,
+            &pass.position,
+            &url,
+            &resp,
+            &body,
+            &records,
+            &mut previous_first,
+        )?;
         finish_page(e, state, next.clone(), &pass)?;
         match next {
             Some(p) => pass.position = p,
@@ -631,15 +823,28 @@ struct Flight {
 }
 
 /// The ancestors of a child endpoint, root first, each with the link from the level below.
-fn ancestors(decl: &ConnectorDecl, e: &EndpointDecl) -> Result<Vec<&'static EndpointDecl>, ConnectorError> {
+fn ancestors(
+    decl: &ConnectorDecl,
+    e: &EndpointDecl,
+) -> Result<Vec<&'static EndpointDecl>, ConnectorError> {
     let mut chain = Vec::new();
     let mut cur = e;
     while let Some(link) = cur.parent {
-        let parent = decl
-            .endpoint(link.table)
-            .ok_or_else(|| ConnectorError::Config(format!("table `{}`: parent table `{}` is not declared", cur.table, link.table)))?;
-        if chain.iter().any(|c: &&EndpointDecl| c.table == parent.table) || chain.len() > 8 {
-            return Err(ConnectorError::Config(format!("table `{}`: the parent chain loops", e.table)));
+        let parent = decl.endpoint(link.table).ok_or_else(|| {
+            ConnectorError::Config(format!(
+                "table `{}`: parent table `{}` is not declared",
+                cur.table, link.table
+            ))
+        })?;
+        if chain
+            .iter()
+            .any(|c: &&EndpointDecl| c.table == parent.table)
+            || chain.len() > 8
+        {
+            return Err(ConnectorError::Config(format!(
+                "table `{}`: the parent chain loops",
+                e.table
+            )));
         }
         chain.push(parent);
         cur = parent;
@@ -690,18 +895,25 @@ fn fan_out(
     let headers = with_filter_header(headers, e, &filter);
     let config_params = config_path_params(e, config);
     for ctx in ctxs {
-        let names: Vec<&str> = config_params.iter().map(|(k, _)| *k).chain(ctx.params.iter().map(|(k, _)| *k)).collect();
+        let names: Vec<&str> = config_params
+            .iter()
+            .map(|(k, _)| *k)
+            .chain(ctx.params.iter().map(|(k, _)| *k))
+            .collect();
         require_filled(e, &names)?;
     }
     let target_for = |ctx: &Ctx| -> Vec<(&str, String)> {
-        let mut params: Vec<(&str, String)> = config_params.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let mut params: Vec<(&str, String)> = config_params
+            .iter()
+            .map(|(k, v)| (*k, v.to_string()))
+            .collect();
         params.extend(ctx.params.iter().map(|(k, v)| (*k, v.clone())));
         params
     };
     let url_for = |ctx: &Ctx, position: &Position| {
         let owned = target_for(ctx);
         let params: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
+        let target = Target::of(base, e, &params, &fixed, filter.clone());
         page_url(&target, position)
     };
     let mut wave: Vec<Flight> = ctxs
@@ -711,7 +923,13 @@ fn fan_out(
             let url = url_for(ctx, &Position::Start);
             let mut visited = Visited::default();
             visited.first_visit(e.table, &url);
-            Flight { ctx: i, position: Position::Start, url, previous_first: None, visited }
+            Flight {
+                ctx: i,
+                position: Position::Start,
+                url,
+                previous_first: None,
+                visited,
+            }
         })
         .collect();
     while !wave.is_empty() {
@@ -722,7 +940,10 @@ fn fan_out(
             // A wave goes out in batches sized so that their bodies stay near `BATCH_BYTES`
             // (the host holds a whole batch, within its own budget, before handing it over).
             let part: Vec<Flight> = rest.by_ref().take(batch_size()).collect();
-            let requests: Vec<_> = part.iter().map(|f| get_with(f.url.clone(), &headers)).collect();
+            let requests: Vec<_> = part
+                .iter()
+                .map(|f| get_with(f.url.clone(), &headers))
+                .collect();
             let responses = host::http_send_batch(&requests);
             for r in responses.iter().flatten() {
                 LARGEST_BODY.fetch_max(r.body.len(), Ordering::Relaxed);
@@ -730,22 +951,54 @@ fn fan_out(
             for (mut flight, result) in part.into_iter().zip(responses) {
                 let resp: HttpResponse = match result {
                     Ok(r) if r.status == 404 => {
-                        host::log(Level::Warn, &format!("table `{}`: GET {} answered 404; skipped (parent removed?)", e.table, flight.url));
+                        host::log(
+                            Level::Warn,
+                            &format!(
+                                "table `{}`: GET {} answered 404; skipped (parent removed?)",
+                                e.table, flight.url
+                            ),
+                        );
                         continue;
                     }
                     Ok(r) => require_ok(e.table, &flight.url, r)?,
-                    Err(err) => return Err(ConnectorError::Http(format!("table `{}`: GET {}: {}", e.table, flight.url, describe_http_error(&err)))),
+                    Err(err) => {
+                        return Err(ConnectorError::Http(format!(
+                            "table `{}`: GET {}: {}",
+                            e.table,
+                            flight.url,
+                            describe_http_error(&err)
+                        )))
+                    }
                 };
-                let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &flight.url, why))?;
-                let records = body.records(e.record_path).map_err(|why| unexpected(e.table, &flight.url, why))?;
+                let body =
+                    Body::parse(&resp.body).map_err(|why| unexpected(e.table, &flight.url, why))?;
+                let records = body
+                    .records(e.record_path)
+                    .map_err(|why| unexpected(e.table, &flight.url, why))?;
                 on_page(flight.ctx, &records)?;
                 let owned = target_for(&ctxs[flight.ctx]);
-                let params: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                let target = Target { base, endpoint: e, path_params: &params, fixed_query: &fixed, filter: filter.clone() };
-                if let Some(position) = advance(&target, e.table, &flight.position, &flight.url, &resp, &body, &records, &mut flight.previous_first)? {
+                let params: Vec<(&str, &str)> =
+                    owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let target = Target::of(base, e, &params, &fixed, filter.clone());
+                if let Some(position) = advance(
+                    &target,
+                    e.table,
+                    &flight.position,
+                    &flight.url,
+                    &resp,
+                    &body,
+                    &records,
+                    &mut flight.previous_first,
+                )? {
                     let url = page_url(&target, &position);
                     if flight.visited.first_visit(e.table, &url) {
-                        next_wave.push(Flight { ctx: flight.ctx, position, url, previous_first: flight.previous_first, visited: flight.visited });
+                        next_wave.push(Flight {
+                            ctx: flight.ctx,
+                            position,
+                            url,
+                            previous_first: flight.previous_first,
+                            visited: flight.visited,
+                        });
                     }
                 }
             }
@@ -756,13 +1009,25 @@ fn fan_out(
 }
 
 /// Contexts for the level below, from one level's records.
-fn child_contexts(parent_ctx: &Ctx, records: &[&RawValue], link: crate::ParentDecl, out: &mut Vec<Ctx>) {
+fn child_contexts(
+    parent_ctx: &Ctx,
+    records: &[&RawValue],
+    link: crate::ParentDecl,
+    out: &mut Vec<Ctx>,
+) {
     for r in records {
-        let Some(key) = field(r, link.parent_key) else { continue };
-        let Some(text) = crate::records::scalar_text(key) else { continue };
+        let Some(key) = field(r, link.parent_key) else {
+            continue;
+        };
+        let Some(text) = crate::records::scalar_text(key) else {
+            continue;
+        };
         let mut params = parent_ctx.params.clone();
         params.push((link.path_param, text));
-        out.push(Ctx { params, parent_key_json: key.get().to_string() });
+        out.push(Ctx {
+            params,
+            parent_key_json: key.get().to_string(),
+        });
     }
 }
 
@@ -790,13 +1055,26 @@ struct Member<'d> {
 /// filter and paging then (its cursor is `root`'s update time), else `e` itself.
 fn tracking(e: &EndpointDecl, root: &EndpointDecl) -> (bool, EndpointDecl) {
     let via_parent = e.incremental.is_none() && root.incremental.is_some();
-    let tracked = if via_parent { EndpointDecl { incremental: root.incremental, paging: root.paging, ..*e } } else { *e };
+    let tracked = if via_parent {
+        EndpointDecl {
+            incremental: root.incremental,
+            paging: root.paging,
+            ..*e
+        }
+    } else {
+        *e
+    };
     (via_parent, tracked)
 }
 
 /// Where a child table's pass would start, as a key: children with equal keys share one
 /// walk of their top-level list (same list, same filter, same page).
-fn walk_key(decl: &ConnectorDecl, e: &EndpointDecl, config: &[ConfigEntry], state: &SyncState) -> Option<String> {
+fn walk_key(
+    decl: &ConnectorDecl,
+    e: &EndpointDecl,
+    config: &[ConfigEntry],
+    state: &SyncState,
+) -> Option<String> {
     let chain = ancestors(decl, e).ok()?;
     let root = chain.first()?;
     let (via_parent, tracked) = tracking(e, root);
@@ -805,7 +1083,13 @@ fn walk_key(decl: &ConnectorDecl, e: &EndpointDecl, config: &[ConfigEntry], stat
         Some(p) => (p.position.clone(), p.filter.clone()),
         None => {
             let cursor = ts.and_then(|t| t.cursor.as_ref());
-            (Position::Start, tracked.incremental.and_then(|inc| filter_value(&inc, cursor, config)).map(Value::String))
+            (
+                Position::Start,
+                tracked
+                    .incremental
+                    .and_then(|inc| filter_value(&inc, cursor, config))
+                    .map(Value::String),
+            )
         }
     };
     let root_filter = if via_parent { filter } else { None };
@@ -834,10 +1118,16 @@ fn sync_children(
     };
     // The top-level list's own settings first: a config error there fails the group before
     // any member's saved resume position is taken up.
-    let Some(root) = members.iter().find_map(|(e, _)| ancestors(decl, e).ok().map(|c| c[0])) else {
+    let Some(root) = members
+        .iter()
+        .find_map(|(e, _)| ancestors(decl, e).ok().map(|c| c[0]))
+    else {
         for (e, _) in members {
             if let Err(err) = ancestors(decl, e) {
-                outcomes.iter_mut().filter(|(t, _)| *t == e.table).for_each(|o| o.1 = Err(err.clone()));
+                outcomes
+                    .iter_mut()
+                    .filter(|(t, _)| *t == e.table)
+                    .for_each(|o| o.1 = Err(err.clone()));
             }
         }
         return Ok(outcomes);
@@ -861,26 +1151,47 @@ fn sync_children(
         let chain = match ancestors(decl, e) {
             Ok(c) => c,
             Err(err) => {
-                outcomes.iter_mut().filter(|(t, _)| *t == e.table).for_each(|o| o.1 = Err(err.clone()));
+                outcomes
+                    .iter_mut()
+                    .filter(|(t, _)| *t == e.table)
+                    .for_each(|o| o.1 = Err(err.clone()));
                 continue;
             }
         };
         let (via_parent, tracked) = tracking(e, chain[0]);
         let pass = start_pass(&tracked, config, state);
-        let filter = if via_parent { None } else { filter_pair(e, &pass) };
+        let filter = if via_parent {
+            None
+        } else {
+            filter_pair(e, &pass)
+        };
         let middle: Vec<&'static EndpointDecl> = chain[1..].to_vec();
-        active.push(Member { e, sel, middle, tracked, via_parent, pass, filter, guard: Guard::new(e.table, config), batch: Vec::with_capacity(64 * 1024) });
+        active.push(Member {
+            e,
+            sel,
+            middle,
+            tracked,
+            via_parent,
+            pass,
+            filter,
+            guard: Guard::new(e.table, config),
+            batch: Vec::with_capacity(64 * 1024),
+        });
     }
     let Some(first) = active.first() else {
         return Ok(outcomes);
     };
     // The members share where the walk starts and the top list's filter (see `walk_key`).
-    let root_filter: Option<(&'static str, String)> = match (first.via_parent, first.tracked.incremental, &first.pass.filter) {
+    let root_filter: Option<(&'static str, String)> = match (
+        first.via_parent,
+        first.tracked.incremental,
+        &first.pass.filter,
+    ) {
         (true, Some(inc), Some(Value::String(v))) => Some((inc.param, v.clone())),
         _ => None,
     };
     let mut position = first.pass.position.clone();
-    let root_target = Target { base, endpoint: root, path_params: &root_params, fixed_query: &root_fixed, filter: root_filter };
+    let root_target = Target::of(base, root, &root_params, &root_fixed, root_filter);
     let root_headers = with_filter_header(root_headers, root, &root_target.filter);
     let conditional = root.incremental.is_some_and(|i| i.header) && root_target.filter.is_some();
     let mut visited = Visited::default();
@@ -906,7 +1217,11 @@ fn sync_children(
         if active.is_empty() {
             break;
         }
-        let resp = match send_unless_unchanged(root.table, get_with(url.clone(), &root_headers), conditional) {
+        let resp = match send_unless_unchanged(
+            root.table,
+            get_with(url.clone(), &root_headers),
+            conditional,
+        ) {
             Ok(Some(r)) => r,
             // `304 Not Modified` to a changes-since header: no parent changed.
             Ok(None) => {
@@ -945,7 +1260,16 @@ fn sync_children(
             }
         }
         active = kept;
-        let next = match advance(&root_target, root.table, &position, &url, &resp, &body, &roots, &mut previous_first) {
+        let next = match advance(
+            &root_target,
+            root.table,
+            &position,
+            &url,
+            &resp,
+            &body,
+            &roots,
+            &mut previous_first,
+        ) {
             Ok(n) => n,
             Err(err) => {
                 fail_all(&mut outcomes, &err, &active);
@@ -966,28 +1290,56 @@ fn sync_children(
 }
 
 /// One page of the top-level list, for one member: its levels below, its records emitted.
-fn member_page(m: &mut Member, base: &str, config: &[ConfigEntry], roots: &[&RawValue]) -> Result<(), ConnectorError> {
+fn member_page(
+    m: &mut Member,
+    base: &str,
+    config: &[ConfigEntry],
+    roots: &[&RawValue],
+) -> Result<(), ConnectorError> {
     if let Some(inc) = m.tracked.incremental.filter(|_| m.via_parent) {
         for r in roots {
-            if let Some(v) = field(r, inc.cursor_field).and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok()) {
+            if let Some(v) = field(r, inc.cursor_field)
+                .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+            {
                 m.pass.observe(v);
             }
         }
     }
     let mut ctxs = Vec::new();
-    let top = Ctx { params: Vec::new(), parent_key_json: String::new() };
+    let top = Ctx {
+        params: Vec::new(),
+        parent_key_json: String::new(),
+    };
     // Each level below the top list, with its link to the level above: `middle`, then `e`.
-    let below: Vec<&EndpointDecl> = m.middle.iter().copied().chain(std::iter::once(m.e)).collect();
-    child_contexts(&top, roots, below[0].parent.expect("a child has a parent"), &mut ctxs);
+    let below: Vec<&EndpointDecl> = m
+        .middle
+        .iter()
+        .copied()
+        .chain(std::iter::once(m.e))
+        .collect();
+    child_contexts(
+        &top,
+        roots,
+        below[0].parent.expect("a child has a parent"),
+        &mut ctxs,
+    );
     // Walk down the intermediate levels.
     for (level, next) in m.middle.iter().zip(below[1..].iter()) {
         let link = next.parent.expect("a child has a parent");
         let mut next_ctxs = Vec::new();
         let current = std::mem::take(&mut ctxs);
-        fan_out(level, base, config, &current, None, &mut m.guard, &mut |i, records| {
-            child_contexts(&current[i], records, link, &mut next_ctxs);
-            Ok(())
-        })?;
+        fan_out(
+            level,
+            base,
+            config,
+            &current,
+            None,
+            &mut m.guard,
+            &mut |i, records| {
+                child_contexts(&current[i], records, link, &mut next_ctxs);
+                Ok(())
+            },
+        )?;
         ctxs = next_ctxs;
     }
     let e = m.e;
@@ -996,17 +1348,30 @@ fn member_page(m: &mut Member, base: &str, config: &[ConfigEntry], roots: &[&Raw
     let (batch, pass, sel) = (&mut m.batch, &mut m.pass, m.sel);
     batch.clear();
     batch.push(b'[');
-    fan_out(e, base, config, &ctxs, m.filter.clone(), &mut m.guard, &mut |i, records| {
-        let shape = Shape { blocked: &sel.blocked_columns, parent: Some((link.column, &ctxs[i].parent_key_json)), cursor_field };
-        write_records(records, &shape, batch, &mut |v| pass.observe(v)).map_err(|why| unexpected(e.table, "", why))?;
-        if batch.len() >= EMIT_BYTES {
-            batch.push(b']');
-            emit(e.table, batch)?;
-            batch.clear();
-            batch.push(b'[');
-        }
-        Ok(())
-    })?;
+    fan_out(
+        e,
+        base,
+        config,
+        &ctxs,
+        m.filter.clone(),
+        &mut m.guard,
+        &mut |i, records| {
+            let shape = Shape {
+                blocked: &sel.blocked_columns,
+                parent: Some((link.column, &ctxs[i].parent_key_json)),
+                cursor_field,
+            };
+            write_records(records, &shape, batch, &mut |v| pass.observe(v))
+                .map_err(|why| unexpected(e.table, "", why))?;
+            if batch.len() >= EMIT_BYTES {
+                batch.push(b']');
+                emit(e.table, batch)?;
+                batch.clear();
+                batch.push(b'[');
+            }
+            Ok(())
+        },
+    )?;
     batch.push(b']');
     if batch.len() > 2 {
         emit(e.table, batch)?;
@@ -1021,8 +1386,16 @@ mod tests {
     #[test]
     fn failed_tables_are_named_one_a_line_with_their_cause() {
         let failed = [
-            ("entries", ConnectorError::Http("table `entries`: GET http://h/api/entries answered 500:\nboom".into())),
-            ("payouts", ConnectorError::UnexpectedResponse("bad shape".into())),
+            (
+                "entries",
+                ConnectorError::Http(
+                    "table `entries`: GET http://h/api/entries answered 500:\nboom".into(),
+                ),
+            ),
+            (
+                "payouts",
+                ConnectorError::UnexpectedResponse("bad shape".into()),
+            ),
         ];
         let text = failed_tables_message(4, &failed);
         assert_eq!(
