@@ -77,7 +77,10 @@ pub async fn destination_rows(l: &Ledger) -> (TableRows, Option<Value>) {
     let (tables, state) = if conn.destination.starts_with("postgres") {
         pg_rows(&conn.destination, &conn.schema).await
     } else {
-        sqlite_rows(&connector_agent_sync::connection::describe_destination(&conn)).await
+        sqlite_rows(&connector_agent_sync::connection::describe_destination(
+            &conn,
+        ))
+        .await
     };
     let mut out = BTreeMap::new();
     for (t, rows) in LEDGER_RESOURCES.iter().zip(tables) {

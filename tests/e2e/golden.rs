@@ -9,19 +9,42 @@ fn generated_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated")
 }
 
-/// The fixture connectors, as the generator makes them from the fixture API's document.
+/// The golden connectors, as the generator makes them: the billing fixture from its OpenAPI
+/// document (bearer auth; cursor, next-URL, `Link`, page-number and offset lists; child and
+/// grandchild tables), the atlas fixture from its Postman collection (keys that are not
+/// `id`, a composite key, a keyless log, filters in three forms) and a model made of hostile
+/// names (every value an escaped literal).
 fn goldens() -> Vec<(&'static str, connector_agent_codegen::GeneratedCrate)> {
+    let options = |name: &str| CodegenOptions {
+        crate_name: Some(name.into()),
+        sdk_path: "../../sdk".into(),
+    };
     let doc = openapi_document(
         "http://127.0.0.1:8080",
         &FixtureAuth::Bearer("unused".into()),
         1000,
     );
-    let model = connector_agent_extract::extract_openapi(&doc, "fixture-openapi.json").unwrap();
-    let options = CodegenOptions {
-        crate_name: Some("connector-fixture-billing".into()),
-        sdk_path: "../../sdk".into(),
-    };
-    vec![("fixture-billing", generate(&model, &options).unwrap())]
+    let billing = connector_agent_extract::extract_openapi(&doc, "fixture-openapi.json").unwrap();
+    let postman = connector_agent_fixture::atlas::atlas_postman("http://127.0.0.1:8080");
+    let atlas = connector_agent_extract::extract_postman(&postman, "atlas.postman.json").unwrap();
+    vec![
+        (
+            "fixture-billing",
+            generate(&billing, &options("connector-fixture-billing")).unwrap(),
+        ),
+        (
+            "atlas-postman",
+            generate(&atlas, &options("connector-atlas-postman")).unwrap(),
+        ),
+        (
+            "hostile-names",
+            generate(
+                &crate::generate::hostile_model(),
+                &options("connector-hostile-names"),
+            )
+            .unwrap(),
+        ),
+    ]
 }
 
 #[test]

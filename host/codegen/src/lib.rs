@@ -29,6 +29,15 @@ pub enum Error {
     /// The model cannot be generated.
     #[error("invalid model: {0}")]
     Model(String),
+    /// The rendered source is not valid Rust (a bug in a template or a helper), caught
+    /// before cargo runs.
+    #[error("the generated `{file}` is not valid Rust: {message}")]
+    Syntax {
+        /// The generated file.
+        file: String,
+        /// What the parser said.
+        message: String,
+    },
     /// Writing a file failed.
     #[error("writing `{path}` failed")]
     Write {
@@ -66,8 +75,7 @@ const LIB_RS: &str = include_str!("../templates/lib.rs.hbs");
 const P_ENDPOINT: &str = include_str!("../templates/partials/endpoint.hbs");
 const P_PAGING: &str = include_str!("../templates/partials/paging.hbs");
 const P_PAGE_SIZE: &str = include_str!("../templates/partials/page_size.hbs");
-const P_END_SIGNAL: &str =
-    include_str!("../templates/partials/end_signal.hbs");
+const P_END_SIGNAL: &str = include_str!("../templates/partials/end_signal.hbs");
 
 fn registry() -> Handlebars<'static> {
     let mut hb = Handlebars::new();
@@ -430,9 +438,30 @@ pub fn generate(model: &ApiModel, options: &CodegenOptions) -> Result<GeneratedC
     let files = vec![
         (PathBuf::from("Cargo.toml"), render("Cargo.toml")?),
         (PathBuf::from("connector.json"), model_json),
-        (PathBuf::from("src/lib.rs"), render("lib.rs")?),
+        (
+            PathBuf::from("src/lib.rs"),
+            format_rust("src/lib.rs", &render("lib.rs")?)?,
+        ),
     ];
     Ok(GeneratedCrate { crate_name, files })
+}
+
+/// Parses generated Rust (rejecting anything that is not valid Rust before cargo sees it)
+/// and prints it formatted with `prettyplease`. The leading `//` header lines (not part of
+/// the syntax tree) are kept as they are.
+fn format_rust(file: &str, source: &str) -> Result<String> {
+    let header_end = source
+        .lines()
+        .take_while(|l| l.starts_with("// "))
+        .map(|l| l.len() + 1)
+        .sum::<usize>()
+        .min(source.len());
+    let (header, code) = source.split_at(header_end);
+    let tree = syn::parse_file(code).map_err(|e| Error::Syntax {
+        file: file.into(),
+        message: e.to_string(),
+    })?;
+    Ok(format!("{header}{}", prettyplease::unparse(&tree)))
 }
 
 impl GeneratedCrate {
@@ -481,6 +510,25 @@ impl GeneratedCrate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_rust_is_parsed_and_formatted_with_its_header_kept() {
+        let out = format_rust(
+            "src/lib.rs",
+            "// @generated\n// API: x\n//! Doc.\nuse a::*;  pub static X: &[u8] = &[1,2];\n",
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "// @generated\n// API: x\n//! Doc.\nuse a::*;\npub static X: &[u8] = &[1, 2];\n"
+        );
+        let err =
+            format_rust("src/lib.rs", "// @generated\npub static X: u8 = \"1;\n").unwrap_err();
+        assert!(
+            matches!(&err, Error::Syntax { file, .. } if file == "src/lib.rs"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn long_and_unicode_names_make_valid_stable_crate_names() {
