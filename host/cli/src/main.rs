@@ -31,6 +31,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the whole flow on the bundled fixture API into SQLite and print a summary.
+    #[cfg(feature = "demo")]
     Demo(commands::demo::DemoCommand),
     /// Create a connection from documentation and generate its connector (in the background).
     Generate(commands::generate::GenerateCommand),
@@ -55,6 +56,7 @@ pub enum Command {
     /// Print what the extractor inferred per document (keys, paginators, cursors, parents).
     Scorecard(commands::scorecard::ScorecardCommand),
     /// Measure sync, fan-out and build speed against the fixture API.
+    #[cfg(feature = "demo")]
     Bench(commands::bench::BenchCommand),
     /// Set how often `run` syncs a connection (`15m`, `1h`, … or `off`).
     Schedule(commands::run::ScheduleCommand),

@@ -1,8 +1,10 @@
 //! One module per verb.
 
 pub mod authorize;
+#[cfg(feature = "demo")]
 pub mod bench;
 pub mod customize;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod endpoints;
 pub mod generate;
@@ -42,6 +44,7 @@ impl Ctx {
 }
 
 /// An engine over any data directory, sharing the cache and the cargo target dir.
+#[cfg(feature = "demo")]
 pub fn engine_at(home: &std::path::Path) -> Result<Engine> {
     engine_with(Home::new(home))
 }
@@ -117,6 +120,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         json: cli.json,
     };
     match cli.command {
+        #[cfg(feature = "demo")]
         Command::Demo(c) => c.run(&ctx),
         Command::Generate(c) => c.run(&ctx),
         Command::Status(c) => c.run(&ctx),
@@ -128,6 +132,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Authorize(c) => c.run(&ctx),
         Command::Customize(c) => c.run(&ctx),
         Command::Sync(c) => c.run(&ctx),
+        #[cfg(feature = "demo")]
         Command::Bench(c) => c.run(&ctx),
         Command::Scorecard(c) => c.run(&ctx),
         Command::Schedule(c) => c.run(&ctx),
