@@ -272,8 +272,8 @@ async fn prose_documents_become_compiled_connectors() {
 }
 
 /// Documentation that describes no list (only `GET /me` and `GET /widgets/{id}`) says so at
-/// setup, naming the input and what a table needs, instead of failing later on an empty
-/// model.
+/// setup, naming the input, what a table needs and the single-record reads it does show,
+/// instead of failing later on an empty model.
 #[tokio::test(flavor = "multi_thread")]
 async fn documentation_without_a_list_endpoint_says_so_at_setup() {
     let home = tempfile::tempdir().unwrap();
@@ -295,6 +295,12 @@ async fn documentation_without_a_list_endpoint_says_so_at_setup() {
     let text = connector_agent_sync::error_chain(&err);
     assert!(
         text.contains("no list endpoint found") && text.contains("profile.md"),
+        "{text}"
+    );
+    // What the document does show is named, each with why it is not a table.
+    assert!(
+        text.contains("The documents show: `GET /v1/me` (returns a single object")
+            && text.contains("`GET /v1/widgets/{id}` (returns a single object"),
         "{text}"
     );
 }

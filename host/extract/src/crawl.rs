@@ -221,20 +221,26 @@ pub async fn extract_docs_url(
 
 /// Extracts a model from what a [`crawl`] found, as [`extract_docs_url`] does.
 pub fn extract_crawled(result: CrawlResult) -> Result<ApiModel> {
+    crawled_report(result).map(|x| x.model)
+}
+
+/// Like [`extract_crawled`], with the operations not proposed and why.
+pub(crate) fn crawled_report(result: CrawlResult) -> Result<crate::Extraction> {
     let mut first_error = None;
     for spec in best_first(&result.specs) {
         let extracted = match spec.kind {
-            SpecKind::OpenApi => crate::extract_openapi(&spec.document, &spec.url),
-            SpecKind::Postman => crate::extract_postman(&spec.document, &spec.url),
+            SpecKind::OpenApi => crate::extract_openapi_report(&spec.document, &spec.url),
+            SpecKind::Postman => crate::extract_postman_report(&spec.document, None, &spec.url),
         };
         match extracted {
-            Ok(mut model) => {
+            Ok(mut extraction) => {
+                let model = &mut extraction.model;
                 for source in [&spec.found_on, &result.start] {
                     if !model.sources.contains(source) {
                         model.sources.push(source.clone());
                     }
                 }
-                return Ok(model);
+                return Ok(extraction);
             }
             Err(error) => {
                 first_error.get_or_insert(error);
@@ -255,18 +261,18 @@ pub fn extract_crawled(result: CrawlResult) -> Result<ApiModel> {
                 .map(str::to_string)
         })
         .unwrap_or_else(|| result.start.clone());
-    let mut model = crate::extract_prose(&prose_pages(&result.pages), &name)?;
-    if model.endpoints.is_empty() {
+    let mut extraction = crate::prose::prose_report(&prose_pages(&result.pages), &name)?;
+    if extraction.model.endpoints.is_empty() {
         return Err(Error::NoMachineReadableSpec {
             url: result.start,
             pages: result.pages,
             skipped: result.skipped,
         });
     }
-    if !model.sources.contains(&result.start) {
-        model.sources.insert(0, result.start);
+    if !extraction.model.sources.contains(&result.start) {
+        extraction.model.sources.insert(0, result.start);
     }
-    Ok(model)
+    Ok(extraction)
 }
 
 /// Crawled pages as input for [`crate::extract_prose`]: their Markdown-flavoured text.

@@ -17,6 +17,8 @@ mod document;
 mod html;
 mod infer;
 mod input;
+mod inputs;
+pub mod merge;
 mod nesting;
 mod openapi;
 mod pdf;
@@ -37,6 +39,7 @@ pub use document::{parse_document_bytes, read_document};
 pub use infer::observed;
 pub use infer::pagination::{max_from_text, PAGING_CONTAINERS};
 pub use input::{MAX_MARKDOWN_FILE_BYTES, MAX_MARKDOWN_TOTAL_BYTES, MAX_PDF_BYTES, MAX_SPEC_BYTES};
+pub use inputs::{extract, Input};
 pub use nesting::MAX_NESTING;
 pub use pdf::{extract_pdf_file, pdf_text};
 pub use postman::{
@@ -188,6 +191,17 @@ pub enum Error {
         /// URLs not read, with the reason.
         skipped: Vec<(String, String)>,
     },
+    /// The inputs document no list endpoint, so there is no table to sync.
+    #[error(
+        "no list endpoint found in {read}: nothing to sync. A table comes from an endpoint that returns many records (`GET /widgets`); single-record reads (`GET /me`, `GET /widgets/{{id}}`) and writes are not synced.{} Give the API reference that documents its lists (an OpenAPI or Postman file, or the reference pages' URL)",
+        inputs::seen_text(.seen)
+    )]
+    NoLists {
+        /// The inputs read, for the message.
+        read: String,
+        /// The `GET` operations the documents do show, each with why it is not a table.
+        seen: Vec<Skipped>,
+    },
 }
 
 /// Result with this crate's [`Error`].
@@ -228,8 +242,13 @@ pub fn extract_openapi_file(path: &Path) -> Result<ApiModel> {
 /// Markdown file (`.md`, `.markdown`), a Postman collection, else an OpenAPI 3.x or Swagger
 /// 2.0 document (its file `$ref`s bundled). The one entry for "a file the user gave".
 pub fn extract_file(path: &Path) -> Result<ApiModel> {
+    file_report(path).map(|x| x.model)
+}
+
+/// Like [`extract_file`], with the operations not proposed and why.
+pub(crate) fn file_report(path: &Path) -> Result<Extraction> {
     if path.is_dir() {
-        return extract_markdown_dir(path);
+        return prose::markdown_dir_report(path);
     }
     let head = {
         use std::io::Read;
@@ -245,22 +264,24 @@ pub fn extract_file(path: &Path) -> Result<ApiModel> {
         buf[..n].to_vec()
     };
     if head.starts_with(b"%PDF") {
-        return extract_pdf_file(path);
+        return pdf::pdf_report(path);
     }
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
     {
-        return extract_markdown_file(path);
+        return prose::markdown_file_report(path);
     }
-    let mut doc = read_document(path)?;
+    let doc = read_document(path)?;
     match detect_kind(&doc) {
-        DocKind::Postman => extract_postman(&doc, &path.display().to_string()),
-        _ => {
-            bundle::bundle_file_refs(&mut doc, path)?;
-            extract_openapi(&doc, &path.display().to_string())
-        }
+        DocKind::Postman => extract_postman_report(&doc, None, &path.display().to_string()),
+        _ => openapi_file_report(doc, path),
     }
+}
+
+pub(crate) fn openapi_file_report(mut doc: serde_json::Value, path: &Path) -> Result<Extraction> {
+    bundle::bundle_file_refs(&mut doc, path)?;
+    openapi::extract(&doc, &path.display().to_string(), false)
 }
 
 /// Extracts the model of an OpenAPI 3.0/3.1 or Swagger 2.0 document. `source` names the

@@ -21,7 +21,7 @@ use pdfplumber::{ExtractOptions, Pdf, WordOptions};
 use connector_agent_model::ApiModel;
 
 use crate::input::{read_bounded, InputKind};
-use crate::prose::{extract_prose, ProseKind, ProsePage};
+use crate::prose::{ProseKind, ProsePage};
 use crate::{Error, Result, MAX_PDF_BYTES};
 
 /// Pages read at most; API references run to a few hundred.
@@ -36,6 +36,11 @@ const LINE_TOLERANCE: f64 = 3.0;
 /// Reads a PDF's text ([`pdf_text`]) and extracts a model from it as prose
 /// ([`crate::extract_prose`]); the model is named after the file.
 pub fn extract_pdf_file(path: &Path) -> Result<ApiModel> {
+    pdf_report(path).map(|x| x.model)
+}
+
+/// Like [`extract_pdf_file`], with the operations not proposed and why.
+pub(crate) fn pdf_report(path: &Path) -> Result<crate::Extraction> {
     let text = pdf_text(path)?;
     let name = path.file_stem().map_or_else(
         || path.display().to_string(),
@@ -46,7 +51,7 @@ pub fn extract_pdf_file(path: &Path) -> Result<ApiModel> {
         text,
         kind: ProseKind::PlainText,
     };
-    extract_prose(&[page], &name)
+    crate::prose::prose_report(&[page], &name)
 }
 
 /// The text of a PDF, one line per visual line, pages separated by a form feed (`\x0c`).

@@ -26,7 +26,7 @@ use connector_agent_model::{snake_ident, ApiModel, Pagination, QueryParam};
 use crate::infer::naming::{self, Segment};
 use crate::infer::records::clean_text;
 use crate::input::{read_bounded, read_within, InputKind};
-use crate::{Error, Result, MAX_MARKDOWN_FILE_BYTES, MAX_MARKDOWN_TOTAL_BYTES};
+use crate::{Error, Extraction, Result, MAX_MARKDOWN_FILE_BYTES, MAX_MARKDOWN_TOTAL_BYTES};
 
 mod typeblock;
 
@@ -64,6 +64,11 @@ const MAX_JSON_BYTES: usize = 512 * 1024;
 
 /// Reads every `*.md` file below `dir` (sorted by path) and extracts a model from them.
 pub fn extract_markdown_dir(dir: &Path) -> Result<ApiModel> {
+    markdown_dir_report(dir).map(|x| x.model)
+}
+
+/// Like [`extract_markdown_dir`], with the operations not proposed and why.
+pub(crate) fn markdown_dir_report(dir: &Path) -> Result<Extraction> {
     let mut files = Vec::new();
     walk(dir, dir, 0, &mut files)?;
     files.sort();
@@ -112,6 +117,11 @@ fn folder_too_large(dir: &Path) -> Error {
 /// Reads one Markdown file of at most [`MAX_MARKDOWN_FILE_BYTES`] and extracts a model from
 /// it; the model is named after the file.
 pub fn extract_markdown_file(path: &Path) -> Result<ApiModel> {
+    markdown_file_report(path).map(|x| x.model)
+}
+
+/// Like [`extract_markdown_file`], with the operations not proposed and why.
+pub(crate) fn markdown_file_report(path: &Path) -> Result<Extraction> {
     let bytes = read_bounded(path, InputKind::Markdown)?;
     let page = ProsePage {
         source: path.display().to_string(),
@@ -169,11 +179,16 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<String>) -> Result<
 /// Extracts a model from pages of prose documentation. `name` becomes the model's name.
 /// Pages with nothing recognisable give a model without endpoints, not an error.
 pub fn extract_prose(pages: &[ProsePage], name: &str) -> Result<ApiModel> {
+    prose_report(pages, name).map(|x| x.model)
+}
+
+/// Like [`extract_prose`], with the operations not proposed and why.
+pub(crate) fn prose_report(pages: &[ProsePage], name: &str) -> Result<Extraction> {
     let sources = pages.iter().map(|p| p.source.clone()).collect();
     extract(pages, name, sources)
 }
 
-fn extract(pages: &[ProsePage], name: &str, sources: Vec<String>) -> Result<ApiModel> {
+fn extract(pages: &[ProsePage], name: &str, sources: Vec<String>) -> Result<Extraction> {
     let total: usize = pages.iter().map(|p| p.text.len()).sum();
     if total > MAX_TOTAL_BYTES {
         return Err(Error::TooLarge {
@@ -195,9 +210,9 @@ fn extract(pages: &[ProsePage], name: &str, sources: Vec<String>) -> Result<ApiM
         reader.endpoints(index, blocks);
     }
     let synthetic = reader.openapi(name);
-    let mut model = crate::openapi::extract(&synthetic.doc, name, false)?.model;
-    finish(&mut model, &synthetic, sources);
-    Ok(model)
+    let mut extraction = crate::openapi::extract(&synthetic.doc, name, false)?;
+    finish(&mut extraction.model, &synthetic, sources);
+    Ok(extraction)
 }
 
 // ---------------------------------------------------------------------------------------

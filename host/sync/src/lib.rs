@@ -8,7 +8,6 @@
 
 pub mod connection;
 pub mod engine;
-pub mod merge;
 pub mod oauth;
 pub mod policy;
 mod probe;

@@ -168,24 +168,8 @@ impl Engine {
     }
 
     pub(super) fn scan(&self, conn: &Connection) -> Result<ApiModel> {
-        let mut inputs = conn.inputs.clone();
-        inputs.sort_by_key(Input::rank);
-        let mut models = Vec::new();
-        for input in &inputs {
-            models.push(extract_input(input)?);
-        }
-        let mut model = crate::merge::merge(models).expect("inputs are not empty");
+        let mut model = connector_agent_extract::extract(&conn.inputs)?.model;
         model.name = conn.name.clone();
-        if model.endpoints.is_empty() {
-            let read: Vec<String> = inputs
-                .iter()
-                .map(|i| format!("`{}`", i.location()))
-                .collect();
-            return Err(Error::Config(format!(
-                "no list endpoint found in {}: nothing to sync. A table comes from an endpoint that returns many records (`GET /widgets`); single-record reads (`GET /me`, `GET /widgets/{{id}}`) and writes are not synced. Give the API reference that documents its lists (an OpenAPI or Postman file, or the reference pages' URL)",
-                read.join(", ")
-            )));
-        }
         Ok(model)
     }
 
@@ -300,50 +284,6 @@ impl Engine {
             .map(|f| f.name.clone())
             .collect())
     }
-}
-
-/// Extracts one input, by its declared kind or, for plain files, by its content.
-fn extract_input(input: &Input) -> Result<ApiModel> {
-    use connector_agent_extract as x;
-    let path = Path::new(input.location());
-    Ok(match input {
-        Input::Openapi(_) => x::extract_openapi_file(path)?,
-        Input::Postman(_) => x::extract_postman_file(path)?,
-        Input::Pdf(_) => x::extract_pdf_file(path)?,
-        Input::Markdown(_) if path.is_dir() => x::extract_markdown_dir(path)?,
-        Input::Markdown(_) => x::extract_markdown_file(path)?,
-        Input::File(_) => x::extract_file(path)?,
-        Input::DocsUrl(url) => {
-            // The crawl is the only network I/O of setup; it runs on a runtime of its own so that
-            // setup can be called from sync code and from inside another runtime alike.
-            let url = url.clone();
-            std::thread::scope(|s| {
-                s.spawn(move || -> Result<ApiModel> {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()?;
-                    let limits = x::CrawlLimits::default();
-                    let started = Instant::now();
-                    let deadline_s = limits.deadline.as_secs();
-                    let progress = |page: &str, n: usize| {
-                        let elapsed_s = started.elapsed().as_secs();
-                        tracing::info!(page, pages = n, elapsed_s, deadline_s, "crawling");
-                    };
-                    let crawled = rt.block_on(x::crawl::crawl(&url, &limits, &progress))?;
-                    if let Some(reason) = &crawled.stopped {
-                        tracing::warn!(
-                            url,
-                            pages = crawled.pages.len(),
-                            "the crawl stopped early ({reason}); extracting from the pages read"
-                        );
-                    }
-                    Ok(x::extract_crawled(crawled)?)
-                })
-                .join()
-                .map_err(|_| Error::Config("the docs crawler panicked".into()))?
-            })?
-        }
-    })
 }
 
 /// The connection's config values as requests use them: `base_url` with its `{field}`

@@ -1,0 +1,191 @@
+//! The one entry of extraction: documentation inputs of any kind in, one model out.
+//!
+//! Each input is read by its declared kind (or, for a plain file, by its content), best kind
+//! first (reference files, then prose, then a crawled site); the models are merged
+//! ([`crate::merge`]); what was left out is reported with why.
+
+use crate::{Error, Extraction, Result, Skipped};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::time::Instant;
+
+/// One documentation input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "location", rename_all = "snake_case")]
+pub enum Input {
+    /// A reference file whose kind is read from its content (OpenAPI, Postman, PDF) or a
+    /// folder of Markdown.
+    File(String),
+    /// An OpenAPI 3.x or Swagger 2.0 file.
+    Openapi(String),
+    /// A Postman collection.
+    Postman(String),
+    /// A PDF of API documentation.
+    Pdf(String),
+    /// A folder (or file) of Markdown documentation.
+    Markdown(String),
+    /// A documentation homepage to crawl.
+    DocsUrl(String),
+}
+
+impl Input {
+    /// Reference files beat prose, which beats a crawled URL (lower ranks first).
+    pub fn rank(&self) -> u8 {
+        match self {
+            Input::Openapi(_) | Input::Postman(_) | Input::File(_) => 0,
+            Input::Pdf(_) | Input::Markdown(_) => 1,
+            Input::DocsUrl(_) => 2,
+        }
+    }
+
+    /// The stored kind name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Input::File(_) => "file",
+            Input::Openapi(_) => "openapi",
+            Input::Postman(_) => "postman",
+            Input::Pdf(_) => "pdf",
+            Input::Markdown(_) => "markdown",
+            Input::DocsUrl(_) => "docs_url",
+        }
+    }
+
+    /// An input from its stored kind name and location.
+    pub fn from_kind(kind: &str, location: String) -> Option<Input> {
+        Some(match kind {
+            "file" => Input::File(location),
+            "openapi" => Input::Openapi(location),
+            "postman" => Input::Postman(location),
+            "pdf" => Input::Pdf(location),
+            "markdown" => Input::Markdown(location),
+            "docs_url" => Input::DocsUrl(location),
+            _ => return None,
+        })
+    }
+
+    /// The path or URL.
+    pub fn location(&self) -> &str {
+        match self {
+            Input::File(l)
+            | Input::Openapi(l)
+            | Input::Postman(l)
+            | Input::Pdf(l)
+            | Input::Markdown(l)
+            | Input::DocsUrl(l) => l,
+        }
+    }
+}
+
+/// Extracts one model from `inputs` (best kind first, merged; see the module). The model is
+/// named after the first input; the caller renames it. Fails when an input cannot be read
+/// or when no input documents a list endpoint ([`Error::NoLists`], naming the single-record
+/// reads the documents do show).
+pub fn extract(inputs: &[Input]) -> Result<Extraction> {
+    let mut inputs = inputs.to_vec();
+    inputs.sort_by_key(Input::rank);
+    let mut models = Vec::new();
+    let mut skipped = Vec::new();
+    let mut warnings = Vec::new();
+    for input in &inputs {
+        let one = extract_one(input)?;
+        models.push(one.model);
+        skipped.extend(one.skipped);
+        warnings.extend(one.warnings);
+    }
+    let Some(model) = crate::merge::merge(models) else {
+        return Err(Error::NoLists {
+            read: "no input".into(),
+            seen: Vec::new(),
+        });
+    };
+    if model.endpoints.is_empty() {
+        let read: Vec<String> = inputs
+            .iter()
+            .map(|i| format!("`{}`", i.location()))
+            .collect();
+        return Err(Error::NoLists {
+            read: read.join(", "),
+            seen: skipped,
+        });
+    }
+    Ok(Extraction {
+        model,
+        skipped,
+        warnings,
+    })
+}
+
+/// Up to five of the operations seen, for [`Error::NoLists`]'s message.
+pub(crate) fn seen_text(seen: &[Skipped]) -> String {
+    if seen.is_empty() {
+        return String::new();
+    }
+    let mut shown: Vec<String> = seen
+        .iter()
+        .take(5)
+        .map(|s| format!("`{} {}` ({})", s.method, s.path, s.reason))
+        .collect();
+    if seen.len() > 5 {
+        shown.push(format!("{} more", seen.len() - 5));
+    }
+    format!(" The documents show: {}.", shown.join("; "))
+}
+
+/// Extracts one input, by its declared kind or, for plain files, by its content.
+fn extract_one(input: &Input) -> Result<Extraction> {
+    let path = Path::new(input.location());
+    match input {
+        Input::Openapi(_) => crate::openapi_file_report(crate::read_document(path)?, path),
+        Input::Postman(_) => crate::postman::extract_postman_report(
+            &crate::read_document(path)?,
+            None,
+            &path.display().to_string(),
+        ),
+        Input::Pdf(_) => crate::pdf::pdf_report(path),
+        Input::Markdown(_) if path.is_dir() => crate::prose::markdown_dir_report(path),
+        Input::Markdown(_) => crate::prose::markdown_file_report(path),
+        Input::File(_) => crate::file_report(path),
+        Input::DocsUrl(url) => crawl(url),
+    }
+}
+
+/// Crawls a docs site and extracts from what it found. The crawl is the only network I/O of
+/// extraction; it runs on a runtime of its own (in a thread of its own), so that this can be
+/// called from sync code and from inside another runtime alike.
+fn crawl(url: &str) -> Result<Extraction> {
+    let url = url.to_string();
+    std::thread::scope(|s| {
+        s.spawn(move || -> Result<Extraction> {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| Error::Crawl {
+                    url: url.clone(),
+                    reason: format!("no runtime for the crawl: {e}"),
+                })?;
+            let limits = crate::CrawlLimits::default();
+            let started = Instant::now();
+            let deadline_s = limits.deadline.as_secs();
+            let progress = |page: &str, n: usize| {
+                let elapsed_s = started.elapsed().as_secs();
+                tracing::info!(page, pages = n, elapsed_s, deadline_s, "crawling");
+            };
+            let crawled = rt.block_on(crate::crawl::crawl(&url, &limits, &progress))?;
+            if let Some(reason) = &crawled.stopped {
+                tracing::warn!(
+                    url,
+                    pages = crawled.pages.len(),
+                    "the crawl stopped early ({reason}); extracting from the pages read"
+                );
+            }
+            crate::crawl::crawled_report(crawled)
+        })
+        .join()
+        .unwrap_or_else(|_| {
+            Err(Error::Crawl {
+                url: String::new(),
+                reason: "the docs crawler panicked".into(),
+            })
+        })
+    })
+}
