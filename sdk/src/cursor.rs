@@ -21,7 +21,7 @@
 
 use crate::records::max_cursor;
 use crate::state::{Clock, Pending};
-use crate::time::{http_date, instant, is_digits, parse_datetime, rfc3339, units_per_second};
+use crate::time::{http_date, instant, is_digits, rfc3339, units_per_second};
 use crate::{CursorFormat, PagingDecl};
 use serde_json::Value;
 
@@ -47,7 +47,9 @@ fn same_form(secs: i64, like: &Value) -> Value {
         }
         Value::String(s) if is_digits(s) => {
             let unit = units_per_second(s.parse::<f64>().unwrap_or(0.0)) as i64;
-            Value::String(secs.saturating_mul(unit).to_string())
+            // Zero-padded digits keep their width: an API may compare them as text.
+            let digits = secs.saturating_mul(unit).to_string();
+            Value::String(format!("{digits:0>width$}", width = s.len()))
         }
         Value::String(s) if s.trim_end().ends_with(" GMT") => Value::String(http_date(secs)),
         _ => Value::String(rfc3339(secs)),
@@ -55,41 +57,29 @@ fn same_form(secs: i64, like: &Value) -> Value {
 }
 
 /// The text sent for a cursor `value` as a filter in `format`: the form the API's filter takes
-/// (Unix seconds, RFC 3339, an HTTP date), else the value as the records carry it. A value
-/// that cannot be read as a time is sent as it is.
+/// (Unix seconds, RFC 3339, an HTTP date), from the time the value names ([`instant`]:
+/// seconds, milliseconds or microseconds, digits, date-times, HTTP dates); a date-time
+/// text is sent as it is for RFC 3339, and with [`CursorFormat::Same`] every value is. A
+/// value that is not a time is sent as it is. A fraction of a second is dropped (an earlier
+/// time: at worst a record is read again).
 pub fn filter_text(value: &Value, format: CursorFormat) -> String {
-    match (value, format) {
-        (Value::Number(n), CursorFormat::Rfc3339) => n
-            .as_i64()
-            .map(|n| rfc3339(unix_secs(n)))
-            .unwrap_or_else(|| n.to_string()),
-        (Value::Number(n), CursorFormat::HttpDate) => n
-            .as_i64()
-            .map(|n| http_date(unix_secs(n)))
-            .unwrap_or_else(|| n.to_string()),
-        (Value::String(s), CursorFormat::HttpDate) => parse_datetime(s)
-            .map(http_date)
-            .unwrap_or_else(|| s.clone()),
-        // A date-time in another notation (Xero's `/Date(ms)/`) is sent as RFC 3339.
-        (Value::String(s), CursorFormat::Rfc3339) if s.starts_with("/Date(") => {
-            parse_datetime(s).map(rfc3339).unwrap_or_else(|| s.clone())
-        }
-        (Value::String(s), CursorFormat::UnixSeconds) => parse_datetime(s)
-            .map(|t| t.to_string())
-            .unwrap_or_else(|| s.clone()),
-        (Value::Number(n), _) => n.to_string(),
-        (Value::String(s), _) => s.clone(),
-        (other, _) => other.to_string(),
-    }
-}
-
-/// Unix seconds from a number that may be milliseconds (a `timestamp` field): beyond
-/// year 5138 in seconds it can only be milliseconds.
-pub fn unix_secs(n: i64) -> i64 {
-    if n.abs() >= 100_000_000_000 {
-        n / 1000
-    } else {
-        n
+    let as_is = || match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let secs = || instant(value).map(|t| t.floor() as i64);
+    match format {
+        CursorFormat::Same => as_is(),
+        CursorFormat::UnixSeconds => secs().map_or_else(as_is, |t| t.to_string()),
+        CursorFormat::HttpDate => secs().map_or_else(as_is, http_date),
+        CursorFormat::Rfc3339 => match value {
+            Value::String(s)
+                if !is_digits(s) && !s.starts_with("/Date(") && !s.trim_end().ends_with(" GMT") =>
+            {
+                s.clone()
+            }
+            _ => secs().map_or_else(as_is, rfc3339),
+        },
     }
 }
 
@@ -295,6 +285,56 @@ mod tests {
         assert_eq!(
             pass.finished_cursor(&CURSOR_PAGING, None).0,
             Some(Value::from("1000"))
+        );
+    }
+
+    #[test]
+    fn filter_values_are_the_time_the_cursor_names_in_the_filters_form() {
+        use serde_json::json;
+        let t = 1_700_000_000;
+        for v in [
+            json!(t),
+            json!(1_700_000_000_000_i64),
+            json!(1_700_000_000_000_000_i64),
+            json!("1700000000"),
+            json!("1700000000000"),
+            json!("Tue, 14 Nov 2023 22:13:20 GMT"),
+            json!("/Date(1700000000000)/"),
+            json!(1_700_000_000.75),
+        ] {
+            assert_eq!(
+                filter_text(&v, CursorFormat::UnixSeconds),
+                t.to_string(),
+                "{v}"
+            );
+            assert_eq!(filter_text(&v, CursorFormat::Rfc3339), rfc3339(t), "{v}");
+            assert_eq!(filter_text(&v, CursorFormat::HttpDate), http_date(t), "{v}");
+        }
+        // RFC 3339 text is sent as written; `Same` sends every value as it is; what is not a
+        // time is sent as it is.
+        let text = json!("2023-11-14T23:13:20+01:00");
+        assert_eq!(
+            filter_text(&text, CursorFormat::Rfc3339),
+            "2023-11-14T23:13:20+01:00"
+        );
+        assert_eq!(
+            filter_text(&json!(1_700_000_000_000_i64), CursorFormat::Same),
+            "1700000000000"
+        );
+        assert_eq!(filter_text(&json!("v7"), CursorFormat::UnixSeconds), "v7");
+    }
+
+    #[test]
+    fn zero_padded_digits_keep_their_width() {
+        let mut pass = Pending::new(None, None);
+        pass.start_clock(Some(1_700_000_000), || 0);
+        pass.observe(Value::from("0001700000100"));
+        assert_eq!(
+            pass.finished_cursor(&CURSOR_PAGING, None).0,
+            Some(Value::from(format!(
+                "{:0>13}",
+                1_700_000_000 - LOOKBACK_SECS
+            )))
         );
     }
 

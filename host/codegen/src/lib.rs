@@ -451,11 +451,10 @@ pub fn generate(model: &ApiModel, options: &CodegenOptions) -> Result<GeneratedC
 /// the syntax tree) are kept as they are.
 fn format_rust(file: &str, source: &str) -> Result<String> {
     let header_end = source
-        .lines()
+        .split_inclusive('\n')
         .take_while(|l| l.starts_with("// "))
-        .map(|l| l.len() + 1)
-        .sum::<usize>()
-        .min(source.len());
+        .map(str::len)
+        .sum::<usize>();
     let (header, code) = source.split_at(header_end);
     let tree = syn::parse_file(code).map_err(|e| Error::Syntax {
         file: file.into(),

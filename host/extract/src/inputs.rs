@@ -152,8 +152,8 @@ fn extract_one(input: &Input) -> Result<Extraction> {
 /// Crawls a docs site and extracts from what it found. The crawl is the only network I/O of
 /// extraction; it runs on a runtime of its own (in a thread of its own), so that this can be
 /// called from sync code and from inside another runtime alike.
-fn crawl(url: &str) -> Result<Extraction> {
-    let url = url.to_string();
+fn crawl(start: &str) -> Result<Extraction> {
+    let url = start.to_string();
     std::thread::scope(|s| {
         s.spawn(move || -> Result<Extraction> {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -183,7 +183,7 @@ fn crawl(url: &str) -> Result<Extraction> {
         .join()
         .unwrap_or_else(|_| {
             Err(Error::Crawl {
-                url: String::new(),
+                url: start.to_string(),
                 reason: "the docs crawler panicked".into(),
             })
         })

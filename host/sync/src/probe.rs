@@ -18,7 +18,7 @@ use connector_agent_runtime::{CheckResult, HttpContext};
 use connector_agent_sdk::paginate::{next_position, page_url, Target};
 use connector_agent_sdk::records::Body;
 use connector_agent_sdk::state::Position;
-use connector_agent_sdk::time::{instant, seconds_of, LAST_SECOND};
+use connector_agent_sdk::time::{instant, LAST_SECOND};
 use connector_agent_sdk::url::{header, link_next, unfilled};
 use serde::Serialize;
 use serde_json::Value;
@@ -398,52 +398,32 @@ fn rfc3339(secs: f64) -> Option<String> {
 }
 
 /// The filter value a connector sends for a cursor `value` in `format` (the SDK's
-/// [`filter_text`](connector_agent_sdk::cursor::filter_text), the connector's own), or
-/// `earlier` seconds before it in the same unit and layout; with the time it stands for.
+/// [`filter_text`](connector_agent_sdk::cursor::filter_text), the connector's own), or that
+/// text `earlier` seconds before, in the same unit and layout; with the time it stands for.
 /// `None` where that cannot be written faithfully.
 fn filter_text(value: &Value, format: CursorFormat, earlier: f64) -> Option<(String, f64)> {
-    if earlier == 0.0 {
-        let text = connector_agent_sdk::cursor::filter_text(value, decl::format(format));
-        let at = instant(&Value::String(text.clone()))?;
-        return Some((text, at));
-    }
-    let http_date = |secs: f64| -> Option<String> {
-        (0.0..=LAST_SECOND)
-            .contains(&secs)
-            .then(|| connector_agent_sdk::time::http_date(secs as i64))
-    };
-    if format == CursorFormat::HttpDate {
-        let text = http_date(instant(value)? - earlier)?;
-        let at = instant(&Value::String(text.clone()))?;
-        return Some((text, at));
-    }
-    let text = {
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-        match (value, format) {
-            (_, CursorFormat::Rfc3339) => rfc3339(instant(value)? - earlier)?,
-            (Value::String(_), CursorFormat::UnixSeconds) => {
-                format!("{}", (instant(value)? - earlier).floor() as i64)
-            }
-            // A number or digits keep their unit (seconds, milliseconds, …).
-            (Value::Number(_), _) | (Value::String(_), _) if value.as_str().is_none_or(digits) => {
-                let raw = match value {
-                    Value::Number(n) => n.as_f64()?,
-                    _ => value.as_str()?.parse().ok()?,
-                };
-                let unit = raw / seconds_of(raw).max(1.0);
-                format!("{}", (raw - earlier * unit.round().max(1.0)).floor() as i64)
-            }
-            // An RFC 3339 time in UTC is written back so; another layout is not guessed.
-            (Value::String(s), _)
-                if s.ends_with(['Z', 'z']) && s.as_bytes().get(10) == Some(&b'T') =>
-            {
-                rfc3339(instant(value)? - earlier)?
-            }
-            _ => return None,
-        }
-    };
+    let text = connector_agent_sdk::cursor::filter_text(value, decl::format(format));
     let at = instant(&Value::String(text.clone()))?;
-    Some((text, at))
+    if earlier == 0.0 {
+        return Some((text, at));
+    }
+    let shifted = if connector_agent_sdk::time::is_digits(&text) {
+        // Digits keep their unit (seconds, milliseconds, microseconds).
+        let raw: f64 = text.parse().ok()?;
+        let unit = connector_agent_sdk::time::units_per_second(raw);
+        format!("{}", (raw - earlier * unit).floor() as i64)
+    } else if text.trim_end().ends_with(" GMT") {
+        (0.0..=LAST_SECOND)
+            .contains(&(at - earlier))
+            .then(|| connector_agent_sdk::time::http_date((at - earlier) as i64))?
+    } else if text.ends_with(['Z', 'z']) && text.as_bytes().get(10) == Some(&b'T') {
+        // An RFC 3339 time in UTC is written back so; another layout is not guessed.
+        rfc3339(at - earlier)?
+    } else {
+        return None;
+    };
+    let shifted_at = instant(&Value::String(shifted.clone()))?;
+    Some((shifted, shifted_at))
 }
 
 /// Sets the page size sent (`None`: none, where the paginator allows it).
@@ -1849,6 +1829,57 @@ fn describe_pagination(p: &Pagination) -> String {
             format!("next URL at `{}`", next_url_path.join("."))
         }
         other => other.style().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The probe's two tries send what the connector sends, and that a second earlier in the
+    /// same unit and layout.
+    #[test]
+    fn both_tries_are_written_as_the_connector_writes_its_filter() {
+        let cases = [
+            (
+                json!("1700000000000"),
+                CursorFormat::UnixSeconds,
+                "1700000000",
+                "1699999999",
+            ),
+            (
+                json!("1700000000000"),
+                CursorFormat::Same,
+                "1700000000000",
+                "1699999999000",
+            ),
+            (
+                json!(1_700_000_000_000_000_i64),
+                CursorFormat::Rfc3339,
+                "2023-11-14T22:13:20Z",
+                "2023-11-14T22:13:19Z",
+            ),
+            (
+                json!("2023-11-14T22:13:20Z"),
+                CursorFormat::HttpDate,
+                "Tue, 14 Nov 2023 22:13:20 GMT",
+                "Tue, 14 Nov 2023 22:13:19 GMT",
+            ),
+        ];
+        for (value, format, now, earlier) in cases {
+            let (sent, at) = filter_text(&value, format, 0.0).unwrap();
+            assert_eq!(sent, now, "{value} {format:?}");
+            assert_eq!(
+                sent,
+                connector_agent_sdk::cursor::filter_text(&value, decl::format(format))
+            );
+            let (before, before_at) = filter_text(&value, format, 1.0).unwrap();
+            assert_eq!(before, earlier, "{value} {format:?}");
+            assert_eq!(before_at, at - 1.0);
+        }
+        // A layout that is not rewritten gives no second try.
+        assert!(filter_text(&json!("2023-11-14 22:13:20"), CursorFormat::Same, 1.0).is_none());
     }
 }
 
