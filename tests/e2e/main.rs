@@ -13,6 +13,7 @@ mod memory;
 mod mocks;
 mod oauth;
 mod paging;
+mod plugin;
 mod postgres;
 mod probe;
 mod runtime;

@@ -86,6 +86,8 @@ pub struct Builder {
 /// A built component.
 #[derive(Debug, Clone)]
 pub struct Built {
+    /// The crate's package name.
+    pub crate_name: String,
     /// The component file.
     pub component: PathBuf,
     /// Content hash of its inputs (crate files + SDK).
@@ -162,6 +164,7 @@ impl Builder {
         let component = components.join(format!("{}.wasm", &hash[..32]));
         if component.exists() {
             return Ok(Built {
+                crate_name: crate_name.into(),
                 component,
                 hash,
                 cached: true,
@@ -179,6 +182,7 @@ impl Builder {
         lock.lock()?;
         if component.exists() {
             return Ok(Built {
+                crate_name: crate_name.into(),
                 component,
                 hash,
                 cached: true,
@@ -211,6 +215,104 @@ impl Builder {
                 .map(|(_, c)| *c);
             fs_err::write(ws.join("Cargo.lock"), lock.unwrap_or(""))?;
         }
+        self.compile(&ws.join("Cargo.toml"), crate_name, hash, &component)
+    }
+
+    /// Builds the connector crate in `dir` where it lies (a crate that is its own workspace,
+    /// such as one `plugin new` wrote) into a component, unless the cache holds one for the
+    /// same sources (`Cargo.toml`, `Cargo.lock`, `build.rs`, everything under `src/`). Its
+    /// `Cargo.toml` names its SDK dependency itself; a crate without a lock file starts from
+    /// the SDK's, so the versions are the ones the SDK is tested with.
+    pub fn build_crate(&self, dir: &Path) -> Result<Built> {
+        let manifest = dir.join("Cargo.toml");
+        let text = fs_err::read_to_string(&manifest)?;
+        let crate_name = text
+            .parse::<toml_edit::DocumentMut>()
+            .ok()
+            .and_then(|doc| {
+                doc.get("package")?
+                    .get("name")?
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .ok_or_else(|| {
+                Error::CrateName(format!("{} has no [package] name", manifest.display()))
+            })?;
+        check_name(&crate_name)?;
+        if !dir.join("Cargo.lock").exists() {
+            let seed = SDK_FILES
+                .iter()
+                .find(|(p, _)| *p == "sdk/Cargo.lock")
+                .map(|(_, c)| *c);
+            fs_err::write(dir.join("Cargo.lock"), seed.unwrap_or(""))?;
+        }
+        let components = self.root.join("components");
+        let hash = self.crate_hash(dir)?;
+        let component = components.join(format!("{}.wasm", &hash[..32]));
+        if component.exists() {
+            return Ok(Built {
+                crate_name,
+                component,
+                hash,
+                cached: true,
+                compile_seconds: 0.0,
+            });
+        }
+        fs_err::create_dir_all(&self.root)?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join("build.lock"))?;
+        lock.lock()?;
+        self.ensure_sdk()?;
+        ensure_target();
+        let built = self.compile(&manifest, &crate_name, hash, &component)?;
+        // cargo completes the lock file on the first build: the component is kept under the
+        // hash of the files as they are now too, so the next build of the same sources hits.
+        let after = self.crate_hash(dir)?;
+        if after != built.hash {
+            let again = components.join(format!("{}.wasm", &after[..32]));
+            fs_err::copy(&built.component, &again)?;
+        }
+        Ok(built)
+    }
+
+    /// The content hash of a crate's build inputs (with the SDK's).
+    fn crate_hash(&self, dir: &Path) -> Result<String> {
+        let mut files: Vec<PathBuf> = ["Cargo.toml", "Cargo.lock", "build.rs"]
+            .iter()
+            .map(|f| dir.join(f))
+            .filter(|p| p.is_file())
+            .collect();
+        collect_sources(&dir.join("src"), &mut files, 0)?;
+        files.sort();
+        let mut h = Sha256::new();
+        h.update(self.sdk_hash.as_bytes());
+        for path in &files {
+            h.update(
+                path.strip_prefix(dir)
+                    .unwrap_or(path)
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
+            h.update([0]);
+            h.update(fs_err::read(path)?);
+            h.update([0]);
+        }
+        Ok(hex::encode(h.finalize()))
+    }
+
+    /// Runs cargo on `manifest` for the wasm target and wraps the module of `crate_name` into
+    /// the component file `component` (the caller holds the build lock).
+    fn compile(
+        &self,
+        manifest: &Path,
+        crate_name: &str,
+        hash: String,
+        component: &Path,
+    ) -> Result<Built> {
+        let components = component.parent().expect("components live in a directory");
         let started = Instant::now();
         let mut cmd = Command::new(&self.cargo);
         cmd.arg("build")
@@ -219,7 +321,7 @@ impl Builder {
             .arg("--target")
             .arg(TARGET)
             .arg("--manifest-path")
-            .arg(ws.join("Cargo.toml"))
+            .arg(manifest)
             .env("CARGO_TARGET_DIR", &self.target_dir)
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
@@ -250,17 +352,34 @@ impl Builder {
             path: module_path.clone(),
             message,
         })?;
-        fs_err::create_dir_all(&components)?;
+        fs_err::create_dir_all(components)?;
         let tmp = component.with_extension("tmp");
         fs_err::write(&tmp, &bytes)?;
-        fs_err::rename(&tmp, &component)?;
+        fs_err::rename(&tmp, component)?;
         Ok(Built {
-            component,
+            crate_name: crate_name.into(),
+            component: component.to_path_buf(),
             hash,
             cached: false,
             compile_seconds,
         })
     }
+}
+
+/// Every file below `dir` (the crate's sources), at most 8 levels deep.
+fn collect_sources(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
+    if depth > 8 || !dir.is_dir() {
+        return Ok(());
+    }
+    for entry in fs_err::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_sources(&path, out, depth + 1)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// Installs the wasm target with rustup when the toolchain lacks it (a fresh machine), so

@@ -53,6 +53,9 @@ pub enum Command {
     Customize(commands::customize::CustomizeCommand),
     /// Sync: all history the first time, then only what changed.
     Sync(commands::sync::SyncCommand),
+    /// Hand-written connectors: scaffold one on the SDK (`plugin new`), build and check one
+    /// (`plugin build`).
+    Plugin(commands::plugin::PluginCommand),
     /// Print what the extractor inferred per document (keys, paginators, cursors, parents).
     Scorecard(commands::scorecard::ScorecardCommand),
     /// Measure sync, fan-out and build speed against the fixture API.

@@ -8,6 +8,7 @@ pub mod customize;
 pub mod demo;
 pub mod endpoints;
 pub mod generate;
+pub mod plugin;
 pub mod run;
 pub mod scorecard;
 pub mod setup;
@@ -135,6 +136,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         #[cfg(feature = "demo")]
         Command::Bench(c) => c.run(&ctx),
         Command::Scorecard(c) => c.run(&ctx),
+        Command::Plugin(c) => c.run(&ctx),
         Command::Schedule(c) => c.run(&ctx),
         Command::Run(c) => c.run(&ctx),
         Command::History(c) => c.run(&ctx),

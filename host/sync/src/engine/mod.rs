@@ -4,6 +4,7 @@
 //! data directory, the HTTP context and config a connector runs with, and the reports.
 
 mod check;
+mod plugin;
 mod review;
 mod run;
 mod schedule;
@@ -11,6 +12,7 @@ mod setup;
 
 pub use crate::probe::CheckOutcome;
 pub use check::TestReport;
+pub use plugin::PluginReport;
 pub use run::{FailedTable, SyncOptions, SyncReport, TableReport};
 pub use setup::{base_url, effective_config};
 

@@ -1,0 +1,82 @@
+//! `plugin`: hand-written connectors on the connector SDK.
+
+use super::{runtime, Ctx};
+use anyhow::Result;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct PluginCommand {
+    #[command(subcommand)]
+    pub command: PluginVerb,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum PluginVerb {
+    /// Write a new hand-written connector crate (Cargo.toml on the SDK, src/lib.rs, README).
+    New {
+        /// The API's name (letters, digits, spaces, `-` and `_`).
+        name: String,
+        /// Where to write it (a new or empty directory); default `./connector-NAME`.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Build a connector crate into a component and check it (imports, config fields,
+    /// tables), without sending any request.
+    Build {
+        /// The crate's directory.
+        path: PathBuf,
+    },
+}
+
+impl PluginCommand {
+    pub fn run(self, ctx: &Ctx) -> Result<i32> {
+        let engine = ctx.engine()?;
+        match self.command {
+            PluginVerb::New { name, dir } => {
+                let dir = dir.unwrap_or_else(|| {
+                    PathBuf::from(format!(
+                        "connector-{}",
+                        name.to_ascii_lowercase().replace([' ', '_'], "-")
+                    ))
+                });
+                let written = engine.plugin_new(&name, &dir)?;
+                if ctx.json {
+                    ctx.print_json(&serde_json::json!({ "dir": dir, "files": written }))?;
+                } else {
+                    for f in &written {
+                        println!("wrote {}", f.display());
+                    }
+                    println!(
+                        "edit {}/src/lib.rs, then: connector-agent plugin build {}",
+                        dir.display(),
+                        dir.display()
+                    );
+                }
+                Ok(0)
+            }
+            PluginVerb::Build { path } => {
+                let report = runtime()?.block_on(engine.plugin_build(&path))?;
+                if ctx.json {
+                    ctx.print_json(&report)?;
+                } else {
+                    println!(
+                        "built {} → {} (sha256 {}{})",
+                        report.crate_name,
+                        report.component.display(),
+                        report.sha256,
+                        if report.cached { ", cached" } else { "" }
+                    );
+                    for c in &report.checks {
+                        println!(
+                            "{} {:<10} {}",
+                            if c.ok { "ok  " } else { "FAIL" },
+                            c.name,
+                            c.message
+                        );
+                    }
+                }
+                Ok(if report.ok { 0 } else { 2 })
+            }
+        }
+    }
+}
