@@ -160,34 +160,13 @@ impl Builder {
             h.update([0]);
         }
         let hash = hex::encode(h.finalize());
-        let components = self.root.join("components");
-        let component = components.join(format!("{}.wasm", &hash[..32]));
-        if component.exists() {
-            return Ok(Built {
-                crate_name: crate_name.into(),
-                component,
-                hash,
-                cached: true,
-                compile_seconds: 0.0,
-            });
+        let component = self.component_for(&hash);
+        if let Some(built) = cached(crate_name, &component, &hash) {
+            return Ok(built);
         }
-        fs_err::create_dir_all(&self.root)?;
-        // One build at a time per cache root: the shared target dir holds one artifact per
-        // crate name, so a build must read its artifact before the next one starts.
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.root.join("build.lock"))?;
-        lock.lock()?;
-        if component.exists() {
-            return Ok(Built {
-                crate_name: crate_name.into(),
-                component,
-                hash,
-                cached: true,
-                compile_seconds: 0.0,
-            });
+        let _lock = self.build_lock()?;
+        if let Some(built) = cached(crate_name, &component, &hash) {
+            return Ok(built);
         }
         self.ensure_sdk()?;
         ensure_target();
@@ -209,11 +188,7 @@ impl Builder {
         }
         write_if_changed(&ws.join("Cargo.toml"), WORKSPACE_TOML)?;
         if !ws.join("Cargo.lock").exists() {
-            let lock = SDK_FILES
-                .iter()
-                .find(|(p, _)| *p == "sdk/Cargo.lock")
-                .map(|(_, c)| *c);
-            fs_err::write(ws.join("Cargo.lock"), lock.unwrap_or(""))?;
+            fs_err::write(ws.join("Cargo.lock"), seed_lock())?;
         }
         self.compile(&ws.join("Cargo.toml"), crate_name, hash, &component)
     }
@@ -240,31 +215,17 @@ impl Builder {
             })?;
         check_name(&crate_name)?;
         if !dir.join("Cargo.lock").exists() {
-            let seed = SDK_FILES
-                .iter()
-                .find(|(p, _)| *p == "sdk/Cargo.lock")
-                .map(|(_, c)| *c);
-            fs_err::write(dir.join("Cargo.lock"), seed.unwrap_or(""))?;
+            fs_err::write(dir.join("Cargo.lock"), seed_lock())?;
         }
-        let components = self.root.join("components");
         let hash = self.crate_hash(dir)?;
-        let component = components.join(format!("{}.wasm", &hash[..32]));
-        if component.exists() {
-            return Ok(Built {
-                crate_name,
-                component,
-                hash,
-                cached: true,
-                compile_seconds: 0.0,
-            });
+        let component = self.component_for(&hash);
+        if let Some(built) = cached(&crate_name, &component, &hash) {
+            return Ok(built);
         }
-        fs_err::create_dir_all(&self.root)?;
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.root.join("build.lock"))?;
-        lock.lock()?;
+        let _lock = self.build_lock()?;
+        if let Some(built) = cached(&crate_name, &component, &hash) {
+            return Ok(built);
+        }
         self.ensure_sdk()?;
         ensure_target();
         let built = self.compile(&manifest, &crate_name, hash, &component)?;
@@ -272,10 +233,31 @@ impl Builder {
         // hash of the files as they are now too, so the next build of the same sources hits.
         let after = self.crate_hash(dir)?;
         if after != built.hash {
-            let again = components.join(format!("{}.wasm", &after[..32]));
+            let again = self.component_for(&after);
             fs_err::copy(&built.component, &again)?;
         }
         Ok(built)
+    }
+
+    /// The component file for a content hash.
+    fn component_for(&self, hash: &str) -> PathBuf {
+        self.root
+            .join("components")
+            .join(format!("{}.wasm", &hash[..32]))
+    }
+
+    /// One build at a time per cache root: the shared target dir holds one artifact per
+    /// crate name, so a build must read its artifact before the next one starts. Held until
+    /// the returned file is dropped.
+    fn build_lock(&self) -> Result<std::fs::File> {
+        fs_err::create_dir_all(&self.root)?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.root.join("build.lock"))?;
+        lock.lock()?;
+        Ok(lock)
     }
 
     /// The content hash of a crate's build inputs (with the SDK's).
@@ -364,6 +346,26 @@ impl Builder {
             compile_seconds,
         })
     }
+}
+
+/// The cache's answer for a component file, if it holds it.
+fn cached(crate_name: &str, component: &Path, hash: &str) -> Option<Built> {
+    component.exists().then(|| Built {
+        crate_name: crate_name.into(),
+        component: component.to_path_buf(),
+        hash: hash.into(),
+        cached: true,
+        compile_seconds: 0.0,
+    })
+}
+
+/// The SDK's lock file: the seed of a connector workspace's, so a build uses the dependency
+/// versions the SDK is tested with.
+fn seed_lock() -> &'static str {
+    SDK_FILES
+        .iter()
+        .find(|(p, _)| *p == "sdk/Cargo.lock")
+        .map_or("", |(_, c)| *c)
 }
 
 /// Every file below `dir` (the crate's sources), at most 8 levels deep.

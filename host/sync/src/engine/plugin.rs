@@ -153,6 +153,14 @@ impl Engine {
     }
 }
 
+/// A non-empty name of lower-case ASCII letters, digits and `_`.
+fn snake_case(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// Words that make a field a credential, which must be declared secret.
 const CREDENTIAL_WORDS: &[&str] = &["token", "secret", "password", "api_key", "apikey"];
 
@@ -166,11 +174,7 @@ fn spec_rules(fields: &[connector_agent_runtime::ConfigField]) -> CheckOutcome {
     }
     let mut seen = std::collections::HashSet::new();
     for f in fields {
-        let valid = !f.name.is_empty()
-            && f.name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !valid {
+        if !snake_case(&f.name) {
             problems.push(format!("field `{}` is not a snake_case name", f.name));
         }
         if !seen.insert(f.name.as_str()) {
@@ -203,11 +207,7 @@ fn discover_rules(tables: &[TableSchema]) -> CheckOutcome {
         problems.push("two tables share a name".to_string());
     }
     for t in tables {
-        let valid = !t.name.is_empty()
-            && t.name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !valid {
+        if !snake_case(&t.name) {
             problems.push(format!("table `{}` is not a snake_case name", t.name));
         }
         let columns: std::collections::HashSet<&str> =
