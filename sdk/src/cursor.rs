@@ -38,7 +38,10 @@ pub(crate) fn cursor_secs(v: &Value) -> Option<f64> {
 }
 
 /// `secs` written the way `like` is: a number or digits in its unit (seconds, milliseconds,
-/// microseconds), an HTTP date, else RFC 3339 text.
+/// microseconds), an HTTP date, a Microsoft JSON date, a date, or a date-time in its layout
+/// (`T` or a space, `Z`, an offset, or no zone: the same instant written in that offset);
+/// RFC 3339 text for anything else. The API's filter then reads the saved cursor as it reads
+/// its own values.
 fn same_form(secs: i64, like: &Value) -> Value {
     match like {
         Value::Number(n) => {
@@ -52,8 +55,47 @@ fn same_form(secs: i64, like: &Value) -> Value {
             Value::String(format!("{digits:0>width$}", width = s.len()))
         }
         Value::String(s) if s.trim_end().ends_with(" GMT") => Value::String(http_date(secs)),
+        Value::String(s) if s.starts_with("/Date(") => {
+            Value::String(format!("/Date({})/", secs.saturating_mul(1000)))
+        }
+        Value::String(s) => Value::String(date_time_like(secs, s)),
         _ => Value::String(rfc3339(secs)),
     }
+}
+
+/// `secs` in the layout of the date-time text `like` (see [`same_form`]).
+fn date_time_like(secs: i64, like: &str) -> String {
+    let b = like.as_bytes();
+    let dated = b.len() >= 10 && b[4] == b'-' && b[7] == b'-';
+    if !dated {
+        return rfc3339(secs);
+    }
+    if b.len() == 10 {
+        // A date: the day the instant falls on (UTC), never later than it.
+        return rfc3339(secs)[..10].to_string();
+    }
+    let offset = like
+        .len()
+        .checked_sub(6)
+        .and_then(|at| like.get(at..))
+        .filter(|z| z.starts_with(['+', '-']) && z.as_bytes()[3] == b':')
+        .and_then(|z| {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let h: i64 = z.get(1..3)?.parse().ok()?;
+            let m: i64 = z.get(4..6)?.parse().ok()?;
+            Some((sign * (h * 3600 + m * 60), z))
+        });
+    let (shift, zone) = match offset {
+        Some((seconds, zone)) => (seconds, zone.to_string()),
+        None if like.ends_with(['Z', 'z']) => (0, "Z".to_string()),
+        // No zone: read as UTC by `instant`, so written as UTC.
+        None => (0, String::new()),
+    };
+    let mut text = rfc3339(secs + shift)[..19].to_string();
+    if b.get(10) == Some(&b' ') {
+        text.replace_range(10..11, " ");
+    }
+    text + &zone
 }
 
 /// The text sent for a cursor `value` as a filter in `format`: the form the API's filter takes
@@ -116,8 +158,10 @@ impl Pending {
                 self.unordered = true;
             }
             self.last_secs = Some(s);
+            // A change made during the pass may carry a stamp up to the lookback before the
+            // pass's start (stamps lag the server's clock).
             if let Clock::At { secs } = self.clock {
-                if s >= secs as f64 {
+                if s >= (secs - LOOKBACK_SECS) as f64 {
                     self.saw_change = true;
                 }
             }
@@ -322,6 +366,25 @@ mod tests {
             "1700000000000"
         );
         assert_eq!(filter_text(&json!("v7"), CursorFormat::UnixSeconds), "v7");
+    }
+
+    #[test]
+    fn a_bounded_cursor_keeps_its_date_time_layout() {
+        let bound = 1_700_000_000 - LOOKBACK_SECS; // 2023-11-14T22:12:20Z
+        for (seen, saved) in [
+            ("2023-11-14 22:15:00", "2023-11-14 22:12:20"),
+            ("2023-11-14T23:15:00+01:00", "2023-11-14T23:12:20+01:00"),
+            ("2023-11-14T22:15:00.250Z", "2023-11-14T22:12:20Z"),
+            ("2023-11-15", "2023-11-14"),
+            ("/Date(1700000100000)/", "/Date(1699999940000)/"),
+        ] {
+            let mut pass = Pending::new(None, None);
+            pass.start_clock(Some(1_700_000_000), || 0);
+            pass.observe(Value::from(seen));
+            let got = pass.finished_cursor(&CURSOR_PAGING, None).0.unwrap();
+            assert_eq!(got, Value::from(saved), "{seen}");
+            assert!(cursor_secs(&got).unwrap() <= bound as f64, "{seen}");
+        }
     }
 
     #[test]

@@ -90,7 +90,8 @@ pub struct Built {
     pub crate_name: String,
     /// The component file.
     pub component: PathBuf,
-    /// Content hash of its inputs (crate files + SDK).
+    /// Content hash: of the inputs (crate files + SDK) for a generated crate, of the
+    /// component itself for a crate built where it lies.
     pub hash: String,
     /// Whether the cache answered (no compilation).
     pub cached: bool,
@@ -190,53 +191,61 @@ impl Builder {
         if !ws.join("Cargo.lock").exists() {
             fs_err::write(ws.join("Cargo.lock"), seed_lock())?;
         }
-        self.compile(&ws.join("Cargo.toml"), crate_name, hash, &component)
+        let (bytes, compile_seconds) =
+            self.compile_module(&ws.join("Cargo.toml"), crate_name, crate_name)?;
+        write_component(&component, &bytes)?;
+        Ok(Built {
+            crate_name: crate_name.into(),
+            component,
+            hash,
+            cached: false,
+            compile_seconds,
+        })
     }
 
     /// Builds the connector crate in `dir` where it lies (a crate that is its own workspace,
-    /// such as one `plugin new` wrote) into a component, unless the cache holds one for the
-    /// same sources (`Cargo.toml`, `Cargo.lock`, `build.rs`, everything under `src/`). Its
-    /// `Cargo.toml` names its SDK dependency itself; a crate without a lock file starts from
-    /// the SDK's, so the versions are the ones the SDK is tested with.
+    /// such as one `plugin new` wrote) into a component. cargo always runs (a build with
+    /// nothing changed is a quick no-op; cargo alone knows every input: path dependencies,
+    /// its config files, `include_str!`s), and the component is filed by the hash of its own
+    /// bytes, so the cache never answers for other sources. Its `Cargo.toml` names its SDK
+    /// dependency itself; a crate without a lock file starts from the SDK's, so the
+    /// versions are the ones the SDK is tested with. Building runs the crate's build script
+    /// and procedural macros natively, as `cargo build` does.
     pub fn build_crate(&self, dir: &Path) -> Result<Built> {
         let manifest = dir.join("Cargo.toml");
         let text = fs_err::read_to_string(&manifest)?;
-        let crate_name = text
-            .parse::<toml_edit::DocumentMut>()
-            .ok()
-            .and_then(|doc| {
-                doc.get("package")?
-                    .get("name")?
-                    .as_str()
-                    .map(str::to_string)
-            })
-            .ok_or_else(|| {
-                Error::CrateName(format!("{} has no [package] name", manifest.display()))
-            })?;
+        let doc = text.parse::<toml_edit::DocumentMut>().ok();
+        let field = |table: &str| {
+            doc.as_ref()
+                .and_then(|d| d.get(table)?.get("name")?.as_str().map(str::to_string))
+        };
+        let crate_name = field("package").ok_or_else(|| {
+            Error::CrateName(format!("{} has no [package] name", manifest.display()))
+        })?;
         check_name(&crate_name)?;
+        // The module is named after the library (`[lib] name`), else the package.
+        let module = field("lib").unwrap_or_else(|| crate_name.clone());
+        check_name(&module)?;
+        let _lock = self.build_lock()?;
         if !dir.join("Cargo.lock").exists() {
             fs_err::write(dir.join("Cargo.lock"), seed_lock())?;
         }
-        let hash = self.crate_hash(dir)?;
-        let component = self.component_for(&hash);
-        if let Some(built) = cached(&crate_name, &component, &hash) {
-            return Ok(built);
-        }
-        let _lock = self.build_lock()?;
-        if let Some(built) = cached(&crate_name, &component, &hash) {
-            return Ok(built);
-        }
         self.ensure_sdk()?;
         ensure_target();
-        let built = self.compile(&manifest, &crate_name, hash, &component)?;
-        // cargo completes the lock file on the first build: the component is kept under the
-        // hash of the files as they are now too, so the next build of the same sources hits.
-        let after = self.crate_hash(dir)?;
-        if after != built.hash {
-            let again = self.component_for(&after);
-            fs_err::copy(&built.component, &again)?;
+        let (bytes, compile_seconds) = self.compile_module(&manifest, &crate_name, &module)?;
+        let hash = hex::encode(Sha256::digest(&bytes));
+        let component = self.component_for(&hash);
+        let cached = component.exists();
+        if !cached {
+            write_component(&component, &bytes)?;
         }
-        Ok(built)
+        Ok(Built {
+            crate_name,
+            component,
+            hash,
+            cached,
+            compile_seconds,
+        })
     }
 
     /// The component file for a content hash.
@@ -260,41 +269,14 @@ impl Builder {
         Ok(lock)
     }
 
-    /// The content hash of a crate's build inputs (with the SDK's).
-    fn crate_hash(&self, dir: &Path) -> Result<String> {
-        let mut files: Vec<PathBuf> = ["Cargo.toml", "Cargo.lock", "build.rs"]
-            .iter()
-            .map(|f| dir.join(f))
-            .filter(|p| p.is_file())
-            .collect();
-        collect_sources(&dir.join("src"), &mut files, 0)?;
-        files.sort();
-        let mut h = Sha256::new();
-        h.update(self.sdk_hash.as_bytes());
-        for path in &files {
-            h.update(
-                path.strip_prefix(dir)
-                    .unwrap_or(path)
-                    .to_string_lossy()
-                    .as_bytes(),
-            );
-            h.update([0]);
-            h.update(fs_err::read(path)?);
-            h.update([0]);
-        }
-        Ok(hex::encode(h.finalize()))
-    }
-
-    /// Runs cargo on `manifest` for the wasm target and wraps the module of `crate_name` into
-    /// the component file `component` (the caller holds the build lock).
-    fn compile(
+    /// Runs cargo on `manifest` for the wasm target and wraps the module `module` (the
+    /// library's name) into a component; the caller holds the build lock.
+    fn compile_module(
         &self,
         manifest: &Path,
         crate_name: &str,
-        hash: String,
-        component: &Path,
-    ) -> Result<Built> {
-        let components = component.parent().expect("components live in a directory");
+        module: &str,
+    ) -> Result<(Vec<u8>, f64)> {
         let started = Instant::now();
         let mut cmd = Command::new(&self.cargo);
         cmd.arg("build")
@@ -307,7 +289,10 @@ impl Builder {
             .env("CARGO_TARGET_DIR", &self.target_dir)
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("CARGO_BUILD_RUSTFLAGS")
+            .env_remove("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS")
             .env_remove("CARGO_BUILD_TARGET")
+            .env_remove("RUSTC_WRAPPER")
             .env_remove("RUSTC_WORKSPACE_WRAPPER");
         tracing::debug!(crate_name, target_dir = %self.target_dir.display(), "cargo build");
         let out = cmd.output().map_err(|source| Error::CargoMissing {
@@ -328,24 +313,23 @@ impl Builder {
             .target_dir
             .join(TARGET)
             .join("release")
-            .join(format!("{}.wasm", crate_name.replace('-', "_")));
+            .join(format!("{}.wasm", module.replace('-', "_")));
         let module = fs_err::read(&module_path)?;
         let bytes = componentize(&module).map_err(|message| Error::Component {
             path: module_path.clone(),
             message,
         })?;
-        fs_err::create_dir_all(components)?;
-        let tmp = component.with_extension("tmp");
-        fs_err::write(&tmp, &bytes)?;
-        fs_err::rename(&tmp, component)?;
-        Ok(Built {
-            crate_name: crate_name.into(),
-            component: component.to_path_buf(),
-            hash,
-            cached: false,
-            compile_seconds,
-        })
+        Ok((bytes, compile_seconds))
     }
+}
+
+/// Writes a component file whole (a reader never sees half of one).
+fn write_component(component: &Path, bytes: &[u8]) -> Result<()> {
+    fs_err::create_dir_all(component.parent().expect("components live in a directory"))?;
+    let tmp = component.with_extension(format!("tmp{}", std::process::id()));
+    fs_err::write(&tmp, bytes)?;
+    fs_err::rename(&tmp, component)?;
+    Ok(())
 }
 
 /// The cache's answer for a component file, if it holds it.
@@ -366,22 +350,6 @@ fn seed_lock() -> &'static str {
         .iter()
         .find(|(p, _)| *p == "sdk/Cargo.lock")
         .map_or("", |(_, c)| *c)
-}
-
-/// Every file below `dir` (the crate's sources), at most 8 levels deep.
-fn collect_sources(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
-    if depth > 8 || !dir.is_dir() {
-        return Ok(());
-    }
-    for entry in fs_err::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_sources(&path, out, depth + 1)?;
-        } else {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Installs the wasm target with rustup when the toolchain lacks it (a fresh machine), so

@@ -65,7 +65,12 @@ impl Engine {
         for (rel, text) in files {
             let path = dir.join(rel);
             fs_err::create_dir_all(path.parent().expect("joined paths have parents"))?;
-            fs_err::write(&path, text)?;
+            // Never over a file that appeared since the check above.
+            let mut file = fs_err::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)?;
+            std::io::Write::write_all(&mut file, text.as_bytes())?;
             written.push(path);
         }
         Ok(written)
@@ -75,7 +80,9 @@ impl Engine {
     /// the WIT package of this host, its `spec` declares valid fields (a credential-like
     /// field is secret), and its `discover` declares valid tables (unique names, keys and
     /// cursors among the declared columns, parents among the tables). Nothing is sent to
-    /// any API: the component runs with an empty allow-list.
+    /// any API: the component runs with an empty allow-list. Building runs the crate's
+    /// build script and procedural macros natively, as `cargo build` does: build only
+    /// crates you trust.
     pub async fn plugin_build(&self, dir: &Path) -> Result<PluginReport> {
         let builder = self.builder().clone();
         let dir_owned = dir.to_path_buf();
@@ -161,8 +168,17 @@ fn snake_case(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// Words that make a field a credential, which must be declared secret.
-const CREDENTIAL_WORDS: &[&str] = &["token", "secret", "password", "api_key", "apikey"];
+/// Last words of a credential's name (`api_key`, `access_token`, `client_secret`), which
+/// must be declared secret; `token_url` or `api_key_header` are not credentials.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "passphrase",
+    "key",
+    "apikey",
+    "signature",
+];
 
 /// `spec`'s rules: at least one field, `base_url` among them, names unique snake_case, a
 /// credential-like name declared secret.
@@ -180,7 +196,8 @@ fn spec_rules(fields: &[connector_agent_runtime::ConfigField]) -> CheckOutcome {
         if !seen.insert(f.name.as_str()) {
             problems.push(format!("field `{}` is declared twice", f.name));
         }
-        if !f.secret && CREDENTIAL_WORDS.iter().any(|w| f.name.contains(w)) {
+        let last = f.name.rsplit('_').next().unwrap_or_default();
+        if !f.secret && CREDENTIAL_WORDS.contains(&last) {
             problems.push(format!(
                 "field `{}` looks like a credential but is not declared secret (a secret stays in the host)",
                 f.name
@@ -215,7 +232,9 @@ fn discover_rules(tables: &[TableSchema]) -> CheckOutcome {
         if columns.len() != t.columns.len() {
             problems.push(format!("table `{}` declares a column twice", t.name));
         }
-        if !t.columns.is_empty() {
+        // The SDK adds the parent's column to a child table: a table declares its columns
+        // when it has more than that one.
+        if t.columns.len() > usize::from(t.parent.is_some()) {
             for k in &t.primary_key {
                 if !columns.contains(k.as_str()) {
                     problems.push(format!(
@@ -264,7 +283,7 @@ crate-type = ["cdylib"]
 
 [dependencies]
 # The connector SDK this connector-agent carries (written to its cache).
-connector-agent-sdk = {{ path = {sdk:?} }}
+connector-agent-sdk = {{ path = {sdk} }}
 
 # A workspace of its own, so it builds where it lies.
 [workspace]
@@ -274,7 +293,8 @@ opt-level = "s"
 strip = true
 panic = "abort"
 "#,
-        sdk = sdk.display().to_string()
+        // A JSON string is a valid TOML basic string (same escapes).
+        sdk = serde_json::Value::from(sdk.display().to_string())
     );
     let lib = format!(
         r#"//! Connector for {name}, written by hand on the connector SDK.
@@ -362,4 +382,71 @@ A hand-written connector for {name}, on the connector SDK (`connector-agent-sdk`
         ("README.md", readme),
         (".gitignore", "/target\n".to_string()),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use connector_agent_runtime::bindings::types::Column;
+    use connector_agent_runtime::ConfigField;
+
+    fn field(name: &str, secret: bool) -> ConfigField {
+        ConfigField {
+            name: name.into(),
+            label: name.into(),
+            description: String::new(),
+            secret,
+            required: false,
+            default: None,
+        }
+    }
+
+    #[test]
+    fn credentials_are_named_by_their_last_word() {
+        let ok = spec_rules(&[
+            field("base_url", false),
+            field("token_url", false),
+            field("api_key_header", false),
+            field("access_token", true),
+        ]);
+        assert!(ok.ok, "{}", ok.message);
+        let bad = spec_rules(&[field("base_url", false), field("access_key", false)]);
+        assert!(
+            !bad.ok && bad.message.contains("`access_key`"),
+            "{}",
+            bad.message
+        );
+    }
+
+    #[test]
+    fn a_child_table_with_only_its_parents_column_declares_no_columns() {
+        let table = |name: &str, columns: &[&str], parent: Option<&str>| TableSchema {
+            name: name.into(),
+            columns: columns
+                .iter()
+                .map(|c| Column {
+                    name: (*c).into(),
+                    ty: ColumnType::String,
+                    nullable: true,
+                })
+                .collect(),
+            primary_key: vec!["id".into()],
+            cursor_field: None,
+            parent: parent.map(Into::into),
+        };
+        let ok = discover_rules(&[
+            table("customers", &["id"], None),
+            table("invoices", &["customer_id"], Some("customers")),
+        ]);
+        assert!(ok.ok, "{}", ok.message);
+        let bad = discover_rules(&[
+            table("customers", &["id"], None),
+            table("invoices", &["customer_id", "total"], Some("customers")),
+        ]);
+        assert!(
+            !bad.ok && bad.message.contains("key column `id`"),
+            "{}",
+            bad.message
+        );
+    }
 }
