@@ -64,7 +64,7 @@ members = ["connector"]
 [profile.release]
 opt-level = "s"
 lto = false
-codegen-units = 16
+codegen-units = 1
 strip = true
 debug = false
 panic = "abort"
