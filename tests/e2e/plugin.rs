@@ -95,6 +95,16 @@ async fn a_scaffolded_connector_builds_passes_the_checks_and_reads_the_api() {
         "{failed:?}"
     );
 
+    // A manifest without a package is named, with what is missing.
+    let bare = home.path().join("bare");
+    std::fs::create_dir_all(&bare).unwrap();
+    std::fs::write(bare.join("Cargo.toml"), "[workspace]\n").unwrap();
+    let text = connector_agent_sync::error_chain(&engine.plugin_build(&bare).await.unwrap_err());
+    assert!(
+        text.contains("bare/Cargo.toml") && text.contains("no `[package]` name"),
+        "{text}"
+    );
+
     // A crate that does not compile says so, with the compiler's words.
     std::fs::write(&lib, "this is not rust").unwrap();
     let err = engine.plugin_build(&dir).await.unwrap_err();

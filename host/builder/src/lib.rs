@@ -46,6 +46,14 @@ pub enum Error {
     /// A file name was unsafe.
     #[error("invalid crate name `{0}`")]
     CrateName(String),
+    /// A crate's manifest cannot be built from.
+    #[error("`{}`: {reason}", .path.display())]
+    Manifest {
+        /// The `Cargo.toml`.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Result alias.
@@ -219,8 +227,9 @@ impl Builder {
             doc.as_ref()
                 .and_then(|d| d.get(table)?.get("name")?.as_str().map(str::to_string))
         };
-        let crate_name = field("package").ok_or_else(|| {
-            Error::CrateName(format!("{} has no [package] name", manifest.display()))
+        let crate_name = field("package").ok_or_else(|| Error::Manifest {
+            path: manifest.clone(),
+            reason: "no `[package]` name: a connector crate is a package of its own".into(),
         })?;
         check_name(&crate_name)?;
         // The module is named after the library (`[lib] name`), else the package.
