@@ -107,6 +107,18 @@ pub fn stop_on_signal(
     stop
 }
 
+/// One line per check: `ok  ` or `FAIL`, the name padded to `width`, the message.
+pub fn print_checks(checks: &[connector_agent_sync::engine::CheckOutcome], width: usize) {
+    for c in checks {
+        println!(
+            "{} {:<width$} {}",
+            if c.ok { "ok  " } else { "FAIL" },
+            c.name,
+            c.message
+        );
+    }
+}
+
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,6 +1,6 @@
 //! `plugin`: hand-written connectors on the connector SDK.
 
-use super::{runtime, Ctx};
+use super::{print_checks, runtime, Ctx};
 use anyhow::Result;
 use std::path::PathBuf;
 
@@ -33,12 +33,10 @@ impl PluginCommand {
         let engine = ctx.engine()?;
         match self.command {
             PluginVerb::New { name, dir } => {
-                let dir = dir.unwrap_or_else(|| {
-                    PathBuf::from(format!(
-                        "connector-{}",
-                        name.to_ascii_lowercase().replace([' ', '_'], "-")
-                    ))
-                });
+                let dir = match dir {
+                    Some(dir) => dir,
+                    None => PathBuf::from(connector_agent_sync::engine::plugin_crate_name(&name)?),
+                };
                 let written = engine.plugin_new(&name, &dir)?;
                 if ctx.json {
                     ctx.print_json(&serde_json::json!({ "dir": dir, "files": written }))?;
@@ -66,14 +64,7 @@ impl PluginCommand {
                         report.sha256,
                         if report.cached { ", cached" } else { "" }
                     );
-                    for c in &report.checks {
-                        println!(
-                            "{} {:<10} {}",
-                            if c.ok { "ok  " } else { "FAIL" },
-                            c.name,
-                            c.message
-                        );
-                    }
+                    print_checks(&report.checks, 10);
                 }
                 Ok(if report.ok { 0 } else { 2 })
             }

@@ -1,6 +1,6 @@
 //! `test`: Save & Test.
 
-use super::{runtime, Ctx};
+use super::{print_checks, runtime, Ctx};
 use anyhow::Result;
 
 #[derive(clap::Args, Debug)]
@@ -18,14 +18,7 @@ impl TestCommand {
         if ctx.json {
             ctx.print_json(&report)?;
         } else {
-            for c in &report.checks {
-                println!(
-                    "{} {:<28} {}",
-                    if c.ok { "ok  " } else { "FAIL" },
-                    c.name,
-                    c.message
-                );
-            }
+            print_checks(&report.checks, 28);
             for c in &report.corrections {
                 println!("corrected {c}");
             }

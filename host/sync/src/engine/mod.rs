@@ -12,7 +12,7 @@ mod setup;
 
 pub use crate::probe::CheckOutcome;
 pub use check::TestReport;
-pub use plugin::PluginReport;
+pub use plugin::{plugin_crate_name, PluginReport};
 pub use run::{FailedTable, SyncOptions, SyncReport, TableReport};
 pub use setup::{base_url, effective_config};
 

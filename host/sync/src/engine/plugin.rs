@@ -29,6 +29,34 @@ pub struct PluginReport {
     pub ok: bool,
 }
 
+/// The crate name of a hand-written connector for the API `name` (`connector-acme-billing`);
+/// `Err` for a name that is not letters, digits, spaces, `-` and `_`, or is too long.
+pub fn plugin_crate_name(name: &str) -> Result<String> {
+    let crate_name = format!(
+        "connector-{}",
+        connector_agent_model::snake_ident(name).replace('_', "-")
+    );
+    let plain = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_'));
+    if !plain || name.trim().is_empty() || crate_name.len() > 64 {
+        return Err(Error::Config(format!(
+            "`{name}` cannot name a crate: use letters, digits, spaces, `-` and `_`, at most 54 characters"
+        )));
+    }
+    Ok(crate_name)
+}
+
+/// A check named `name`: passed with `passed` when there are no `problems`, else failed
+/// naming each.
+fn outcome(name: &str, problems: Vec<String>, passed: String) -> CheckOutcome {
+    if problems.is_empty() {
+        CheckOutcome::passed(name, passed)
+    } else {
+        CheckOutcome::failed(name, problems.join("; "))
+    }
+}
+
 /// The WIT package every import must come from.
 const WIT_PACKAGE: &str = "connector-agent:connector/";
 
@@ -37,18 +65,7 @@ impl Engine {
     /// exist or be empty): a `Cargo.toml` on the SDK this binary carries, a `src/lib.rs`
     /// declaring one example table, a README. It builds with `plugin build DIR`.
     pub fn plugin_new(&self, name: &str, dir: &Path) -> Result<Vec<PathBuf>> {
-        let crate_name = format!(
-            "connector-{}",
-            connector_agent_model::snake_ident(name).replace('_', "-")
-        );
-        let plain = name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_'));
-        if !plain || name.trim().is_empty() || crate_name.len() > 64 {
-            return Err(Error::Config(format!(
-                "`{name}` cannot name a crate: use letters, digits, spaces, `-` and `_`, at most 54 characters"
-            )));
-        }
+        let crate_name = plugin_crate_name(name)?;
         if dir.exists()
             && std::fs::read_dir(dir)
                 .map(|mut d| d.next().is_some())
@@ -204,11 +221,7 @@ fn spec_rules(fields: &[connector_agent_runtime::ConfigField]) -> CheckOutcome {
             ));
         }
     }
-    if problems.is_empty() {
-        CheckOutcome::passed("spec", format!("{} config fields", fields.len()))
-    } else {
-        CheckOutcome::failed("spec", problems.join("; "))
-    }
+    outcome("spec", problems, format!("{} config fields", fields.len()))
 }
 
 /// `discover`'s rules: at least one table; table names unique snake_case; where columns are
@@ -261,11 +274,7 @@ fn discover_rules(tables: &[TableSchema]) -> CheckOutcome {
             ));
         }
     }
-    if problems.is_empty() {
-        CheckOutcome::passed("discover", format!("{} tables", tables.len()))
-    } else {
-        CheckOutcome::failed("discover", problems.join("; "))
-    }
+    outcome("discover", problems, format!("{} tables", tables.len()))
 }
 
 /// The files of a new hand-written connector crate.
