@@ -7,14 +7,14 @@
 
 use crate::support::{cache_dir, target_dir};
 use connector_agent_fixture::atlas::{AtlasServer, ATLAS_TABLES, ATLAS_TOKEN};
-use connector_agent_sync::engine::SyncOptions;
-use connector_agent_sync::{Engine, Home, Input};
+use connector_agent_sync::app::SyncOptions;
+use connector_agent_sync::{App, Input, Workspace};
 use sqlx::Row;
 use std::collections::BTreeMap;
 
 struct Atlas {
     api: AtlasServer,
-    engine: Engine,
+    engine: App,
     id: String,
     _home: tempfile::TempDir,
 }
@@ -28,7 +28,7 @@ async fn atlas_from(
     let api = AtlasServer::start(120, 80).await.expect("atlas starts");
     let home = tempfile::tempdir().unwrap();
     let input = input(&api, home.path());
-    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).unwrap();
+    let engine = App::new(Workspace::new(home.path()), &cache_dir(), &target_dir()).unwrap();
     let conn = engine
         .create_with(&format!("Atlas {form}"), &[input], None)
         .unwrap();
@@ -64,7 +64,7 @@ async fn atlas_from(
 async fn destination(a: &Atlas, table: &str, fields: &[String]) -> Vec<Vec<Option<String>>> {
     use sqlx::Connection;
     let conn = a.engine.home().load(&a.id).unwrap();
-    let path = connector_agent_sync::connection::describe_destination(&conn);
+    let path = conn.describe_destination();
     let mut db = sqlx::SqliteConnection::connect(&format!("sqlite:{path}"))
         .await
         .unwrap();
@@ -123,7 +123,7 @@ async fn assert_equal(a: &Atlas, form: &str, when: &str) {
     }
 }
 
-async fn sync(a: &Atlas, form: &str) -> connector_agent_sync::engine::SyncReport {
+async fn sync(a: &Atlas, form: &str) -> connector_agent_sync::app::SyncReport {
     let report = a
         .engine
         .sync(&a.id, SyncOptions::default())

@@ -4,8 +4,8 @@
 
 use crate::support::{cache_dir, fresh_pg_database, target_dir};
 use connector_agent_fixture::ledger::{LedgerConfig, LedgerServer, LEDGER_KEY, LEDGER_RESOURCES};
-use connector_agent_sync::engine::SyncOptions;
-use connector_agent_sync::{Engine, Home};
+use connector_agent_sync::app::SyncOptions;
+use connector_agent_sync::{App, Workspace};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -13,7 +13,7 @@ use tempfile::TempDir;
 
 pub struct Ledger {
     pub api: LedgerServer,
-    pub engine: Engine,
+    pub engine: App,
     pub id: String,
     pub home: TempDir,
 }
@@ -37,7 +37,8 @@ pub async fn ledger_with(
     let home = tempfile::tempdir().expect("tempdir");
     let spec = home.path().join("ledger-openapi.json");
     std::fs::write(&spec, serde_json::to_vec_pretty(&api.openapi()).unwrap()).unwrap();
-    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).expect("engine");
+    let engine =
+        App::new(Workspace::new(home.path()), &cache_dir(), &target_dir()).expect("engine");
     let conn = engine
         .create("Ledger", &[spec], destination)
         .expect("create");
@@ -77,10 +78,7 @@ pub async fn destination_rows(l: &Ledger) -> (TableRows, Option<Value>) {
     let (tables, state) = if conn.destination.starts_with("postgres") {
         pg_rows(&conn.destination, &conn.schema).await
     } else {
-        sqlite_rows(&connector_agent_sync::connection::describe_destination(
-            &conn,
-        ))
-        .await
+        sqlite_rows(&conn.describe_destination()).await
     };
     let mut out = BTreeMap::new();
     for (t, rows) in LEDGER_RESOURCES.iter().zip(tables) {

@@ -352,7 +352,7 @@ fn a_killed_worker_is_reported_and_resume_finishes_the_setup() {
     let dir = home.path().join("connections/killme");
     let started = std::time::Instant::now();
     // The test reads the metadata store the worker writes, as `status` does.
-    let store = connector_agent_sync::Home::new(home.path());
+    let store = connector_agent_sync::Workspace::new(home.path());
     let phase = || -> String {
         store
             .load("killme")
@@ -736,7 +736,7 @@ fn run_keeps_scheduled_connections_synced_until_stopped() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let store = connector_agent_sync::Home::new(home.path());
+    let store = connector_agent_sync::Workspace::new(home.path());
     let started = std::time::Instant::now();
     let runs = loop {
         let runs = store.sync_runs("loop", 10).unwrap();

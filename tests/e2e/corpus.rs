@@ -4,7 +4,7 @@
 use crate::support::{cache_dir, target_dir};
 use connector_agent_codegen::{generate, CodegenOptions};
 use connector_agent_runtime::{AllowList, Credentials, HttpContext, Limits};
-use connector_agent_sync::{Engine, Home};
+use connector_agent_sync::{App, Workspace};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ fn corpus() -> Option<PathBuf> {
 async fn every_corpus_openapi_and_postman_document_becomes_a_working_component() {
     let Some(dir) = corpus() else { return };
     let home = tempfile::tempdir().unwrap();
-    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).unwrap();
+    let engine = App::new(Workspace::new(home.path()), &cache_dir(), &target_dir()).unwrap();
     let mut files: Vec<PathBuf> = ["openapi", "postman"]
         .iter()
         .flat_map(|sub| {

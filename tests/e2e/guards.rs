@@ -3,7 +3,7 @@
 
 use crate::churn::{destination_rows, ledger};
 use connector_agent_fixture::ledger::LedgerConfig;
-use connector_agent_sync::engine::SyncOptions;
+use connector_agent_sync::app::SyncOptions;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,13 +3,13 @@
 
 use crate::support::{cache_dir, db, target_dir, Setup};
 use connector_agent_fixture::{FixtureConfig, FixtureServer};
-use connector_agent_sync::engine::SyncOptions;
-use connector_agent_sync::{Engine, Home, Input};
+use connector_agent_sync::app::SyncOptions;
+use connector_agent_sync::{App, Input, Workspace};
 use sqlx::Row;
 
 async fn setup_from(fixture: FixtureServer, inputs: Vec<Input>) -> Setup {
     let home = tempfile::tempdir().unwrap();
-    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).unwrap();
+    let engine = App::new(Workspace::new(home.path()), &cache_dir(), &target_dir()).unwrap();
     let conn = engine
         .create_with("Fixture Billing", &inputs, None)
         .unwrap();
@@ -222,7 +222,7 @@ fn corpus() -> Option<std::path::PathBuf> {
 async fn prose_documents_become_compiled_connectors() {
     let Some(dir) = corpus() else { return };
     let home = tempfile::tempdir().unwrap();
-    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).unwrap();
+    let engine = App::new(Workspace::new(home.path()), &cache_dir(), &target_dir()).unwrap();
     let inputs = [
         (
             "TeamViewer",
@@ -283,7 +283,7 @@ async fn documentation_without_a_list_endpoint_says_so_at_setup() {
         "# Profile API\n\nBase URL: `https://api.profile.test/v1`.\n\n## Me\n\n`GET /me`\n\n```json\n{\"id\": \"u1\"}\n```\n\n## A widget\n\n`GET /widgets/{id}`\n\n```json\n{\"id\": \"w1\"}\n```\n",
     )
     .unwrap();
-    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).unwrap();
+    let engine = App::new(Workspace::new(home.path()), &cache_dir(), &target_dir()).unwrap();
     let conn = engine
         .create_with(
             "Profile",

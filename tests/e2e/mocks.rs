@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use connector_agent_sync::engine::SyncOptions;
-use connector_agent_sync::{Engine, Home};
+use connector_agent_sync::app::SyncOptions;
+use connector_agent_sync::{App, Workspace};
 use serde_json::Value;
 
 use crate::support::{cache_dir, target_dir};
@@ -283,7 +283,7 @@ async fn against_its_mock(name: &str) -> Option<Outcome> {
     let doc = connector_agent_extract::read_document(&spec).expect("the spec reads");
     let prism = tokio::task::block_in_place(|| Prism::start(&bin, &spec));
     let home = tempfile::tempdir().unwrap();
-    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).unwrap();
+    let engine = App::new(Workspace::new(home.path()), &cache_dir(), &target_dir()).unwrap();
     let conn = engine
         .create(name, std::slice::from_ref(&spec), None)
         .expect("create");
@@ -394,7 +394,7 @@ async fn against_its_mock(name: &str) -> Option<Outcome> {
     // Every selected table that landed rows has its key in every row.
     let model = engine.home().load_model(&conn.id).unwrap();
     let conn = engine.home().load(&conn.id).unwrap();
-    let path = connector_agent_sync::connection::describe_destination(&conn);
+    let path = conn.describe_destination();
     if !Path::new(&path).exists() {
         out.problems
             .push("nothing landed: the destination was never written".into());

@@ -8,7 +8,7 @@
 
 use crate::support::{connection, Setup};
 use connector_agent_fixture::{Fault, FixtureAuth, FixtureConfig};
-use connector_agent_sync::engine::SyncOptions;
+use connector_agent_sync::app::SyncOptions;
 use connector_agent_sync::oauth::{AuthorizeOptions, REFRESH_TOKEN};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

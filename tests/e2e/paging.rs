@@ -8,7 +8,7 @@ use connector_agent_fixture::{
     REFUND_PAGE_CAP,
 };
 use connector_agent_model::{EndSignal, Pagination};
-use connector_agent_sync::engine::SyncOptions;
+use connector_agent_sync::app::SyncOptions;
 use sqlx::Row;
 
 /// A connection generated from the fixture's paging document instead of the billing one.

@@ -4,14 +4,14 @@
 use crate::support::{cache_dir, target_dir};
 use connector_agent_fixture::FixtureConfig;
 use connector_agent_runtime::{AllowList, ConfigEntry, Credentials, HttpContext, Limits};
-use connector_agent_sync::{Engine, Home};
+use connector_agent_sync::{App, Workspace};
 use std::sync::Arc;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scaffolded_connector_builds_passes_the_checks_and_reads_the_api() {
     let home = tempfile::tempdir().unwrap();
-    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).unwrap();
+    let engine = App::new(Workspace::new(home.path()), &cache_dir(), &target_dir()).unwrap();
     let dir = home.path().join("acme");
     let written = engine.plugin_new("Acme Billing", &dir).unwrap();
     assert!(

@@ -10,7 +10,7 @@ use crate::sync::{
     resume_from, small, sync_broken_after_three_pages,
 };
 use connector_agent_fixture::FixtureConfig;
-use connector_agent_sync::engine::SyncOptions;
+use connector_agent_sync::app::SyncOptions;
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::{Connection, PgConnection, Row};

@@ -3,7 +3,7 @@
 
 use crate::support::{connection, connection_with, db, Setup};
 use connector_agent_fixture::{Fault, FixtureConfig};
-use connector_agent_sync::engine::{CheckOutcome, SyncOptions};
+use connector_agent_sync::app::{CheckOutcome, SyncOptions};
 use connector_agent_sync::TestReport;
 use serde_json::Value;
 use sqlx::Row;

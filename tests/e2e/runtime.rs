@@ -3,7 +3,7 @@
 use crate::support::{cache_dir, connection, target_dir};
 use connector_agent_fixture::FixtureConfig;
 use connector_agent_runtime::{AllowList, ConfigEntry, Credentials, HttpContext, Limits, Sink};
-use connector_agent_sync::{Engine, Home};
+use connector_agent_sync::{App, Workspace};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +16,7 @@ fn entry(name: &str, value: &str) -> ConfigEntry {
 }
 
 /// Builds the hand-written rogue connector in `tests/fixtures/rogue`.
-fn rogue(engine: &Engine) -> PathBuf {
+fn rogue(engine: &App) -> PathBuf {
     let builder = engine.builder();
     let cargo = format!(
         "[package]\nname = \"rogue-connector\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\nconnector-agent-sdk = {{ path = {:?} }}\n",
@@ -58,7 +58,7 @@ async fn generated_component_imports_only_our_interface() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sandbox_denies_hosts_and_stops_loops_and_memory_bombs() {
     let home = tempfile::tempdir().unwrap();
-    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).unwrap();
+    let engine = App::new(Workspace::new(home.path()), &cache_dir(), &target_dir()).unwrap();
     let component = tokio::task::block_in_place(|| rogue(&engine));
     let loaded = engine.runtime().load(&component).unwrap();
     let fixture = connector_agent_fixture::FixtureServer::start(FixtureConfig::default())
@@ -183,7 +183,7 @@ async fn blocked_columns_never_leave_the_connector() {
         blocked_columns: vec!["email".into()],
         full_refresh: false,
     }];
-    let config = Engine::config_entries(&conn, &model).unwrap();
+    let config = App::config_entries(&conn, &model).unwrap();
     let outcome = loaded
         .sync(
             http,

@@ -3,17 +3,17 @@
 
 use crate::support::{cache_dir, fresh_pg_database, target_dir};
 use connector_agent_fixture::{FixtureConfig, FixtureServer};
-use connector_agent_sync::engine::SyncOptions;
-use connector_agent_sync::{Engine, Home};
+use connector_agent_sync::app::SyncOptions;
+use connector_agent_sync::{App, Workspace};
 
 const SECRET: &str = "test-token";
 
 /// Generates, configures, tests and syncs a fixture connection in `home`, then checks that a
-/// second `Home` over the same store (another process, in effect) sees all of it.
-async fn lifecycle(fixture: &FixtureServer, dir: &std::path::Path, home: impl Fn() -> Home) {
+/// second `Workspace` over the same store (another process, in effect) sees all of it.
+async fn lifecycle(fixture: &FixtureServer, dir: &std::path::Path, home: impl Fn() -> Workspace) {
     let spec = dir.join("fixture-openapi.json");
     std::fs::write(&spec, serde_json::to_vec(&fixture.openapi()).unwrap()).unwrap();
-    let engine = Engine::new(home(), &cache_dir(), &target_dir()).unwrap();
+    let engine = App::new(home(), &cache_dir(), &target_dir()).unwrap();
     let conn = engine.create("Store Test", &[spec], None).unwrap();
     tokio::task::block_in_place(|| engine.run_setup(&conn.id, &|_| {})).unwrap();
     engine
@@ -28,7 +28,7 @@ async fn lifecycle(fixture: &FixtureServer, dir: &std::path::Path, home: impl Fn
     let report = engine.sync(&conn.id, SyncOptions::default()).await.unwrap();
     assert!(report.rows > 0);
 
-    let again = Engine::new(home(), &cache_dir(), &target_dir()).unwrap();
+    let again = App::new(home(), &cache_dir(), &target_dir()).unwrap();
     let loaded = again.home().load(&conn.id).unwrap();
     assert_eq!(loaded.inputs, conn.inputs);
     assert!(loaded.schema_frozen, "the successful test froze the schema");
@@ -103,7 +103,7 @@ async fn sqlite_store_outlives_the_process_and_encrypts_secrets() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("home");
-    lifecycle(&fixture, dir.path(), || Home::new(&root)).await;
+    lifecycle(&fixture, dir.path(), || Workspace::new(&root)).await;
 
     // Secrets are encrypted at rest: the token appears in no file of the data directory.
     for entry in walk(&root) {
@@ -128,7 +128,7 @@ async fn sqlite_store_outlives_the_process_and_encrypts_secrets() {
     }
     // Without the right key, secrets cannot be read; the error says what to do.
     std::fs::write(root.join("store.key"), "00".repeat(32)).unwrap();
-    let other = Home::new(&root);
+    let other = Workspace::new(&root);
     let err = other.load_secrets("store-test").unwrap_err().to_string();
     assert!(
         err.contains("store.key") && err.contains("setup store-test"),
@@ -159,7 +159,10 @@ async fn postgres_store_holds_the_whole_lifecycle() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("home");
-    lifecycle(&fixture, dir.path(), || Home::with_store(&root, pg.clone())).await;
+    lifecycle(&fixture, dir.path(), || {
+        Workspace::with_store(&root, pg.clone())
+    })
+    .await;
     assert!(
         !root.join("metadata.sqlite").exists(),
         "nothing went to the default SQLite store"
@@ -201,7 +204,7 @@ fn connections_kept_as_json_files_by_the_earlier_version_are_imported_once() {
     )
     .unwrap();
 
-    let home = Home::new(dir.path());
+    let home = Workspace::new(dir.path());
     let conn = home.load("old-api").unwrap();
     assert_eq!(conn.schema, "old_api");
     assert!(conn.schema_frozen);
@@ -240,7 +243,7 @@ fn connections_kept_as_json_files_by_the_earlier_version_are_imported_once() {
         folder.join("connection.json"),
     )
     .unwrap();
-    let again = Home::new(dir.path());
+    let again = Workspace::new(dir.path());
     assert_eq!(again.list().unwrap().len(), 1);
     assert_eq!(again.load("old-api").unwrap().schema, "renamed_since");
 }

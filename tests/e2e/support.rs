@@ -1,7 +1,7 @@
 //! Shared helpers: a temporary data directory with an engine, a fixture-backed connection.
 
 use connector_agent_fixture::{FixtureConfig, FixtureServer};
-use connector_agent_sync::{Engine, Home};
+use connector_agent_sync::{App, Workspace};
 use std::path::PathBuf;
 use tempfile::TempDir;
 
@@ -22,7 +22,7 @@ pub fn target_dir() -> PathBuf {
 
 pub struct Setup {
     pub fixture: FixtureServer,
-    pub engine: Engine,
+    pub engine: App,
     pub id: String,
     pub _home: TempDir,
 }
@@ -58,7 +58,8 @@ async fn connection_full(
     let mut doc = fixture.openapi();
     edit(&mut doc);
     std::fs::write(&spec, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
-    let engine = Engine::new(Home::new(home.path()), &cache_dir(), &target_dir()).expect("engine");
+    let engine =
+        App::new(Workspace::new(home.path()), &cache_dir(), &target_dir()).expect("engine");
     let conn = engine
         .create("Fixture Billing", &[spec], destination)
         .expect("create");
@@ -81,7 +82,7 @@ async fn connection_full(
 pub async fn db(setup: &Setup) -> sqlx::SqliteConnection {
     use sqlx::Connection;
     let conn = setup.engine.home().load(&setup.id).unwrap();
-    let path = connector_agent_sync::connection::describe_destination(&conn);
+    let path = conn.describe_destination();
     sqlx::SqliteConnection::connect(&format!("sqlite:{path}"))
         .await
         .expect("open destination")

@@ -2,7 +2,7 @@
 
 use crate::support::{connection, db};
 use connector_agent_fixture::{Fault, FixtureConfig};
-use connector_agent_sync::engine::SyncOptions;
+use connector_agent_sync::app::SyncOptions;
 use serde_json::Value;
 use sqlx::Row;
 

@@ -5,7 +5,7 @@
 use crate::churn::{assert_equal_to_source, destination_rows, ledger_with};
 use connector_agent_fixture::ledger::{LedgerConfig, LEDGER_PAYOUTS};
 use connector_agent_model::{CorrectedField, Pagination};
-use connector_agent_sync::engine::SyncOptions;
+use connector_agent_sync::app::SyncOptions;
 use connector_agent_sync::Error;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -204,6 +204,43 @@ pub fn redact_url(u: &str) -> String {
     }
 }
 
+/// A database URL without its password (user info or `password=` parameter), and the
+/// password, decoded: the password is kept as a secret apart from the URL.
+pub fn split_password(destination: &str) -> (String, Option<String>) {
+    let Ok(mut url) = url::Url::parse(destination) else {
+        return (destination.to_string(), None);
+    };
+    if url.scheme() == "sqlite" {
+        return (destination.to_string(), None);
+    }
+    let mut password = url.password().map(|p| {
+        percent_encoding::percent_decode_str(p)
+            .decode_utf8_lossy()
+            .into_owned()
+    });
+    let _ = url.set_password(None);
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if pairs.iter().any(|(k, _)| k == "password") {
+        url.set_query(None);
+        let mut kept = url.query_pairs_mut();
+        for (k, v) in &pairs {
+            if k == "password" {
+                password = Some(v.clone());
+            } else {
+                kept.append_pair(k, v);
+            }
+        }
+        drop(kept);
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+    }
+    (url.to_string(), password)
+}
+
 /// Whether the user info of a URL holds characters that must be percent-encoded there.
 fn unencoded_userinfo(u: &str) -> bool {
     let rest = u.find("://").map_or(u, |i| &u[i + 3..]);
@@ -312,5 +349,29 @@ mod tests {
             }
             assert!(text.contains("percent-encoded"), "{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::split_password;
+
+    #[test]
+    fn destination_passwords_are_split_off_decoded() {
+        let (url, pw) =
+            split_password("postgres://u:p%40ss%2Bw@db.example:5432/wh?sslmode=require");
+        assert_eq!(url, "postgres://u@db.example:5432/wh?sslmode=require");
+        assert_eq!(pw.as_deref(), Some("p@ss+w"));
+        let (url, pw) = split_password("postgres://u@db/wh?password=s3cr%26t&sslmode=disable");
+        assert_eq!(url, "postgres://u@db/wh?sslmode=disable");
+        assert_eq!(pw.as_deref(), Some("s3cr&t"));
+        let (url, pw) = split_password("postgres://u@db/wh?password=x");
+        assert_eq!(url, "postgres://u@db/wh");
+        assert_eq!(pw.as_deref(), Some("x"));
+        let (url, pw) = split_password("postgres:///wh?host=/run/postgresql&password=pw");
+        assert_eq!(url, "postgres:///wh?host=%2Frun%2Fpostgresql");
+        assert_eq!(pw.as_deref(), Some("pw"));
+        let (url, pw) = split_password("sqlite:/tmp/w.sqlite");
+        assert_eq!((url.as_str(), pw), ("sqlite:/tmp/w.sqlite", None));
     }
 }

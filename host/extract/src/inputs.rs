@@ -5,76 +5,9 @@
 //! ([`crate::merge`]); what was left out is reported with why.
 
 use crate::{Error, Extraction, Result, Skipped};
-use serde::{Deserialize, Serialize};
+pub use connector_agent_model::Input;
 use std::path::Path;
 use std::time::Instant;
-
-/// One documentation input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "location", rename_all = "snake_case")]
-pub enum Input {
-    /// A reference file whose kind is read from its content (OpenAPI, Postman, PDF) or a
-    /// folder of Markdown.
-    File(String),
-    /// An OpenAPI 3.x or Swagger 2.0 file.
-    Openapi(String),
-    /// A Postman collection.
-    Postman(String),
-    /// A PDF of API documentation.
-    Pdf(String),
-    /// A folder (or file) of Markdown documentation.
-    Markdown(String),
-    /// A documentation homepage to crawl.
-    DocsUrl(String),
-}
-
-impl Input {
-    /// Reference files beat prose, which beats a crawled URL (lower ranks first).
-    pub fn rank(&self) -> u8 {
-        match self {
-            Input::Openapi(_) | Input::Postman(_) | Input::File(_) => 0,
-            Input::Pdf(_) | Input::Markdown(_) => 1,
-            Input::DocsUrl(_) => 2,
-        }
-    }
-
-    /// The stored kind name.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Input::File(_) => "file",
-            Input::Openapi(_) => "openapi",
-            Input::Postman(_) => "postman",
-            Input::Pdf(_) => "pdf",
-            Input::Markdown(_) => "markdown",
-            Input::DocsUrl(_) => "docs_url",
-        }
-    }
-
-    /// An input from its stored kind name and location.
-    pub fn from_kind(kind: &str, location: String) -> Option<Input> {
-        Some(match kind {
-            "file" => Input::File(location),
-            "openapi" => Input::Openapi(location),
-            "postman" => Input::Postman(location),
-            "pdf" => Input::Pdf(location),
-            "markdown" => Input::Markdown(location),
-            "docs_url" => Input::DocsUrl(location),
-            _ => return None,
-        })
-    }
-
-    /// The path or URL.
-    pub fn location(&self) -> &str {
-        match self {
-            Input::File(l)
-            | Input::Openapi(l)
-            | Input::Postman(l)
-            | Input::Pdf(l)
-            | Input::Markdown(l)
-            | Input::DocsUrl(l) => l,
-        }
-    }
-}
 
 /// Extracts one model from `inputs` (best kind first, merged; see the module). The model is
 /// named after the first input; the caller renames it. Fails when an input cannot be read

@@ -5,6 +5,9 @@
 //! can inspect and edit it. This crate does no I/O and depends on no other internal crate.
 #![warn(missing_docs)]
 
+mod input;
+pub use input::Input;
+
 use serde::{Deserialize, Serialize};
 
 /// The normalised description of one API, as extracted from its documentation.

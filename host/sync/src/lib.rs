@@ -1,22 +1,21 @@
 //! Stage: orchestration.
 //!
-//! A connection lives in the metadata store (SQLite in the data directory by default,
-//! PostgreSQL by URL): its inputs, the extracted model, its config (secrets encrypted), its
-//! phase, its component, its setup jobs and its sync history. This crate drives extract → codegen → builder → runtime, runs Save & Test, and runs syncs:
+//! A connection lives in the metadata store (`connector-agent-store`: SQLite in the data
+//! directory by default, PostgreSQL by URL). This crate is the application over it: [`App`]
+//! drives extract → codegen → builder → runtime, runs Save & Test, and runs syncs:
 //! the connector's records flow through a channel into a writer task that commits each
 //! checkpoint's rows with its state in one transaction.
 
-pub mod connection;
-pub mod engine;
-pub mod oauth;
+pub mod app;
 pub mod policy;
 mod probe;
-pub mod store;
 
-pub(crate) use connection::{split_password, DESTINATION_PASSWORD};
-pub use connection::{Connection, Customization, Home, Input, Phase, SchemaPolicy};
-pub use engine::{Engine, FailedTable, SyncReport, TableReport, TestReport};
-pub use store::{JobRecord, SyncRun};
+pub use app::{oauth, App, FailedTable, SyncReport, TableReport, TestReport};
+pub use connector_agent_store as store;
+pub use connector_agent_store::{
+    error_chain, Connection, Customization, Input, JobRecord, Phase, SchemaPolicy, SyncRun,
+    Workspace, DESTINATION_PASSWORD, DESTINATION_PASSWORD_FIELD,
+};
 
 /// Orchestration errors.
 #[derive(Debug, thiserror::Error)]
@@ -37,9 +36,9 @@ pub enum Error {
     /// The destination failed.
     #[error(transparent)]
     Destination(#[from] connector_agent_destination::Error),
-    /// No such connection.
-    #[error("no connection `{0}` (see `connector-agent list`)")]
-    NoConnection(String),
+    /// The metadata store (a connection, its model, config, jobs or history) failed.
+    #[error(transparent)]
+    Metadata(#[from] connector_agent_store::Error),
     /// The connection is not in a state that allows the command.
     #[error("connection `{id}`: {reason}")]
     NotReady {
@@ -78,24 +77,6 @@ pub enum Error {
         id: String,
         /// Rows committed by this run before the stop.
         committed_rows: u64,
-    },
-    /// A metadata file is broken.
-    #[error("reading `{path}` failed")]
-    Metadata {
-        /// File.
-        path: std::path::PathBuf,
-        /// Cause.
-        #[source]
-        source: serde_json::Error,
-    },
-    /// The metadata store failed.
-    #[error("metadata store: {what}")]
-    Store {
-        /// What was being done.
-        what: String,
-        /// Cause.
-        #[source]
-        source: sqlx::Error,
     },
     /// File I/O.
     #[error(transparent)]
@@ -145,16 +126,4 @@ pub(crate) fn redact_error(e: Error, redactor: &connector_agent_runtime::Redacto
             }
         }
     }
-}
-
-/// An error and its causes on one line.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }

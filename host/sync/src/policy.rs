@@ -1,7 +1,7 @@
 //! Customisation decisions: which tables and columns a sync may create, which columns are
 //! hashed. Pure: decides, does no I/O.
 
-use crate::connection::{Customization, SchemaPolicy};
+use crate::{Customization, SchemaPolicy};
 use connector_agent_destination::{TableSpec, MAX_COLUMNS};
 use hmac::{Hmac, Mac};
 use serde::Serialize;

@@ -3,7 +3,7 @@
 use super::{engine_at, phase_spinner, runtime, Ctx};
 use anyhow::{ensure, Context, Result};
 use connector_agent_fixture::{FixtureConfig, FixtureServer};
-use connector_agent_sync::engine::SyncOptions;
+use connector_agent_sync::app::SyncOptions;
 use connector_agent_sync::Phase;
 use std::time::Instant;
 

@@ -62,7 +62,7 @@ impl GenerateCommand {
         }
         let dir = engine.home().dir(&conn.id);
         let log_file = dir.join("worker.log");
-        connector_agent_sync::connection::private_file(&log_file)?;
+        connector_agent_sync::store::files::private_file(&log_file)?;
         let log = fs_err::File::create(log_file)?;
         let mut cmd = std::process::Command::new(std::env::current_exe()?);
         cmd.arg("--home").arg(&ctx.home);
@@ -82,7 +82,7 @@ impl GenerateCommand {
         }
         let child = cmd.spawn().context("starting the background worker")?;
         let pid_file = dir.join("worker.pid");
-        connector_agent_sync::connection::private_file(&pid_file)?;
+        connector_agent_sync::store::files::private_file(&pid_file)?;
         fs_err::write(pid_file, child.id().to_string())?;
         if ctx.json {
             ctx.print_json(&serde_json::json!({ "id": conn.id, "phase": conn.phase }))?;
@@ -101,7 +101,7 @@ impl GenerateCommand {
 pub fn worker(ctx: &Ctx, id: &str) -> Result<i32> {
     let engine = ctx.engine()?;
     let pid_file = engine.home().dir(id).join("worker.pid");
-    connector_agent_sync::connection::private_file(&pid_file)?;
+    connector_agent_sync::store::files::private_file(&pid_file)?;
     fs_err::write(&pid_file, std::process::id().to_string())?;
     let r = engine.run_setup(id, &|_| {});
     let _ = fs_err::remove_file(&pid_file);

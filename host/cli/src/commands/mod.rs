@@ -18,7 +18,7 @@ pub mod test;
 
 use crate::{Cli, Command};
 use anyhow::{Context, Result};
-use connector_agent_sync::{Engine, Home};
+use connector_agent_sync::{App, Workspace};
 use std::path::PathBuf;
 
 /// What every command gets.
@@ -30,10 +30,10 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn engine(&self) -> Result<Engine> {
+    pub fn engine(&self) -> Result<App> {
         let home = match &self.store {
-            Some(url) => Home::with_store(&self.home, url.clone()),
-            None => Home::new(&self.home),
+            Some(url) => Workspace::with_store(&self.home, url.clone()),
+            None => Workspace::new(&self.home),
         };
         engine_with(home)
     }
@@ -46,16 +46,16 @@ impl Ctx {
 
 /// An engine over any data directory, sharing the cache and the cargo target dir.
 #[cfg(feature = "demo")]
-pub fn engine_at(home: &std::path::Path) -> Result<Engine> {
-    engine_with(Home::new(home))
+pub fn engine_at(home: &std::path::Path) -> Result<App> {
+    engine_with(Workspace::new(home))
 }
 
-fn engine_with(home: Home) -> Result<Engine> {
+fn engine_with(home: Workspace) -> Result<App> {
     let cache = cache_dir();
     let target = std::env::var_os("CONNECTOR_AGENT_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| cache.join("target"));
-    Engine::new(home, &cache, &target).context("starting the engine")
+    App::new(home, &cache, &target).context("starting the engine")
 }
 
 pub fn cache_dir() -> PathBuf {
@@ -108,7 +108,7 @@ pub fn stop_on_signal(
 }
 
 /// One line per check: `ok  ` or `FAIL`, the name padded to `width`, the message.
-pub fn print_checks(checks: &[connector_agent_sync::engine::CheckOutcome], width: usize) {
+pub fn print_checks(checks: &[connector_agent_sync::app::CheckOutcome], width: usize) {
     for c in checks {
         println!(
             "{} {:<width$} {}",

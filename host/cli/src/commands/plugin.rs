@@ -35,7 +35,7 @@ impl PluginCommand {
             PluginVerb::New { name, dir } => {
                 let dir = match dir {
                     Some(dir) => dir,
-                    None => PathBuf::from(connector_agent_sync::engine::plugin_crate_name(&name)?),
+                    None => PathBuf::from(connector_agent_sync::app::plugin_crate_name(&name)?),
                 };
                 let written = engine.plugin_new(&name, &dir)?;
                 if ctx.json {

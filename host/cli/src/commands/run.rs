@@ -3,7 +3,7 @@
 use super::sync::{parse_interval, print_report};
 use super::{runtime, Ctx};
 use anyhow::Result;
-use connector_agent_sync::engine::SyncOptions;
+use connector_agent_sync::app::SyncOptions;
 use connector_agent_sync::error_chain;
 use std::time::{Duration, SystemTime};
 

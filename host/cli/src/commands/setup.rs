@@ -155,7 +155,7 @@ impl SetupCommand {
             .collect();
         if conn.destination.starts_with("postgres") {
             fields.push(serde_json::json!({
-                "name": connector_agent_sync::connection::DESTINATION_PASSWORD_FIELD,
+                "name": connector_agent_sync::DESTINATION_PASSWORD_FIELD,
                 "label": "Destination password",
                 "description": "The PostgreSQL destination's password, kept encrypted with the secrets; set it again when it is rotated (`--set destination_password=…`).",
                 "secret": true, "required": false,

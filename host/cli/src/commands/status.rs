@@ -33,7 +33,7 @@ impl StatusCommand {
         let interrupted = in_progress(conn.phase)
             && !super::generate::worker_alive(&dir)
             && conn.phase != Phase::EndpointsReady;
-        let destination = connector_agent_sync::connection::describe_destination(&conn);
+        let destination = conn.describe_destination();
         let job = engine.home().jobs(&self.id, 1)?.into_iter().next();
         if ctx.json {
             let mut v = serde_json::to_value(&conn)?;

@@ -2,7 +2,7 @@
 
 use super::{runtime, Ctx};
 use anyhow::Result;
-use connector_agent_sync::engine::SyncOptions;
+use connector_agent_sync::app::SyncOptions;
 use std::sync::Arc;
 
 /// Exit status: 0 synced, 1 failed, 2 partial (some tables failed, the others synced and

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Engine {
+impl App {
     /// Renames a table (and the references of its child tables); the connector is regenerated
     /// on `resume`. Refused once data was synced under the old name.
     pub fn rename_table(&self, id: &str, old: &str, new: &str) -> Result<ApiModel> {
@@ -163,7 +163,7 @@ impl Engine {
     }
 }
 
-impl Engine {
+impl App {
     /// The connection's hashing key: 32 random bytes kept with its secrets, made on first use.
     pub(super) fn hash_key(&self, id: &str) -> Result<Vec<u8>> {
         const FIELD: &str = "_hash_key";

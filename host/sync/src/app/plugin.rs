@@ -60,7 +60,7 @@ fn outcome(name: &str, problems: Vec<String>, passed: String) -> CheckOutcome {
 /// The WIT package every import must come from.
 const WIT_PACKAGE: &str = "connector-agent:connector/";
 
-impl Engine {
+impl App {
     /// Writes a new hand-written connector crate named `name` into `dir` (which must not
     /// exist or be empty): a `Cargo.toml` on the SDK this binary carries, a `src/lib.rs`
     /// declaring one example table, a README. It builds with `plugin build DIR`.

@@ -13,10 +13,8 @@
 //! blocks the caller until they are done; metadata calls are few and short.
 
 use crate::connection::{Connection, Customization, Input, Phase};
+use crate::vault::Vault;
 use crate::{Error, Result};
-use base64::Engine as _;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use serde::Serialize;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::AnyPool;
@@ -188,7 +186,7 @@ pub enum RunEnd<'a> {
 /// An open metadata store.
 pub struct Store {
     pool: AnyPool,
-    cipher: ChaCha20Poly1305,
+    vault: Vault,
     what: String,
 }
 
@@ -241,83 +239,25 @@ pub fn redact_url(url: &str) -> String {
     connector_agent_destination::redact_url(url)
 }
 
-/// Reads (or makes, 0600) the data directory's 32-byte secret key.
-fn load_key(path: &Path) -> Result<[u8; 32]> {
-    let read = |text: String| -> Result<[u8; 32]> {
-        let bytes = hex::decode(text.trim()).map_err(|_| {
-            Error::Config(format!(
-                "`{}` is not a 64-digit hex key; restore it from a backup (the secrets in the metadata store cannot be read without it)",
-                path.display()
-            ))
-        })?;
-        bytes
-            .try_into()
-            .map_err(|_| Error::Config(format!("`{}` must hold 32 bytes in hex", path.display())))
-    };
-    match std::fs::read_to_string(path) {
-        Ok(text) => return read(text),
-        // Only a missing key is made anew: any other failure (permissions, I/O) must not
-        // replace the key the stored secrets were sealed with.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => {
-            return Err(Error::Config(format!(
-                "reading the secret key `{}`: {e}",
-                path.display()
-            )))
-        }
-    }
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-    if let Some(dir) = path.parent() {
-        crate::connection::private_dir(dir)?;
-    }
-    // Written whole to a private temporary file, then linked into place: the link fails if
-    // the key exists, so of two processes making it at once one wins and the other reads the
-    // winner's complete key; a crash never leaves an empty key file.
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    {
-        use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
-        f.write_all(hex::encode(key).as_bytes())?;
-        f.sync_all()?;
-    }
-    let linked = std::fs::hard_link(&tmp, path);
-    let _ = std::fs::remove_file(&tmp);
-    match linked {
-        Ok(()) => Ok(key),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            read(std::fs::read_to_string(path)?)
-        }
-        Err(e) => Err(Error::Io(e)),
-    }
-}
-
 impl Store {
     /// Opens (and migrates) the store at `url`; `key_path` is the secret key's file.
     pub fn open(url: &str, key_path: &Path) -> Result<Store> {
-        let key = load_key(key_path)?;
+        let vault = Vault::open(key_path)?;
         let what = redact_url(url);
         if let Some(path) = url.strip_prefix("sqlite://") {
             let file = path.split('?').next().unwrap_or_default();
             if let Some(dir) = Path::new(file).parent() {
-                crate::connection::private_dir(dir)?;
+                crate::files::private_dir(dir)?;
             }
             // The database, its `-wal` and `-shm` (SQLite gives them the database's mode):
             // 0600, whatever the umask.
             let decoded = percent_encoding::percent_decode_str(file).decode_utf8_lossy();
             let db = Path::new(decoded.as_ref());
-            crate::connection::private_file(db)?;
+            crate::files::private_file(db)?;
             for suffix in ["-wal", "-shm"] {
                 let side = PathBuf::from(format!("{}{suffix}", db.display()));
                 if side.exists() {
-                    crate::connection::private_file(&side)?;
+                    crate::files::private_file(&side)?;
                 }
             }
         } else if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
@@ -344,11 +284,7 @@ impl Store {
             migrate(&pool, !url.starts_with("sqlite:")).await?;
             Ok(pool)
         })?;
-        Ok(Store {
-            pool,
-            cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
-            what,
-        })
+        Ok(Store { pool, vault, what })
     }
 
     /// The store, for messages (password redacted).
@@ -537,7 +473,7 @@ impl Store {
         })?;
         rows.into_iter()
             .map(|(name, sealed)| {
-                let plain = self.open_secret(id, &name, &sealed)?;
+                let plain = self.vault.unseal(id, &name, &sealed)?;
                 Ok((name, plain))
             })
             .collect()
@@ -548,7 +484,7 @@ impl Store {
     pub fn save_secrets(&self, id: &str, secrets: &BTreeMap<String, String>) -> Result<()> {
         let sealed: Vec<(String, String)> = secrets
             .iter()
-            .map(|(k, v)| Ok((k.clone(), self.seal_secret(id, k, v)?)))
+            .map(|(k, v)| Ok((k.clone(), self.vault.seal(id, k, v)?)))
             .collect::<Result<_>>()?;
         let pool = self.pool.clone();
         let id = id.to_string();
@@ -578,7 +514,7 @@ impl Store {
                 Ok((
                     k.clone(),
                     v.as_deref()
-                        .map(|v| self.seal_secret(id, k, v))
+                        .map(|v| self.vault.seal(id, k, v))
                         .transpose()?,
                 ))
             })
@@ -606,52 +542,6 @@ impl Store {
             }
             tx.commit().await.map_err(err)
         })
-    }
-
-    fn seal_secret(&self, id: &str, name: &str, value: &str) -> Result<String> {
-        let mut nonce = [0u8; 12];
-        getrandom::fill(&mut nonce).map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
-        let aad = format!("{id}\0{name}");
-        let sealed = self
-            .cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: value.as_bytes(),
-                    aad: aad.as_bytes(),
-                },
-            )
-            .map_err(|_| Error::Config("encrypting a secret failed".into()))?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        Ok(base64::engine::general_purpose::STANDARD.encode(out))
-    }
-
-    fn open_secret(&self, id: &str, name: &str, sealed: &str) -> Result<String> {
-        let fail = || {
-            Error::Config(format!(
-                "the secret `{name}` of `{id}` cannot be decrypted with this data directory's key (`store.key`): restore the key the secrets were stored with, or set the secrets again with `connector-agent setup {id}`"
-            ))
-        };
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(sealed)
-            .map_err(|_| fail())?;
-        if bytes.len() < 12 {
-            return Err(fail());
-        }
-        let (nonce, body) = bytes.split_at(12);
-        let aad = format!("{id}\0{name}");
-        let plain = self
-            .cipher
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: body,
-                    aad: aad.as_bytes(),
-                },
-            )
-            .map_err(|_| fail())?;
-        String::from_utf8(plain).map_err(|_| fail())
     }
 
     /// Starts a job; returns its id.

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Engine {
+impl App {
     /// Registers a new connection in phase `scanning` from reference files (kind read from
     /// their content).
     pub fn create(
@@ -197,7 +197,7 @@ impl Engine {
                 if !conn.destination.starts_with("postgres") {
                     return Err(Error::Config(format!(
                         "`{DESTINATION_PASSWORD_FIELD}` is for PostgreSQL destinations; this one is {}",
-                        describe_destination(&conn)
+                        conn.describe_destination()
                     )));
                 }
                 let value = Some(v.clone()).filter(|v| !v.is_empty());

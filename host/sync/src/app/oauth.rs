@@ -3,12 +3,12 @@
 //! the "credentials accepted" check of Save & Test.
 //!
 //! Tokens are secrets: the refresh token, the access token and its expiry live in the
-//! connection's secrets (written together through [`Home::update_secrets`]) and are never
+//! connection's secrets (written together through [`Workspace::update_secrets`]) and are never
 //! printed.
 
-use crate::connection::{Connection, Home};
-use crate::engine::{CheckOutcome, Engine};
+use crate::app::{App, CheckOutcome};
 use crate::error_chain;
+use crate::{Connection, Workspace};
 use crate::{Error, Result};
 use connector_agent_model::{ApiModel, AuthScheme};
 use connector_agent_runtime::oauth::{
@@ -138,8 +138,8 @@ fn stored_tokens(secrets: &BTreeMap<String, String>) -> Option<TokenSet> {
     }
 }
 
-/// Writes a token set into the connection's secrets (atomically, through `Home`).
-pub fn store_tokens(home: &Home, id: &str, tokens: &TokenSet) -> Result<()> {
+/// Writes a token set into the connection's secrets (atomically, through `Workspace`).
+pub fn store_tokens(home: &Workspace, id: &str, tokens: &TokenSet) -> Result<()> {
     let secs = |at: SystemTime| {
         at.duration_since(UNIX_EPOCH)
             .unwrap_or_default()
@@ -155,22 +155,22 @@ pub fn store_tokens(home: &Home, id: &str, tokens: &TokenSet) -> Result<()> {
         changes.push((REFRESH_TOKEN.to_string(), Some(r.clone())));
     }
     // One transaction: the refresh token, the access token and its expiry change together.
-    home.update_secrets(id, &changes)
+    Ok(home.update_secrets(id, &changes)?)
 }
 
 /// The connection's renewal lock: a file lock in its folder, so every process on this
 /// machine that renews its token (a `test` while a `sync` runs, two schedules) takes turns;
 /// the OS drops it when a process dies.
-fn renewal_lock(home: &Home, id: &str) -> RenewalLockFn {
+fn renewal_lock(home: &Workspace, id: &str) -> RenewalLockFn {
     let dir = home.dir(id);
     Arc::new(move || {
-        let file = crate::connection::try_lock_file(&dir, "oauth.lock")?;
+        let file = crate::store::files::try_lock_file(&dir, "oauth.lock")?;
         Ok(file.map(|f| Box::new(f) as Box<dyn Send>))
     })
 }
 
 /// The persist callback of a connection's token manager.
-fn persist_fn(home: &Home, id: &str) -> PersistFn {
+fn persist_fn(home: &Workspace, id: &str) -> PersistFn {
     let home = home.clone();
     let id = id.to_string();
     Arc::new(move |t: &TokenSet| store_tokens(&home, &id, t).map_err(|e| e.into()))
@@ -179,7 +179,7 @@ fn persist_fn(home: &Home, id: &str) -> PersistFn {
 /// The host's credentials for a connection whose model has an OAuth 2.0 scheme: `None` when
 /// there is no such scheme or nothing to get a token with yet (no client id, no tokens).
 pub fn credentials(
-    home: &Home,
+    home: &Workspace,
     conn: &Connection,
     model: &ApiModel,
     secrets: &BTreeMap<String, String>,
@@ -240,7 +240,7 @@ pub struct AuthorizeOptions {
     pub timeout: Duration,
 }
 
-impl Engine {
+impl App {
     /// The OAuth 2.0 settings of a connection, if its model has an OAuth 2.0 scheme.
     pub fn oauth_settings(&self, id: &str) -> Result<Option<OAuthSettings>> {
         let conn = self.home().load(id)?;

@@ -1,9 +1,10 @@
 //! The pipeline behind every command, one module per job: [`setup`] (documents to a
 //! built connector, settings), [`review`] (tables and columns), [`check`] (Save & Test),
-//! [`run`] (syncs), [`schedule`]. This module holds what they share: the [`Engine`] over a
+//! [`run`] (syncs), [`schedule`]. This module holds what they share: the [`App`] over a
 //! data directory, the HTTP context and config a connector runs with, and the reports.
 
 mod check;
+pub mod oauth;
 mod plugin;
 mod review;
 mod run;
@@ -16,11 +17,13 @@ pub use plugin::{plugin_crate_name, PluginReport};
 pub use run::{FailedTable, SyncOptions, SyncReport, TableReport};
 pub use setup::{base_url, effective_config};
 
-use crate::connection::{describe_destination, DESTINATION_PASSWORD_FIELD};
-use crate::connection::{Connection, Home, Input, Phase};
-use crate::{error_chain, redact_error, split_password, Error, Result, DESTINATION_PASSWORD};
+use crate::{error_chain, redact_error, Error, Result};
+use crate::{
+    Connection, Input, Phase, Workspace, DESTINATION_PASSWORD, DESTINATION_PASSWORD_FIELD,
+};
 use connector_agent_builder::Builder;
 use connector_agent_codegen::{CodegenOptions, GeneratedCrate};
+use connector_agent_destination::split_password;
 use connector_agent_destination::{ColumnSpec, DestinationUrl, SqlType, TableSpec, Writer};
 use connector_agent_model::{ApiKeyLocation, ApiModel, AuthScheme};
 use connector_agent_runtime::{
@@ -36,8 +39,8 @@ use std::time::{Instant, SystemTime};
 use tokio::sync::mpsc;
 
 /// Ties the data directory, the builder and the runtime together.
-pub struct Engine {
-    home: Home,
+pub struct App {
+    home: Workspace,
     builder: Builder,
     runtime: Runtime,
     /// Limits for every connector call.
@@ -51,11 +54,11 @@ fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-impl Engine {
+impl App {
     /// An engine over a data directory; `cache` holds SDK copies, components and precompiled
     /// artifacts; `target_dir` is the shared cargo target directory.
-    pub fn new(home: Home, cache: &Path, target_dir: &Path) -> Result<Engine> {
-        Ok(Engine {
+    pub fn new(home: Workspace, cache: &Path, target_dir: &Path) -> Result<App> {
+        Ok(App {
             home,
             builder: Builder::new(cache.join("build"), target_dir),
             runtime: Runtime::new(cache.join("precompiled"))?,
@@ -65,7 +68,7 @@ impl Engine {
     }
 
     /// The data directory.
-    pub fn home(&self) -> &Home {
+    pub fn home(&self) -> &Workspace {
         &self.home
     }
 
@@ -107,7 +110,7 @@ impl Engine {
                 .ok_or_else(|| Error::Config(format!("`base_url` `{base}` is not a valid URL")))?;
             hosts.push(entry);
         }
-        let oauth = crate::oauth::credentials(&self.home, conn, model, &secrets)?;
+        let oauth = oauth::credentials(&self.home, conn, model, &secrets)?;
         let credentials = credentials(model, &secrets, oauth);
         if let Ok(mut recent) = self.recent_credentials.lock() {
             let list = recent.entry(conn.id.clone()).or_default();
@@ -147,9 +150,7 @@ impl Engine {
         let mut r = Redactor::from_secrets(
             secrets
                 .iter()
-                .filter(|(k, _)| {
-                    k.as_str() != crate::oauth::EXPIRES_AT && k.as_str() != crate::oauth::REFRESH_AT
-                })
+                .filter(|(k, _)| k.as_str() != oauth::EXPIRES_AT && k.as_str() != oauth::REFRESH_AT)
                 .map(|(_, v)| v.as_str()),
         );
         let config = self.home.load(id).map(|c| c.config).unwrap_or_default();
@@ -196,7 +197,7 @@ impl Engine {
 }
 
 /// The credentials of the first auth scheme whose secrets are all set; `oauth` is what the
-/// OAuth 2.0 scheme yields (see [`crate::oauth::credentials`]).
+/// OAuth 2.0 scheme yields (see [`oauth::credentials`]).
 fn credentials(
     model: &ApiModel,
     secrets: &BTreeMap<String, String>,
@@ -258,7 +259,7 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
-impl Engine {
+impl App {
     /// The builder (for building hand-written components in tests and tools).
     pub fn builder(&self) -> &Builder {
         &self.builder
@@ -268,8 +269,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::run::partial_failures;
-    use super::{Engine, Home};
-    use crate::connection::split_password;
+    use super::{App, Workspace};
 
     #[test]
     fn a_partial_failure_is_read_from_the_connectors_error() {
@@ -297,7 +297,7 @@ mod tests {
             "openapi: 3.0.0\ninfo: {title: x, version: '1'}\npaths: {}\n",
         )
         .unwrap();
-        let engine = Engine::new(Home::new(dir.join("home")), &dir.join("cache"), &dir).unwrap();
+        let engine = App::new(Workspace::new(dir.join("home")), &dir.join("cache"), &dir).unwrap();
         let conn = engine.create("PG Catalog", &[spec], None).unwrap();
         assert_eq!(conn.schema, "spg_catalog");
         for name in ["pg_catalog", "pg_toast", "pg_mine", "information_schema"] {
@@ -310,24 +310,5 @@ mod tests {
         engine.set_schema(&conn.id, "analytics").unwrap();
         drop(engine);
         let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn destination_passwords_are_split_off_decoded() {
-        let (url, pw) =
-            split_password("postgres://u:p%40ss%2Bw@db.example:5432/wh?sslmode=require");
-        assert_eq!(url, "postgres://u@db.example:5432/wh?sslmode=require");
-        assert_eq!(pw.as_deref(), Some("p@ss+w"));
-        let (url, pw) = split_password("postgres://u@db/wh?password=s3cr%26t&sslmode=disable");
-        assert_eq!(url, "postgres://u@db/wh?sslmode=disable");
-        assert_eq!(pw.as_deref(), Some("s3cr&t"));
-        let (url, pw) = split_password("postgres://u@db/wh?password=x");
-        assert_eq!(url, "postgres://u@db/wh");
-        assert_eq!(pw.as_deref(), Some("x"));
-        let (url, pw) = split_password("postgres:///wh?host=/run/postgresql&password=pw");
-        assert_eq!(url, "postgres:///wh?host=%2Frun%2Fpostgresql");
-        assert_eq!(pw.as_deref(), Some("pw"));
-        let (url, pw) = split_password("sqlite:/tmp/w.sqlite");
-        assert_eq!((url.as_str(), pw), ("sqlite:/tmp/w.sqlite", None));
     }
 }

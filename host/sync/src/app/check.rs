@@ -16,7 +16,7 @@ pub struct TestReport {
     pub corrections: Vec<String>,
 }
 
-impl Engine {
+impl App {
     /// Whether connection `id` may sync: once it has synced (or holds synced rows) always;
     /// before its first sync only after Save & Test has passed, so a first sync never runs
     /// on settings nothing has checked. `Err` says what to run.
@@ -34,7 +34,7 @@ impl Engine {
     }
 
     /// Save & Test: the connector's checks plus the destination's. No message holds a
-    /// secret of the connection (see [`Engine::redactor`]).
+    /// secret of the connection (see [`App::redactor`]).
     pub async fn test(&self, id: &str) -> Result<TestReport> {
         let r = self.test_unredacted(id).await;
         let redactor = self.redactor(id);

@@ -95,7 +95,7 @@ pub struct SyncOptions {
     pub stop: Option<Arc<AtomicBool>>,
 }
 
-impl Engine {
+impl App {
     /// Syncs the selected tables: historical the first time, incremental afterwards.
     pub async fn sync(&self, id: &str, options: SyncOptions) -> Result<SyncReport> {
         let started = Instant::now();
@@ -156,7 +156,7 @@ impl Engine {
     /// when the process dies, so a crash never leaves a connection locked); `None` when
     /// another process holds it.
     pub(super) fn sync_lock(&self, id: &str) -> Result<Option<std::fs::File>> {
-        Ok(crate::connection::try_lock_file(
+        Ok(crate::store::files::try_lock_file(
             &self.home.dir(id),
             "sync.lock",
         )?)
@@ -169,7 +169,7 @@ impl Engine {
             self.home.sync_interrupted(id)?;
             drop(lock);
         }
-        self.home.sync_runs(id, limit)
+        Ok(self.home.sync_runs(id, limit)?)
     }
 
     pub(super) async fn sync_locked(

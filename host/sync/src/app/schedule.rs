@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Engine {
+impl App {
     /// Sets (or clears) the connection's sync schedule, kept by `connector-agent run`.
     pub fn set_schedule(&self, id: &str, every: Option<std::time::Duration>) -> Result<()> {
         let every = every.map(|d| d.as_secs().max(1));

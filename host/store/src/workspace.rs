@@ -1,283 +1,48 @@
-//! Connections and the data directory. Metadata lives in the [`Store`] (SQLite in the data
-//! directory by default, PostgreSQL by URL); the data directory also holds the store's secret
-//! key, the default warehouse and one folder per connection for its lock and worker files.
+//! The data directory and its metadata store. Metadata lives in the [`Store`] (SQLite in the
+//! data directory by default, PostgreSQL by URL); the data directory also holds the store's
+//! secret key, the default warehouse and one folder per connection for its lock and worker
+//! files.
 
+use crate::connection::Connection;
+use crate::files::{private_dir, write_atomic};
 use crate::store::{JobRecord, RunEnd, Store, SyncRun};
-use crate::{Error, Result};
+use crate::{Error, Phase, Result, DESTINATION_PASSWORD};
+use connector_agent_destination::split_password;
 use connector_agent_model::ApiModel;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-/// Setup phases, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    /// Reading the documentation.
-    Scanning,
-    /// Endpoints extracted; the user may review them.
-    EndpointsReady,
-    /// Writing the connector's source.
-    Generating,
-    /// Compiling it to a component.
-    Compiling,
-    /// Ready to test and sync.
-    Ready,
-    /// Setup failed (see `error`).
-    Failed,
-}
-
-impl Phase {
-    /// Human label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Phase::Scanning => "scanning",
-            Phase::EndpointsReady => "endpoints ready for review",
-            Phase::Generating => "generating",
-            Phase::Compiling => "compiling",
-            Phase::Ready => "ready",
-            Phase::Failed => "failed",
-        }
-    }
-}
-
-pub use connector_agent_extract::Input;
-
-/// One connection's metadata (no secrets).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Connection {
-    /// Id (slug + suffix).
-    pub id: String,
-    /// Name given by the user.
-    pub name: String,
-    /// Documentation inputs (absolute paths or URLs).
-    pub inputs: Vec<Input>,
-    /// Destination URL.
-    pub destination: String,
-    /// Destination schema name.
-    pub schema: String,
-    /// Whether the schema name is frozen (after the first successful test).
-    #[serde(default)]
-    pub schema_frozen: bool,
-    /// Phase.
-    pub phase: Phase,
-    /// Failure reason when `phase` is failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Non-secret config values.
-    #[serde(default)]
-    pub config: BTreeMap<String, String>,
-    /// The built component file, once compiled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub component: Option<PathBuf>,
-    /// Content hash of the component's inputs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub component_hash: Option<String>,
-    /// Timestamps of the last successful test and sync.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_test: Option<String>,
-    /// Last sync time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_sync: Option<String>,
-    /// Blocked tables and columns, hashed columns, schema-change policy.
-    #[serde(default)]
-    pub customization: Customization,
-    /// Sync schedule (seconds between syncs) kept by `connector-agent run`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sync_every: Option<u64>,
-}
-
-/// What the user chose after Save & Test.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Customization {
-    /// Tables never synced.
-    #[serde(default)]
-    pub blocked_tables: std::collections::BTreeSet<String>,
-    /// Columns dropped inside the connector, per table.
-    #[serde(default)]
-    pub blocked_columns: BTreeMap<String, std::collections::BTreeSet<String>>,
-    /// Columns stored as HMAC-SHA-256 under the connection's key, per table.
-    #[serde(default)]
-    pub hashed_columns: BTreeMap<String, std::collections::BTreeSet<String>>,
-    /// What happens to tables and columns that appear after the first sync.
-    #[serde(default)]
-    pub schema_policy: SchemaPolicy,
-    /// Most pages one table may read in one sync ([`Customization::DEFAULT_MAX_PAGES`] when
-    /// unset).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_pages: Option<u64>,
-    /// Most minutes one table may page in one sync ([`Customization::DEFAULT_MAX_MINUTES`]
-    /// when unset).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_minutes: Option<u64>,
-    /// Tables read in full on every sync: a child table under an incremental parent then
-    /// reads the children of every parent, not only of those that changed (for APIs where a
-    /// child changes without its parent's update time moving).
-    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
-    pub full_every_sync: std::collections::BTreeSet<String>,
-}
-
-impl Customization {
-    /// Pages one table may read in one sync unless the user raises it.
-    pub const DEFAULT_MAX_PAGES: u64 = 1_000_000;
-    /// Minutes one table may page in one sync unless the user raises it (12 hours).
-    pub const DEFAULT_MAX_MINUTES: u64 = 720;
-
-    /// The page cap in force.
-    pub fn page_cap(&self) -> u64 {
-        self.max_pages.unwrap_or(Self::DEFAULT_MAX_PAGES)
-    }
-
-    /// The time cap in force, in minutes.
-    pub fn minute_cap(&self) -> u64 {
-        self.max_minutes.unwrap_or(Self::DEFAULT_MAX_MINUTES)
-    }
-}
-
-/// Schema-change policy.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SchemaPolicy {
-    /// New tables and columns are created.
-    #[default]
-    AllowAll,
-    /// New columns are added; new tables are held back.
-    AllowNewColumns,
-    /// Nothing new is created; new tables and columns are held back.
-    BlockAll,
-}
-
 /// The data directory and its metadata store (opened on first use).
 #[derive(Clone)]
-pub struct Home {
+pub struct Workspace {
     root: PathBuf,
     store_url: String,
     store: Arc<OnceLock<Store>>,
     imported: Arc<OnceLock<std::result::Result<(), String>>>,
 }
 
-impl std::fmt::Debug for Home {
+impl std::fmt::Debug for Workspace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Home")
+        f.debug_struct("Workspace")
             .field("root", &self.root)
             .field("store", &crate::store::redact_url(&self.store_url))
             .finish()
     }
 }
 
-/// An exclusive lock on the file `name` in `dir` (created 0600), taken without waiting:
-/// `None` while another holder, in this process or another, has it. Closing the file or
-/// the process ending drops it, so a crash never leaves it taken.
-pub fn try_lock_file(dir: &Path, name: &str) -> std::io::Result<Option<std::fs::File>> {
-    private_dir(dir)?;
-    let mut open = std::fs::OpenOptions::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        open.mode(0o600);
-    }
-    let file = open
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(name))?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(e)) => Err(e),
-    }
-}
-
-/// Makes a folder of the data directory (and its missing parents) private: 0700 on Unix,
-/// whatever the umask.
-pub fn private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.as_os_str().is_empty() {
-        return Ok(());
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        let mut missing = Vec::new();
-        let mut cur = Some(dir);
-        while let Some(d) = cur.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
-            missing.push(d.to_path_buf());
-            cur = d.parent();
-        }
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-        // The umask may have narrowed the mode (never widened it): set it exactly.
-        for d in missing.iter().chain(std::iter::once(&dir.to_path_buf())) {
-            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700))?;
-        }
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir)
-    }
-}
-
-/// Makes a file of the data directory private before anything is written into it: creates it
-/// empty with 0600 when missing, else sets 0600 (Unix; SQLite gives its `-wal` and `-shm`
-/// files the database file's mode).
-pub fn private_file(path: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(path)?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    let _ = path;
-    Ok(())
-}
-
-/// Writes a file atomically (temp file + rename), optionally private (0600).
-pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
-    let dir = path.parent().expect("metadata files live in a folder");
-    private_dir(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    {
-        use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        if private {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let _ = private;
-        let mut f = fs_err::File::from_parts(opts.open(&tmp)?, &tmp);
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs_err::rename(&tmp, path)?;
-    Ok(())
-}
-
-impl Home {
+impl Workspace {
     /// A data directory at `root` with its default SQLite metadata store.
-    pub fn new(root: impl Into<PathBuf>) -> Home {
+    pub fn new(root: impl Into<PathBuf>) -> Workspace {
         let root = root.into();
         let url = crate::store::default_url(&root);
-        Home::with_store(root, url)
+        Workspace::with_store(root, url)
     }
 
     /// A data directory whose metadata lives in the store at `url` (`sqlite://PATH` or
     /// `postgres://…`).
-    pub fn with_store(root: impl Into<PathBuf>, url: impl Into<String>) -> Home {
-        Home {
+    pub fn with_store(root: impl Into<PathBuf>, url: impl Into<String>) -> Workspace {
+        Workspace {
             root: root.into(),
             store_url: url.into(),
             store: Arc::new(OnceLock::new()),
@@ -563,54 +328,5 @@ impl Home {
     /// Whether any sync run of the connection committed rows.
     pub fn any_rows_committed(&self, id: &str) -> Result<bool> {
         self.store()?.any_rows_committed(id)
-    }
-}
-
-/// Secret holding the destination's password.
-pub(crate) const DESTINATION_PASSWORD: &str = "_destination_password";
-/// The `setup --set` name under which a PostgreSQL destination's password is changed.
-pub const DESTINATION_PASSWORD_FIELD: &str = "destination_password";
-
-/// A database URL without its password (user info or `password=` parameter), and the password.
-pub(crate) fn split_password(destination: &str) -> (String, Option<String>) {
-    let Ok(mut url) = url::Url::parse(destination) else {
-        return (destination.to_string(), None);
-    };
-    if url.scheme() == "sqlite" {
-        return (destination.to_string(), None);
-    }
-    let mut password = url.password().map(|p| {
-        percent_encoding::percent_decode_str(p)
-            .decode_utf8_lossy()
-            .into_owned()
-    });
-    let _ = url.set_password(None);
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if pairs.iter().any(|(k, _)| k == "password") {
-        url.set_query(None);
-        let mut kept = url.query_pairs_mut();
-        for (k, v) in &pairs {
-            if k == "password" {
-                password = Some(v.clone());
-            } else {
-                kept.append_pair(k, v);
-            }
-        }
-        drop(kept);
-        if url.query() == Some("") {
-            url.set_query(None);
-        }
-    }
-    (url.to_string(), password)
-}
-
-/// Where a connection's data lives, for people.
-pub fn describe_destination(conn: &Connection) -> String {
-    match connector_agent_destination::DestinationUrl::parse(&conn.destination) {
-        Ok(d) => d.describe(&conn.schema),
-        Err(_) => conn.destination.clone(),
     }
 }
