@@ -297,10 +297,16 @@ fn check_endpoint(
             if !e.primary_key.is_empty() && n > 0 {
                 let mut keys = Vec::with_capacity(n);
                 for r in &records {
+                    // A child's parent column is added to each row by the connector: on
+                    // one parent's page it is that parent's value.
                     let key: Vec<String> = e
                         .primary_key
                         .iter()
-                        .map(|k| field(r, k).map(|v| v.get().to_string()).unwrap_or_default())
+                        .map(|k| match field(r, k) {
+                            Some(v) => v.get().to_string(),
+                            None if e.parent.is_some_and(|p| p.column == *k) => "parent".into(),
+                            None => String::new(),
+                        })
                         .collect();
                     if key.iter().any(|k| k.is_empty()) {
                         return (

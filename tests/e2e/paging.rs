@@ -4,8 +4,8 @@
 
 use crate::support::{connection_with, db, Setup};
 use connector_agent_fixture::{
-    paging_openapi_document, refund_ids, visible_worklogs, FixtureAuth, FixtureConfig,
-    REFUND_PAGE_CAP,
+    paging_openapi_document, refund_ids, refund_notes, visible_worklogs, FixtureAuth,
+    FixtureConfig, REFUND_PAGE_CAP,
 };
 use connector_agent_model::{EndSignal, Pagination};
 use connector_agent_sync::app::SyncOptions;
@@ -79,12 +79,14 @@ async fn capped_pages_with_a_total_and_short_pages_before_is_last_sync_every_rec
         .filter(|r| r.path == "/v1/refunds")
         .filter_map(|r| r.query_param("offset").map(str::to_owned))
         .collect();
-    // Advanced by the records received (7), not by the limit asked for (100).
+    // Advanced by the records received (7), not by the limit asked for (100). The list is
+    // walked for its own table and again for its child table (`notes`).
     let expected: Vec<String> = (0..refund_ids().len())
         .step_by(REFUND_PAGE_CAP)
         .map(|n| n.to_string())
         .collect();
-    assert_eq!(offsets, expected);
+    assert_eq!(offsets.len(), 2 * expected.len(), "{offsets:?}");
+    assert!(offsets.chunks(expected.len()).all(|walk| walk == expected), "{offsets:?}");
     assert!(requests
         .iter()
         .filter(|r| r.path == "/v1/refunds")
@@ -122,4 +124,47 @@ async fn save_and_test_follows_the_end_signal_to_a_second_page() {
         second,
         "the probe did not ask for the second page at the received count"
     );
+}
+
+/// A child list whose ids are numbered within each parent (every refund has a note 1): keyed
+/// by its parent's column and its own id, every note arrives and stays once; keyed by `id`
+/// alone, the notes of later refunds overwrote the earlier ones' (23 refunds' notes became 3
+/// rows) while Save & Test passed.
+#[tokio::test(flavor = "multi_thread")]
+async fn child_ids_numbered_per_parent_all_arrive_once() {
+    let s = paging_connection().await;
+    let model = s.engine.home().load_model(&s.id).unwrap();
+    let notes = model
+        .endpoints
+        .iter()
+        .find(|e| e.path == "/v1/refunds/{refund_id}/notes")
+        .expect("the notes table");
+    assert_eq!(notes.primary_key, ["refund_id", "id"]);
+    let table = notes.table.clone();
+    let report = s.engine.test(&s.id).await.unwrap();
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.name == format!("table {table}"))
+        .expect("a check of the notes");
+    assert!(check.ok, "{}", check.message);
+    let expected: Vec<(String, i64)> = {
+        let mut v = refund_notes();
+        v.sort();
+        v
+    };
+    for round in 0..2 {
+        s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+        let mut conn = db(&s).await;
+        let rows: Vec<(String, i64)> = sqlx::query(&format!(
+            "SELECT refund_id, id FROM {table} ORDER BY refund_id, id"
+        ))
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
+        .collect();
+        assert_eq!(rows, expected, "sync {}", round + 1);
+    }
 }

@@ -123,7 +123,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
             table: "invoices",
             path: "/v1/customers/{customer_id}/invoices",
             record_path: &["data"],
-            primary_key: &["id"],
+            primary_key: &["customer_id", "id"],
             columns: &[
                 ColumnDecl {
                     name: "id",
@@ -155,6 +155,11 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                     kind: ColumnKind::Timestamp,
                     nullable: false,
                 },
+                ColumnDecl {
+                    name: "customer_id",
+                    kind: ColumnKind::String,
+                    nullable: false,
+                },
             ],
             query: &[],
             headers: &[],
@@ -180,7 +185,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
             table: "lines",
             path: "/v1/customers/{customer_id}/invoices/{invoice_id}/lines",
             record_path: &["data"],
-            primary_key: &["id"],
+            primary_key: &["invoice_id", "id"],
             columns: &[
                 ColumnDecl {
                     name: "id",
@@ -200,6 +205,11 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                 ColumnDecl {
                     name: "amount",
                     kind: ColumnKind::Integer,
+                    nullable: false,
+                },
+                ColumnDecl {
+                    name: "invoice_id",
+                    kind: ColumnKind::String,
                     nullable: false,
                 },
             ],

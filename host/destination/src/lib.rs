@@ -28,7 +28,7 @@ pub use ddl::{
     SYNCED_AT,
 };
 pub use names::{column_name, ColumnNames, MAX_COLUMNS, MAX_NAME_BYTES};
-pub use row_id::{row_id, with_row_ids, ROW_ID};
+pub use row_id::{row_id, with_row_ids, Occurrences, ROW_ID};
 use sqlx::postgres::PgConnectOptions;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -25,8 +25,9 @@ struct Prepared {
     keys: Vec<String>,
     /// The statement returns `(written, skipped)`.
     counts: bool,
-    /// Rows are keyed by a hash of the record (a keyless table).
-    row_ids: bool,
+    /// Rows are keyed by a hash of the record (a keyless table), counting identical records
+    /// this writer committed before.
+    row_ids: Option<crate::Occurrences>,
 }
 
 enum Conn {
@@ -223,7 +224,7 @@ impl Writer {
                     insert_sql,
                     keys,
                     counts,
-                    row_ids,
+                    row_ids: row_ids.then(crate::Occurrences::default),
                 },
             );
         }
@@ -256,6 +257,7 @@ impl Writer {
         synced_at: &str,
     ) -> Result<CommitStats> {
         let mut loads = Vec::with_capacity(batches.len());
+        let mut occurrences: HashMap<String, HashMap<String, u32>> = HashMap::new();
         for (table, json) in batches {
             let prepared = self
                 .tables
@@ -266,14 +268,17 @@ impl Writer {
                 action: format!("loading records into `{table}`"),
                 source: sqlx::Error::Decode(Box::new(e)),
             })?;
-            let text: std::borrow::Cow<'_, str> = if prepared.row_ids {
-                std::borrow::Cow::Owned(crate::with_row_ids(text).map_err(|e| Error::Db {
-                    place: self.place.clone(),
-                    action: format!("keying the records of `{table}`"),
-                    source: sqlx::Error::Decode(Box::new(e)),
-                })?)
-            } else {
-                std::borrow::Cow::Borrowed(text)
+            let text: std::borrow::Cow<'_, str> = match &prepared.row_ids {
+                Some(seen) => {
+                    let pending = occurrences.entry(table.clone()).or_default();
+                    let text = seen.with_row_ids(text, pending).map_err(|e| Error::Db {
+                        place: self.place.clone(),
+                        action: format!("keying the records of `{table}`"),
+                        source: sqlx::Error::Decode(Box::new(e)),
+                    })?;
+                    std::borrow::Cow::Owned(text)
+                }
+                None => std::borrow::Cow::Borrowed(text),
             };
             let text = match self.dialect {
                 // PostgreSQL's jsonb refuses the NUL character: one such string would fail
@@ -326,6 +331,11 @@ impl Writer {
                 .map_err(db("saving the sync state".into()))?;
             tx.commit().await.map_err(db("committing".into()))?;
         });
+        for (table, counts) in occurrences {
+            if let Some(seen) = self.tables.get_mut(&table).and_then(|p| p.row_ids.as_mut()) {
+                seen.keep(counts);
+            }
+        }
         Ok(stats)
     }
 

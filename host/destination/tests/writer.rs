@@ -196,7 +196,8 @@ async fn writer_contract(url: DestinationUrl) {
 }
 
 /// A keyless table keyed by a hash of the record never gains a duplicate on a re-sync, also
-/// when it was first created without a key (by an earlier version).
+/// when it was first created without a key (by an earlier version); identical records of one
+/// read are distinct rows, the same ones on every re-read. Each sync opens its own writer.
 async fn keyless_rows_are_never_duplicated(url: DestinationUrl) {
     let mut w = Writer::open(&url, "keyless").await.unwrap();
     // As an earlier version made it: no key, one row already there.
@@ -208,36 +209,47 @@ async fn keyless_rows_are_never_duplicated(url: DestinationUrl) {
     )
     .await
     .unwrap();
+    w.close().await.unwrap();
     let keyed = events().keyed_by_row_id_if_keyless();
     assert!(keyed.keyed_by_row_id());
-    w.prepare(std::slice::from_ref(&keyed)).await.unwrap();
+    let sync = |pages: Vec<&'static [u8]>| {
+        let url = url.clone();
+        let keyed = keyed.clone();
+        async move {
+            let mut w = Writer::open(&url, "keyless").await.unwrap();
+            w.prepare(std::slice::from_ref(&keyed)).await.unwrap();
+            for page in pages {
+                w.commit(
+                    &[("events".into(), page.to_vec())],
+                    "{}",
+                    "2024-05-01T10:01:00Z",
+                )
+                .await
+                .unwrap();
+            }
+            let n = w.count("events").await.unwrap();
+            w.close().await.unwrap();
+            n
+        }
+    };
     for _ in 0..3 {
-        // The same page read again (fields in another order the second time) is the same rows.
-        w.commit(
-            &[("events".into(), br#"[{"kind":"a"},{"kind":"b"}]"#.to_vec())],
-            "{}",
-            "2024-05-01T10:01:00Z",
-        )
-        .await
-        .unwrap();
+        // The same read again (fields in another order) is the same rows.
+        assert_eq!(
+            sync(vec![br#"[{"kind":"a"},{"kind":"b"}]"#]).await,
+            3,
+            "old + a + b"
+        );
     }
-    assert_eq!(w.count("events").await.unwrap(), 3, "old + a + b");
-    w.commit(
-        &[(
-            "events".into(),
-            br#"[{"kind":"a"},{"kind":"c"},{"kind":"c"}]"#.to_vec(),
-        )],
-        "{}",
-        "2024-05-01T10:02:00Z",
-    )
-    .await
-    .unwrap();
+    // Two equal records (one on each page, then both on one page) are two rows, every time.
+    let two_pages: Vec<&'static [u8]> =
+        vec![br#"[{"kind":"a"},{"kind":"c"}]"#, br#"[{"kind":"c"}]"#];
+    assert_eq!(sync(two_pages.clone()).await, 5, "old + a + b + c + c");
+    assert_eq!(sync(two_pages).await, 5, "a re-read adds nothing");
     assert_eq!(
-        w.count("events").await.unwrap(),
-        4,
-        "a record seen twice in one page is one row"
+        sync(vec![br#"[{"b":1,"kind":"a"},{"kind":"c"},{"kind":"c"}]"#]).await,
+        6,
+        "a changed record is a new row; the copies of `c` are the same two rows"
     );
-    w.close().await.unwrap();
 }
 
 #[tokio::test]

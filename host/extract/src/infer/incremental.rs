@@ -63,6 +63,7 @@ pub(crate) fn infer<'a>(
     params: &[Param<'a>],
     columns: &[Column],
     used: &[String],
+    op_text: &str,
 ) -> Option<Found> {
     let mut best: Option<(u8, Found)> = None;
     for param in params.iter().filter(|p| {
@@ -88,7 +89,11 @@ pub(crate) fn infer<'a>(
                     .map(|c| c.name.clone())
             })?
         };
-        let Some(field) = cursor_field(columns, family, &field_hint).or_else(written) else {
+        let names: Vec<&str> = params.iter().map(|p| p.name).collect();
+        let Some(field) = stated_field(param, op_text, columns, &names)
+            .or_else(|| cursor_field(columns, family, &field_hint))
+            .or_else(written)
+        else {
             continue;
         };
         let kind = op_shape.as_ref().map_or(Kind::Unknown, |s| s.kind);
@@ -267,6 +272,70 @@ pub(crate) fn append_only(entity: &str, columns: &[Column]) -> bool {
         "attempt",
     ];
     !changes && logs.contains(&last)
+}
+
+/// The record field the docs say a filter compares: named in backticks in the parameter's
+/// description ("only books whose `last_changed` is at or after it"), else in a sentence of
+/// the operation's text that names the parameter ("`updated_from` returns members whose
+/// `modified_epoch` is at or after it"). It must be a time-like column of the records (text,
+/// a timestamp or a number), or, when the records are undocumented, read as a time by its
+/// name (Save & Test checks it on the first page).
+fn stated_field(
+    param: &Param<'_>,
+    op_text: &str,
+    columns: &[Column],
+    params: &[&str],
+) -> Option<String> {
+    use connector_agent_model::ColumnType;
+    let mentions = |text: &str| {
+        text.contains(&format!("`{}`", param.name))
+            || text
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|w| w == param.name)
+    };
+    let sentences = op_text
+        .split(['.', ';', '\n'])
+        .filter(|s| s.len() <= 1000 && mentions(s))
+        .take(20);
+    let timeish = |word: &str| {
+        let s = squash(word);
+        [
+            "changed", "modified", "updated", "epoch", "time", "date", "stamp",
+        ]
+        .iter()
+        .any(|w| s.contains(w))
+            || word.ends_with("_at")
+            || word.ends_with("At")
+    };
+    for text in std::iter::once(param.description).chain(sentences) {
+        for word in text.split('`').skip(1).step_by(2).take(50) {
+            if word.is_empty()
+                || word.len() > 64
+                || params.contains(&word)
+                || !word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                continue;
+            }
+            if columns.is_empty() {
+                if timeish(word) {
+                    return Some(word.to_string());
+                }
+                continue;
+            }
+            let Some(c) = columns.iter().find(|c| c.name == word) else {
+                continue;
+            };
+            let usable = match c.ty {
+                ColumnType::Timestamp => true,
+                ColumnType::Integer | ColumnType::Number | ColumnType::String => timeish(word),
+                ColumnType::Boolean | ColumnType::Json => false,
+            };
+            if usable {
+                return Some(c.name.clone());
+            }
+        }
+    }
+    None
 }
 
 fn cursor_field(columns: &[Column], family: Family, hint: &str) -> Option<String> {

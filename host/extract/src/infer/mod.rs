@@ -13,8 +13,8 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use connector_agent_model::{
-    snake_ident, ApiKeyLocation, ApiModel, AuthScheme, Column, ConfigField, Endpoint, Incremental,
-    Pagination, ParentRef, QueryParam,
+    snake_ident, ApiKeyLocation, ApiModel, AuthScheme, Column, ColumnType, ConfigField, Endpoint,
+    Incremental, Pagination, ParentRef, QueryParam,
 };
 
 use crate::openapi::{scalar_text, success_response, Ctx, Operation};
@@ -112,13 +112,13 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
 
     let mut columns = records::columns(ctx, &found);
     let mut primary_key = records::primary_key_of(&columns, &entity, found.item.as_deref());
+    let text = [op.op.get("summary"), op.op.get("description")]
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect::<Vec<_>>()
+        .join(". ");
     if primary_key.is_empty() {
-        let text = [op.op.get("summary"), op.op.get("description")]
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(". ");
         let params: Vec<&str> = op.params.iter().map(|p| p.name).collect();
         primary_key = records::key_stated(&text, &columns, &entity, &params).unwrap_or_default();
     }
@@ -133,7 +133,7 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
         &response.headers,
         &primary_key,
     );
-    let mut incremental = incremental::infer(ctx, &op.params, &columns, &paging.params);
+    let mut incremental = incremental::infer(ctx, &op.params, &columns, &paging.params, &text);
     // A creation-time filter never fetches a record again after it changes: only a list of
     // records written once (a log) syncs correctly with it; the others are read in full.
     let mut creation_only = None;
@@ -582,8 +582,8 @@ pub(crate) fn assemble(
             table: tables[i].clone(),
             selected: true,
             record_path: candidate.record_path,
-            primary_key: candidate.primary_key,
-            columns: candidate.columns,
+            primary_key: child_key(candidate.primary_key, parent.as_ref()),
+            columns: with_parent_column(candidate.columns, parent.as_ref()),
             query,
             headers,
             pagination: candidate.pagination,
@@ -615,6 +615,36 @@ pub(crate) fn assemble(
     model.config = config;
     model.endpoints = endpoints;
     model
+}
+
+/// A child table's key: the parent's column first, then the record's own key. Docs rarely
+/// say whether a child's id is unique across parents (`loan_no` is often numbered per
+/// branch); with the parent in the key, rows of different parents never overwrite each
+/// other, and a key unique on its own stays unique. A keyless child stays keyless (its rows
+/// are keyed by their content, the parent column included).
+fn child_key(own: Vec<String>, parent: Option<&ParentRef>) -> Vec<String> {
+    match parent {
+        Some(p) if !own.is_empty() && !own.contains(&p.column) => {
+            std::iter::once(p.column.clone()).chain(own).collect()
+        }
+        _ => own,
+    }
+}
+
+/// A child table's columns with the parent's column, which the connector adds to each row
+/// (text, never null), unless the records carry a field of that name themselves.
+fn with_parent_column(mut columns: Vec<Column>, parent: Option<&ParentRef>) -> Vec<Column> {
+    if let Some(p) = parent {
+        if !columns.iter().any(|c| c.name == p.column) {
+            columns.push(Column {
+                name: p.column.clone(),
+                ty: ColumnType::String,
+                nullable: false,
+                description: format!("`{}` of the parent `{}` record", p.parent_key, p.table),
+            });
+        }
+    }
+    columns
 }
 
 fn base_url_field(servers: &[(String, String)]) -> ConfigField {

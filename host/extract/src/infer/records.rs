@@ -567,6 +567,37 @@ pub(crate) fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<
             }
         }
         named.sort();
+        // "Each book is identified by its `isbn` and has `title`, `authors`, …": the key is
+        // what follows "identified by" up to where the sentence goes on to list the fields.
+        if let Some(end_of_phrase) = ["identified by", "keyed by", "keyed on"]
+            .iter()
+            .find_map(|p| lower.find(p).map(|i| i + p.len()))
+        {
+            let rest = &lower[end_of_phrase..];
+            let stop = [
+                " and has ",
+                " has ",
+                " have ",
+                " and contains ",
+                " contains ",
+                " includes ",
+                ", with ",
+                " with fields",
+                " and carries ",
+            ]
+            .iter()
+            .filter_map(|w| rest.find(w))
+            .min()
+            .map_or(lower.len(), |i| end_of_phrase + i);
+            let within: Vec<(usize, String)> = named
+                .iter()
+                .filter(|(at, _)| (end_of_phrase..stop).contains(at))
+                .cloned()
+                .collect();
+            if !within.is_empty() {
+                named = within;
+            }
+        }
         let names: Vec<String> = named.into_iter().map(|(_, n)| n).collect();
         let together = [
             "together",

@@ -420,7 +420,8 @@ fn twilio_follows_next_page_uri() {
         (calls.table.as_str(), calls.record_path.as_slice()),
         ("calls", &["calls".to_string()][..])
     );
-    assert_eq!(calls.primary_key, ["sid"]);
+    // A child's key leads with its parent's column: rows of two accounts never collide.
+    assert_eq!(calls.primary_key, ["account_sid", "sid"]);
     assert_eq!(
         calls.pagination,
         Pagination::NextUrl {
@@ -460,7 +461,10 @@ fn asana_pages_with_an_offset_token() {
     );
     assert_eq!(
         (tasks.record_path.as_slice(), tasks.primary_key.as_slice()),
-        (&["data".to_string()][..], &["gid".to_string()][..])
+        (
+            &["data".to_string()][..],
+            &["project_gid".to_string(), "gid".to_string()][..]
+        )
     );
     assert_eq!(
         tasks.pagination,

@@ -236,11 +236,19 @@ impl Score {
 
 fn find<'m>(site: &'m ApiModel, wanted: &Endpoint) -> Option<&'m Endpoint> {
     let want = shape(&wanted.path);
-    site.endpoints.iter().find(|e| {
-        let got = shape(&e.path);
-        e.method.eq_ignore_ascii_case(&wanted.method)
-            && (got == want || got.ends_with(&want) || want.ends_with(&got) && !got.is_empty())
-    })
+    let same_method = |e: &&Endpoint| e.method.eq_ignore_ascii_case(&wanted.method);
+    // The same path first; else one that ends like it (a site may show a longer or shorter
+    // prefix than the spec's servers).
+    site.endpoints
+        .iter()
+        .filter(same_method)
+        .find(|e| shape(&e.path) == want)
+        .or_else(|| {
+            site.endpoints.iter().filter(same_method).find(|e| {
+                let got = shape(&e.path);
+                got.ends_with(&want) || want.ends_with(&got) && !got.is_empty()
+            })
+        })
 }
 
 /// Scores `site` against `spec`; `misses` gets one line per fact the site got wrong.

@@ -1185,3 +1185,56 @@ fn a_relative_server_is_resolved_against_the_site_the_description_came_from() {
         base.description
     );
 }
+
+/// The docs name the field a filter compares and the key, in words: "`changed_since` returns
+/// only books whose `last_changed` is at or after it"; "each book is identified by its `isbn`
+/// and has `title`, …" (the fields listed after the key are not part of it). Found from the
+/// operation's description and from the parameter's.
+#[test]
+fn filters_and_keys_named_in_the_docs_words() {
+    let doc = openapi(json!({
+        "/books": {"get": {
+            "description": "Each book is identified by its `isbn` and has `title`, `authors`, `price` and `last_changed`. `changed_since` returns only books whose `last_changed` is at or after the given time.",
+            "parameters": [
+                {"name": "changed_since", "in": "query", "description": "ISO 8601 date-time; books changed at or after it", "schema": {"type": "string", "format": "date-time"}}
+            ],
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                "type": "array", "items": record(json!({
+                    "isbn": {"type": "string"}, "title": {"type": "string"},
+                    "authors": {"type": "array", "items": {"type": "string"}},
+                    "price": {"type": "number"},
+                    "last_changed": {"type": "string", "format": "date-time"}
+                }))
+            }}}}}
+        }},
+        "/members": {"get": {
+            "parameters": [
+                {"name": "updated_from", "in": "query", "description": "Unix seconds: only members whose `modified_epoch` is at or after it", "schema": {"type": "integer"}}
+            ],
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                "type": "array", "items": record(json!({
+                    "id": {"type": "string"}, "display_name": {"type": "string"},
+                    "modified_epoch": {"type": "integer"}, "joined": {"type": "string", "format": "date-time"}
+                }))
+            }}}}}
+        }}
+    }));
+    let model = extract_openapi(&doc, "words.json").unwrap();
+    let books = model.endpoints.iter().find(|e| e.path == "/books").unwrap();
+    assert_eq!(books.primary_key, ["isbn"]);
+    let inc = books.incremental.as_ref().expect("a filter");
+    assert_eq!(
+        (inc.param.as_str(), inc.cursor_field.as_str(), inc.format),
+        ("changed_since", "last_changed", CursorFormat::Rfc3339)
+    );
+    let members = model
+        .endpoints
+        .iter()
+        .find(|e| e.path == "/members")
+        .unwrap();
+    let inc = members.incremental.as_ref().expect("a filter");
+    assert_eq!(
+        (inc.param.as_str(), inc.cursor_field.as_str(), inc.format),
+        ("updated_from", "modified_epoch", CursorFormat::UnixSeconds)
+    );
+}

@@ -912,3 +912,31 @@ fn large_collections_have_no_quadratic_blowup() {
     let model = extract_postman(&doc, "large.json").unwrap();
     assert_eq!(model.endpoints.len(), 20_001);
 }
+
+/// A request without a saved response: the key and the filtered field come from its words
+/// ("identified by its `isbn`", "only books whose `last_changed` is at or after it"), not
+/// guessed from the parameter's name (`changed`).
+#[test]
+fn without_saved_responses_the_words_name_the_key_and_the_filtered_field() {
+    let items = json!([{
+        "name": "List books",
+        "request": {
+            "method": "GET",
+            "description": "Returns `{data, paging}`. Each book is identified by its `isbn` and has `title`, `authors`, `price` and `last_changed` (UTC date-time of its last change).",
+            "url": {
+                "raw": "https://x.test/books?changed_since=2024-01-01T00:00:00Z",
+                "host": ["x", "test"],
+                "path": ["books"],
+                "query": [{"key": "changed_since", "value": "2024-01-01T00:00:00Z", "description": "ISO 8601 date-time: only books whose `last_changed` is at or after it"}]
+            }
+        }
+    }]);
+    let model = extract_postman(&collection(items), "words.json").unwrap();
+    let books = endpoint(&model, "/books");
+    assert_eq!(books.primary_key, ["isbn"]);
+    let inc = books.incremental.as_ref().expect("a filter");
+    assert_eq!(
+        (inc.param.as_str(), inc.cursor_field.as_str()),
+        ("changed_since", "last_changed")
+    );
+}

@@ -98,7 +98,7 @@ fn basecamp_markdown_lists_with_link_header_paging() {
     }
     // No example of its own: shaped like `/people.json`'s.
     let project_people = endpoint(&model, "/projects/{project_id}/people.json");
-    assert_eq!(project_people.primary_key, ["id"]);
+    assert_eq!(project_people.primary_key, ["project_id", "id"]);
     assert_eq!(
         endpoint(&model, "/chats/{chat_id}/lines.json")
             .parent
@@ -153,10 +153,11 @@ fn toggl_markdown_full_urls_and_basic_auth() {
         "/api/v8/workspaces",
         "/api/v8/clients",
         "/api/v8/time_entries",
-        "/api/v8/workspaces/{workspace_id}/users",
     ] {
         assert_eq!(endpoint(&model, path).primary_key, ["id"], "{path}");
     }
+    let users = endpoint(&model, "/api/v8/workspaces/{workspace_id}/users");
+    assert_eq!(users.primary_key, ["workspace_id", "id"]);
     let projects = endpoint(&model, "/api/v8/workspaces/{workspace_id}/projects");
     let parent = projects.parent.as_ref().unwrap();
     assert_eq!(

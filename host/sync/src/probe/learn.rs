@@ -56,7 +56,7 @@ impl Probe<'_> {
             e.columns
                 .iter()
                 .map(|c| c.name.as_str())
-                .chain(parent_column)
+                .chain(parent_column.filter(|p| !known.contains(p)))
                 .chain([SYNCED_AT])
                 .chain(observed.iter().map(|c| c.name.as_str())),
             &required,
@@ -138,10 +138,21 @@ impl Probe<'_> {
                 "no records on the first page to check".into(),
             );
         }
+        // A child's key starts with its parent's column, which the connector adds to each
+        // row: every record of one parent's page shares it, so the page checks the rest.
+        let parent_column = e.parent.as_ref().map(|p| p.column.as_str());
+        let own: Vec<String> = e
+            .primary_key
+            .iter()
+            .filter(|k| Some(k.as_str()) != parent_column || records[0].get(k.as_str()).is_some())
+            .cloned()
+            .collect();
         let problem = if e.primary_key.is_empty() {
             Some("the docs name none".to_string())
+        } else if own.is_empty() {
+            None
         } else {
-            observed::key_problem(records, &e.primary_key)
+            observed::key_problem(records, &own)
         };
         let Some(problem) = problem else {
             return CheckPart::passed(
@@ -151,7 +162,11 @@ impl Probe<'_> {
         };
         let before = e.primary_key.join(", ");
         match observed::primary_key(records, &e.entity) {
-            Some(key) if [key.clone()] != e.primary_key.as_slice() => {
+            Some(key) if [key.clone()] != own.as_slice() => {
+                let after = match parent_column {
+                    Some(p) if p != key => vec![p.to_string(), key.clone()],
+                    _ => vec![key.clone()],
+                };
                 let evidence = format!(
                     "`{before}`: {problem}; `{key}` is in every record and unique on the page"
                 );
@@ -159,10 +174,10 @@ impl Probe<'_> {
                     i,
                     CorrectedField::PrimaryKey,
                     before,
-                    key.clone(),
+                    after.join(", "),
                     evidence,
                 );
-                self.model.endpoints[i].primary_key = vec![key.clone()];
+                self.model.endpoints[i].primary_key = after;
                 CheckPart::passed(
                     "primary key",
                     format!("corrected to `{key}` ({problem})"),
@@ -170,7 +185,7 @@ impl Probe<'_> {
             }
             _ if e.primary_key.is_empty() => CheckPart::passed(
                 "primary key",
-                "none in the docs or the data: rows are appended, not upserted".into(),
+                "none in the docs or the data: each row is keyed by its content (a re-read record is the same row; a changed one is a new row)".into(),
             ),
             _ => CheckPart::failed(
                 "primary key",
