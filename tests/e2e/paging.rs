@@ -86,7 +86,10 @@ async fn capped_pages_with_a_total_and_short_pages_before_is_last_sync_every_rec
         .map(|n| n.to_string())
         .collect();
     assert_eq!(offsets.len(), 2 * expected.len(), "{offsets:?}");
-    assert!(offsets.chunks(expected.len()).all(|walk| walk == expected), "{offsets:?}");
+    assert!(
+        offsets.chunks(expected.len()).all(|walk| walk == expected),
+        "{offsets:?}"
+    );
     assert!(requests
         .iter()
         .filter(|r| r.path == "/v1/refunds")

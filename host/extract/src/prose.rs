@@ -21,7 +21,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use connector_agent_model::{snake_ident, ApiModel, Pagination, QueryParam};
+use connector_agent_model::{snake_ident, ApiModel, ColumnType, Pagination, QueryParam};
 
 use crate::infer::naming::{self, Segment};
 use crate::infer::records::clean_text;
@@ -676,6 +676,84 @@ struct ObjectDoc {
     example: Option<(Value, At)>,
     fields: Vec<FieldDoc>,
     at: At,
+}
+
+/// Moves the groups of concrete example paths (no `{param}`, cited only by examples) into the
+/// one template group they fill in: the same literal segments, each `{param}` of the
+/// template a literal of the example, after the example's version prefix (`/api/v1`). The
+/// template's path takes that prefix when it has none.
+fn fold_examples_into_templates<'s>(
+    groups: Vec<(String, Vec<&'s Slot>)>,
+) -> Vec<(String, Vec<&'s Slot>)> {
+    let fills = |example: &[Segment<'_>], template: &[Segment<'_>]| {
+        example.len() == template.len()
+            && template.iter().any(|t| matches!(t, Segment::Param(_)))
+            && example.iter().zip(template).all(|(e, t)| match (e, t) {
+                (Segment::Literal(a), Segment::Literal(b)) => a == b,
+                // A value (`CEN`, `42`, `cus_123`), never a resource's name (`line_items`).
+                (Segment::Literal(v), Segment::Param(_)) => {
+                    is_id_segment(v)
+                        || v.chars().any(|c| c.is_ascii_digit())
+                        || (v.len() >= 2
+                            && v.chars()
+                                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+                }
+                _ => false,
+            })
+    };
+    let version_prefix = |segs: &[Segment<'_>]| {
+        segs.iter()
+            .take_while(|s| matches!(s, Segment::Literal(l) if is_version_segment(l)))
+            .count()
+    };
+    let mut out: Vec<(String, Vec<&'s Slot>)> = Vec::with_capacity(groups.len());
+    let mut moved: Vec<(usize, usize)> = Vec::new();
+    for (i, (path, slots)) in groups.iter().enumerate() {
+        let segs = naming::segments(path);
+        let concrete = !segs.iter().any(|s| matches!(s, Segment::Param(_)));
+        if !concrete || slots.iter().any(|s| s.via == "endpoint line") {
+            continue;
+        }
+        let skip = version_prefix(&segs);
+        let targets: Vec<usize> = groups
+            .iter()
+            .enumerate()
+            .filter(|(j, (p, _))| {
+                let t = naming::segments(p);
+                let t_skip = version_prefix(&t);
+                *j != i && (fills(&segs, &t) || fills(&segs[skip..], &t[t_skip..]))
+            })
+            .map(|(j, _)| j)
+            .collect();
+        if let [only] = targets.as_slice() {
+            moved.push((i, *only));
+        }
+    }
+    for (i, (path, slots)) in groups.iter().enumerate() {
+        if moved.iter().any(|(from, _)| *from == i) {
+            continue;
+        }
+        let mut path = path.clone();
+        let mut slots = slots.clone();
+        for (from, _) in moved.iter().filter(|(_, to)| *to == i) {
+            let (example, extra) = &groups[*from];
+            let e = naming::segments(example);
+            let t = naming::segments(&path);
+            let (e_skip, t_skip) = (version_prefix(&e), version_prefix(&t));
+            if e_skip > 0 && t_skip == 0 {
+                let prefix: Vec<&str> = e[..e_skip]
+                    .iter()
+                    .map(|s| match s {
+                        Segment::Literal(l) | Segment::Param(l) => *l,
+                    })
+                    .collect();
+                path = format!("/{}{path}", prefix.join("/"));
+            }
+            slots.extend(extra.iter().copied());
+        }
+        out.push((path, slots));
+    }
+    out
 }
 
 /// One `GET` mention with what follows it in its section.
@@ -1424,6 +1502,30 @@ impl<'p> Reader<'p> {
                             self.add_method_row(row);
                         }
                         open = None;
+                        continue;
+                    }
+                    // A field table under a heading that is a type's name (`### Branch`
+                    // after a response table typed `array of Branch`): that type's fields.
+                    if object.is_none()
+                        && FIELD_HEADS.contains(&head.as_str())
+                        && ty.is_some()
+                        && description.is_some()
+                        && is_identifier(&section_name)
+                        && section_name.starts_with(|c: char| c.is_ascii_uppercase())
+                        && sub_heading(&section_name).is_none()
+                        && !heading_introduces_params(&section_name)
+                    {
+                        let fields = self.schemas.entry(section_name.clone()).or_default();
+                        for row in rows.iter().take(500) {
+                            let name = cell(row, Some(0));
+                            if is_identifier(&name) && fields.len() < 1000 {
+                                fields.push(FieldDoc {
+                                    name,
+                                    ty: cell(row, ty),
+                                    description: cell(row, description),
+                                });
+                            }
+                        }
                         continue;
                     }
                     if let Some((index, _)) = object {
@@ -2529,7 +2631,8 @@ struct Synthetic {
     rpc: HashMap<String, (String, Vec<(String, String)>)>,
     /// Path key → the documented descriptions of its records' fields (name, description),
     /// and where the endpoint's example is.
-    field_docs: HashMap<String, (Vec<(String, String)>, String)>,
+    /// Per path key: the documented fields (name, description, type) and where.
+    field_docs: HashMap<String, (Vec<(String, String, String)>, String)>,
     /// Sentences that say what identifies a record, and where each is.
     key_sentences: Vec<(String, String)>,
 }
@@ -2675,6 +2778,25 @@ fn template(path: &str) -> String {
 /// example value, when there is one, wins over the table (it is what the wire carries).
 fn type_schema(ty: &str, example: Option<&Value>) -> Value {
     let lower = ty.to_ascii_lowercase();
+    // "string or null", "null or date": the one type, nullable.
+    if lower.contains(" or ") {
+        let kinds: Vec<&str> = lower
+            .split(" or ")
+            .map(str::trim)
+            .filter(|k| !matches!(*k, "null" | "none" | "nil"))
+            .collect();
+        if let [one] = kinds.as_slice() {
+            if *one != lower.trim() && !one.contains(" or ") {
+                let mut schema = type_schema(one, example);
+                if let Value::Object(map) = &mut schema {
+                    if !map.is_empty() {
+                        map.insert("nullable".into(), Value::Bool(true));
+                    }
+                }
+                return schema;
+            }
+        }
+    }
     let from_text = if lower.contains(" or ") {
         json!({})
     } else if lower.contains("unix") || lower.contains("epoch") {
@@ -2913,6 +3035,10 @@ impl Reader<'_> {
                 }
             }
         }
+        // An example request for one record's children (`curl …/branches/CEN/loans`) is the
+        // documented template (`GET /branches/{branch_code}/loans`) filled in: its slots join
+        // the template's group, which takes the example's version prefix when it has none.
+        let groups = fold_examples_into_templates(groups);
         // A path written without the version prefix (`GET /users` in a sentence) is the
         // prefixed one (`/api/v1/users`) when exactly one such exists.
         let tail = |path: &str| {
@@ -3098,11 +3224,40 @@ impl Reader<'_> {
                     if let Some(name) = &slot.response_schema {
                         self.schema_fields(name, &mut fields);
                     }
+                    // A response field typed `array of Branch` (or `Branch[]`): the records
+                    // are the `Branch` the docs describe in a table of their own.
+                    for field in &slot.fields {
+                        let ty = field.ty.trim();
+                        let lower = ty.to_ascii_lowercase();
+                        // ASCII lower-casing keeps byte offsets.
+                        let named = ["array of ", "list of "]
+                            .iter()
+                            .find(|p| lower.starts_with(*p))
+                            .map(|p| ty[p.len()..].trim())
+                            .or_else(|| ty.strip_suffix("[]"));
+                        if let Some(name) = named.map(link_text) {
+                            if is_identifier(&name) {
+                                self.schema_fields(&name, &mut fields);
+                            }
+                        }
+                    }
                 }
-                let described: Vec<(String, String)> = fields
+                // A type named after the records (`### Member` for `/members`).
+                if let Some(entity) = record_entity(path) {
+                    let wanted = naming::squash(&naming::singular(&entity));
+                    let named: Vec<&String> = self
+                        .schemas
+                        .keys()
+                        .filter(|k| naming::squash(k) == wanted)
+                        .collect();
+                    if let [name] = named.as_slice() {
+                        self.schema_fields(name, &mut fields);
+                    }
+                }
+                let described: Vec<(String, String, String)> = fields
                     .iter()
                     .filter(|f| !f.description.is_empty() && f.description != "none")
-                    .map(|f| (f.name.clone(), f.description.clone()))
+                    .map(|f| (f.name.clone(), f.description.clone(), f.ty.clone()))
                     .collect();
                 if !described.is_empty() {
                     field_docs.insert(key.clone(), (described, self.place(*at)));
@@ -3394,9 +3549,28 @@ fn finish(model: &mut ApiModel, synthetic: &Synthetic, sources: Vec<String>) {
         endpoint.reason = format!("prose: {evidence}; {}", endpoint.reason);
         if let Some((described, place)) = synthetic.field_docs.get(&key) {
             for column in &mut endpoint.columns {
+                let Some((_, d, ty)) = described.iter().find(|(n, _, _)| *n == column.name) else {
+                    continue;
+                };
                 if column.description.is_empty() {
-                    if let Some((_, d)) = described.iter().find(|(n, _)| *n == column.name) {
-                        column.description = d.clone();
+                    column.description = d.clone();
+                }
+                // An example's `null` says nothing of the type; the docs' "string or null" does.
+                if column.ty == ColumnType::Json {
+                    let schema = type_schema(ty, None);
+                    let documented = match schema.get("type").and_then(Value::as_str) {
+                        Some("string") => match schema.get("format").and_then(Value::as_str) {
+                            Some("date-time") => Some(ColumnType::Timestamp),
+                            _ => Some(ColumnType::String),
+                        },
+                        Some("integer") => Some(ColumnType::Integer),
+                        Some("number") => Some(ColumnType::Number),
+                        Some("boolean") => Some(ColumnType::Boolean),
+                        _ => None,
+                    };
+                    if let Some(documented) = documented {
+                        column.ty = documented;
+                        column.nullable = true;
                     }
                 }
             }
@@ -3435,6 +3609,7 @@ fn finish(model: &mut ApiModel, synthetic: &Synthetic, sources: Vec<String>) {
                 endpoint.primary_key = key;
             }
         }
+        crate::infer::key_with_parent(endpoint);
         if let Some((real, fixed)) = synthetic.rpc.get(&key) {
             let shown: Vec<String> = fixed.iter().map(|(n, v)| format!("{n}={v}")).collect();
             endpoint.reason = endpoint.reason.replace(&endpoint.path, real);

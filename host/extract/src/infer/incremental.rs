@@ -293,8 +293,10 @@ fn stated_field(
                 .split(|c: char| !(c.is_alphanumeric() || c == '_'))
                 .any(|w| w == param.name)
     };
+    // Lines of a description wrap inside sentences.
+    let op_text = op_text.replace(['\n', '\r'], " ");
     let sentences = op_text
-        .split(['.', ';', '\n'])
+        .split(['.', ';'])
         .filter(|s| s.len() <= 1000 && mentions(s))
         .take(20);
     let timeish = |word: &str| {
@@ -308,7 +310,14 @@ fn stated_field(
             || word.ends_with("At")
     };
     for text in std::iter::once(param.description).chain(sentences) {
-        for word in text.split('`').skip(1).step_by(2).take(50) {
+        // Quoted words first; a page that lost its `<code>` marks still names the column in
+        // plain words ("only members whose modified_epoch is at or after it").
+        let quoted = text.split('`').skip(1).step_by(2).take(50);
+        let bare = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.contains('_') && !columns.is_empty())
+            .take(200);
+        for word in quoted.chain(bare) {
             if word.is_empty()
                 || word.len() > 64
                 || params.contains(&word)

@@ -582,8 +582,8 @@ pub(crate) fn assemble(
             table: tables[i].clone(),
             selected: true,
             record_path: candidate.record_path,
-            primary_key: child_key(candidate.primary_key, parent.as_ref()),
-            columns: with_parent_column(candidate.columns, parent.as_ref()),
+            primary_key: candidate.primary_key,
+            columns: candidate.columns,
             query,
             headers,
             pagination: candidate.pagination,
@@ -593,6 +593,9 @@ pub(crate) fn assemble(
             confidence: (confidence.clamp(0.05, 1.0) * 100.0).round() / 100.0,
             corrections: Vec::new(),
         });
+        if let Some(e) = endpoints.last_mut() {
+            key_with_parent(e);
+        }
     }
 
     config.extend(param_fields);
@@ -617,34 +620,25 @@ pub(crate) fn assemble(
     model
 }
 
-/// A child table's key: the parent's column first, then the record's own key. Docs rarely
-/// say whether a child's id is unique across parents (`loan_no` is often numbered per
-/// branch); with the parent in the key, rows of different parents never overwrite each
-/// other, and a key unique on its own stays unique. A keyless child stays keyless (its rows
-/// are keyed by their content, the parent column included).
-fn child_key(own: Vec<String>, parent: Option<&ParentRef>) -> Vec<String> {
-    match parent {
-        Some(p) if !own.is_empty() && !own.contains(&p.column) => {
-            std::iter::once(p.column.clone()).chain(own).collect()
-        }
-        _ => own,
+/// A child table's key and columns with its parent's column, which the connector adds to
+/// each row (text, never null). Docs rarely say whether a child's id is unique across
+/// parents (`loan_no` is often numbered per branch); with the parent's column first in the
+/// key, rows of different parents never overwrite each other, and a key unique on its own
+/// stays unique. A keyless child stays keyless (its rows are keyed by their content, the
+/// parent column included). Call it again after anything sets the key.
+pub(crate) fn key_with_parent(e: &mut Endpoint) {
+    let Some(p) = &e.parent else { return };
+    if !e.columns.iter().any(|c| c.name == p.column) {
+        e.columns.push(Column {
+            name: p.column.clone(),
+            ty: ColumnType::String,
+            nullable: false,
+            description: format!("`{}` of the parent `{}` record", p.parent_key, p.table),
+        });
     }
-}
-
-/// A child table's columns with the parent's column, which the connector adds to each row
-/// (text, never null), unless the records carry a field of that name themselves.
-fn with_parent_column(mut columns: Vec<Column>, parent: Option<&ParentRef>) -> Vec<Column> {
-    if let Some(p) = parent {
-        if !columns.iter().any(|c| c.name == p.column) {
-            columns.push(Column {
-                name: p.column.clone(),
-                ty: ColumnType::String,
-                nullable: false,
-                description: format!("`{}` of the parent `{}` record", p.parent_key, p.table),
-            });
-        }
+    if !e.primary_key.is_empty() && !e.primary_key.contains(&p.column) {
+        e.primary_key.insert(0, p.column.clone());
     }
-    columns
 }
 
 fn base_url_field(servers: &[(String, String)]) -> ConfigField {

@@ -423,8 +423,12 @@ pub(crate) fn key_stated(
     entity: &str,
     params: &[&str],
 ) -> Option<Vec<String>> {
-    for sentence in text.split(['.', ';', '\n']).take(2000) {
-        if sentence.len() > 1000 || !subject_is(sentence, entity) {
+    // A colon ends a clause too: "`loan_no` is unique only within its branch: a loan is
+    // identified by the branch code together with `loan_no`".
+    for sentence in text.split(['.', ';', ':', '\n']).take(2000) {
+        if sentence.len() > 1000
+            || !(subject_is(sentence, entity) || each_identified(sentence, entity))
+        {
             continue;
         }
         let quoted: Vec<Column>;
@@ -458,6 +462,25 @@ pub(crate) fn key_stated(
         }
     }
     None
+}
+
+/// Whether `sentence` says each of the records is identified by something right after naming
+/// them: "an array of members, each identified by `card_number`, with …".
+fn each_identified(sentence: &str, entity: &str) -> bool {
+    let snake = singular(&snake_ident(entity));
+    let Some(last) = snake.rsplit('_').next().filter(|w| !w.is_empty()) else {
+        return false;
+    };
+    let lower = sentence.to_ascii_lowercase();
+    [last.to_string(), plural(last)].iter().any(|word| {
+        [
+            ", each identified by",
+            " each identified by",
+            ", each uniquely identified by",
+        ]
+        .iter()
+        .any(|tail| lower.contains(&format!("{word}{tail}")))
+    })
 }
 
 /// Whether `sentence` has the record `entity` as its subject: it opens with the record's
@@ -691,7 +714,19 @@ pub(crate) fn primary_key(columns: &[Column], entity: &str) -> Vec<String> {
                 "primary key",
             ]
             .iter()
-            .any(|w| d.contains(w));
+            .any(|w| d.contains(w))
+                // "Unique three-letter code; identifies the branch" (the record itself, not
+                // "identifies the type of resource where …").
+                || ["identifies the ", "identifies this ", "identifies a ", "identifies each "]
+                    .iter()
+                    .any(|w| {
+                        d.match_indices(w).any(|(i, _)| {
+                            let rest = &d[i + w.len()..];
+                            rest.strip_prefix(own.as_str()).is_some_and(|after| {
+                                !after.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+                            })
+                        })
+                    });
             // "the add-on" names the `add_on` record as well as "the add on".
             let of_this = d.contains(&own)
                 || d.replace('-', " ").contains(&own)

@@ -12,7 +12,7 @@ use connector_agent_extract::{
     extract_markdown_dir, extract_pdf_file, extract_prose, pdf_text, scorecard, ProseKind,
     ProsePage, Scorecard,
 };
-use connector_agent_model::{ApiModel, AuthScheme, EndSignal, PageSize, Pagination};
+use connector_agent_model::{ApiModel, AuthScheme, ColumnType, EndSignal, PageSize, Pagination};
 
 /// The corpus `docs` folder.
 fn docs_dir() -> Option<PathBuf> {
@@ -1155,4 +1155,97 @@ fn empty_inputs() {
     insta::assert_snapshot!("empty_markdown_dir", text);
     let err = extract_markdown_dir(&dir.path().join("missing")).unwrap_err();
     assert!(err.to_string().starts_with("cannot read `"), "{err}");
+}
+
+/// A docs site written by hand (one page per resource, `<code>` in every cell, an example
+/// request per endpoint with the version prefix the `GET` lines leave out), where every
+/// table once lost its key or filter: the field tables sit under a heading named for the
+/// type (`### Branch`, referenced as `array of Branch`, or named for the records as
+/// `### Member`); a child list's example fills its `{branch_code}` with `CEN`; a filter's
+/// description names the compared field in plain words; a type reads "string or null".
+#[test]
+fn a_hand_written_site_gives_keys_filters_children_and_types_per_section() {
+    let nav = "<nav><a href='branches.html'>Branches</a> <a href='loans.html'>Loans</a> <a href='members.html'>Members</a></nav>";
+    let branches = format!(
+        r#"<html><body>{nav}<h1>Branches</h1><h2>List branches</h2><p><code>GET /branches</code></p>
+<p>Page through with <code>offset</code> and <code>limit</code> until <code>offset</code> reaches <code>total</code>.</p>
+<h3>Query parameters</h3><table><tr><th>Name</th><th>Type</th><th>Description</th></tr>
+<tr><td><code>offset</code></td><td>integer</td><td>Branches to skip.</td></tr>
+<tr><td><code>limit</code></td><td>integer</td><td>Page size, 1 to 20.</td></tr></table>
+<h3>Response</h3><table><tr><th>Name</th><th>Type</th><th>Description</th></tr>
+<tr><td><code>total</code></td><td>integer</td><td>Number of branches</td></tr>
+<tr><td><code>results</code></td><td>array of Branch</td><td>The branches</td></tr></table>
+<h3>Branch</h3><table><tr><th>Name</th><th>Type</th><th>Description</th></tr>
+<tr><td><code>branch_code</code></td><td>string</td><td>Unique three-letter code; identifies the branch</td></tr>
+<tr><td><code>name</code></td><td>string</td><td>Display name</td></tr>
+<tr><td><code>phone</code></td><td>string or null</td><td>Phone number</td></tr></table>
+<h3>Example</h3><pre><code>curl -H 'X-Key: KEY' 'https://api.library.example/api/v1/branches?offset=0&amp;limit=2'</code></pre>
+<pre><code>{{"total": 2, "offset": 0, "limit": 2, "results": [
+ {{"branch_code": "CEN", "name": "Central", "phone": null}},
+ {{"branch_code": "STH", "name": "South", "phone": null}}]}}</code></pre></body></html>"#
+    );
+    let loans = format!(
+        r#"<html><body>{nav}<h1>Loans</h1><h2>List a branch's loans</h2><p><code>GET /branches/{{branch_code}}/loans</code></p>
+<p>Returns the loans of one branch. Request the next <code>page</code> while <code>has_more</code> is true.</p>
+<h3>Query parameters</h3><table><tr><th>Name</th><th>Type</th><th>Description</th></tr>
+<tr><td><code>page</code></td><td>integer</td><td>Page number, from 1</td></tr></table>
+<h3>Loan</h3><p><code>loan_no</code> is unique only within its branch: a loan is identified by the branch code together with <code>loan_no</code>.</p>
+<h3>Example</h3><pre><code>curl -H 'X-Key: KEY' 'https://api.library.example/api/v1/branches/CEN/loans?page=1'</code></pre>
+<pre><code>{{"loans": [{{"loan_no": 1, "isbn": "978-0"}}, {{"loan_no": 2, "isbn": "978-1"}}], "page": 1, "has_more": false}}</code></pre></body></html>"#
+    );
+    let members = format!(
+        r#"<html><body>{nav}<h1>Members</h1><h2>List members</h2><p><code>GET /members</code></p>
+<p>The response body is a JSON array of members.</p>
+<h3>Query parameters</h3><table><tr><th>Name</th><th>Type</th><th>Description</th></tr>
+<tr><td><code>updated_from</code></td><td>integer (Unix seconds)</td><td>Only members whose modified_epoch is at or after this time</td></tr></table>
+<h3>Member</h3><table><tr><th>Name</th><th>Type</th><th>Description</th></tr>
+<tr><td><code>card_number</code></td><td>string</td><td>Library card number; unique, identifies the member</td></tr>
+<tr><td><code>home_branch</code></td><td>string</td><td>A branch code</td></tr>
+<tr><td><code>modified_epoch</code></td><td>integer</td><td>Last modification, Unix seconds</td></tr></table>
+<h3>Example</h3><pre><code>curl -H 'X-Key: KEY' 'https://api.library.example/api/v1/members'</code></pre>
+<pre><code>[{{"card_number": "C1", "home_branch": "CEN", "modified_epoch": 1740463200}}]</code></pre></body></html>"#
+    );
+    let model = extract_prose(
+        &[
+            page("branches.html", ProseKind::Html, &branches),
+            page("loans.html", ProseKind::Html, &loans),
+            page("members.html", ProseKind::Html, &members),
+        ],
+        "Library",
+    )
+    .unwrap();
+    let mut paths: Vec<&str> = model.endpoints.iter().map(|e| e.path.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "/api/v1/branches",
+            "/api/v1/branches/{branch_code}/loans",
+            "/api/v1/members"
+        ],
+        "the example of one branch's loans is the documented template, not a table of its own"
+    );
+    let branches = endpoint(&model, "/api/v1/branches");
+    assert_eq!(branches.primary_key, ["branch_code"]);
+    let phone = branches.columns.iter().find(|c| c.name == "phone").unwrap();
+    assert_eq!((phone.ty, phone.nullable), (ColumnType::String, true));
+    let loans = endpoint(&model, "/api/v1/branches/{branch_code}/loans");
+    let parent = loans.parent.as_ref().expect("loans belong to a branch");
+    assert_eq!(
+        (parent.table.as_str(), parent.parent_key.as_str()),
+        ("branches", "branch_code")
+    );
+    assert_eq!(loans.primary_key, ["branch_code", "loan_no"]);
+    assert!(
+        matches!(&loans.pagination, Pagination::PageNumber { page_param, .. } if page_param == "page"),
+        "{:?}",
+        loans.pagination
+    );
+    let members = endpoint(&model, "/api/v1/members");
+    assert_eq!(members.primary_key, ["card_number"]);
+    let inc = members.incremental.as_ref().expect("a filter");
+    assert_eq!(
+        (inc.param.as_str(), inc.cursor_field.as_str()),
+        ("updated_from", "modified_epoch")
+    );
 }
