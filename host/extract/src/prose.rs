@@ -756,6 +756,9 @@ fn fold_examples_into_templates<'s>(
     out
 }
 
+/// A response field the docs describe: name, description, documented type.
+type DocumentedField = (String, String, String);
+
 /// One `GET` mention with what follows it in its section.
 #[derive(Debug, Clone)]
 struct Slot {
@@ -2631,8 +2634,8 @@ struct Synthetic {
     rpc: HashMap<String, (String, Vec<(String, String)>)>,
     /// Path key → the documented descriptions of its records' fields (name, description),
     /// and where the endpoint's example is.
-    /// Per path key: the documented fields (name, description, type) and where.
-    field_docs: HashMap<String, (Vec<(String, String, String)>, String)>,
+    /// Per path key: the documented fields and where.
+    field_docs: HashMap<String, (Vec<DocumentedField>, String)>,
     /// Sentences that say what identifies a record, and where each is.
     key_sentences: Vec<(String, String)>,
 }
@@ -3254,7 +3257,7 @@ impl Reader<'_> {
                         self.schema_fields(name, &mut fields);
                     }
                 }
-                let described: Vec<(String, String, String)> = fields
+                let described: Vec<DocumentedField> = fields
                     .iter()
                     .filter(|f| !f.description.is_empty() && f.description != "none")
                     .map(|f| (f.name.clone(), f.description.clone(), f.ty.clone()))
