@@ -1146,6 +1146,10 @@ impl<'p> Reader<'p> {
         // and the slot and name of that row (a type centred on the next line belongs to it).
         let mut plain_table: Option<PlainTable> = None;
         let mut previous_line = String::new();
+        let mut previous_raw = String::new();
+        // The plain-text table being read describes fields, not parameters: of a named type
+        // (`Branch` above `Name Type Description`), or of the open endpoint's response.
+        let mut plain_fields: Option<Option<String>> = None;
         // In a response part: whether the status it is under is a success (`- 200 OK`
         // before a type block, `- 401 Unauthorized` after it).
         let mut success = true;
@@ -1209,6 +1213,7 @@ impl<'p> Reader<'p> {
                         }
                     }
                     let previous = std::mem::replace(&mut previous_line, lower.clone());
+                    let previous_original = std::mem::replace(&mut previous_raw, line.clone());
                     if (lower.contains("identif") || lower.contains("unique"))
                         && self.key_sentences.len() < MAX_KEY_SENTENCES
                     {
@@ -1272,8 +1277,45 @@ impl<'p> Reader<'p> {
                         continue;
                     }
                     if plain_text {
+                        // A title line over field rows (the `Name Type Description` header
+                        // repeats on every page, so it is dropped with the running lines):
+                        // `Response`, or a type's name (`Branch`, `Member`).
+                        let title = line.trim();
+                        let rows_follow = || match blocks.get(b + 1).map(|n| &n.kind) {
+                            Some(Kind::Text(next)) => plain_param_row(next, block.at).is_some(),
+                            _ => false,
+                        };
+                        let fields_of = if sub_heading(title) == Some(Part::Response) {
+                            Some(None)
+                        } else if is_identifier(title)
+                            && title.starts_with(|c: char| c.is_ascii_uppercase())
+                            && title.len() > 1
+                            && sub_heading(title).is_none()
+                            && !heading_introduces_params(title)
+                        {
+                            Some(Some(title.to_string()))
+                        } else {
+                            None
+                        };
+                        if fields_of.is_some() && rows_follow() {
+                            plain_fields = fields_of;
+                            plain_table = Some((false, 0, None));
+                            continue;
+                        }
                         if let Some(query) = plain_param_header(&lower, &previous) {
-                            plain_table = Some((query, 0, None));
+                            let named = previous_original.trim();
+                            plain_fields = if is_identifier(named)
+                                && named.starts_with(|c: char| c.is_ascii_uppercase())
+                                && sub_heading(named).is_none()
+                                && !heading_introduces_params(named)
+                            {
+                                Some(Some(named.to_string()))
+                            } else if sub_heading(&previous) == Some(Part::Response) {
+                                Some(None)
+                            } else {
+                                None
+                            };
+                            plain_table = Some((query && plain_fields.is_none(), 0, None));
                             continue;
                         }
                         if let Some((query, misses, last)) = &mut plain_table {
@@ -1290,6 +1332,27 @@ impl<'p> Reader<'p> {
                             } else if let Some(param) = plain_param_row(line, block.at) {
                                 *misses = 0;
                                 *last = None;
+                                if let Some(target) = &plain_fields {
+                                    let field = plain_field(param);
+                                    match target {
+                                        Some(name) => {
+                                            let fields =
+                                                self.schemas.entry(name.clone()).or_default();
+                                            if fields.len() < 1000 {
+                                                fields.push(field);
+                                            }
+                                        }
+                                        None => {
+                                            if let Some((slot, _)) = open {
+                                                let fields = &mut self.slots[slot].fields;
+                                                if fields.len() < 1000 {
+                                                    fields.push(field);
+                                                }
+                                            }
+                                        }
+                                    }
+                                    continue;
+                                }
                                 if *query && part == Part::Request {
                                     let name = param.name.clone();
                                     self.place_param(param, open, paging, Some(page));
@@ -2384,6 +2447,28 @@ fn plain_param_row(line: &str, at: At) -> Option<ParamDoc> {
         ty,
         at,
     })
+}
+
+/// A response or type field read as a parameter row of a plain-text table: `phone string or
+/// null Phone number`, `results array of Branch The branches` keep their whole type.
+fn plain_field(param: ParamDoc) -> FieldDoc {
+    let mut ty = param.ty;
+    let mut description = param.description.as_str();
+    if let Some(rest) = description.strip_prefix("or null") {
+        ty.push_str(" or null");
+        description = rest.trim_start();
+    } else if ty == "array" {
+        if let Some(rest) = description.strip_prefix("of ") {
+            let (name, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+            ty = format!("array of {name}");
+            description = rest;
+        }
+    }
+    FieldDoc {
+        name: param.name,
+        ty,
+        description: description.to_string(),
+    }
 }
 
 /// A line holding only a type and perhaps a flag: a row's cells centred beside its wrapped

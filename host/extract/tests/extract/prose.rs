@@ -1249,3 +1249,38 @@ fn a_hand_written_site_gives_keys_filters_children_and_types_per_section() {
         ("updated_from", "modified_epoch")
     );
 }
+
+/// The same kind of site printed to PDF: the tables' `Name Type Description` header repeats on
+/// every page and is dropped with the running lines, so a type's name (`Branch`, `Member`) or
+/// `Response` alone on a line titles the field rows under it; they describe the records (the
+/// key a field's words state, "string or null"), never become query parameters.
+#[test]
+fn a_pdf_titles_field_rows_with_the_types_name() {
+    let text = "Branches\nList branches\nGET /branches\nReturns a page of branches. Page through with offset and limit until offset\nreaches total.\nQuery parameters\noffset integer Number of branches to skip. Default 0.\nlimit integer Page size, 1 to 20. Default 5.\nResponse\ntotal integer Number of branches\nresults array of Branch The branches\nBranch\nbranch_code string Unique three-letter code; identifies the branch\nname string Display name\nphone string or null Phone number\nExample\ncurl -H 'X-Key: KEY' 'https://api.library.example/api/v1/branches?offset=0&limit=2'\n{\n\"total\": 2,\n\"results\": [\n{\"branch_code\": \"CEN\", \"name\": \"Central\", \"phone\": null}\n]\n}\n\u{c}Members\nList members\nGET /members\nThe response body is a JSON array of members.\nQuery parameters\nupdated_from integer (Unix seconds) Only members whose modified_epoch is at or after this time\nMember\ncard_number string Library card number; unique, identifies the member\nmodified_epoch integer Last modification, Unix seconds\nExample\ncurl -H 'X-Key: KEY' 'https://api.library.example/api/v1/members'\n[\n{\"card_number\": \"C1\", \"modified_epoch\": 1740463200}\n]\n";
+    let model = extract_prose(
+        &[page("library.pdf", ProseKind::PlainText, text)],
+        "Library",
+    )
+    .unwrap();
+    let branches = endpoint(&model, "/api/v1/branches");
+    assert_eq!(branches.primary_key, ["branch_code"]);
+    let phone = branches.columns.iter().find(|c| c.name == "phone").unwrap();
+    assert_eq!((phone.ty, phone.nullable), (ColumnType::String, true));
+    for e in &model.endpoints {
+        let sent: Vec<&str> = e.query.iter().map(|q| q.name.as_str()).collect();
+        assert!(
+            !sent
+                .iter()
+                .any(|n| ["branch_code", "phone", "results", "card_number"].contains(n)),
+            "{}: fields became parameters: {sent:?}",
+            e.path
+        );
+    }
+    let members = endpoint(&model, "/api/v1/members");
+    assert_eq!(members.primary_key, ["card_number"]);
+    let inc = members.incremental.as_ref().expect("a filter");
+    assert_eq!(
+        (inc.param.as_str(), inc.cursor_field.as_str()),
+        ("updated_from", "modified_epoch")
+    );
+}
