@@ -50,10 +50,11 @@ pub fn discover(
                     nullable: c.nullable,
                 })
                 .collect();
-            if let Some(p) = e.parent {
-                if !columns.iter().any(|c| c.name == p.column) {
+            // The key columns of the parent and of every table above it.
+            for column in ancestor_columns(decl, e) {
+                if !columns.iter().any(|c| c.name == column) {
                     columns.push(Column {
-                        name: p.column.into(),
+                        name: column.into(),
                         ty: ColumnType::String,
                         nullable: false,
                     });
@@ -290,6 +291,9 @@ fn check_endpoint(
         owned.extend(gathered);
     }
     let path_params: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // A child's key starts with the columns its parents fill, which the connector adds to each
+    // row: on one parent's page they are that parent's values.
+    let from_parents = ancestor_columns(decl, e);
     match first_page(e, base, config, &path_params) {
         Err((msg, status)) => (false, msg, status),
         Ok((url, records, status)) => {
@@ -304,7 +308,7 @@ fn check_endpoint(
                         .iter()
                         .map(|k| match field(r, k) {
                             Some(v) => v.get().to_string(),
-                            None if e.parent.is_some_and(|p| p.column == *k) => "parent".into(),
+                            None if from_parents.contains(&k.as_ref()) => "parent".into(),
                             None => String::new(),
                         })
                         .collect();
@@ -762,7 +766,7 @@ fn sync_list(
     let conditional = e.incremental.is_some_and(|i| i.header) && target.filter.is_some();
     let shape = Shape {
         blocked: &sel.blocked_columns,
-        parent: None,
+        parents: &[],
         cursor_field: e.incremental.map(|i| i.cursor_field),
     };
     let mut batch = Vec::with_capacity(64 * 1024);
@@ -810,11 +814,12 @@ fn sync_list(
     }
 }
 
-/// Path parameters gathered down a parent chain, and the immediate parent's key (raw JSON).
+/// Path parameters gathered down a parent chain, and the keys (column, raw JSON) of the
+/// parents on it, root first: each child row carries them all.
 #[derive(Clone)]
 struct Ctx {
     params: Vec<(&'static str, String)>,
-    parent_key_json: String,
+    keys: Vec<(&'static str, String)>,
 }
 
 /// One request in flight during a fan-out.
@@ -857,6 +862,22 @@ fn ancestors(
     }
     chain.reverse();
     Ok(chain)
+}
+
+/// The columns a child table's rows get from the tables above it (each link's column), root
+/// first; none for a top-level table or a broken chain.
+fn ancestor_columns(decl: &ConnectorDecl, e: &EndpointDecl) -> Vec<&'static str> {
+    let Ok(chain) = ancestors(decl, e) else {
+        return e.parent.map(|p| p.column).into_iter().collect();
+    };
+    let mut out: Vec<&'static str> = Vec::new();
+    for level in chain.iter().skip(1).copied().chain(std::iter::once(e)) {
+        if let Some(link) = level.parent {
+            out.retain(|c| *c != link.column);
+            out.push(link.column);
+        }
+    }
+    out
 }
 
 /// Response bytes a fan-out batch aims at: a quarter of the host's default budget (256 MB)
@@ -1030,10 +1051,10 @@ fn child_contexts(
         };
         let mut params = parent_ctx.params.clone();
         params.push((link.path_param, text));
-        out.push(Ctx {
-            params,
-            parent_key_json: key.get().to_string(),
-        });
+        let mut keys = parent_ctx.keys.clone();
+        keys.retain(|(c, _)| *c != link.column);
+        keys.push((link.column, key.get().to_string()));
+        out.push(Ctx { params, keys });
     }
 }
 
@@ -1314,7 +1335,7 @@ fn member_page(
     let mut ctxs = Vec::new();
     let top = Ctx {
         params: Vec::new(),
-        parent_key_json: String::new(),
+        keys: Vec::new(),
     };
     // Each level below the top list, with its link to the level above: `middle`, then `e`.
     let below: Vec<&EndpointDecl> = m
@@ -1349,7 +1370,6 @@ fn member_page(
         ctxs = next_ctxs;
     }
     let e = m.e;
-    let link = e.parent.expect("child endpoint");
     let cursor_field = e.incremental.map(|i| i.cursor_field);
     let (batch, pass, sel) = (&mut m.batch, &mut m.pass, m.sel);
     batch.clear();
@@ -1364,7 +1384,7 @@ fn member_page(
         &mut |i, records| {
             let shape = Shape {
                 blocked: &sel.blocked_columns,
-                parent: Some((link.column, &ctxs[i].parent_key_json)),
+                parents: &ctxs[i].keys,
                 cursor_field,
             };
             write_records(records, &shape, batch, &mut |v| pass.observe(v))

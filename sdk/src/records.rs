@@ -120,8 +120,9 @@ fn kind(text: &str) -> &'static str {
 pub(crate) struct Shape<'s> {
     /// Columns the user blocked.
     pub blocked: &'s [String],
-    /// Column and raw JSON value of the parent key, for child tables.
-    pub parent: Option<(&'s str, &'s str)>,
+    /// Columns and raw JSON values of the keys of a child table's parent and the parents
+    /// above it, root first (empty for a top-level table).
+    pub parents: &'s [(&'static str, String)],
     /// Field whose maximum is tracked (incremental cursor).
     pub cursor_field: Option<&'s str>,
 }
@@ -134,7 +135,7 @@ pub(crate) fn write_records(
     out: &mut Vec<u8>,
     on_cursor: &mut dyn FnMut(Value),
 ) -> Result<(), String> {
-    let rewrite = !shape.blocked.is_empty() || shape.parent.is_some();
+    let rewrite = !shape.blocked.is_empty() || !shape.parents.is_empty();
     for raw in records {
         let text = raw.get();
         if out.len() > 1 {
@@ -144,7 +145,7 @@ pub(crate) fn write_records(
             // A list of scalars: each becomes a one-column record.
             out.extend_from_slice(b"{\"value\":");
             out.extend_from_slice(text.as_bytes());
-            if let Some((col, key)) = shape.parent {
+            for (col, key) in shape.parents {
                 out.push(b',');
                 write_key(col, out);
                 out.extend_from_slice(key.as_bytes());
@@ -172,7 +173,9 @@ pub(crate) fn write_records(
         out.push(b'{');
         let mut first = true;
         for (k, v) in &obj.0 {
-            if shape.blocked.iter().any(|b| b == k) {
+            // A field named like a parent's column gives way to the parent's value (written
+            // below): one key per name.
+            if shape.blocked.iter().any(|b| b == k) || shape.parents.iter().any(|(c, _)| c == k) {
                 continue;
             }
             if !first {
@@ -182,10 +185,11 @@ pub(crate) fn write_records(
             write_key(k, out);
             out.extend_from_slice(v.get().as_bytes());
         }
-        if let Some((col, key)) = shape.parent {
+        for (col, key) in shape.parents {
             if !first {
                 out.push(b',');
             }
+            first = false;
             write_key(col, out);
             out.extend_from_slice(key.as_bytes());
         }
@@ -263,7 +267,7 @@ mod tests {
         let blocked = vec!["secret".to_string()];
         let shape = Shape {
             blocked: &blocked,
-            parent: Some(("customer_id", "\"c1\"")),
+            parents: &[("customer_id", "\"c1\"".to_string())],
             cursor_field: Some("u"),
         };
         let mut out = vec![b'['];

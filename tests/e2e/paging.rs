@@ -4,7 +4,7 @@
 
 use crate::support::{connection_with, db, Setup};
 use connector_agent_fixture::{
-    paging_openapi_document, refund_ids, refund_notes, visible_worklogs, FixtureAuth,
+    note_replies, paging_openapi_document, refund_ids, refund_notes, visible_worklogs, FixtureAuth,
     FixtureConfig, REFUND_PAGE_CAP,
 };
 use connector_agent_model::{EndSignal, Pagination};
@@ -144,6 +144,13 @@ async fn child_ids_numbered_per_parent_all_arrive_once() {
         .expect("the notes table");
     assert_eq!(notes.primary_key, ["refund_id", "id"]);
     let table = notes.table.clone();
+    let replies = model
+        .endpoints
+        .iter()
+        .find(|e| e.path == "/v1/refunds/{refund_id}/notes/{note_id}/replies")
+        .expect("the replies table");
+    assert_eq!(replies.primary_key, ["refund_id", "note_id", "id"]);
+    let replies_table = replies.table.clone();
     let report = s.engine.test(&s.id).await.unwrap();
     let check = report
         .checks
@@ -169,5 +176,26 @@ async fn child_ids_numbered_per_parent_all_arrive_once() {
         .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
         .collect();
         assert_eq!(rows, expected, "sync {}", round + 1);
+        // One level down, replies numbered within each note: keyed by the refund, the note
+        // and their own number, every reply lands once (keyed by note and number, the
+        // replies of 23 refunds' notes collapsed into 6 rows).
+        let replies: Vec<(String, i64, i64)> = sqlx::query(&format!(
+            "SELECT refund_id, note_id, id FROM {replies_table} ORDER BY refund_id, note_id, id"
+        ))
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.get::<String, _>(0),
+                r.get::<String, _>(1).parse().unwrap(),
+                r.get::<i64, _>(2),
+            )
+        })
+        .collect();
+        let mut want = note_replies();
+        want.sort();
+        assert_eq!(replies, want, "sync {}", round + 1);
     }
 }

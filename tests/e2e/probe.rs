@@ -61,9 +61,9 @@ async fn every_check_passes_on_the_fixture_and_page_two_is_fetched() {
         "{orders}"
     );
     let lines = &check(&report, "table lines").message;
-    // A child's key leads with its parent's column (the connector adds it to each row).
+    // A child's key leads with the columns its parents fill (the connector adds them).
     assert!(
-        lines.contains("primary key: `invoice_id, id` unique"),
+        lines.contains("primary key: `customer_id, invoice_id, id` unique"),
         "{lines}"
     );
     // The host asked for the second pages itself, the way the connector pages.

@@ -185,7 +185,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
             table: "lines",
             path: "/v1/customers/{customer_id}/invoices/{invoice_id}/lines",
             record_path: &["data"],
-            primary_key: &["invoice_id", "id"],
+            primary_key: &["customer_id", "invoice_id", "id"],
             columns: &[
                 ColumnDecl {
                     name: "id",
@@ -205,6 +205,11 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
                 ColumnDecl {
                     name: "amount",
                     kind: ColumnKind::Integer,
+                    nullable: false,
+                },
+                ColumnDecl {
+                    name: "customer_id",
+                    kind: ColumnKind::String,
                     nullable: false,
                 },
                 ColumnDecl {

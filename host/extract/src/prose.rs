@@ -3697,7 +3697,6 @@ fn finish(model: &mut ApiModel, synthetic: &Synthetic, sources: Vec<String>) {
                 endpoint.primary_key = key;
             }
         }
-        crate::infer::key_with_parent(endpoint);
         if let Some((real, fixed)) = synthetic.rpc.get(&key) {
             let shown: Vec<String> = fixed.iter().map(|(n, v)| format!("{n}={v}")).collect();
             endpoint.reason = endpoint.reason.replace(&endpoint.path, real);
@@ -3718,6 +3717,7 @@ fn finish(model: &mut ApiModel, synthetic: &Synthetic, sources: Vec<String>) {
         let mapped = 0.3 + 0.4 * ((c - 0.3) / 0.6).clamp(0.0, 1.0);
         endpoint.confidence = ((mapped * 100.0).round() / 100.0) as f32;
     }
+    crate::infer::keys_with_parents(&mut model.endpoints);
     for field in &mut model.config {
         if field.name == "base_url" {
             if let Some(default) = &field.default {

@@ -420,6 +420,29 @@ pub enum CursorFormat {
     HttpDate,
 }
 
+/// The links of `e`'s chain of parents, root first: each link's `column` is a column of `e`'s
+/// rows (the connector adds the parent's key, and every key above it), so a child table is
+/// keyed by them before its own key. A column named twice keeps its nearest link; a chain
+/// that loops or names a missing table stops there.
+pub fn parent_links(endpoints: &[Endpoint], e: &Endpoint) -> Vec<ParentRef> {
+    let mut chain: Vec<ParentRef> = Vec::new();
+    let mut cur = e;
+    while let Some(link) = &cur.parent {
+        if chain.len() > 8 || chain.iter().any(|c| c.table == link.table) {
+            break;
+        }
+        if !chain.iter().any(|c| c.column == link.column) {
+            chain.push(link.clone());
+        }
+        match endpoints.iter().find(|p| p.table == link.table) {
+            Some(parent) => cur = parent,
+            None => break,
+        }
+    }
+    chain.reverse();
+    chain
+}
+
 /// Link from a child endpoint to the parent list that fills its path parameter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -593,10 +593,8 @@ pub(crate) fn assemble(
             confidence: (confidence.clamp(0.05, 1.0) * 100.0).round() / 100.0,
             corrections: Vec::new(),
         });
-        if let Some(e) = endpoints.last_mut() {
-            key_with_parent(e);
-        }
     }
+    keys_with_parents(&mut endpoints);
 
     config.extend(param_fields);
     for field in header_fields {
@@ -620,24 +618,41 @@ pub(crate) fn assemble(
     model
 }
 
-/// A child table's key and columns with its parent's column, which the connector adds to
-/// each row (text, never null). Docs rarely say whether a child's id is unique across
-/// parents (`loan_no` is often numbered per branch); with the parent's column first in the
-/// key, rows of different parents never overwrite each other, and a key unique on its own
-/// stays unique. A keyless child stays keyless (its rows are keyed by their content, the
-/// parent column included). Call it again after anything sets the key.
-pub(crate) fn key_with_parent(e: &mut Endpoint) {
-    let Some(p) = &e.parent else { return };
-    if !e.columns.iter().any(|c| c.name == p.column) {
-        e.columns.push(Column {
-            name: p.column.clone(),
-            ty: ColumnType::String,
-            nullable: false,
-            description: format!("`{}` of the parent `{}` record", p.parent_key, p.table),
-        });
-    }
-    if !e.primary_key.is_empty() && !e.primary_key.contains(&p.column) {
-        e.primary_key.insert(0, p.column.clone());
+/// Child tables' keys and columns with the columns their parents fill, which the connector
+/// adds to each row (text, never null). Docs rarely say whether a child's id is unique across
+/// parents (`loan_no` is numbered per branch, a trip per vehicle under each site); with the
+/// parents' columns first in the key, rows of different parents never overwrite each other,
+/// and a key unique on its own stays unique. A keyless child stays keyless (its rows are
+/// keyed by their content, the parents' columns included). Call it again after anything
+/// sets a key.
+pub(crate) fn keys_with_parents(endpoints: &mut [Endpoint]) {
+    for i in 0..endpoints.len() {
+        let chain = connector_agent_model::parent_links(endpoints, &endpoints[i]);
+        let e = &mut endpoints[i];
+        for (n, link) in chain.iter().enumerate() {
+            if !e.columns.iter().any(|c| c.name == link.column) {
+                let whose = if n + 1 == chain.len() {
+                    format!("the parent `{}` record", link.table)
+                } else {
+                    format!("the `{}` record above the parent", link.table)
+                };
+                e.columns.push(Column {
+                    name: link.column.clone(),
+                    ty: ColumnType::String,
+                    nullable: false,
+                    description: format!("`{}` of {whose}", link.parent_key),
+                });
+            }
+        }
+        if !e.primary_key.is_empty() {
+            let own: Vec<String> = e
+                .primary_key
+                .iter()
+                .filter(|k| !chain.iter().any(|c| &c.column == *k))
+                .cloned()
+                .collect();
+            e.primary_key = chain.iter().map(|c| c.column.clone()).chain(own).collect();
+        }
     }
 }
 

@@ -38,12 +38,13 @@ impl Probe<'_> {
     pub(super) fn columns(&mut self, i: usize, records: &[Value]) {
         use connector_agent_destination::{ColumnNames, MAX_COLUMNS, ROW_ID, SYNCED_AT};
         let e = &self.model.endpoints[i];
-        let parent_column = e.parent.as_ref().map(|p| p.column.as_str());
+        let links = connector_agent_model::parent_links(&self.model.endpoints, e);
+        let parent_columns: Vec<&str> = links.iter().map(|l| l.column.as_str()).collect();
         let known: HashSet<&str> = e.columns.iter().map(|c| c.name.as_str()).collect();
         let observed: Vec<_> = observed::columns(records)
             .into_iter()
             .filter(|c| !known.contains(c.name.as_str()))
-            .filter(|c| Some(c.name.as_str()) != parent_column)
+            .filter(|c| !parent_columns.contains(&c.name.as_str()))
             .collect();
         if observed.is_empty() {
             return;
@@ -51,12 +52,17 @@ impl Probe<'_> {
         // The model's columns come first, so a capped table keeps what the docs list.
         let mut required: Vec<&str> = e.primary_key.iter().map(String::as_str).collect();
         required.extend([SYNCED_AT, ROW_ID]);
-        required.extend(parent_column);
+        required.extend(parent_columns.iter().copied());
         let names = ColumnNames::assign(
             e.columns
                 .iter()
                 .map(|c| c.name.as_str())
-                .chain(parent_column.filter(|p| !known.contains(p)))
+                .chain(
+                    parent_columns
+                        .iter()
+                        .copied()
+                        .filter(|p| !known.contains(p)),
+                )
                 .chain([SYNCED_AT])
                 .chain(observed.iter().map(|c| c.name.as_str())),
             &required,
@@ -138,13 +144,16 @@ impl Probe<'_> {
                 "no records on the first page to check".into(),
             );
         }
-        // A child's key starts with its parent's column, which the connector adds to each
-        // row: every record of one parent's page shares it, so the page checks the rest.
-        let parent_column = e.parent.as_ref().map(|p| p.column.as_str());
+        // A child's key starts with the columns its parents fill, which the connector adds to
+        // each row: every record of one parent's page shares them, so the page checks the rest.
+        let links = connector_agent_model::parent_links(&self.model.endpoints, e);
+        let parent_columns: Vec<&str> = links.iter().map(|l| l.column.as_str()).collect();
         let own: Vec<String> = e
             .primary_key
             .iter()
-            .filter(|k| Some(k.as_str()) != parent_column || records[0].get(k.as_str()).is_some())
+            .filter(|k| {
+                !parent_columns.contains(&k.as_str()) || records[0].get(k.as_str()).is_some()
+            })
             .cloned()
             .collect();
         let problem = if e.primary_key.is_empty() {
@@ -163,10 +172,12 @@ impl Probe<'_> {
         let before = e.primary_key.join(", ");
         match observed::primary_key(records, &e.entity) {
             Some(key) if [key.clone()] != own.as_slice() => {
-                let after = match parent_column {
-                    Some(p) if p != key => vec![p.to_string(), key.clone()],
-                    _ => vec![key.clone()],
-                };
+                let after: Vec<String> = parent_columns
+                    .iter()
+                    .filter(|p| **p != key)
+                    .map(|p| p.to_string())
+                    .chain([key.clone()])
+                    .collect();
                 let evidence = format!(
                     "`{before}`: {problem}; `{key}` is in every record and unique on the page"
                 );
