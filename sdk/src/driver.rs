@@ -308,7 +308,7 @@ fn check_endpoint(
                         .iter()
                         .map(|k| match field(r, k) {
                             Some(v) => v.get().to_string(),
-                            None if from_parents.contains(&k.as_ref()) => "parent".into(),
+                            None if from_parents.contains(k) => "parent".into(),
                             None => String::new(),
                         })
                         .collect();
