@@ -281,7 +281,38 @@ pub(crate) fn extract(root: &Value, env: Option<&Value>, source: &str) -> Result
             }
             let squashed = squash(name);
             let expanded = vars.expand(value);
-            if ROUTINE_HEADERS.contains(&squashed.as_str()) || expanded.unknown.is_empty() {
+            // What a client adds by itself, not what the API asks for.
+            const TRANSPORT: &[&str] = &[
+                "cachecontrol",
+                "postmantoken",
+                "connection",
+                "host",
+                "acceptencoding",
+                "contentlength",
+                "pragma",
+                "cookie",
+                "origin",
+                "referer",
+                "xrequestedwith",
+            ];
+            if ROUTINE_HEADERS.contains(&squashed.as_str())
+                || TRANSPORT.contains(&squashed.as_str())
+            {
+                continue;
+            }
+            if expanded.unknown.is_empty() {
+                // A fixed value every request of the collection sends (`Api-Version:
+                // 2024-05-01`): sent as it is.
+                let text = expanded.text.trim();
+                if !text.is_empty() && text.len() <= 1024 {
+                    params.push(ParamSpec {
+                        name: name.clone(),
+                        location: "header",
+                        required: true,
+                        description: description.clone(),
+                        schema: json!({"type": "string", "default": text}),
+                    });
+                }
                 continue;
             }
             let description = if description.is_empty() {

@@ -770,6 +770,9 @@ struct Slot {
     list_hint: Option<At>,
     /// A `Link: <…>; rel="next"` mention in the endpoint's own section.
     link: Option<At>,
+    /// Request headers its section's header table names: name, value when the docs give
+    /// one ("Must be 2024-05-01."), description, required.
+    headers: Vec<(String, Option<String>, String, bool)>,
     /// Response fields documented in the section's tables (widdershins' "Response Schema":
     /// `» name`, `»» name` for nested ones), for their descriptions.
     fields: Vec<FieldDoc>,
@@ -1147,6 +1150,8 @@ impl<'p> Reader<'p> {
         let mut plain_table: Option<PlainTable> = None;
         let mut previous_line = String::new();
         let mut previous_raw = String::new();
+        // Under a `### Headers` heading: the table lists request headers.
+        let mut header_table = false;
         // The plain-text table being read describes fields, not parameters: of a named type
         // (`Branch` above `Name Type Description`), or of the open endpoint's response.
         let mut plain_fields: Option<Option<String>> = None;
@@ -1163,12 +1168,14 @@ impl<'p> Reader<'p> {
                     if let Some(about) = sub_heading(text).filter(|_| *l > level || level == 0) {
                         part = about;
                         success = true;
+                        header_table = text.to_ascii_lowercase().contains("header");
                         if about == Part::Request && heading_introduces_params(text) {
                             param_intro = Some(text.to_ascii_lowercase().contains("required"));
                         }
                         continue;
                     }
                     part = Part::Request;
+                    header_table = false;
                     self.section_mentioned = false;
                     if open.is_some_and(|(_, ol)| *l <= ol) {
                         open = None;
@@ -1655,6 +1662,50 @@ impl<'p> Reader<'p> {
                                         ty: cell(row, ty),
                                         description: cell(row, description),
                                     });
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    // The request headers of the open operation (`Api-Version | string |
+                    // yes | Must be 2024-05-01.`): required ones are sent with the value the
+                    // docs give (else asked for in setup); a changes-since one filters.
+                    if header_table && PARAM_HEADS.contains(&head.as_str()) {
+                        if let Some((slot, _)) = open {
+                            for row in rows.iter().take(50) {
+                                let name = link_text(&cell(row, Some(0)));
+                                let name = name.trim();
+                                if name.is_empty()
+                                    || name.len() > 64
+                                    || !name
+                                        .chars()
+                                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                                {
+                                    continue;
+                                }
+                                let text = cell(row, description);
+                                let req = cell(row, required).to_ascii_lowercase();
+                                let required =
+                                    matches!(
+                                        req.as_str(),
+                                        "yes" | "true" | "required" | "y" | "✓" | "x"
+                                    ) || text.to_ascii_lowercase().starts_with("required");
+                                let squashed = naming::squash(name);
+                                let routine =
+                                    crate::infer::ROUTINE_HEADERS.contains(&squashed.as_str());
+                                let change = crate::infer::incremental::is_change_header(name);
+                                if routine || !(required || change) {
+                                    continue;
+                                }
+                                let value = (!change).then(|| header_value(&text)).flatten();
+                                let headers = &mut self.slots[slot].headers;
+                                if !headers.iter().any(|h| h.0.eq_ignore_ascii_case(name)) {
+                                    headers.push((
+                                        name.to_string(),
+                                        value,
+                                        clean_text(&text),
+                                        required && !change,
+                                    ));
                                 }
                             }
                         }
@@ -2925,6 +2976,40 @@ fn type_schema(ty: &str, example: Option<&Value>) -> Value {
     }
 }
 
+/// The value a header table's description gives: the first quoted word, else the word after
+/// "must be", "always", "set to", "use", "e.g.", "example" or "default" ("Must be
+/// 2024-05-01." → `2024-05-01`).
+fn header_value(text: &str) -> Option<String> {
+    if let Some(quoted) = text
+        .split('`')
+        .nth(1)
+        .filter(|q| !q.is_empty() && q.len() <= 200)
+    {
+        return Some(quoted.to_string());
+    }
+    let lower = text.to_ascii_lowercase();
+    [
+        "must be ",
+        "always ",
+        "set to ",
+        "use ",
+        "e.g. ",
+        "example: ",
+        "example ",
+        "default: ",
+        "default ",
+    ]
+    .iter()
+    .find_map(|lead| {
+        let i = lower.find(lead)? + lead.len();
+        let word = text[i..].split_whitespace().next()?;
+        let word = word
+            .trim_end_matches(['.', ',', ';', ')'])
+            .trim_matches(['"', '\'']);
+        (!word.is_empty() && word.len() <= 200).then(|| word.to_string())
+    })
+}
+
 /// `Default is 10`, `defaults to 0`, `default: 1` → the number.
 fn default_from_text(text: &str) -> Option<u64> {
     let lower = text.to_ascii_lowercase();
@@ -3249,6 +3334,25 @@ impl Reader<'_> {
                     add(p, &mut names);
                 }
             }
+            let mut header_names: Vec<String> = Vec::new();
+            let mut header_params: Vec<Value> = Vec::new();
+            for (name, value, description, required) in slots.iter().flat_map(|s| &s.headers) {
+                if header_names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                    continue;
+                }
+                header_names.push(name.clone());
+                let mut schema = json!({"type": "string"});
+                if let Some(v) = value {
+                    schema["default"] = json!(v);
+                }
+                header_params.push(json!({
+                    "name": name,
+                    "in": "header",
+                    "required": required,
+                    "description": description,
+                    "schema": schema,
+                }));
+            }
             let pages: Vec<usize> = slots.iter().map(|s| s.at.page).collect();
             for (_, p) in self.page_params.iter().filter(|(pg, _)| pages.contains(pg)) {
                 add(p, &mut names);
@@ -3399,6 +3503,7 @@ impl Reader<'_> {
                 response["headers"] =
                     json!({"Link": {"description": format!("described at {}", self.place(at))}});
             }
+            params.extend(header_params);
             let op = json!({
                 "parameters": params,
                 "responses": {"200": response},
@@ -4058,6 +4163,7 @@ fn new_slot(target: String, via: &'static str, at: At) -> Slot {
         params: Vec::new(),
         list_hint: None,
         link: None,
+        headers: Vec::new(),
         fields: Vec::new(),
         response_schema: None,
         schema: None,

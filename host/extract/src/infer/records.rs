@@ -456,7 +456,10 @@ pub(crate) fn key_stated(
             columns
         };
         if let Some(key) = key_named_in(sentence, candidates) {
-            if key.iter().all(|k| !params.contains(&k.as_str())) {
+            // "the company identified by `company_id`" names the request's parameter, not the
+            // records' key; "identified by `vehicle_id` and `ts` together" is a key even when
+            // `vehicle_id` also filters the list.
+            if !key.iter().all(|k| params.contains(&k.as_str())) {
                 return Some(key);
             }
         }

@@ -940,3 +940,41 @@ fn without_saved_responses_the_words_name_the_key_and_the_filtered_field() {
         ("changed_since", "last_changed")
     );
 }
+
+/// A request's fixed header the API requires (`Api-Version: 2024-05-01`, "400 without it")
+/// is sent with that value on every request; a key stated after a colon ("Readings have no
+/// id of their own: a reading is identified by `vehicle_id` and `ts` together") is the key.
+#[test]
+fn fixed_headers_are_sent_and_keys_stated_in_the_words_are_kept() {
+    let items = json!([{
+        "name": "List readings",
+        "request": {
+            "method": "GET",
+            "description": "Telemetry readings for all vehicles in `readings`, with `next_page_token` (null at the end). Readings have no id of their own: a reading is identified by `vehicle_id` and `ts` together.",
+            "header": [
+                {"key": "Api-Version", "value": "2024-05-01", "description": "Required on every request; 400 without it"},
+                {"key": "Accept", "value": "application/json"}
+            ],
+            "url": {
+                "raw": "https://x.test/readings?page_size=100",
+                "host": ["x", "test"],
+                "path": ["readings"],
+                "query": [
+                    {"key": "page_size", "value": "100"},
+                    {"key": "vehicle_id", "value": "", "disabled": true, "description": "Only this unit's readings"}
+                ]
+            }
+        }
+    }]);
+    let model = extract_postman(&collection(items), "fleet.json").unwrap();
+    let readings = endpoint(&model, "/readings");
+    assert_eq!(readings.primary_key, ["vehicle_id", "ts"]);
+    let sent: Vec<(&str, &str)> = readings
+        .headers
+        .iter()
+        .chain(&model.headers)
+        .map(|h| (h.name.as_str(), h.value.as_str()))
+        .collect();
+    assert!(sent.contains(&("Api-Version", "2024-05-01")), "{sent:?}");
+    assert!(!sent.iter().any(|(n, _)| *n == "Accept"), "{sent:?}");
+}

@@ -1284,3 +1284,31 @@ fn a_pdf_titles_field_rows_with_the_types_name() {
         ("updated_from", "modified_epoch")
     );
 }
+
+/// A section's table of request headers: a required one is sent with the value its
+/// description gives ("Must be 2024-05-01."), `If-Modified-Since` is the table's filter, and
+/// neither becomes a query parameter.
+#[test]
+fn a_headers_table_gives_required_headers_and_a_header_filter() {
+    let text = "# Readings\n\n## List readings\n\n```\nGET /v2/readings\n```\n\nTelemetry readings in `readings`. The API answers `304 Not Modified` when none changed.\n\n### Headers\n\n| Name | Type | Required | Description |\n|---|---|---|---|\n| `Api-Version` | string | yes | Must be 2024-05-01. |\n| `If-Modified-Since` | HTTP date | no | Only readings whose `modified_at` is after this time |\n\n### Query parameters\n\n| Name | Type | Required | Description |\n|---|---|---|---|\n| `page_size` | integer | no | At most 100 |\n\n### Example\n\n```json\n{\"readings\": [{\"vehicle_id\": 1, \"ts\": \"2025-03-01T00:00:00Z\", \"modified_at\": \"2025-03-01T00:00:00Z\"}], \"next_page_token\": null}\n```\n";
+    let model = extract_prose(&[page("readings.md", ProseKind::Markdown, text)], "Fleet").unwrap();
+    let readings = endpoint(&model, "/v2/readings");
+    let headers: Vec<(&str, &str)> = readings
+        .headers
+        .iter()
+        .chain(&model.headers)
+        .map(|h| (h.name.as_str(), h.value.as_str()))
+        .collect();
+    assert_eq!(headers, [("Api-Version", "2024-05-01")]);
+    let inc = readings.incremental.as_ref().expect("the header filter");
+    assert!(inc.header, "{inc:?}");
+    assert_eq!(
+        (inc.param.as_str(), inc.cursor_field.as_str()),
+        ("If-Modified-Since", "modified_at")
+    );
+    assert!(
+        readings.query.iter().all(|q| q.name != "Api-Version"),
+        "{:?}",
+        readings.query
+    );
+}
