@@ -128,6 +128,12 @@ impl Probe<'_> {
             self.answered = Some((url.clone(), resp.status, redirected.clone()));
         }
         let status = resp.status;
+        if status == 304 {
+            return Err(Failure {
+                cause: Cause::NotModified,
+                message: format!("GET {} answered 304 Not Modified", shown(&url)),
+            });
+        }
         if !(200..300).contains(&status) {
             let f = self.status_failure(&url, status, &resp.body);
             if matches!(f.cause, Cause::Unauthorized | Cause::Forbidden)

@@ -121,6 +121,17 @@ impl Probe<'_> {
                         format!("`{}: {sent}` was refused: {}", inc.param, f.message),
                     ))
                 }
+                // Nothing changed after the newest record: what a changes-since header
+                // answers when it is honoured (the sync reads 304 as "no change").
+                Err(f) if f.cause == Cause::NotModified => {
+                    return Some(CheckPart::passed(
+                        "filter",
+                        format!(
+                            "`{}: {sent}` (the newest record's `{}`) answered 304 Not Modified: the API honours it",
+                            inc.param, inc.cursor_field
+                        ),
+                    ))
+                }
                 Err(f) => {
                     return Some(CheckPart::passed(
                         "filter",

@@ -58,6 +58,8 @@ pub(crate) struct ProbeReport {
 /// Why a request or a page failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cause {
+    /// A `304 Not Modified`: nothing changed since the time a changes-since header sent.
+    NotModified,
     Unauthorized,
     Forbidden,
     NotFound,
