@@ -1577,30 +1577,6 @@ impl<'p> Reader<'p> {
                         open = None;
                         continue;
                     }
-                    // A field table under a heading that is a type's name (`### Branch`
-                    // after a response table typed `array of Branch`): that type's fields.
-                    if object.is_none()
-                        && FIELD_HEADS.contains(&head.as_str())
-                        && ty.is_some()
-                        && description.is_some()
-                        && is_identifier(&section_name)
-                        && section_name.starts_with(|c: char| c.is_ascii_uppercase())
-                        && sub_heading(&section_name).is_none()
-                        && !heading_introduces_params(&section_name)
-                    {
-                        let fields = self.schemas.entry(section_name.clone()).or_default();
-                        for row in rows.iter().take(500) {
-                            let name = cell(row, Some(0));
-                            if is_identifier(&name) && fields.len() < 1000 {
-                                fields.push(FieldDoc {
-                                    name,
-                                    ty: cell(row, ty),
-                                    description: cell(row, description),
-                                });
-                            }
-                        }
-                        continue;
-                    }
                     if let Some((index, _)) = object {
                         if FIELD_HEADS.contains(&head.as_str()) && ty.is_some() {
                             for row in rows.iter().take(500) {
@@ -1616,9 +1592,14 @@ impl<'p> Reader<'p> {
                         }
                         continue;
                     }
-                    // A named schema's field table (`## AddOnObject` / `### Properties`).
-                    if part == Part::NotQuery
-                        && open.is_none()
+                    // A named schema's field table (`## AddOnObject` / `### Properties`), or
+                    // one under a heading that is a type's name inside an operation
+                    // (`### Branch` after a response table typed `array of Branch`).
+                    let type_heading = ty.is_some()
+                        && section_name.starts_with(|c: char| c.is_ascii_uppercase())
+                        && sub_heading(&section_name).is_none()
+                        && !heading_introduces_params(&section_name);
+                    if ((part == Part::NotQuery && open.is_none()) || type_heading)
                         && FIELD_HEADS.contains(&head.as_str())
                         && is_identifier(&section_name)
                         && description.is_some()

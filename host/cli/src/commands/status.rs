@@ -29,10 +29,15 @@ impl StatusCommand {
             }
             pb.finish_and_clear();
         }
-        // A phase in progress with no worker behind it was interrupted (killed, machine restarted).
-        let interrupted = in_progress(conn.phase)
-            && !super::generate::worker_alive(&dir)
-            && conn.phase != Phase::EndpointsReady;
+        // A phase in progress with no worker behind it was interrupted (killed, machine
+        // restarted). The worker records its last phase before it goes: read the connection
+        // again once it is gone, or a worker that finished between the read above and the
+        // check (a cached build takes a second) would be reported interrupted.
+        let gone = !super::generate::worker_alive(&dir);
+        if gone && in_progress(conn.phase) {
+            conn = engine.home().load(&self.id)?;
+        }
+        let interrupted = gone && in_progress(conn.phase) && conn.phase != Phase::EndpointsReady;
         let destination = conn.describe_destination();
         let job = engine.home().jobs(&self.id, 1)?.into_iter().next();
         if ctx.json {
