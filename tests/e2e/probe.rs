@@ -2,7 +2,7 @@
 //! the API (shown by the review, used by the sync), and each failure named with its cause.
 
 use crate::support::{connection, connection_with, db, Setup};
-use connector_agent_fixture::{Fault, FixtureConfig};
+use connector_agent_fixture::{Fault, FixtureAuth, FixtureConfig};
 use connector_agent_sync::app::{CheckOutcome, SyncOptions};
 use connector_agent_sync::TestReport;
 use serde_json::Value;
@@ -274,6 +274,40 @@ async fn a_wrong_key_is_named_401_with_where_to_get_one() {
         !text.contains("wrong-secret-value"),
         "no secret in the report"
     );
+}
+
+/// A wrong password under basic auth is named as such, not as a key or token.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_is_named_as_the_user_name_and_password() {
+    let s = connection(FixtureConfig {
+        customers: 5,
+        auth: FixtureAuth::Basic {
+            username: "ann".into(),
+            password: "pw".into(),
+        },
+        ..FixtureConfig::default()
+    })
+    .await;
+    s.engine
+        .set_config(
+            &s.id,
+            &[
+                ("username".into(), "ann".into()),
+                ("password".into(), "not-the-password".into()),
+            ],
+        )
+        .unwrap();
+    let report = s.engine.test(&s.id).await.unwrap();
+    let creds = check(&report, "credentials accepted");
+    assert!(!creds.ok);
+    assert!(
+        creds.message.contains("check the user name and password"),
+        "{}",
+        creds.message
+    );
+    assert!(!serde_json::to_string(&report)
+        .unwrap()
+        .contains("not-the-password"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -233,9 +233,21 @@ impl Probe<'_> {
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
+                // What the user typed: a user name and password for basic auth.
+                let what = if self
+                    .model
+                    .auth
+                    .iter()
+                    .all(|a| matches!(a, connector_agent_model::AuthScheme::Basic { .. }))
+                    && !self.model.auth.is_empty()
+                {
+                    "the user name and password"
+                } else {
+                    "the key or token"
+                };
                 (
                     Cause::Unauthorized,
-                    format!("credentials rejected: check the key or token, and set it again with `connector-agent setup {id} --set NAME=VALUE`; where to get it: {fields}"),
+                    format!("credentials rejected: check {what}, and set it again with `connector-agent setup {id} --set NAME=VALUE`; where to get it: {fields}"),
                 )
             }
             403 => (
