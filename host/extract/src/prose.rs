@@ -953,6 +953,41 @@ impl<'p> Reader<'p> {
 
     /// The fields of the named schema and of the named schemas its fields' types link to
     /// (`[AddOnObject]`), breadth first, at most 20 schemas.
+    /// A row of a plain-text headers table (`Api-Version string yes Must be 2024-05-01.`):
+    /// a required header with the value its description gives, or a changes-since filter.
+    fn plain_header_row(&mut self, slot: usize, row: ParamDoc) {
+        let mut text = row.description.as_str();
+        let mut required = row.required;
+        for (word, flag) in [
+            ("yes ", true),
+            ("no ", false),
+            ("required ", true),
+            ("optional ", false),
+        ] {
+            if let Some(rest) = text.strip_prefix(word) {
+                required = flag;
+                text = rest;
+                break;
+            }
+        }
+        let name = row.name.as_str();
+        let squashed = naming::squash(name);
+        let change = crate::infer::incremental::is_change_header(name);
+        if crate::infer::ROUTINE_HEADERS.contains(&squashed.as_str()) || !(required || change) {
+            return;
+        }
+        let value = (!change).then(|| header_value(text)).flatten();
+        let headers = &mut self.slots[slot].headers;
+        if !headers.iter().any(|h| h.0.eq_ignore_ascii_case(name)) && headers.len() < 50 {
+            headers.push((
+                name.to_string(),
+                value,
+                clean_text(text),
+                required && !change,
+            ));
+        }
+    }
+
     fn schema_fields<'a>(&'a self, name: &str, out: &mut Vec<&'a FieldDoc>) {
         let mut queue = std::collections::VecDeque::from([name.to_string()]);
         let mut seen: Vec<String> = Vec::new();
@@ -1155,6 +1190,8 @@ impl<'p> Reader<'p> {
         // The plain-text table being read describes fields, not parameters: of a named type
         // (`Branch` above `Name Type Description`), or of the open endpoint's response.
         let mut plain_fields: Option<Option<String>> = None;
+        // The plain-text table being read lists request headers (`Headers` above it).
+        let mut plain_headers = false;
         // In a response part: whether the status it is under is a success (`- 200 OK`
         // before a type block, `- 401 Unauthorized` after it).
         let mut success = true;
@@ -1224,7 +1261,13 @@ impl<'p> Reader<'p> {
                     if (lower.contains("identif") || lower.contains("unique"))
                         && self.key_sentences.len() < MAX_KEY_SENTENCES
                     {
-                        let mut text = line.clone();
+                        // A wrapped line may hold only the end of the sentence ("identified
+                        // by vehicle_id and ts together."): its start is on the line before.
+                        let mut text = if plain_text && !previous_original.trim().is_empty() {
+                            format!("{} {line}", previous_original.trim())
+                        } else {
+                            line.clone()
+                        };
                         for next in blocks[b + 1..].iter().take(2) {
                             match &next.kind {
                                 Kind::Text(more) => {
@@ -1304,12 +1347,20 @@ impl<'p> Reader<'p> {
                         } else {
                             None
                         };
-                        if fields_of.is_some() && rows_follow() {
+                        let headers_title = sub_heading(title) == Some(Part::NotQuery)
+                            && lower
+                                .split_whitespace()
+                                .any(|w| w == "headers" || w == "header");
+                        if (fields_of.is_some() || headers_title) && rows_follow() {
                             plain_fields = fields_of;
+                            plain_headers = headers_title;
                             plain_table = Some((false, 0, None));
                             continue;
                         }
                         if let Some(query) = plain_param_header(&lower, &previous) {
+                            plain_headers = previous
+                                .split_whitespace()
+                                .any(|w| w == "headers" || w == "header");
                             let named = previous_original.trim();
                             plain_fields = if is_identifier(named)
                                 && named.starts_with(|c: char| c.is_ascii_uppercase())
@@ -1339,6 +1390,12 @@ impl<'p> Reader<'p> {
                             } else if let Some(param) = plain_param_row(line, block.at) {
                                 *misses = 0;
                                 *last = None;
+                                if plain_headers {
+                                    if let Some((slot, _)) = open {
+                                        self.plain_header_row(slot, param);
+                                    }
+                                    continue;
+                                }
                                 if let Some(target) = &plain_fields {
                                     let field = plain_field(param);
                                     match target {

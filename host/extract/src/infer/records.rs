@@ -547,6 +547,30 @@ pub(crate) fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<
         {
             continue;
         }
+        // "Each book is identified by its `isbn` and has `title`, `authors`, …": the key is
+        // what follows "identified by" up to where the sentence goes on to list the fields.
+        let window = ["identified by", "keyed by", "keyed on"]
+            .iter()
+            .find_map(|p| lower.find(p).map(|i| i + p.len()))
+            .map(|end_of_phrase| {
+                let rest = &lower[end_of_phrase..];
+                let stop = [
+                    " and has ",
+                    " has ",
+                    " have ",
+                    " and contains ",
+                    " contains ",
+                    " includes ",
+                    ", with ",
+                    " with fields",
+                    " and carries ",
+                ]
+                .iter()
+                .filter_map(|w| rest.find(w))
+                .min()
+                .map_or(lower.len(), |i| end_of_phrase + i);
+                end_of_phrase..stop
+            });
         // Columns named in the sentence, in the order they appear; whether a plain word was
         // taken only for following "identified by".
         let mut named: Vec<(usize, String)> = Vec::new();
@@ -573,6 +597,10 @@ pub(crate) fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<
                     if name.contains('_') {
                         return true;
                     }
+                    // A column's name after "identified by" ("by vehicle_id and ts
+                    // together", a PDF without its backticks): a plain word, so one of
+                    // them alone is not taken for a combination.
+                    let in_window = window.as_ref().is_some_and(|w| w.contains(&i));
                     // `lower` has the same byte offsets (ASCII lower-casing).
                     let after_phrase = [
                         "identified by ",
@@ -584,8 +612,8 @@ pub(crate) fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<
                     ]
                     .iter()
                     .any(|p| lower.get(..i).is_some_and(|lead| lead.ends_with(p)));
-                    loose |= after_phrase;
-                    after_phrase
+                    loose |= after_phrase || in_window;
+                    after_phrase || in_window
                 })
             });
             if let Some(at) = at {
@@ -593,31 +621,10 @@ pub(crate) fn key_named_in(description: &str, columns: &[Column]) -> Option<Vec<
             }
         }
         named.sort();
-        // "Each book is identified by its `isbn` and has `title`, `authors`, …": the key is
-        // what follows "identified by" up to where the sentence goes on to list the fields.
-        if let Some(end_of_phrase) = ["identified by", "keyed by", "keyed on"]
-            .iter()
-            .find_map(|p| lower.find(p).map(|i| i + p.len()))
-        {
-            let rest = &lower[end_of_phrase..];
-            let stop = [
-                " and has ",
-                " has ",
-                " have ",
-                " and contains ",
-                " contains ",
-                " includes ",
-                ", with ",
-                " with fields",
-                " and carries ",
-            ]
-            .iter()
-            .filter_map(|w| rest.find(w))
-            .min()
-            .map_or(lower.len(), |i| end_of_phrase + i);
+        if let Some(window) = &window {
             let within: Vec<(usize, String)> = named
                 .iter()
-                .filter(|(at, _)| (end_of_phrase..stop).contains(at))
+                .filter(|(at, _)| window.contains(at))
                 .cloned()
                 .collect();
             if !within.is_empty() {

@@ -1312,3 +1312,24 @@ fn a_headers_table_gives_required_headers_and_a_header_filter() {
         readings.query
     );
 }
+
+/// A PDF's headers table (`Headers` then `Name Type Required Description`) gives the
+/// required header and the header filter; a key sentence wrapped over two lines and without
+/// backticks ("a reading is" / "identified by vehicle_id and ts together.") gives both fields.
+#[test]
+fn a_pdf_headers_table_and_a_wrapped_key_sentence() {
+    let text = "Readings\nList readings\nGET /v2/readings\nTelemetry readings in readings. Readings have no id of their own: a reading is\nidentified by vehicle_id and ts together.\nHeaders\nName Type Required Description\nApi-Version string yes Must be 2024-05-01.\nIf-Modified-Since HTTP date no Only readings whose modified_at is after this time\nQuery parameters\nName Type Required Description\npage_size integer no At most 100\nExample\ncurl -H 'Api-Version: 2024-05-01' 'https://api.fleet.example/v2/readings'\n{\"readings\": [{\"vehicle_id\": 1, \"ts\": \"2025-03-01T00:00:00Z\", \"modified_at\": \"2025-03-01T00:00:00Z\"}], \"next_page_token\": null}\n";
+    let model = extract_prose(&[page("fleet.pdf", ProseKind::PlainText, text)], "Fleet").unwrap();
+    let readings = endpoint(&model, "/v2/readings");
+    assert_eq!(readings.primary_key, ["vehicle_id", "ts"]);
+    let headers: Vec<(&str, &str)> = readings
+        .headers
+        .iter()
+        .chain(&model.headers)
+        .map(|h| (h.name.as_str(), h.value.as_str()))
+        .collect();
+    assert_eq!(headers, [("Api-Version", "2024-05-01")]);
+    let inc = readings.incremental.as_ref().expect("the header filter");
+    assert!(inc.header && inc.param == "If-Modified-Since", "{inc:?}");
+    assert!(readings.query.iter().all(|q| q.name != "Api-Version"));
+}
