@@ -1708,7 +1708,10 @@ impl<'p> Reader<'p> {
                     // The request headers of the open operation (`Api-Version | string |
                     // yes | Must be 2024-05-01.`): required ones are sent with the value the
                     // docs give (else asked for in setup); a changes-since one filters.
-                    if header_table && PARAM_HEADS.contains(&head.as_str()) {
+                    if header_table
+                        && (PARAM_HEADS.contains(&head.as_str())
+                            || ["header", "headers", "headername"].contains(&head.as_str()))
+                    {
                         if let Some((slot, _)) = open {
                             for row in rows.iter().take(50) {
                                 let name = link_text(&cell(row, Some(0)));
@@ -2473,6 +2476,7 @@ fn plain_param_header(lower: &str, previous: &str) -> Option<bool> {
             "name",
             "argument",
             "query",
+            "header",
         ]
         .contains(&first)
         && words.contains(&"description");
