@@ -970,7 +970,12 @@ impl<'p> Reader<'p> {
                 break;
             }
         }
-        let name = row.name.as_str();
+        self.add_header(slot, &row.name, text, required);
+    }
+
+    /// A header a section's table names: kept when the API requires it (with the value its
+    /// description gives) or when it asks for changes since a time (a filter).
+    fn add_header(&mut self, slot: usize, name: &str, text: &str, required: bool) {
         let squashed = naming::squash(name);
         let change = crate::infer::incremental::is_change_header(name);
         if crate::infer::ROUTINE_HEADERS.contains(&squashed.as_str()) || !(required || change) {
@@ -1731,23 +1736,7 @@ impl<'p> Reader<'p> {
                                         req.as_str(),
                                         "yes" | "true" | "required" | "y" | "✓" | "x"
                                     ) || text.to_ascii_lowercase().starts_with("required");
-                                let squashed = naming::squash(name);
-                                let routine =
-                                    crate::infer::ROUTINE_HEADERS.contains(&squashed.as_str());
-                                let change = crate::infer::incremental::is_change_header(name);
-                                if routine || !(required || change) {
-                                    continue;
-                                }
-                                let value = (!change).then(|| header_value(&text)).flatten();
-                                let headers = &mut self.slots[slot].headers;
-                                if !headers.iter().any(|h| h.0.eq_ignore_ascii_case(name)) {
-                                    headers.push((
-                                        name.to_string(),
-                                        value,
-                                        clean_text(&text),
-                                        required && !change,
-                                    ));
-                                }
+                                self.add_header(slot, name, &text, required);
                             }
                         }
                         continue;
