@@ -169,6 +169,19 @@ pub struct IncrementalDecl {
     pub header: bool,
 }
 
+/// How each record is laid out in the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RecordLayout {
+    /// The record's fields are its columns.
+    #[default]
+    Plain,
+    /// A JSON:API resource object (`{"id", "type", "attributes": {…}, "relationships": {…}}`):
+    /// the members of `attributes` become columns, and each relationship gives the id of the
+    /// record it points to (`<name>_id`) or the ids of a to-many one (`<name>_ids`), as JSON:API
+    /// client libraries present resources. See [`crate::records::json_api_record`].
+    JsonApi,
+}
+
 /// Link to the parent endpoint.
 #[derive(Debug, Clone, Copy)]
 pub struct ParentDecl {
@@ -200,6 +213,8 @@ pub struct EndpointDecl {
     pub path: &'static str,
     /// Path to the records array; empty = the body.
     pub record_path: &'static [&'static str],
+    /// How each record is laid out.
+    pub layout: RecordLayout,
     /// Primary key columns.
     pub primary_key: &'static [&'static str],
     /// Columns.

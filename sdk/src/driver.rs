@@ -9,7 +9,7 @@ use crate::http::{
     describe_http_error, get_with, require_ok, send_unless_unchanged, snippet, status_hint,
 };
 use crate::paginate::{first_key, next_position, page_url, repeats_previous, Target};
-use crate::records::{field, write_records, Body, Shape};
+use crate::records::{field, laid_out, write_records, Body, Shape};
 use crate::state::{Pending, Position, SyncState, TableState};
 use crate::time::parse_http_date;
 use crate::{ColumnKind, ConnectorDecl, EndpointDecl, IncrementalDecl};
@@ -369,8 +369,9 @@ fn first_page(
             Some(status),
         ));
     }
-    let body =
-        Body::parse(&resp.body).map_err(|why| (format!("GET {url}: {why}"), Some(status)))?;
+    let bytes = laid_out(&resp.body, e.record_path, e.layout)
+        .map_err(|why| (format!("GET {url}: {why}"), Some(status)))?;
+    let body = Body::parse(&bytes).map_err(|why| (format!("GET {url}: {why}"), Some(status)))?;
     let records = body
         .records(e.record_path)
         .map_err(|why| (format!("GET {url}: {why}"), Some(status)))?;
@@ -784,7 +785,9 @@ fn sync_list(
             return finish_page(e, state, None, &pass);
         };
         start_clock(&mut pass, &resp);
-        let body = Body::parse(&resp.body).map_err(|why| unexpected(e.table, &url, why))?;
+        let bytes = laid_out(&resp.body, e.record_path, e.layout)
+            .map_err(|why| unexpected(e.table, &url, why))?;
+        let body = Body::parse(&bytes).map_err(|why| unexpected(e.table, &url, why))?;
         let records = body
             .records(e.record_path)
             .map_err(|why| unexpected(e.table, &url, why))?;
@@ -997,8 +1000,10 @@ fn fan_out(
                         )))
                     }
                 };
+                let bytes = laid_out(&resp.body, e.record_path, e.layout)
+                    .map_err(|why| unexpected(e.table, &flight.url, why))?;
                 let body =
-                    Body::parse(&resp.body).map_err(|why| unexpected(e.table, &flight.url, why))?;
+                    Body::parse(&bytes).map_err(|why| unexpected(e.table, &flight.url, why))?;
                 let records = body
                     .records(e.record_path)
                     .map_err(|why| unexpected(e.table, &flight.url, why))?;
@@ -1263,7 +1268,14 @@ fn sync_children(
                 break;
             }
         };
-        let body = match Body::parse(&resp.body) {
+        let bytes = match laid_out(&resp.body, root.record_path, root.layout) {
+            Ok(b) => b,
+            Err(why) => {
+                fail_all(&mut outcomes, &unexpected(root.table, &url, why), &active);
+                break;
+            }
+        };
+        let body = match Body::parse(&bytes) {
             Ok(b) => b,
             Err(why) => {
                 fail_all(&mut outcomes, &unexpected(root.table, &url, why), &active);

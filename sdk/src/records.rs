@@ -4,7 +4,10 @@
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt;
+
+use crate::RecordLayout;
 
 /// A JSON object read one level deep: keys with their raw values, in document order.
 pub(crate) struct RawObject<'a>(pub Vec<(String, &'a RawValue)>);
@@ -237,6 +240,105 @@ pub fn max_cursor(a: Option<Value>, b: Option<Value>) -> Option<Value> {
     }
 }
 
+/// A response body with its records laid out as plain records: the body itself for
+/// [`RecordLayout::Plain`]; for [`RecordLayout::JsonApi`], the body with each record at
+/// `record_path` rewritten by [`json_api_record`] (everything else, the paging fields
+/// included, kept as it was). `Err` says why the body is not JSON.
+pub fn laid_out<'b>(
+    bytes: &'b [u8],
+    record_path: &[&str],
+    layout: RecordLayout,
+) -> Result<Cow<'b, [u8]>, String> {
+    if layout == RecordLayout::Plain {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    let mut body: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        // `Body::parse` names what is wrong with it.
+        Err(_) => return Ok(Cow::Borrowed(bytes)),
+    };
+    let mut at = &mut body;
+    for key in record_path {
+        match at.get_mut(*key) {
+            Some(v) => at = v,
+            None => return Ok(Cow::Borrowed(bytes)),
+        }
+    }
+    if let Value::Array(records) = at {
+        for r in records.iter_mut() {
+            *r = json_api_record(std::mem::take(r));
+        }
+    }
+    serde_json::to_vec(&body)
+        .map(Cow::Owned)
+        .map_err(|e| e.to_string())
+}
+
+/// A JSON:API resource object as a plain record: `id`, `type`, `links` and `meta` as they
+/// are; each member of `attributes` as a field of its own (one named like a member already
+/// there keeps the member's value: JSON:API forbids attributes named `id` or `type`); each
+/// relationship as the id of the resource it points to (`author_id`, null when empty) or, for
+/// a to-many one, the array of their ids (`tags_ids`). A relationship with only links (no
+/// `data`) gives nothing. Anything that is not an object is returned as it is.
+pub fn json_api_record(record: Value) -> Value {
+    let Value::Object(mut fields) = record else {
+        return record;
+    };
+    let attributes = fields.remove("attributes");
+    let relationships = fields.remove("relationships");
+    match attributes {
+        Some(Value::Object(members)) => {
+            for (k, v) in members {
+                fields.entry(k).or_insert(v);
+            }
+        }
+        Some(other) => {
+            fields.insert("attributes".into(), other);
+        }
+        None => {}
+    }
+    match relationships {
+        Some(Value::Object(links)) => {
+            for (name, rel) in links {
+                let id_of = |v: &Value| v.get("id").cloned().unwrap_or(Value::Null);
+                match rel.get("data") {
+                    Some(Value::Array(items)) => {
+                        let ids = items.iter().map(id_of).collect();
+                        fields
+                            .entry(format!("{name}_ids"))
+                            .or_insert(Value::Array(ids));
+                    }
+                    Some(data) => {
+                        let id = if data.is_null() {
+                            Value::Null
+                        } else {
+                            id_of(data)
+                        };
+                        fields.entry(format!("{name}_id")).or_insert(id);
+                    }
+                    None => {}
+                }
+            }
+        }
+        Some(other) => {
+            fields.insert("relationships".into(), other);
+        }
+        None => {}
+    }
+    Value::Object(fields)
+}
+
+/// Whether records read look like JSON:API resource objects: every one an object with a
+/// string `type`, an `id` and an object `attributes` (and at least one record).
+pub fn looks_like_json_api(records: &[Value]) -> bool {
+    !records.is_empty()
+        && records.iter().all(|r| {
+            r.get("type").is_some_and(Value::is_string)
+                && r.get("id").is_some_and(|v| v.is_string() || v.is_number())
+                && r.get("attributes").is_some_and(Value::is_object)
+        })
+}
+
 /// The raw JSON text of a field of a record, if the record is an object holding it.
 pub fn field<'a>(record: &'a RawValue, name: &str) -> Option<&'a RawValue> {
     let obj: RawObject = serde_json::from_str(record.get()).ok()?;
@@ -282,6 +384,33 @@ mod tests {
             r#"[{"id":"a","u":5,"customer_id":"c1"},{"id":"b","u":9,"customer_id":"c1"}]"#
         );
         assert_eq!(max, Some(Value::from(9)));
+    }
+
+    #[test]
+    fn json_api_resources_become_plain_records() {
+        let bytes = br#"{"data":[{"id":"7","type":"vehicles","attributes":{"plate":"AB-1","updated_at":"2024-01-02T00:00:00Z","id":"shadowed"},"relationships":{"site":{"data":{"type":"sites","id":"s1"}},"owner":{"data":null},"tags":{"data":[{"type":"tags","id":"t1"},{"type":"tags","id":"t2"}]},"docs":{"links":{"related":"/x"}}},"links":{"self":"/vehicles/7"}}],"links":{"next":"/vehicles?page[cursor]=abc"}}"#;
+        let flat = laid_out(bytes, &["data"], RecordLayout::JsonApi).unwrap();
+        let v: Value = serde_json::from_slice(&flat).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"data":[{"id":"7","type":"vehicles","links":{"self":"/vehicles/7"},
+                "plate":"AB-1","updated_at":"2024-01-02T00:00:00Z",
+                "site_id":"s1","owner_id":null,"tags_ids":["t1","t2"]}],
+                "links":{"next":"/vehicles?page[cursor]=abc"}})
+        );
+        // Plain bodies are not copied; a body that is not JSON is left for `Body::parse`.
+        assert!(matches!(
+            laid_out(bytes, &["data"], RecordLayout::Plain).unwrap(),
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(
+            laid_out(b"<html>", &["data"], RecordLayout::JsonApi).unwrap(),
+            Cow::Borrowed(_)
+        ));
+        let records = v["data"].as_array().unwrap().clone();
+        assert!(!looks_like_json_api(&records));
+        let raw: Value = serde_json::from_slice(bytes).unwrap();
+        assert!(looks_like_json_api(raw["data"].as_array().unwrap()));
     }
 
     #[test]

@@ -34,6 +34,18 @@ pub async fn ledger_with(
         .await
         .expect("the ledger starts");
     prepare(&api);
+    let l = ledger_from(api, destination).await;
+    let model = l.engine.home().load_model(&l.id).expect("model");
+    for r in LEDGER_RESOURCES {
+        let e = model.endpoint_by_table(r).unwrap();
+        assert!(e.incremental.is_some(), "{r} syncs incrementally: {e:?}");
+    }
+    l
+}
+
+/// A connection set up from `api`'s OpenAPI document (its key set), with a table for each
+/// list.
+pub async fn ledger_from(api: LedgerServer, destination: Option<&str>) -> Ledger {
     let home = tempfile::tempdir().expect("tempdir");
     let spec = home.path().join("ledger-openapi.json");
     std::fs::write(&spec, serde_json::to_vec_pretty(&api.openapi()).unwrap()).unwrap();
@@ -55,8 +67,6 @@ pub async fn ledger_with(
     let tables: Vec<&str> = model.endpoints.iter().map(|e| e.table.as_str()).collect();
     for r in LEDGER_RESOURCES {
         assert!(tables.contains(&r), "a table for {r}: {tables:?}");
-        let e = model.endpoint_by_table(r).unwrap();
-        assert!(e.incremental.is_some(), "{r} syncs incrementally: {e:?}");
     }
     Ledger {
         api,

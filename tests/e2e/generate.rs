@@ -37,6 +37,7 @@ pub(crate) fn hostile_model() -> ApiModel {
             table: "evil".into(),
             selected: true,
             record_path: vec![evil.into()],
+            layout: Default::default(),
             primary_key: vec![evil.into()],
             columns: vec![Column {
                 name: evil.into(),

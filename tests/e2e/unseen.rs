@@ -2,9 +2,13 @@
 //! next-page token sits two levels deep is corrected by Save & Test (never passed with its
 //! first page only), and one failing table does not stop the others.
 
+use std::collections::BTreeMap;
+
 use crate::churn::{assert_equal_to_source, destination_rows, ledger_with};
-use connector_agent_fixture::ledger::{LedgerConfig, LEDGER_PAYOUTS};
-use connector_agent_model::{CorrectedField, Pagination};
+use connector_agent_fixture::ledger::{
+    JsonApi, LedgerConfig, LedgerServer, LEDGER_PAYOUTS, LEDGER_RESOURCES,
+};
+use connector_agent_model::{ColumnType, CorrectedField, Pagination, RecordLayout};
 use connector_agent_sync::app::SyncOptions;
 use connector_agent_sync::Error;
 
@@ -184,4 +188,142 @@ async fn one_failing_table_does_not_stop_the_others() {
     l.api.set_failing(None);
     l.engine.sync(&l.id, SyncOptions::default()).await.unwrap();
     assert_equal_to_source(&l, "after the failing table recovered").await;
+}
+
+/// The `account_id` column of `table` in the ledger's SQLite destination, by row id.
+async fn account_ids(l: &crate::churn::Ledger, table: &str) -> BTreeMap<String, String> {
+    use sqlx::Connection;
+    let conn = l.engine.home().load(&l.id).unwrap();
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{}", conn.describe_destination()))
+        .await
+        .expect("open destination");
+    sqlx::query_as::<_, (String, String)>(&format!("SELECT id, account_id FROM \"{table}\""))
+        .fetch_all(&mut c)
+        .await
+        .expect("an account_id column")
+        .into_iter()
+        .collect()
+}
+
+/// Records served as JSON:API resource objects (`application/vnd.api+json` only, every field
+/// under `attributes`, the account as a relationship) and documented as such: each table's
+/// columns are the attributes and the relationship's id, typed, with the key and the filter's
+/// cursor among them; the rows equal the API's after a first sync and after changes, and the
+/// second sync reads only what changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn json_api_resources_sync_as_typed_columns_and_incrementally() {
+    let l = ledger_with(
+        LedgerConfig {
+            records: 130,
+            max_page_size: 50,
+        },
+        None,
+        |api| api.set_json_api(JsonApi::Documented),
+    )
+    .await;
+    let model = l.engine.home().load_model(&l.id).unwrap();
+    for t in LEDGER_RESOURCES {
+        let e = model.endpoint_by_table(t).unwrap();
+        assert_eq!(e.layout, RecordLayout::JsonApi, "{t}");
+        let columns: Vec<(&str, ColumnType)> =
+            e.columns.iter().map(|c| (c.name.as_str(), c.ty)).collect();
+        for want in [
+            ("id", ColumnType::String),
+            ("label", ColumnType::String),
+            ("amount", ColumnType::Integer),
+            ("updated_at", ColumnType::Timestamp),
+        ] {
+            assert!(columns.contains(&want), "{t}: {columns:?}");
+        }
+        assert!(
+            !columns
+                .iter()
+                .any(|(c, _)| *c == "attributes" || *c == "relationships"),
+            "{t}: {columns:?}"
+        );
+        assert_eq!(
+            columns.iter().any(|(c, _)| *c == "account_id"),
+            t != "accounts",
+            "{t}: {columns:?}"
+        );
+        assert_eq!(e.primary_key, ["id"], "{t}");
+        assert_eq!(
+            e.incremental.as_ref().map(|i| i.cursor_field.as_str()),
+            Some("updated_at"),
+            "{t}"
+        );
+    }
+    let report = l.engine.test(&l.id).await.unwrap();
+    assert!(report.ok, "{:#?}", report.checks);
+
+    l.engine.sync(&l.id, SyncOptions::default()).await.unwrap();
+    assert_equal_to_source(&l, "first sync of JSON:API resources").await;
+    for t in ["entries", "transfers"] {
+        assert_eq!(account_ids(&l, t).await, l.api.accounts_of(t), "{t}");
+    }
+
+    let changed = l.api.touch_random(12);
+    assert!(changed > 0);
+    let before = l.api.requests();
+    let sync = l.engine.sync(&l.id, SyncOptions::default()).await.unwrap();
+    assert_equal_to_source(&l, "after changes").await;
+    let read: u64 = sync.tables.iter().map(|t| t.rows_synced).sum();
+    assert!(
+        read < 3 * 130 / 2,
+        "the second sync reads what changed, not every record: {sync:?}"
+    );
+    assert!(
+        l.api.requests() - before <= 9,
+        "{} requests",
+        l.api.requests() - before
+    );
+}
+
+/// The same resources from docs that say only "an array of objects": Save & Test sees JSON:API
+/// resource objects on the first page, corrects the record layout (with its evidence) and
+/// learns the attributes as columns; the sync then equals the API.
+#[tokio::test(flavor = "multi_thread")]
+async fn json_api_resources_the_docs_do_not_describe_are_recognised_by_save_and_test() {
+    let api = LedgerServer::start(LedgerConfig {
+        records: 90,
+        max_page_size: 40,
+    })
+    .await
+    .unwrap();
+    api.set_json_api(JsonApi::Undocumented);
+    let l = crate::churn::ledger_from(api, None).await;
+    let model = l.engine.home().load_model(&l.id).unwrap();
+    assert_eq!(
+        model.endpoint_by_table("entries").unwrap().layout,
+        RecordLayout::Plain,
+        "the docs do not say"
+    );
+    let report = l.engine.test(&l.id).await.unwrap();
+    assert!(report.ok, "{:#?}", report.checks);
+    let model = l.engine.home().load_model(&l.id).unwrap();
+    for t in LEDGER_RESOURCES {
+        let e = model.endpoint_by_table(t).unwrap();
+        assert_eq!(e.layout, RecordLayout::JsonApi, "{t}: {:?}", e.corrections);
+        assert!(
+            e.corrections
+                .iter()
+                .any(|c| c.field == CorrectedField::Layout && c.evidence.contains("JSON:API")),
+            "{t}: {:?}",
+            e.corrections
+        );
+        let names: Vec<&str> = e.columns.iter().map(|c| c.name.as_str()).collect();
+        for want in ["id", "label", "amount", "edits", "updated_at"] {
+            assert!(names.contains(&want), "{t}: {names:?}");
+        }
+        assert_eq!(e.primary_key, ["id"], "{t}");
+    }
+    l.engine.sync(&l.id, SyncOptions::default()).await.unwrap();
+    assert_equal_to_source(&l, "first sync of undocumented JSON:API resources").await;
+    assert_eq!(
+        account_ids(&l, "entries").await,
+        l.api.accounts_of("entries")
+    );
+    l.api.touch_random(10);
+    l.engine.sync(&l.id, SyncOptions::default()).await.unwrap();
+    assert_equal_to_source(&l, "after changes").await;
 }

@@ -36,6 +36,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
             table: "customers",
             path: "/v1/customers",
             record_path: &["data"],
+            layout: RecordLayout::Plain,
             primary_key: &["id"],
             columns: &[
                 ColumnDecl {
@@ -123,6 +124,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
             table: "invoices",
             path: "/v1/customers/{customer_id}/invoices",
             record_path: &["data"],
+            layout: RecordLayout::Plain,
             primary_key: &["customer_id", "id"],
             columns: &[
                 ColumnDecl {
@@ -185,6 +187,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
             table: "lines",
             path: "/v1/customers/{customer_id}/invoices/{invoice_id}/lines",
             record_path: &["data"],
+            layout: RecordLayout::Plain,
             primary_key: &["customer_id", "invoice_id", "id"],
             columns: &[
                 ColumnDecl {
@@ -233,6 +236,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
             table: "events",
             path: "/v1/events",
             record_path: &[],
+            layout: RecordLayout::Plain,
             primary_key: &["id"],
             columns: &[
                 ColumnDecl {
@@ -271,6 +275,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
             table: "orders",
             path: "/v1/orders",
             record_path: &["items"],
+            layout: RecordLayout::Plain,
             primary_key: &["order_id"],
             columns: &[
                 ColumnDecl {
@@ -309,6 +314,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
             table: "products",
             path: "/v1/products",
             record_path: &["results"],
+            layout: RecordLayout::Plain,
             primary_key: &["id"],
             columns: &[
                 ColumnDecl {
@@ -348,6 +354,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
             table: "tickets",
             path: "/v1/tickets",
             record_path: &["records"],
+            layout: RecordLayout::Plain,
             primary_key: &["id"],
             columns: &[
                 ColumnDecl {

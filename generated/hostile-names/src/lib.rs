@@ -20,6 +20,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {
             table: "evil",
             path: "/v1/x\"); std::process::exit(1); //*/ {{name}} \n\u{202e}",
             record_path: &["x\"); std::process::exit(1); //*/ {{name}} \n\u{202e}"],
+            layout: RecordLayout::Plain,
             primary_key: &["x\"); std::process::exit(1); //*/ {{name}} \n\u{202e}"],
             columns: &[
                 ColumnDecl {

@@ -5,7 +5,9 @@
 //! helper (`str_lit`, `toml_str`, `doc`, `num`, ...). Output is deterministic. No I/O here
 //! beyond [`GeneratedCrate::write_to`].
 
-use connector_agent_model::{ApiModel, ColumnType, CursorFormat, Endpoint, Pagination};
+use connector_agent_model::{
+    ApiModel, ColumnType, CursorFormat, Endpoint, Pagination, RecordLayout,
+};
 use handlebars::{
     no_escape, Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderErrorReason,
 };
@@ -345,6 +347,13 @@ fn endpoint_view(e: &Endpoint) -> Result<Value> {
         .map(|c| json!({ "name": c.name, "kind": column_kind(c.ty), "nullable": c.nullable }))
         .collect();
     obj.insert("columns".into(), Value::Array(columns));
+    obj.insert(
+        "layout".into(),
+        Value::from(match e.layout {
+            RecordLayout::Plain => "Plain",
+            RecordLayout::JsonApi => "JsonApi",
+        }),
+    );
     // Skipped in the model's JSON when empty; strict mode refuses a missing one.
     obj.insert(
         "headers".into(),

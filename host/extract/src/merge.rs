@@ -94,6 +94,7 @@ mod tests {
                     table: (*table).into(),
                     selected: true,
                     record_path: vec![],
+                    layout: Default::default(),
                     primary_key: vec![],
                     columns: vec![],
                     query: vec![],

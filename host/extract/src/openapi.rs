@@ -48,6 +48,9 @@ pub(crate) struct Response<'a> {
     pub headers: Vec<&'a str>,
     /// JSON pointer of the schema (or of the response when it has none).
     pub pointer: String,
+    /// The JSON media type to ask for in `Accept` when the response offers no plain
+    /// `application/json` (JSON:API's `application/vnd.api+json`, a vendor's `+json`).
+    pub accept: Option<&'a str>,
 }
 
 /// One `GET` operation with its parameters merged from the path item.
@@ -648,9 +651,25 @@ pub(crate) fn success_response<'a>(
         .map(|h| h.keys().map(String::as_str).collect())
         .unwrap_or_default();
 
+    let plain = |t: &str| {
+        t.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    };
+    let ask_for = |types: &[&'a str]| {
+        if types.iter().any(|t| plain(t)) {
+            return None;
+        }
+        types
+            .iter()
+            .copied()
+            .find(|t| is_json(t) && !t.chars().any(char::is_control))
+    };
     if ctx.version == Version::Swagger2 {
+        let mut accept = None;
         if let Some(produces) = op.produces {
             let types: Vec<&str> = produces.iter().filter_map(Value::as_str).collect();
+            accept = ask_for(&types);
             if !types.is_empty() && !types.iter().any(|t| is_json(t)) {
                 return Err(format!(
                     "the response is not JSON (produces {})",
@@ -673,13 +692,18 @@ pub(crate) fn success_response<'a>(
             example,
             headers,
             pointer,
+            accept,
         });
     }
 
     let Some(content) = response.get("content").and_then(Value::as_object) else {
         return Err(format!("the {code} response at `{pointer}` has no body"));
     };
-    let media = content.iter().find(|(t, _)| is_json(t)).or_else(|| {
+    let media = content.iter().find(|(t, _)| plain(t));
+    let media = media.or_else(|| content.iter().find(|(t, _)| is_json(t)));
+    let types: Vec<&str> = content.keys().map(String::as_str).collect();
+    let accept = ask_for(&types);
+    let media = media.or_else(|| {
         content
             .iter()
             .find(|(t, m)| t.starts_with("*/*") && m.get("schema").is_some())
@@ -704,6 +728,7 @@ pub(crate) fn success_response<'a>(
         example,
         headers,
         pointer,
+        accept,
     })
 }
 

@@ -134,6 +134,10 @@ pub struct Endpoint {
     /// Path to the records array inside the response body; empty means the body itself.
     #[serde(default)]
     pub record_path: Vec<String>,
+    /// How each record is laid out: plain fields, or a JSON:API resource object whose
+    /// `attributes` and relationship ids become the columns.
+    #[serde(default, skip_serializing_if = "RecordLayout::is_plain")]
+    pub layout: RecordLayout,
     /// Primary key columns; empty when none was found.
     #[serde(default)]
     pub primary_key: Vec<String>,
@@ -169,6 +173,26 @@ pub struct Endpoint {
     pub corrections: Vec<Correction>,
 }
 
+/// How each record of a list is laid out in the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordLayout {
+    /// The record's fields are its columns.
+    #[default]
+    Plain,
+    /// A JSON:API resource object (`id`, `type`, `attributes`, `relationships`): the members
+    /// of `attributes` are columns, and each relationship gives `<name>_id` (to-one) or
+    /// `<name>_ids` (to-many, a JSON array).
+    JsonApi,
+}
+
+impl RecordLayout {
+    /// Whether records are plain (the default, not written in the model's JSON).
+    pub fn is_plain(&self) -> bool {
+        *self == RecordLayout::Plain
+    }
+}
+
 /// One change the Save & Test probe made to an endpoint after reading its first page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -192,6 +216,8 @@ pub enum CorrectedField {
     RecordPath,
     /// [`Endpoint::primary_key`].
     PrimaryKey,
+    /// [`Endpoint::layout`] (records that are JSON:API resource objects).
+    Layout,
     /// [`Incremental::cursor_field`].
     CursorField,
     /// [`Endpoint::columns`] (columns added).
@@ -209,6 +235,7 @@ impl CorrectedField {
         match self {
             CorrectedField::RecordPath => "record path",
             CorrectedField::PrimaryKey => "primary key",
+            CorrectedField::Layout => "record layout",
             CorrectedField::CursorField => "cursor field",
             CorrectedField::Columns => "columns",
             CorrectedField::Pagination => "pagination",
@@ -863,6 +890,7 @@ mod tests {
                 table: "customers".into(),
                 selected: true,
                 record_path: vec!["data".into()],
+                layout: RecordLayout::JsonApi,
                 primary_key: vec!["id".into()],
                 columns: vec![],
                 query: vec![],

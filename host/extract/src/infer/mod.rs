@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use connector_agent_model::{
     snake_ident, ApiKeyLocation, ApiModel, AuthScheme, Column, ColumnType, ConfigField, Endpoint,
-    Incremental, Pagination, ParentRef, QueryParam,
+    Incremental, Pagination, ParentRef, QueryParam, RecordLayout,
 };
 
 use crate::openapi::{scalar_text, success_response, Ctx, Operation};
@@ -28,6 +28,7 @@ pub(crate) struct Candidate {
     pub(crate) path: String,
     pub(crate) entity: String,
     pub(crate) record_path: Vec<String>,
+    pub(crate) layout: RecordLayout,
     pub(crate) columns: Vec<Column>,
     pub(crate) primary_key: Vec<String>,
     pub(crate) pagination: Pagination,
@@ -110,7 +111,8 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
         }
     }
 
-    let mut columns = records::columns(ctx, &found);
+    let json_api = records::is_json_api(ctx, &found);
+    let mut columns = records::columns(ctx, &found, json_api);
     let mut primary_key = records::primary_key_of(&columns, &entity, found.item.as_deref());
     let text = [op.op.get("summary"), op.op.get("description")]
         .into_iter()
@@ -264,6 +266,24 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
         notes.push(format!("sends the required header `{}`", param.name));
         headers.push((param.name.to_string(), fixed, clean_text(param.description)));
     }
+    // A response offered only as another JSON media type (JSON:API's
+    // `application/vnd.api+json`) is asked for by name: such APIs answer 406 to
+    // `Accept: application/json`.
+    if let Some(accept) = response.accept {
+        if !headers
+            .iter()
+            .any(|(n, _, _)| n.eq_ignore_ascii_case("accept"))
+        {
+            notes.push(format!(
+                "asks for `{accept}`, the only media type documented"
+            ));
+            headers.push((
+                "Accept".to_string(),
+                Some(accept.to_string()),
+                "The media type the response is documented in.".to_string(),
+            ));
+        }
+    }
     if op.deprecated() {
         notes.push("deprecated".into());
         confidence -= 0.2;
@@ -297,6 +317,11 @@ pub(crate) fn analyse<'a>(ctx: &Ctx<'a>, op: &Operation<'a>) -> Result<Candidate
         path: op.path.to_string(),
         entity,
         record_path: found.path,
+        layout: if json_api {
+            RecordLayout::JsonApi
+        } else {
+            RecordLayout::Plain
+        },
         columns,
         primary_key,
         pagination: paging.pagination,
@@ -582,6 +607,7 @@ pub(crate) fn assemble(
             table: tables[i].clone(),
             selected: true,
             record_path: candidate.record_path,
+            layout: candidate.layout,
             primary_key: candidate.primary_key,
             columns: candidate.columns,
             query,

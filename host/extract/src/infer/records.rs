@@ -296,24 +296,88 @@ fn find_among<'a>(
     None
 }
 
-/// The columns of a record: schema properties, else the keys of an example record.
-pub(crate) fn columns<'a>(ctx: &Ctx<'a>, records: &Records<'a>) -> Vec<Column> {
+/// Whether the records are JSON:API resource objects: the item schema has an object
+/// `attributes` beside `id` and `type` (all three are required of a JSON:API resource), or
+/// the example record is one.
+pub(crate) fn is_json_api<'a>(ctx: &Ctx<'a>, records: &Records<'a>) -> bool {
+    let from_schema = records.item.as_ref().is_some_and(|item| {
+        item.property("attributes")
+            .is_some_and(|a| ctx.schemas.shape(a).is_objectish())
+            && item.property("type").is_some()
+            && item.property("id").is_some()
+    });
+    from_schema
+        || records.example.is_some_and(|v| {
+            connector_agent_sdk::records::looks_like_json_api(std::slice::from_ref(v))
+        })
+}
+
+/// The columns of a record: schema properties, else the keys of an example record. Records
+/// laid out as JSON:API resources have the columns the connector gives them
+/// ([`connector_agent_sdk::records::json_api_record`]): the members of `attributes`, and a
+/// `<name>_id` (`<name>_ids` for a to-many) per relationship.
+pub(crate) fn columns<'a>(ctx: &Ctx<'a>, records: &Records<'a>, json_api: bool) -> Vec<Column> {
     let mut out: Vec<Column> = Vec::new();
+    let column = |name: &str, schema: &'a Value, required: bool| {
+        let shape = ctx.schemas.shape(schema);
+        Column {
+            name: name.to_string(),
+            ty: column_type(&shape),
+            nullable: shape.nullable || !required,
+            description: shape.description.map(clean_text).unwrap_or_default(),
+        }
+    };
     if let Some(item) = &records.item {
         for (name, schema) in &item.properties {
-            let shape = ctx.schemas.shape(schema);
-            out.push(Column {
-                name: (*name).to_string(),
-                ty: column_type(&shape),
-                nullable: shape.nullable || !item.is_required(name),
-                description: shape.description.map(clean_text).unwrap_or_default(),
-            });
+            match *name {
+                "attributes" if json_api => {
+                    let attributes = ctx.schemas.shape(schema);
+                    for (name, schema) in &attributes.properties {
+                        out.push(column(name, schema, attributes.is_required(name)));
+                    }
+                }
+                "relationships" if json_api => {
+                    let relationships = ctx.schemas.shape(schema);
+                    for (name, schema) in &relationships.properties {
+                        let relationship = ctx.schemas.shape(schema);
+                        let Some(data) = relationship.property("data") else {
+                            continue;
+                        };
+                        let description =
+                            relationship.description.map(clean_text).unwrap_or_default();
+                        out.push(if ctx.schemas.shape(data).kind == Kind::Array {
+                            Column {
+                                name: format!("{name}_ids"),
+                                ty: ColumnType::Json,
+                                nullable: true,
+                                description,
+                            }
+                        } else {
+                            Column {
+                                name: format!("{name}_id"),
+                                ty: ColumnType::String,
+                                nullable: true,
+                                description,
+                            }
+                        });
+                    }
+                }
+                _ => out.push(column(name, schema, item.is_required(name))),
+            }
         }
     }
-    if let Some(Value::Object(example)) = records.example {
-        let known: HashSet<String> = out.iter().map(|c| c.name.clone()).collect();
+    let flat;
+    let example = match records.example {
+        Some(v) if json_api => {
+            flat = connector_agent_sdk::records::json_api_record(v.clone());
+            Some(&flat)
+        }
+        other => other,
+    };
+    if let Some(Value::Object(example)) = example {
+        let mut known: HashSet<String> = out.iter().map(|c| c.name.clone()).collect();
         for (name, value) in example {
-            if known.contains(name) {
+            if !known.insert(name.clone()) {
                 continue;
             }
             let ty = match kind_of_value(value) {
@@ -330,6 +394,9 @@ pub(crate) fn columns<'a>(ctx: &Ctx<'a>, records: &Records<'a>) -> Vec<Column> {
             });
         }
     }
+    // An attribute named like a member already there is not a column of its own.
+    let mut seen = HashSet::new();
+    out.retain(|c| seen.insert(c.name.clone()));
     out
 }
 

@@ -3,7 +3,7 @@
 use connector_agent_extract::{extract_openapi, extract_openapi_report};
 use connector_agent_model::{
     ApiKeyLocation, AuthScheme, ColumnType, CursorFormat, EndSignal, Endpoint, Incremental,
-    PageSize, Pagination,
+    PageSize, Pagination, RecordLayout,
 };
 use serde_json::{json, Value};
 
@@ -1237,4 +1237,57 @@ fn filters_and_keys_named_in_the_docs_words() {
         (inc.param.as_str(), inc.cursor_field.as_str(), inc.format),
         ("updated_from", "modified_epoch", CursorFormat::UnixSeconds)
     );
+}
+
+#[test]
+fn json_api_resources_in_an_example_become_flat_columns_and_are_asked_for_by_media_type() {
+    // No schema, only an example (as a Postman collection's saved response gives): the
+    // attributes and relationship ids are the columns, and the only media type documented
+    // is sent in `Accept`.
+    let doc = openapi(json!({"/vehicles": {"get": {"responses": {"200": {
+        "description": "ok", "content": {"application/vnd.api+json": {"example": {
+            "data": [{"type": "vehicles", "id": "v1",
+                "attributes": {"plate": "AB-1", "seats": 4, "updated_at": "2024-01-02T03:04:05Z"},
+                "relationships": {"site": {"data": {"type": "sites", "id": "s1"}},
+                    "tags": {"data": [{"type": "tags", "id": "t1"}]}}}],
+            "links": {"next": "https://api.example.com/v1/vehicles?page[cursor]=x"}
+        }}}
+    }}}}}));
+    let e = only(&doc);
+    assert_eq!(e.layout, RecordLayout::JsonApi);
+    let columns: Vec<(&str, ColumnType)> =
+        e.columns.iter().map(|c| (c.name.as_str(), c.ty)).collect();
+    assert_eq!(
+        columns,
+        [
+            ("type", ColumnType::String),
+            ("id", ColumnType::String),
+            ("plate", ColumnType::String),
+            ("seats", ColumnType::Integer),
+            ("updated_at", ColumnType::Timestamp),
+            ("site_id", ColumnType::String),
+            ("tags_ids", ColumnType::Json),
+        ]
+    );
+    assert_eq!(e.primary_key, ["id"]);
+    let accept: Vec<&str> = e
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("accept"))
+        .map(|h| h.value.as_str())
+        .collect();
+    assert_eq!(accept, ["application/vnd.api+json"]);
+
+    // An `attributes` object without `type` beside it is an ordinary column.
+    let doc = openapi(
+        json!({"/memories": get(json!([]), json!({"type": "object", "properties": {
+            "memories": {"type": "array", "items": record(json!({
+                "id": {"type": "string"}, "attributes": record(json!({"kind": {"type": "string"}}))
+            }))}
+        }}))}),
+    );
+    let e = only(&doc);
+    assert_eq!(e.layout, RecordLayout::Plain);
+    assert!(e.columns.iter().any(|c| c.name == "attributes"));
+    assert!(e.headers.is_empty(), "{:?}", e.headers);
 }

@@ -343,6 +343,7 @@ pub static CONNECTOR: ConnectorDecl = ConnectorDecl {{
         table: "customers",
         path: "/v1/customers",
         record_path: &["data"],
+        layout: RecordLayout::Plain,
         primary_key: &["id"],
         columns: &[
             ColumnDecl {{ name: "id", kind: ColumnKind::String, nullable: false }},

@@ -2,7 +2,7 @@
 //! request URLs and follows its pages with the SDK's own code (`connector_agent_sdk`), the
 //! code the connector runs: what Save & Test passes is what the sync does.
 
-use connector_agent_model::{CursorFormat, EndSignal, PageSize, Pagination};
+use connector_agent_model::{CursorFormat, EndSignal, PageSize, Pagination, RecordLayout};
 use connector_agent_sdk::{EndDecl, PageSizeDecl, PagingDecl};
 
 /// A filter value's format in the SDK's terms.
@@ -12,6 +12,14 @@ pub(super) fn format(f: CursorFormat) -> connector_agent_sdk::CursorFormat {
         CursorFormat::UnixSeconds => connector_agent_sdk::CursorFormat::UnixSeconds,
         CursorFormat::Rfc3339 => connector_agent_sdk::CursorFormat::Rfc3339,
         CursorFormat::HttpDate => connector_agent_sdk::CursorFormat::HttpDate,
+    }
+}
+
+/// A record layout in the SDK's terms.
+pub(super) fn layout(l: RecordLayout) -> connector_agent_sdk::RecordLayout {
+    match l {
+        RecordLayout::Plain => connector_agent_sdk::RecordLayout::Plain,
+        RecordLayout::JsonApi => connector_agent_sdk::RecordLayout::JsonApi,
     }
 }
 

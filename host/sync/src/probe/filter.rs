@@ -139,7 +139,9 @@ impl Probe<'_> {
                     ))
                 }
             };
-            let got = self.records_at(&page.body, record_path).unwrap_or_default();
+            let got = self
+                .records_at(&page.body, record_path, e.layout)
+                .unwrap_or_default();
             let older = got
                 .iter()
                 .filter(|g| {

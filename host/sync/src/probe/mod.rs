@@ -18,12 +18,12 @@ use paging::limit_of;
 
 use connector_agent_extract::observed;
 use connector_agent_model::{
-    ApiModel, CorrectedField, Correction, CursorFormat, Endpoint, Pagination,
+    ApiModel, CorrectedField, Correction, CursorFormat, Endpoint, Pagination, RecordLayout,
 };
 use connector_agent_runtime::bindings::types::{HttpError, HttpRequest};
 use connector_agent_runtime::{CheckResult, HttpContext};
 use connector_agent_sdk::paginate::{next_position, page_url, Target};
-use connector_agent_sdk::records::Body;
+use connector_agent_sdk::records::{json_api_record, laid_out, looks_like_json_api, Body};
 use connector_agent_sdk::state::Position;
 use connector_agent_sdk::time::{instant, LAST_SECOND};
 use connector_agent_sdk::url::{header, link_next, unfilled};
@@ -448,8 +448,10 @@ impl Probe<'_> {
         page: &Page,
         record_path: &[String],
     ) -> Result<Option<String>, String> {
-        let body = Body::parse(&page.bytes)?;
-        let records = body.records(&decl::strs(record_path))?;
+        let record_path = decl::strs(record_path);
+        let bytes = laid_out(&page.bytes, &record_path, decl::layout(e.layout))?;
+        let body = Body::parse(&bytes)?;
+        let records = body.records(&record_path)?;
         // The SDK names the current URL in its "did not advance" error: the shown form
         // (credentials an API copied into its links masked); page 2 is checked against the
         // real one by the caller.
@@ -568,7 +570,7 @@ impl Probe<'_> {
             ));
         }
         // Record path.
-        let record_path = match self.records_at(&page.body, &e.record_path) {
+        let record_path = match self.records_at(&page.body, &e.record_path, e.layout) {
             Ok(_) => {
                 parts.push(CheckPart::passed(
                     "record path",
@@ -605,8 +607,33 @@ impl Probe<'_> {
                 }
             },
         };
+        // Records that are JSON:API resource objects are read as the connector will write
+        // them: their attributes and relationship ids as columns.
+        if full
+            && e.layout == RecordLayout::Plain
+            && observed::value_at(&page.body, &record_path)
+                .and_then(Value::as_array)
+                .is_some_and(|items| looks_like_json_api(items))
+        {
+            self.correct(
+                i,
+                CorrectedField::Layout,
+                "plain".into(),
+                "JSON:API resources".into(),
+                format!(
+                    "every record on the first page of GET {} is a JSON:API resource object (`type`, `id` and `attributes`): its attributes and relationship ids become the columns",
+                    shown(&page.url)
+                ),
+            );
+            let fixed = &mut self.model.endpoints[i];
+            fixed.layout = RecordLayout::JsonApi;
+            fixed
+                .columns
+                .retain(|c| c.name != "attributes" && c.name != "relationships");
+        }
+        let layout = self.model.endpoints[i].layout;
         let records = self
-            .records_at(&page.body, &record_path)
+            .records_at(&page.body, &record_path, layout)
             .unwrap_or_default();
         self.firsts.insert(
             e.table.clone(),
@@ -634,10 +661,19 @@ impl Probe<'_> {
         outcome(parts)
     }
 
-    /// The records array at `path`, or why there is none.
-    fn records_at(&self, body: &Value, path: &[String]) -> Result<Vec<Value>, String> {
+    /// The records array at `path`, laid out as the connector writes them (`layout`), or why
+    /// there is none.
+    fn records_at(
+        &self,
+        body: &Value,
+        path: &[String],
+        layout: RecordLayout,
+    ) -> Result<Vec<Value>, String> {
         match observed::value_at(body, path) {
-            Some(Value::Array(items)) if items.iter().all(Value::is_object) => Ok(items.clone()),
+            Some(Value::Array(items)) if items.iter().all(Value::is_object) => Ok(match layout {
+                RecordLayout::Plain => items.clone(),
+                RecordLayout::JsonApi => items.iter().cloned().map(json_api_record).collect(),
+            }),
             Some(Value::Null) if !path.is_empty() => Ok(Vec::new()),
             Some(other) => Err(format!(
                 "expected an array of records at {}, found {}",

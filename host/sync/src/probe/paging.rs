@@ -362,7 +362,7 @@ impl Probe<'_> {
             }
         };
         let second_records = self
-            .records_at(&second.body, record_path)
+            .records_at(&second.body, record_path, e.layout)
             .unwrap_or_default();
         if second.bytes == page.bytes
             || (!second_records.is_empty() && second_records.as_slice() == records)
@@ -472,7 +472,7 @@ impl Probe<'_> {
                 continue;
             };
             let second_records = self
-                .records_at(&second.body, record_path)
+                .records_at(&second.body, record_path, e.layout)
                 .unwrap_or_default();
             if second_records.is_empty() || second_records.as_slice() == records {
                 continue;
