@@ -1,7 +1,10 @@
 //! OAuth 2.0 owned by the host, against a real OAuth server (`oauth2-mock-server`, run by
 //! `tests/oauth/server.mjs`): client credentials, the code flow with PKCE through the CLI,
 //! renewal before expiry with rotated refresh tokens, renewal after a 401, and commands
-//! renewing at the same moment against a provider that revokes a grant on replay.
+//! renewing at the same moment against a provider that revokes a grant on replay. Then the
+//! same against a second, independent provider (`oidc-provider`, run by
+//! `tests/oidc/server.mjs`): resource indicators, consent prompted before a refresh token,
+//! rotation with reuse detection and 4-second tokens, `test` and `sync` at the same moment.
 //!
 //! Skipped with a notice when `node` or `tests/oauth/node_modules` is missing, unless
 //! `CONNECTOR_AGENT_REQUIRE_OAUTH=1` (CI), which makes that a failure.
@@ -9,7 +12,9 @@
 use crate::support::{connection, Setup};
 use connector_agent_fixture::{Fault, FixtureAuth, FixtureConfig};
 use connector_agent_sync::app::SyncOptions;
-use connector_agent_sync::oauth::{AuthorizeOptions, REFRESH_TOKEN};
+use connector_agent_sync::oauth::{
+    AuthorizeOptions, AUTHORIZE_PARAMS, REFRESH_TOKEN, RESOURCE, TOKEN_PARAMS,
+};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -41,19 +46,41 @@ impl OAuthServer {
 
     /// [`OAuthServer::start`] with more of `server.mjs`'s flags (`--revoke-on-replay`).
     fn start_with(expires_in: u64, flags: &[&str]) -> Option<OAuthServer> {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oauth");
+        let mut args = vec!["--expires-in".to_string(), expires_in.to_string()];
+        args.extend(flags.iter().map(|f| f.to_string()));
+        Self::spawn("oauth", "oauth2-mock-server", &args)
+    }
+
+    /// The second, independent provider (`tests/oidc/server.mjs`, oidc-provider), whose
+    /// access tokens live `expires_in` seconds and are issued for [`OIDC_RESOURCE`].
+    fn oidc(expires_in: u64) -> Option<OAuthServer> {
+        let args = [
+            "--expires-in".to_string(),
+            expires_in.to_string(),
+            "--resource".to_string(),
+            OIDC_RESOURCE.to_string(),
+        ];
+        Self::spawn("oidc", "oidc-provider", &args)
+    }
+
+    /// Starts `tests/DIR/server.mjs` (npm package `package`) with the test client and
+    /// `args`; `None` (after a notice) when node or the package is missing and OAuth tests
+    /// are not required.
+    fn spawn(dir: &str, package: &str, args: &[String]) -> Option<OAuthServer> {
+        let name = dir;
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
         let node = Command::new("node")
             .arg("--version")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        let installed = dir.join("node_modules/oauth2-mock-server").is_dir();
+        let installed = dir.join("node_modules").join(package).is_dir();
         if !node || !installed {
             let why = if node {
-                "tests/oauth/node_modules is missing (run `npm ci --prefix tests/oauth`)"
+                format!("tests/{name}/node_modules is missing (run `npm ci --prefix tests/{name}`)")
             } else {
-                "`node` is not installed"
+                "`node` is not installed".to_string()
             };
             assert!(
                 std::env::var("CONNECTOR_AGENT_REQUIRE_OAUTH").as_deref() != Ok("1"),
@@ -70,9 +97,8 @@ impl OAuthServer {
         }
         let mut child = Command::new("node")
             .arg(dir.join("server.mjs"))
-            .args(["--expires-in", &expires_in.to_string()])
             .args(["--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET])
-            .args(flags)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -92,6 +118,11 @@ impl OAuthServer {
     }
 
     fn fixture(&self) -> FixtureConfig {
+        self.fixture_for(None)
+    }
+
+    /// The fixture API trusting this server's tokens, only those for `audience` when given.
+    fn fixture_for(&self, audience: Option<&str>) -> FixtureConfig {
         FixtureConfig {
             customers: 30,
             invoices_per_customer: 1,
@@ -99,6 +130,7 @@ impl OAuthServer {
             auth: FixtureAuth::OAuthJwt {
                 issuer: self.issuer.clone(),
                 jwks: self.jwks.clone(),
+                audience: audience.map(str::to_string),
             },
             ..FixtureConfig::default()
         }
@@ -490,5 +522,280 @@ async fn commands_renewing_at_once_take_turns_and_the_grant_survives() {
         (status, body["error"].as_str()),
         (400, Some("invalid_grant")),
         "a replay revoked the grant"
+    );
+}
+
+/// The resource the second provider issues API tokens for (RFC 8707).
+const OIDC_RESOURCE: &str = "https://billing.example.test/";
+
+/// Reads the provider's pages as a person would: follows redirects, keeps its cookies, signs
+/// in on the login form (any name) and approves on the consent form, until the provider
+/// redirects to the loopback listener, which is then called.
+async fn approve_in_the_browser(url: String) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut cookies: std::collections::BTreeMap<String, String> = Default::default();
+    let mut next: (String, Option<Vec<(String, String)>>) = (url, None);
+    for _ in 0..20 {
+        let (url, form) = next;
+        let mut req = match &form {
+            Some(fields) => client.post(&url).form(fields),
+            None => client.get(&url),
+        };
+        if !cookies.is_empty() {
+            let jar: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            req = req.header("cookie", jar.join("; "));
+        }
+        let resp = req.send().await.expect("the provider answers");
+        for c in resp.headers().get_all("set-cookie") {
+            let pair = c.to_str().unwrap().split(';').next().unwrap();
+            if let Some((k, v)) = pair.split_once('=') {
+                cookies.insert(k.trim().to_string(), v.trim().to_string());
+            }
+        }
+        let status = resp.status();
+        let here = url::Url::parse(&url).unwrap();
+        if status.is_redirection() {
+            let location = resp.headers()["location"].to_str().unwrap().to_string();
+            let to = here.join(&location).unwrap();
+            if to.path() == "/callback" {
+                let done = reqwest::get(to.as_str())
+                    .await
+                    .expect("the listener answers");
+                assert_eq!(done.status(), 200, "{:?}", done.text().await);
+                return;
+            }
+            next = (to.to_string(), None);
+            continue;
+        }
+        let html = resp.text().await.unwrap();
+        assert!(status.is_success(), "{status} from {url}: {html}");
+        let attr = |tag: &str, name: &str| {
+            let key = format!("{name}=\"");
+            let at = tag.find(&key)? + key.len();
+            Some(tag[at..].split('"').next()?.to_string())
+        };
+        let form_tag = html
+            .split("<form")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no form on {url}: {html}"));
+        let action = attr(form_tag, "action").expect("a form action");
+        let mut fields = Vec::new();
+        for input in form_tag.split("<input").skip(1) {
+            let tag = input.split('>').next().unwrap();
+            let Some(name) = attr(tag, "name") else {
+                continue;
+            };
+            let value = match (attr(tag, "value"), name.as_str()) {
+                (Some(v), _) => v,
+                (None, "login") => "data-engineer".to_string(),
+                (None, "password") => "any".to_string(),
+                (None, _) => String::new(),
+            };
+            fields.push((name, value));
+        }
+        next = (here.join(&action).unwrap().to_string(), Some(fields));
+    }
+    panic!("the provider never redirected back to the listener");
+}
+
+/// Runs the code flow through the library against the second provider, approving in its
+/// pages; whether a refresh token was stored.
+async fn authorize_at_the_provider(s: &Setup) -> bool {
+    s.engine
+        .authorize(
+            &s.id,
+            AuthorizeOptions {
+                port: 0,
+                timeout: Duration::from_secs(60),
+            },
+            |start| {
+                tokio::spawn(approve_in_the_browser(start.authorize_url.clone()));
+            },
+        )
+        .await
+        .expect("authorize")
+        .refresh_token_stored
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_provider_issues_api_tokens_only_for_the_resource_indicator_set_up() {
+    // oidc-provider with resource indicators: without `oauth_resource` the client
+    // credentials grant gives an opaque token the API refuses; with the API's resource, a JWT
+    // for it; with another resource, `invalid_target`, named as what it is.
+    let Some(p) = OAuthServer::oidc(3600) else {
+        return;
+    };
+    let s = connection(p.fixture_for(Some(OIDC_RESOURCE))).await;
+    let model = s.engine.home().load_model(&s.id).unwrap();
+    for field in [RESOURCE, AUTHORIZE_PARAMS, TOKEN_PARAMS] {
+        let f = model.config.iter().find(|f| f.name == field);
+        assert!(
+            f.is_some_and(|f| !f.required && !f.secret),
+            "{field}: {f:?}"
+        );
+    }
+    set(
+        &s,
+        &[("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)],
+    );
+    let test = s.engine.test(&s.id).await.unwrap();
+    assert!(!test.ok, "a token not for the API: {:#?}", test.checks);
+    let text = format!("{:?}", test.checks);
+    assert!(text.contains("401"), "{text}");
+
+    set(&s, &[(RESOURCE, "https://elsewhere.example.test/")]);
+    let test = s.engine.test(&s.id).await.unwrap();
+    let check = test
+        .checks
+        .iter()
+        .find(|c| c.name == "credentials accepted")
+        .unwrap();
+    assert!(
+        !check.ok && check.message.contains("invalid_target") && check.message.contains(RESOURCE),
+        "{check:?}"
+    );
+
+    set(&s, &[(RESOURCE, OIDC_RESOURCE)]);
+    let test = s.engine.test(&s.id).await.unwrap();
+    assert!(test.ok, "{:#?}", test.checks);
+    let report = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    assert_eq!(rows(&report, "customers"), 30);
+
+    // A parameter the flow sets itself is refused, naming it.
+    set(&s, &[(TOKEN_PARAMS, "grant_type=password")]);
+    let err = s
+        .engine
+        .test(&s.id)
+        .await
+        .map(|t| format!("{:?}", t.checks));
+    let text = match err {
+        Ok(checks) => checks,
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        text.contains("grant_type") && text.contains(TOKEN_PARAMS),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_provider_with_rotation_and_short_tokens_survives_test_and_sync_at_once() {
+    // oidc-provider issues a refresh token only after consent is prompted, rotates it on every
+    // use and revokes the whole grant when a used one comes back; its access tokens live 4 s.
+    // Three times, with the stored token due, `test` and `sync` start at the same moment as
+    // separate processes: both must succeed and the grant must survive.
+    let Some(p) = OAuthServer::oidc(4) else {
+        return;
+    };
+    let s = connection(p.fixture_for(Some(OIDC_RESOURCE))).await;
+    set(
+        &s,
+        &[
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("scopes", "openid offline_access billing:read"),
+            (RESOURCE, OIDC_RESOURCE),
+        ],
+    );
+    assert!(
+        !authorize_at_the_provider(&s).await,
+        "no refresh token without consent prompted (the provider's rule)"
+    );
+    set(&s, &[(AUTHORIZE_PARAMS, "prompt=consent")]);
+    assert!(
+        authorize_at_the_provider(&s).await,
+        "a refresh token after consent"
+    );
+    let test = s.engine.test(&s.id).await.unwrap();
+    assert!(test.ok, "{:#?}", test.checks);
+
+    let home = s._home.path().to_path_buf();
+    let mut rotated = Vec::new();
+    for round in 0..3 {
+        let due_at: u64 = secrets(&s)[connector_agent_sync::oauth::REFRESH_AT]
+            .parse()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            <= due_at
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the token never came due"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let before = secrets(&s)[REFRESH_TOKEN].clone();
+        let spawn = |verb: &str| {
+            Command::new(crate::cli::binary())
+                .env("CONNECTOR_AGENT_HOME", &home)
+                .env("CONNECTOR_AGENT_CACHE", crate::support::cache_dir())
+                .args([verb, &s.id])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the CLI starts")
+        };
+        let (test, sync) = (spawn("test"), spawn("sync"));
+        for (verb, child) in [("test", test), ("sync", sync)] {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}, {verb}: {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let after = secrets(&s)[REFRESH_TOKEN].clone();
+        assert_ne!(after, before, "round {round}: the due token was renewed");
+        rotated.push(before);
+    }
+    let report = s.engine.sync(&s.id, SyncOptions::default()).await.unwrap();
+    assert_eq!(rows(&report, "customers"), 30);
+
+    // The provider does revoke on reuse: a used refresh token presented again ends the grant,
+    // and the next command says what happened and the command that fixes it.
+    let replay = reqwest::Client::new()
+        .post(format!("{}/token", p.issuer))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", rotated[0].as_str()),
+            ("resource", OIDC_RESOURCE),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 400);
+    let due_at: u64 = secrets(&s)[connector_agent_sync::oauth::REFRESH_AT]
+        .parse()
+        .unwrap();
+    while std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        <= due_at
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let test = s.engine.test(&s.id).await.unwrap();
+    let check = test
+        .checks
+        .iter()
+        .find(|c| c.name == "credentials accepted")
+        .unwrap();
+    assert!(
+        !check.ok
+            && check.message.contains("invalid_grant")
+            && check
+                .message
+                .contains(&format!("connector-agent authorize {}", s.id)),
+        "{check:?}"
     );
 }

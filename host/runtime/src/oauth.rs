@@ -81,6 +81,9 @@ pub enum OAuthError {
         /// Why.
         reason: String,
     },
+    /// An extra request parameter that cannot be sent.
+    #[error("OAuth request parameter: {0}")]
+    Param(String),
     /// Nothing to get a new access token with.
     #[error("no way to get a new access token: {0}")]
     NoGrant(String),
@@ -99,6 +102,7 @@ fn hint(code: &str, grant: &str) -> &'static str {
             ": this app may not use client credentials; run `connector-agent authorize` for the code flow"
         }
         ("invalid_scope", _) => ": check `scopes`",
+        ("invalid_target", _) => ": check `oauth_resource` (the API's resource indicator)",
         _ => "",
     }
 }
@@ -207,6 +211,13 @@ pub struct OAuthClient {
     client_id: String,
     client_secret: Option<String>,
     scopes: Vec<String>,
+    /// Resource indicators (RFC 8707), sent with the authorisation request and every token
+    /// request.
+    resources: Vec<String>,
+    /// More parameters of the authorisation request (`prompt=consent`).
+    authorize_params: Vec<(String, String)>,
+    /// More parameters of every token request (`audience=…`).
+    token_params: Vec<(String, String)>,
     http: reqwest::Client,
     /// Send the client credentials in the form body instead of HTTP Basic (learnt when a
     /// server refuses Basic).
@@ -223,6 +234,9 @@ impl fmt::Debug for OAuthClient {
                 &self.client_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("scopes", &self.scopes)
+            .field("resources", &self.resources)
+            .field("authorize_params", &self.authorize_params)
+            .field("token_params", &self.token_params)
             .finish()
     }
 }
@@ -240,9 +254,57 @@ impl OAuthClient {
             client_id: client_id.into(),
             client_secret: client_secret.filter(|s| !s.is_empty()),
             scopes,
+            resources: Vec::new(),
+            authorize_params: Vec::new(),
+            token_params: Vec::new(),
             http: crate::http::token_client(),
             post_auth: Arc::new(AtomicBool::new(false)),
         })
+    }
+
+    /// The client asking for tokens for `resources` (RFC 8707 resource indicators: in the
+    /// authorisation request and every token request), with `authorize_params` added to the
+    /// authorisation request (`prompt=consent`) and `token_params` to every token request
+    /// (`audience=…`). A parameter the protocol itself sets (`client_id`, `redirect_uri`,
+    /// `grant_type`, …) is refused, naming it.
+    pub fn with_params(
+        mut self,
+        resources: Vec<String>,
+        authorize_params: Vec<(String, String)>,
+        token_params: Vec<(String, String)>,
+    ) -> Result<OAuthClient> {
+        const SET_BY_THE_PROTOCOL: &[&str] = &[
+            "response_type",
+            "client_id",
+            "client_secret",
+            "redirect_uri",
+            "state",
+            "code",
+            "code_challenge",
+            "code_challenge_method",
+            "code_verifier",
+            "grant_type",
+            "refresh_token",
+            "scope",
+            "resource",
+        ];
+        for (name, _) in authorize_params.iter().chain(&token_params) {
+            if SET_BY_THE_PROTOCOL.contains(&name.to_ascii_lowercase().as_str()) {
+                return Err(OAuthError::Param(format!(
+                    "`{}` is set by the OAuth flow itself{}",
+                    name.escape_debug(),
+                    match name.to_ascii_lowercase().as_str() {
+                        "scope" => "; set `scopes` instead",
+                        "resource" => "; set `oauth_resource` instead",
+                        _ => "",
+                    }
+                )));
+            }
+        }
+        self.resources = resources;
+        self.authorize_params = authorize_params;
+        self.token_params = token_params;
+        Ok(self)
     }
 
     /// The token endpoint.
@@ -274,6 +336,12 @@ impl OAuthClient {
                 .append_pair("code_challenge_method", "S256");
             if !self.scopes.is_empty() {
                 q.append_pair("scope", &self.scopes.join(" "));
+            }
+            for r in &self.resources {
+                q.append_pair("resource", r);
+            }
+            for (k, v) in &self.authorize_params {
+                q.append_pair(k, v);
             }
         }
         Ok(url)
@@ -345,6 +413,12 @@ impl OAuthClient {
         let url = self.token_url.as_str().to_string();
         let mut fields: Vec<(&str, &str)> = vec![("grant_type", grant)];
         fields.extend_from_slice(params);
+        fields.extend(self.resources.iter().map(|r| ("resource", r.as_str())));
+        fields.extend(
+            self.token_params
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         let mut rb = self
             .http
             .post(self.token_url.clone())
@@ -819,6 +893,55 @@ mod tests {
         let p = Pkce::from_verifier("dBjftJeZ4CVP-mJ0kDVTPAOOfKeiiyG8x5M1JA3kPxA".into());
         assert_eq!(p.challenge, "-Osh9EvbwYuzkLajFR5C4ux2fustp_DuE3aSGnfSqEw");
         assert_eq!(Pkce::new().unwrap().verifier.len(), 43);
+    }
+
+    #[test]
+    fn resources_and_extra_parameters_go_on_the_authorisation_request() {
+        let c = OAuthClient::new("https://a.example/token", "id", None, vec!["read".into()])
+            .unwrap()
+            .with_params(
+                vec!["https://api.example/".into(), "urn:x".into()],
+                vec![("prompt".into(), "consent".into())],
+                vec![("audience".into(), "https://api.example/".into())],
+            )
+            .unwrap();
+        let pkce = Pkce::from_verifier("v".repeat(43));
+        let url = c
+            .authorize_url(
+                "https://a.example/authorize",
+                "http://127.0.0.1:1/callback",
+                "st",
+                &pkce,
+            )
+            .unwrap();
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let has = |k: &str, v: &str| pairs.iter().any(|(a, b)| a == k && b == v);
+        assert!(
+            has("resource", "https://api.example/") && has("resource", "urn:x"),
+            "{url}"
+        );
+        assert!(has("prompt", "consent") && has("scope", "read"), "{url}");
+        assert!(
+            !pairs.iter().any(|(k, _)| k == "audience"),
+            "token only: {url}"
+        );
+        for name in [
+            "redirect_uri",
+            "Client_ID",
+            "scope",
+            "resource",
+            "grant_type",
+        ] {
+            let e = OAuthClient::new("https://a.example/token", "id", None, vec![])
+                .unwrap()
+                .with_params(vec![], vec![(name.into(), "x".into())], vec![])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(name) && e.contains("set by the OAuth flow"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

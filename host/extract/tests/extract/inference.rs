@@ -759,6 +759,9 @@ fn auth_schemes_and_config_fields() {
             ("token_url", false, false),
             ("authorization_url", false, false),
             ("scopes", false, false),
+            ("oauth_resource", false, false),
+            ("oauth_authorize_params", false, false),
+            ("oauth_token_params", false, false),
             ("access_token", true, false),
         ]
     );

@@ -29,6 +29,13 @@ pub const EXPIRES_AT: &str = "access_token_expires_at";
 /// lifetime, so a token of 30 s is not due again the moment another command loads it.
 pub const REFRESH_AT: &str = "access_token_refresh_at";
 
+/// Config field: resource indicators (RFC 8707) the tokens are asked for.
+pub const RESOURCE: &str = "oauth_resource";
+/// Config field: more parameters of the authorisation request.
+pub const AUTHORIZE_PARAMS: &str = "oauth_authorize_params";
+/// Config field: more parameters of every token request.
+pub const TOKEN_PARAMS: &str = "oauth_token_params";
+
 /// What the host knows about a connection's OAuth 2.0 app.
 #[derive(Debug, Clone, Default)]
 pub struct OAuthSettings {
@@ -42,6 +49,28 @@ pub struct OAuthSettings {
     pub client_secret: Option<String>,
     /// Scopes asked for (config `scopes`, space or comma separated, else the docs).
     pub scopes: Vec<String>,
+    /// Resource indicators (config `oauth_resource`, RFC 8707; space separated).
+    pub resources: Vec<String>,
+    /// More authorisation request parameters (config `oauth_authorize_params`, `a=1&b=2`).
+    pub authorize_params: Option<String>,
+    /// More token request parameters (config `oauth_token_params`, `a=1&b=2`).
+    pub token_params: Option<String>,
+}
+
+/// `name=value` pairs separated by `&` (as in a query string, percent-decoded); `Err` names
+/// the part without a name.
+fn pairs(field: &str, text: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(text.trim().as_bytes()) {
+        if k.trim().is_empty() {
+            return Err(Error::Config(format!(
+                "`{field}`: `{}` has no parameter name; write `name=value` pairs separated by `&`, e.g. `prompt=consent&access_type=offline`",
+                v.escape_debug()
+            )));
+        }
+        out.push((k.trim().to_string(), v.into_owned()));
+    }
+    Ok(out)
 }
 
 /// The settings of the model's first OAuth 2.0 scheme; `None` when it has none.
@@ -87,6 +116,11 @@ pub fn settings(
         client_id: value("client_id"),
         client_secret: value("client_secret"),
         scopes,
+        resources: value(RESOURCE)
+            .map(|t| t.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default(),
+        authorize_params: value(AUTHORIZE_PARAMS),
+        token_params: value(TOKEN_PARAMS),
     })
 }
 
@@ -101,13 +135,21 @@ impl OAuthSettings {
         let client_id = self.client_id.clone().ok_or_else(|| {
             Error::Config("`client_id` is not set (use `setup --set client_id=ID`)".into())
         })?;
+        let read = |field: &str, text: &Option<String>| match text {
+            Some(t) => pairs(field, t),
+            None => Ok(Vec::new()),
+        };
+        let authorize_params = read(AUTHORIZE_PARAMS, &self.authorize_params)?;
+        let token_params = read(TOKEN_PARAMS, &self.token_params)?;
         OAuthClient::new(
             token_url,
             client_id,
             self.client_secret.clone(),
             self.scopes.clone(),
         )
-        .map_err(|e| Error::Config(format!("`token_url`: {e}")))
+        .map_err(|e| Error::Config(format!("`token_url`: {e}")))?
+        .with_params(self.resources.clone(), authorize_params, token_params)
+        .map_err(|e| Error::Config(format!("`{AUTHORIZE_PARAMS}` or `{TOKEN_PARAMS}`: {e}")))
     }
 }
 
@@ -345,15 +387,24 @@ impl App {
             .access_token()
             .await
             .err()
-            .map(|e| failed(error_chain(&e))))
+            .map(|e| failed(for_connection(id, error_chain(&e)))))
     }
 }
 
 fn oauth_error(id: &str, e: &connector_agent_runtime::OAuthError) -> Error {
     Error::NotReady {
         id: id.into(),
-        reason: error_chain(e),
+        reason: for_connection(id, error_chain(e)),
     }
+}
+
+/// A token error's text with the commands it names completed with the connection
+/// (`connector-agent authorize ID`), so that it can be run as it stands.
+fn for_connection(id: &str, text: String) -> String {
+    text.replace(
+        "`connector-agent authorize`",
+        &format!("`connector-agent authorize {id}`"),
+    )
 }
 
 /// Answers requests on the listener until the redirect with a code and the right `state`
