@@ -554,6 +554,13 @@ fn checkpoint(state: &SyncState) -> Result<(), ConnectorError> {
 }
 
 fn emit(table: &str, batch: &[u8]) -> Result<(), ConnectorError> {
+    // A record no destination can load fails its own table, not the commit it would share
+    // with the other tables' batches.
+    if let Some(why) = crate::records::too_deep(batch, crate::records::MAX_RECORD_DEPTH) {
+        return Err(ConnectorError::UnexpectedResponse(format!(
+            "table `{table}`: {why}; it is not written"
+        )));
+    }
     host::emit(table, batch).map_err(ConnectorError::Rejected)
 }
 

@@ -240,10 +240,22 @@ pub fn max_cursor(a: Option<Value>, b: Option<Value>) -> Option<Value> {
     }
 }
 
+/// The members a JSON:API resource object may hold; a record with any other is not one.
+pub const RESOURCE_MEMBERS: &[&str] = &[
+    "type",
+    "id",
+    "lid",
+    "attributes",
+    "relationships",
+    "links",
+    "meta",
+];
+
 /// A response body with its records laid out as plain records: the body itself for
 /// [`RecordLayout::Plain`]; for [`RecordLayout::JsonApi`], the body with each record at
-/// `record_path` rewritten by [`json_api_record`] (everything else, the paging fields
-/// included, kept as it was). `Err` says why the body is not JSON.
+/// `record_path` rewritten as [`json_api_record`] says. Values are copied as the text they
+/// are (a 23-digit number stays exact), and everything outside the records array, the paging
+/// fields included, is kept byte for byte. `Err` says why the records cannot be read.
 pub fn laid_out<'b>(
     bytes: &'b [u8],
     record_path: &[&str],
@@ -252,91 +264,193 @@ pub fn laid_out<'b>(
     if layout == RecordLayout::Plain {
         return Ok(Cow::Borrowed(bytes));
     }
-    let mut body: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        // `Body::parse` names what is wrong with it.
-        Err(_) => return Ok(Cow::Borrowed(bytes)),
+    // A body that is not JSON, or has no array there, is for `Body` to report.
+    let Ok(body) = Body::parse(bytes) else {
+        return Ok(Cow::Borrowed(bytes));
     };
-    let mut at = &mut body;
-    for key in record_path {
-        match at.get_mut(*key) {
-            Some(v) => at = v,
-            None => return Ok(Cow::Borrowed(bytes)),
-        }
+    let Some(array) = body.get(record_path).map(RawValue::get) else {
+        return Ok(Cow::Borrowed(bytes));
+    };
+    if !array.starts_with('[') {
+        return Ok(Cow::Borrowed(bytes));
     }
-    if let Value::Array(records) = at {
-        for r in records.iter_mut() {
-            *r = json_api_record(std::mem::take(r));
-        }
+    // The array's text lies inside `bytes` (the parse borrows it): splice the new records in.
+    let start = (array.as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
+    let end = start.wrapping_add(array.len());
+    if end > bytes.len() || start > end || &bytes[start..end] != array.as_bytes() {
+        return Err("the records array could not be located in the body".into());
     }
-    serde_json::to_vec(&body)
-        .map(Cow::Owned)
-        .map_err(|e| e.to_string())
+    let records: Vec<&RawValue> = serde_json::from_str(array).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(bytes.len() + 64);
+    out.extend_from_slice(&bytes[..start]);
+    out.push(b'[');
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json_api_raw(r, &mut out)?;
+    }
+    out.push(b']');
+    out.extend_from_slice(&bytes[end..]);
+    Ok(Cow::Owned(out))
 }
 
-/// A JSON:API resource object as a plain record: `id`, `type`, `links` and `meta` as they
-/// are; each member of `attributes` as a field of its own (one named like a member already
-/// there keeps the member's value: JSON:API forbids attributes named `id` or `type`); each
-/// relationship as the id of the resource it points to (`author_id`, null when empty) or, for
-/// a to-many one, the array of their ids (`tags_ids`). A relationship with only links (no
-/// `data`) gives nothing. Anything that is not an object is returned as it is.
-pub fn json_api_record(record: Value) -> Value {
-    let Value::Object(mut fields) = record else {
-        return record;
-    };
-    let attributes = fields.remove("attributes");
-    let relationships = fields.remove("relationships");
-    match attributes {
-        Some(Value::Object(members)) => {
-            for (k, v) in members {
-                fields.entry(k).or_insert(v);
-            }
-        }
-        Some(other) => {
-            fields.insert("attributes".into(), other);
-        }
-        None => {}
+/// Writes `name: value` to an object being built in `out`.
+fn member(name: &str, value: &[u8], first: &mut bool, out: &mut Vec<u8>) {
+    if !*first {
+        out.push(b',');
     }
-    match relationships {
-        Some(Value::Object(links)) => {
-            for (name, rel) in links {
-                let id_of = |v: &Value| v.get("id").cloned().unwrap_or(Value::Null);
-                match rel.get("data") {
-                    Some(Value::Array(items)) => {
-                        let ids = items.iter().map(id_of).collect();
-                        fields
-                            .entry(format!("{name}_ids"))
-                            .or_insert(Value::Array(ids));
-                    }
-                    Some(data) => {
-                        let id = if data.is_null() {
-                            Value::Null
-                        } else {
-                            id_of(data)
-                        };
-                        fields.entry(format!("{name}_id")).or_insert(id);
-                    }
-                    None => {}
+    *first = false;
+    write_key(name, out);
+    out.extend_from_slice(value);
+}
+
+/// One JSON:API resource object as a plain record (see [`json_api_record`]), its values
+/// copied as raw text.
+fn json_api_raw(record: &RawValue, out: &mut Vec<u8>) -> Result<(), String> {
+    let text = record.get();
+    if !text.starts_with('{') {
+        out.extend_from_slice(text.as_bytes());
+        return Ok(());
+    }
+    let obj: RawObject = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut names: Vec<String> = Vec::with_capacity(obj.0.len() + 8);
+    let mut first = true;
+    out.push(b'{');
+    for (k, v) in obj
+        .0
+        .iter()
+        .filter(|(k, _)| k != "attributes" && k != "relationships")
+    {
+        member(k, v.get().as_bytes(), &mut first, out);
+        names.push(k.clone());
+    }
+    if let Some(attributes) = obj.get("attributes") {
+        if attributes.get().starts_with('{') {
+            let attributes: RawObject =
+                serde_json::from_str(attributes.get()).map_err(|e| e.to_string())?;
+            for (k, v) in &attributes.0 {
+                let name = if names.contains(k) {
+                    format!("attributes_{k}")
+                } else {
+                    k.clone()
+                };
+                if !names.contains(&name) {
+                    member(&name, v.get().as_bytes(), &mut first, out);
+                    names.push(name);
                 }
             }
+        } else {
+            member("attributes", attributes.get().as_bytes(), &mut first, out);
         }
-        Some(other) => {
-            fields.insert("relationships".into(), other);
-        }
-        None => {}
     }
-    Value::Object(fields)
+    if let Some(relationships) = obj.get("relationships") {
+        if relationships.get().starts_with('{') {
+            let relationships: RawObject =
+                serde_json::from_str(relationships.get()).map_err(|e| e.to_string())?;
+            for (name, rel) in &relationships.0 {
+                let Some(data) = field(rel, "data") else {
+                    continue;
+                };
+                fn id_of(v: &RawValue) -> &str {
+                    field(v, "id").map_or("null", RawValue::get)
+                }
+                let (column, value) = if data.get().starts_with('[') {
+                    let items: Vec<&RawValue> =
+                        serde_json::from_str(data.get()).map_err(|e| e.to_string())?;
+                    let ids: Vec<&str> = items.iter().map(|i| id_of(i)).collect();
+                    (format!("{name}_ids"), format!("[{}]", ids.join(",")))
+                } else {
+                    (format!("{name}_id"), id_of(data).to_string())
+                };
+                if !names.contains(&column) {
+                    member(&column, value.as_bytes(), &mut first, out);
+                    names.push(column);
+                }
+            }
+        } else {
+            member(
+                "relationships",
+                relationships.get().as_bytes(),
+                &mut first,
+                out,
+            );
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// A JSON:API resource object as a plain record, as JSON:API clients present resources:
+/// `id`, `type`, `links` and `meta` as they are; each member of `attributes` as a field of its
+/// own (one named like a member already there as `attributes_<name>`); each relationship as
+/// the id of the resource it points to (`author_id`, null when empty) or, for a to-many one,
+/// the array of their ids (`tags_ids`). A relationship with only links (no `data`) gives
+/// nothing. Anything that is not an object is returned as it is. The connector applies the
+/// same rule to raw text ([`laid_out`]).
+pub fn json_api_record(record: Value) -> Value {
+    let text = record.to_string();
+    let Ok(raw) = serde_json::from_str::<&RawValue>(&text) else {
+        return record;
+    };
+    let mut out = Vec::with_capacity(text.len());
+    match json_api_raw(raw, &mut out) {
+        Ok(()) => serde_json::from_slice(&out).unwrap_or(record),
+        Err(_) => record,
+    }
 }
 
 /// Whether records read look like JSON:API resource objects: every one an object with a
-/// string `type`, an `id` and an object `attributes` (and at least one record).
+/// string `type`, an `id`, an object `attributes` and no member JSON:API does not define (and
+/// at least one record).
 pub fn looks_like_json_api(records: &[Value]) -> bool {
     !records.is_empty()
         && records.iter().all(|r| {
-            r.get("type").is_some_and(Value::is_string)
+            r.as_object()
+                .is_some_and(|o| o.keys().all(|k| RESOURCE_MEMBERS.contains(&k.as_str())))
+                && r.get("type").is_some_and(Value::is_string)
                 && r.get("id").is_some_and(|v| v.is_string() || v.is_number())
                 && r.get("attributes").is_some_and(Value::is_object)
         })
+}
+
+/// How deeply a record's values may nest (objects and arrays inside the record): well under
+/// the JSON readers of the destinations (SQLite's 1,000 levels, serde_json's 128 for a whole
+/// batch), far above what APIs send.
+pub const MAX_RECORD_DEPTH: usize = 100;
+
+/// Why a batch (a JSON array of records) nests deeper than `max` levels inside a record,
+/// naming the record; `None` when it does not. One pass over the bytes, no allocation.
+pub fn too_deep(batch: &[u8], max: usize) -> Option<String> {
+    let (mut depth, mut record, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in batch {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                // The batch's array is level 1, a record level 2.
+                if depth > max + 2 {
+                    return Some(format!(
+                        "record {} of a batch nests its values deeper than {max} levels, more than a destination stores",
+                        record + 1
+                    ));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => record += 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The raw JSON text of a field of a record, if the record is an object holding it.
@@ -394,7 +508,7 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"data":[{"id":"7","type":"vehicles","links":{"self":"/vehicles/7"},
-                "plate":"AB-1","updated_at":"2024-01-02T00:00:00Z",
+                "plate":"AB-1","updated_at":"2024-01-02T00:00:00Z","attributes_id":"shadowed",
                 "site_id":"s1","owner_id":null,"tags_ids":["t1","t2"]}],
                 "links":{"next":"/vehicles?page[cursor]=abc"}})
         );
@@ -407,10 +521,42 @@ mod tests {
             laid_out(b"<html>", &["data"], RecordLayout::JsonApi).unwrap(),
             Cow::Borrowed(_)
         ));
+        // Numbers keep their text; an attribute named like a member is kept under another
+        // name; the rest of the body is kept byte for byte.
+        let bytes = br#"{"meta":{"n":1.50}, "data":[{"type":"p","id":"1","links":{"self":"/p/1"},"attributes":{"balance":12345678901234567890123,"rate":0.12345678901234567891,"links":["https://a"]}}]}"#;
+        let flat = laid_out(bytes, &["data"], RecordLayout::JsonApi).unwrap();
+        let text = std::str::from_utf8(&flat).unwrap();
+        assert_eq!(
+            text,
+            r#"{"meta":{"n":1.50}, "data":[{"type":"p","id":"1","links":{"self":"/p/1"},"balance":12345678901234567890123,"rate":0.12345678901234567891,"attributes_links":["https://a"]}]}"#
+        );
+        // A record with a member JSON:API does not define is not a resource object.
+        let shirt: Value = serde_json::from_str(
+            r#"{"id":"p1","type":"shirt","sku":"S1","attributes":{"color":"red"}}"#,
+        )
+        .unwrap();
+        assert!(!looks_like_json_api(&[shirt]));
         let records = v["data"].as_array().unwrap().clone();
         assert!(!looks_like_json_api(&records));
         let raw: Value = serde_json::from_slice(bytes).unwrap();
         assert!(looks_like_json_api(raw["data"].as_array().unwrap()));
+    }
+
+    #[test]
+    fn records_nested_too_deep_are_named_and_strings_do_not_count() {
+        let ok = br#"[{"a":{"b":[1,{"c":"[[[[{{{{"}]}},{"x":"\"[["}]"#;
+        assert_eq!(too_deep(ok, 3), None);
+        let deep = format!(r#"[{{"a":1}},{{"v":{}1{}}}]"#, "[".repeat(5), "]".repeat(5));
+        assert_eq!(too_deep(deep.as_bytes(), 5), None);
+        let why = too_deep(deep.as_bytes(), 4).unwrap();
+        assert!(
+            why.contains("record 2") && why.contains("4 levels"),
+            "{why}"
+        );
+        let hostile = format!("[{{\"v\":{}", "[".repeat(200_000));
+        assert!(too_deep(hostile.as_bytes(), MAX_RECORD_DEPTH)
+            .unwrap()
+            .contains("record 1"));
     }
 
     #[test]

@@ -327,3 +327,50 @@ async fn json_api_resources_the_docs_do_not_describe_are_recognised_by_save_and_
     l.engine.sync(&l.id, SyncOptions::default()).await.unwrap();
     assert_equal_to_source(&l, "after changes").await;
 }
+
+/// A record whose value nests 200,000 levels deep (valid JSON that no destination stores)
+/// fails its own table with the limit named; the other tables sync and commit, and the table
+/// syncs once the record is fixed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_nested_deeper_than_a_destination_reads_fails_only_its_table() {
+    let l = ledger_with(
+        LedgerConfig {
+            records: 60,
+            max_page_size: 50,
+        },
+        None,
+        |_| {},
+    )
+    .await;
+    l.api.set_deep_record(Some("entries"));
+    let err = l
+        .engine
+        .sync(&l.id, SyncOptions::default())
+        .await
+        .expect_err("one table fails");
+    let Error::SyncPartial { report, .. } = &err else {
+        panic!("not partial: {err}");
+    };
+    let failed: Vec<&str> = report
+        .failed_tables
+        .iter()
+        .map(|t| t.table.as_str())
+        .collect();
+    assert_eq!(failed, ["entries"], "{report:?}");
+    assert!(
+        report.failed_tables[0]
+            .cause
+            .contains("deeper than 100 levels"),
+        "{:?}",
+        report.failed_tables
+    );
+    let (rows, _) = destination_rows(&l).await;
+    for t in ["accounts", "transfers"] {
+        assert_eq!(rows[t].len(), 60, "{t} synced in full");
+    }
+    assert!(rows["entries"].is_empty());
+
+    l.api.set_deep_record(None);
+    l.engine.sync(&l.id, SyncOptions::default()).await.unwrap();
+    assert_equal_to_source(&l, "after the deep record was fixed").await;
+}

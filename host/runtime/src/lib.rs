@@ -205,6 +205,13 @@ impl bindings::connector_agent::connector::host::Host for HostState {
         table: String,
         records: Vec<u8>,
     ) -> wasmtime::Result<Result<(), String>> {
+        // The SDK fails such a table itself; a connector that does not use it is refused here,
+        // before a record no destination can load reaches a commit.
+        use connector_agent_sdk::records::{too_deep, MAX_RECORD_DEPTH};
+        if let Some(why) = too_deep(&records, MAX_RECORD_DEPTH) {
+            self.returned();
+            return Ok(Err(format!("table `{table}`: {why}")));
+        }
         let r = self
             .send(SinkEvent::Records {
                 table,

@@ -236,7 +236,11 @@ impl fmt::Debug for OAuthClient {
             .field("scopes", &self.scopes)
             .field("resources", &self.resources)
             .field("authorize_params", &self.authorize_params)
-            .field("token_params", &self.token_params)
+            // Names only: a token parameter may carry a credential (`client_assertion`).
+            .field(
+                "token_params",
+                &self.token_params.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -287,6 +291,10 @@ impl OAuthClient {
             "refresh_token",
             "scope",
             "resource",
+            // Would replace the request's own parameters or where its answer goes.
+            "request",
+            "request_uri",
+            "response_mode",
         ];
         for (name, _) in authorize_params.iter().chain(&token_params) {
             if SET_BY_THE_PROTOCOL.contains(&name.to_ascii_lowercase().as_str()) {

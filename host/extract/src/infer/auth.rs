@@ -200,9 +200,9 @@ pub(crate) fn infer(ctx: &Ctx<'_>, used_scopes: &[(String, Vec<String>)]) -> Aut
                         false, false, (!scopes.is_empty()).then(|| scopes.join(" ")));
                     fixed("oauth_resource", "OAuth resource", "The API's resource indicator (RFC 8707), for providers that issue a token per API: its URI as the provider names it (e.g. `https://api.example.com/`), sent with the authorisation request and every token request. Several are separated by spaces. Empty sends none.".to_string(),
                         false, false, None);
-                    fixed("oauth_authorize_params", "More authorisation parameters", "Parameters some providers need on the authorisation request, as `name=value` pairs separated by `&`: e.g. `prompt=consent` before a refresh token is issued, `access_type=offline`. The flow's own parameters (`client_id`, `redirect_uri`, `scope`, …) cannot be set here.".to_string(),
+                    fixed("oauth_authorize_params", "More authorisation parameters", "Parameters some providers need on the authorisation request, as `name=value` pairs separated by `&`: e.g. `prompt=consent` before a refresh token is issued, `access_type=offline`. Values are read as in a URL's query (write `%2B` for `+`, `%25` for `%`). The flow's own parameters (`client_id`, `redirect_uri`, `scope`, …) cannot be set here.".to_string(),
                         false, false, None);
-                    fixed("oauth_token_params", "More token parameters", "Parameters some providers need on every token request, as `name=value` pairs separated by `&`: e.g. `audience=https://api.example.com/`. The flow's own parameters cannot be set here.".to_string(),
+                    fixed("oauth_token_params", "More token parameters", "Parameters some providers need on every token request, as `name=value` pairs separated by `&`: e.g. `audience=https://api.example.com/`. Values are read as in a URL's query (write `%2B` for `+`, `%25` for `%`). The flow's own parameters cannot be set here.".to_string(),
                         false, false, None);
                     fixed("access_token", "OAuth access token", format!(
                         "OAuth 2.0 access token (security scheme `{name}`). The host obtains and renews it; paste one only to skip the OAuth flow."

@@ -300,9 +300,14 @@ fn find_among<'a>(
 /// `attributes` beside `id` and `type` (all three are required of a JSON:API resource), or
 /// the example record is one.
 pub(crate) fn is_json_api<'a>(ctx: &Ctx<'a>, records: &Records<'a>) -> bool {
+    use connector_agent_sdk::records::RESOURCE_MEMBERS;
     let from_schema = records.item.as_ref().is_some_and(|item| {
-        item.property("attributes")
-            .is_some_and(|a| ctx.schemas.shape(a).is_objectish())
+        item.properties
+            .iter()
+            .all(|(name, _)| RESOURCE_MEMBERS.contains(name))
+            && item
+                .property("attributes")
+                .is_some_and(|a| ctx.schemas.shape(a).is_objectish())
             && item.property("type").is_some()
             && item.property("id").is_some()
     });
@@ -331,9 +336,21 @@ pub(crate) fn columns<'a>(ctx: &Ctx<'a>, records: &Records<'a>, json_api: bool) 
         for (name, schema) in &item.properties {
             match *name {
                 "attributes" if json_api => {
+                    // Named like a member of the resource: kept as `attributes_<name>`, as
+                    // the connector writes it.
+                    let members: Vec<&str> = item
+                        .properties
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .filter(|n| !matches!(*n, "attributes" | "relationships"))
+                        .collect();
                     let attributes = ctx.schemas.shape(schema);
                     for (name, schema) in &attributes.properties {
-                        out.push(column(name, schema, attributes.is_required(name)));
+                        let mut c = column(name, schema, attributes.is_required(name));
+                        if members.contains(name) {
+                            c.name = format!("attributes_{name}");
+                        }
+                        out.push(c);
                     }
                 }
                 "relationships" if json_api => {

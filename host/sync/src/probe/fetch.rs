@@ -146,12 +146,21 @@ impl Probe<'_> {
         self.credentials_ok = true;
         let body: Value = serde_json::from_slice(&resp.body).map_err(|e| Failure {
             cause: Cause::Shape,
-            message: format!(
+            message: if e.to_string().contains("recursion limit") {
+                // JSON, but nested past what is read: not a web page.
+                format!(
+                    "unexpected shape: GET {} answered {status} with JSON nested more than 128 levels deep ({e}); a record nested deeper than {} levels fails its table at sync",
+                    shown(&url),
+                    connector_agent_sdk::records::MAX_RECORD_DEPTH
+                )
+            } else {
+                format!(
                 "unexpected shape: GET {} answered {status} but the body is not JSON ({}): {}; check that `base_url` points at the API, not a web page",
                 shown(&url),
                 if resp.body.is_empty() { "it is empty".to_string() } else { e.to_string() },
                 snippet(&resp.body)
-            ),
+            )
+            },
         })?;
         Ok(Page {
             url,
