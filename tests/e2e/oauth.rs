@@ -174,6 +174,39 @@ fn rows(report: &connector_agent_sync::SyncReport, table: &str) -> i64 {
         .rows_total
 }
 
+/// Waits until the stored access token is due for renewal (its renewal time follows its
+/// lifetime), for at most 30 s.
+async fn until_due(s: &Setup) {
+    let due_at: u64 = secrets(s)[connector_agent_sync::oauth::REFRESH_AT]
+        .parse()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        <= due_at
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the token never came due"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `connector-agent VERB ID` as a process of its own, on the connection's home.
+fn cli_process(s: &Setup, verb: &str) -> Child {
+    Command::new(crate::cli::binary())
+        .env("CONNECTOR_AGENT_HOME", s._home.path())
+        .env("CONNECTOR_AGENT_CACHE", crate::support::cache_dir())
+        .args([verb, &s.id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the CLI starts")
+}
+
 /// Runs the code flow through the library, "clicking" the authorise URL with an HTTP client
 /// (the mock server approves at once and redirects to the loopback listener).
 async fn authorize(s: &Setup) {
@@ -464,38 +497,12 @@ async fn commands_renewing_at_once_take_turns_and_the_grant_survives() {
     let s = connection(oauth.fixture()).await;
     set(&s, &[("client_id", CLIENT_ID)]);
     authorize(&s).await;
-    let home = s._home.path().to_path_buf();
     let mut rotated = Vec::new();
     for round in 0..3 {
         // Until the stored token is due (its renewal time follows its 4 s lifetime).
-        let due_at: u64 = secrets(&s)[connector_agent_sync::oauth::REFRESH_AT]
-            .parse()
-            .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            <= due_at
-        {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the token never came due"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        until_due(&s).await;
         let before = secrets(&s)[REFRESH_TOKEN].clone();
-        let spawn = || {
-            Command::new(crate::cli::binary())
-                .env("CONNECTOR_AGENT_HOME", &home)
-                .env("CONNECTOR_AGENT_CACHE", crate::support::cache_dir())
-                .args(["test", &s.id])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("the CLI starts")
-        };
-        let (a, b) = (spawn(), spawn());
+        let (a, b) = (cli_process(&s, "test"), cli_process(&s, "test"));
         for child in [a, b] {
             let out = child.wait_with_output().unwrap();
             assert!(
@@ -712,37 +719,11 @@ async fn a_second_provider_with_rotation_and_short_tokens_survives_test_and_sync
     let test = s.engine.test(&s.id).await.unwrap();
     assert!(test.ok, "{:#?}", test.checks);
 
-    let home = s._home.path().to_path_buf();
     let mut rotated = Vec::new();
     for round in 0..3 {
-        let due_at: u64 = secrets(&s)[connector_agent_sync::oauth::REFRESH_AT]
-            .parse()
-            .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            <= due_at
-        {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the token never came due"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        until_due(&s).await;
         let before = secrets(&s)[REFRESH_TOKEN].clone();
-        let spawn = |verb: &str| {
-            Command::new(crate::cli::binary())
-                .env("CONNECTOR_AGENT_HOME", &home)
-                .env("CONNECTOR_AGENT_CACHE", crate::support::cache_dir())
-                .args([verb, &s.id])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("the CLI starts")
-        };
-        let (test, sync) = (spawn("test"), spawn("sync"));
+        let (test, sync) = (cli_process(&s, "test"), cli_process(&s, "sync"));
         for (verb, child) in [("test", test), ("sync", sync)] {
             let out = child.wait_with_output().unwrap();
             assert!(
@@ -773,17 +754,7 @@ async fn a_second_provider_with_rotation_and_short_tokens_survives_test_and_sync
         .await
         .unwrap();
     assert_eq!(replay.status(), 400);
-    let due_at: u64 = secrets(&s)[connector_agent_sync::oauth::REFRESH_AT]
-        .parse()
-        .unwrap();
-    while std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        <= due_at
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_due(&s).await;
     let test = s.engine.test(&s.id).await.unwrap();
     let check = test
         .checks

@@ -135,6 +135,31 @@ async fn a_paginator_that_stops_while_the_page_says_more_is_corrected_or_fails_s
     assert!(!report.ok);
 }
 
+/// Syncs `l`, which must end partial with `entries` the only failed table, its cause
+/// holding `cause`; the error.
+async fn only_entries_fail(l: &crate::churn::Ledger, cause: &str) -> Error {
+    let err = l
+        .engine
+        .sync(&l.id, SyncOptions::default())
+        .await
+        .expect_err("one table fails");
+    let Error::SyncPartial { report, .. } = &err else {
+        panic!("not partial: {err}");
+    };
+    let failed: Vec<&str> = report
+        .failed_tables
+        .iter()
+        .map(|t| t.table.as_str())
+        .collect();
+    assert_eq!(failed, ["entries"], "{report:?}");
+    assert!(
+        report.failed_tables[0].cause.contains(cause),
+        "{:?}",
+        report.failed_tables
+    );
+    err
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn one_failing_table_does_not_stop_the_others() {
     let l = ledger_with(
@@ -147,21 +172,7 @@ async fn one_failing_table_does_not_stop_the_others() {
     )
     .await;
     l.api.set_failing(Some(("entries", 400)));
-    let err = l
-        .engine
-        .sync(&l.id, SyncOptions::default())
-        .await
-        .expect_err("one table fails");
-    let Error::SyncPartial { report, .. } = &err else {
-        panic!("not partial: {err}");
-    };
-    assert_eq!(report.failed_tables.len(), 1, "{report:?}");
-    assert_eq!(report.failed_tables[0].table, "entries");
-    assert!(
-        report.failed_tables[0].cause.contains("400"),
-        "{:?}",
-        report.failed_tables
-    );
+    let err = only_entries_fail(&l, "400").await;
     let text = err.to_string();
     assert!(
         text.contains("partial") && text.contains("entries"),
@@ -343,27 +354,7 @@ async fn a_record_nested_deeper_than_a_destination_reads_fails_only_its_table() 
     )
     .await;
     l.api.set_deep_record(Some("entries"));
-    let err = l
-        .engine
-        .sync(&l.id, SyncOptions::default())
-        .await
-        .expect_err("one table fails");
-    let Error::SyncPartial { report, .. } = &err else {
-        panic!("not partial: {err}");
-    };
-    let failed: Vec<&str> = report
-        .failed_tables
-        .iter()
-        .map(|t| t.table.as_str())
-        .collect();
-    assert_eq!(failed, ["entries"], "{report:?}");
-    assert!(
-        report.failed_tables[0]
-            .cause
-            .contains("deeper than 100 levels"),
-        "{:?}",
-        report.failed_tables
-    );
+    only_entries_fail(&l, "deeper than 100 levels").await;
     let (rows, _) = destination_rows(&l).await;
     for t in ["accounts", "transfers"] {
         assert_eq!(rows[t].len(), 60, "{t} synced in full");
