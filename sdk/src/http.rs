@@ -76,6 +76,9 @@ pub(crate) fn status_hint(status: u16) -> &'static str {
         401 => " (credentials rejected: check the API key or token)",
         403 => " (forbidden: the credentials lack permission for this endpoint)",
         404 => " (not found: check the base URL and path)",
+        406 => {
+            " (not acceptable: the API does not answer in the media type of the `Accept` header)"
+        }
         429 => " (rate limited after retries)",
         500..=599 => " (server error after retries)",
         _ => "",

@@ -295,13 +295,45 @@ async fn json_api_resources_sync_as_typed_columns_and_incrementally() {
 /// learns the attributes as columns; the sync then equals the API.
 #[tokio::test(flavor = "multi_thread")]
 async fn json_api_resources_the_docs_do_not_describe_are_recognised_by_save_and_test() {
+    json_api_undescribed(JsonApi::Undocumented).await;
+}
+
+/// As above, from docs that also say `application/json` (the API answers 406 to it): Save &
+/// Test asks for `application/vnd.api+json` after the 406 and keeps that header, with its
+/// evidence.
+#[tokio::test(flavor = "multi_thread")]
+async fn json_api_media_the_docs_do_not_name_is_found_by_save_and_test_after_a_406() {
+    let l = json_api_undescribed(JsonApi::Unannounced).await;
+    let model = l.engine.home().load_model(&l.id).unwrap();
+    for t in LEDGER_RESOURCES {
+        let e = model.endpoint_by_table(t).unwrap();
+        let accept: Vec<&str> = e
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("accept"))
+            .map(|h| h.value.as_str())
+            .collect();
+        assert_eq!(accept, ["application/vnd.api+json"], "{t}");
+        assert!(
+            e.corrections
+                .iter()
+                .any(|c| c.field == CorrectedField::Headers && c.evidence.contains("406")),
+            "{t}: {:?}",
+            e.corrections
+        );
+    }
+}
+
+/// The ledger served as JSON:API with docs in `mode` that do not describe it: Save & Test
+/// corrects the layout and learns the columns, and two syncs equal the API.
+async fn json_api_undescribed(mode: JsonApi) -> crate::churn::Ledger {
     let api = LedgerServer::start(LedgerConfig {
         records: 90,
         max_page_size: 40,
     })
     .await
     .unwrap();
-    api.set_json_api(JsonApi::Undocumented);
+    api.set_json_api(mode);
     let l = crate::churn::ledger_from(api, None).await;
     let model = l.engine.home().load_model(&l.id).unwrap();
     assert_eq!(
@@ -337,6 +369,7 @@ async fn json_api_resources_the_docs_do_not_describe_are_recognised_by_save_and_
     l.api.touch_random(10);
     l.engine.sync(&l.id, SyncOptions::default()).await.unwrap();
     assert_equal_to_source(&l, "after changes").await;
+    l
 }
 
 /// A record whose value nests 200,000 levels deep (valid JSON that no destination stores)

@@ -218,6 +218,8 @@ pub enum CorrectedField {
     PrimaryKey,
     /// [`Endpoint::layout`] (records that are JSON:API resource objects).
     Layout,
+    /// [`Endpoint::headers`] (a media type the API answers in).
+    Headers,
     /// [`Incremental::cursor_field`].
     CursorField,
     /// [`Endpoint::columns`] (columns added).
@@ -236,6 +238,7 @@ impl CorrectedField {
             CorrectedField::RecordPath => "record path",
             CorrectedField::PrimaryKey => "primary key",
             CorrectedField::Layout => "record layout",
+            CorrectedField::Headers => "headers",
             CorrectedField::CursorField => "cursor field",
             CorrectedField::Columns => "columns",
             CorrectedField::Pagination => "pagination",

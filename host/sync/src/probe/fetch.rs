@@ -275,6 +275,10 @@ impl Probe<'_> {
                 Cause::Status,
                 "the API failed on its side: try again later".to_string(),
             ),
+            406 => (
+                Cause::NotAcceptable,
+                format!("the API does not answer in the media type asked for (the request's `Accept`): if its docs name another (JSON:API's `application/vnd.api+json`, a vendor's `+json` type), export the model with `connector-agent endpoints {id} --export FILE`, set that endpoint's `Accept` header, and import it with `--import FILE`"),
+            ),
             400 | 422 => (
                 Cause::Rejected,
                 "the API refused the request as sent: check the config values this endpoint uses"

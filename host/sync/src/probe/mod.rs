@@ -66,6 +66,8 @@ enum Cause {
     Status,
     /// A 400 or 422: the request as sent was refused.
     Rejected,
+    /// A 406: the API does not answer in the media type asked for.
+    NotAcceptable,
     Dns,
     Refused,
     Tls,
@@ -554,6 +556,16 @@ impl Probe<'_> {
                     }
                 }
             }
+            Err(f) if full && f.cause == Cause::NotAcceptable => {
+                match self.json_api_media(i, &params).await {
+                    Some(page) => page,
+                    None => {
+                        self.firsts
+                            .insert(e.table.clone(), First::Failed(f.message.clone()));
+                        return outcome(vec![CheckPart::failed("first page", f.message)]);
+                    }
+                }
+            }
             Err(f) => {
                 self.firsts
                     .insert(e.table.clone(), First::Failed(f.message.clone()));
@@ -659,6 +671,40 @@ impl Probe<'_> {
                 .await,
         );
         outcome(parts)
+    }
+
+    /// After a 406 to the first page of endpoint `i`: the first page asked for as JSON:API
+    /// (`Accept: application/vnd.api+json`, the media type such APIs answer only in), when the
+    /// docs fixed no `Accept` of their own. On success the endpoint sends that header from
+    /// now on (a correction, with what was seen).
+    async fn json_api_media(&mut self, i: usize, params: &[(String, String)]) -> Option<Page> {
+        const JSON_API: &str = "application/vnd.api+json";
+        let e = self.model.endpoints[i].clone();
+        if e.headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("accept"))
+        {
+            return None;
+        }
+        let mut tried = e.clone();
+        tried.headers.push(connector_agent_model::QueryParam {
+            name: "Accept".into(),
+            value: JSON_API.into(),
+        });
+        let url = self.first_url(&tried, params, None).ok()?;
+        let page = self.get(&tried, url).await.ok()?;
+        self.correct(
+            i,
+            CorrectedField::Headers,
+            "Accept: application/json".into(),
+            format!("Accept: {JSON_API}"),
+            format!(
+                "GET {} answered 406 Not Acceptable to `Accept: application/json` and a JSON page to `Accept: {JSON_API}` (JSON:API)",
+                shown(&page.url)
+            ),
+        );
+        self.model.endpoints[i].headers = tried.headers;
+        Some(page)
     }
 
     /// The records array at `path`, laid out as the connector writes them (`layout`), or why
