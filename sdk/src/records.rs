@@ -330,7 +330,9 @@ fn json_api_raw(record: &RawValue, out: &mut Vec<u8>) -> Result<(), String> {
             let attributes: RawObject =
                 serde_json::from_str(attributes.get()).map_err(|e| e.to_string())?;
             for (k, v) in &attributes.0 {
-                let name = if names.contains(k) {
+                // Named like a member of a resource object (present here or not): one column
+                // name for every record.
+                let name = if names.contains(k) || RESOURCE_MEMBERS.contains(&k.as_str()) {
                     format!("attributes_{k}")
                 } else {
                     k.clone()
@@ -383,7 +385,8 @@ fn json_api_raw(record: &RawValue, out: &mut Vec<u8>) -> Result<(), String> {
 
 /// A JSON:API resource object as a plain record, as JSON:API clients present resources:
 /// `id`, `type`, `links` and `meta` as they are; each member of `attributes` as a field of its
-/// own (one named like a member already there as `attributes_<name>`); each relationship as
+/// own (one named like a member of a resource object, `links` or `meta`, as
+/// `attributes_<name>`, whether or not the record has that member); each relationship as
 /// the id of the resource it points to (`author_id`, null when empty) or, for a to-many one,
 /// the array of their ids (`tags_ids`). A relationship with only links (no `data`) gives
 /// nothing. Anything that is not an object is returned as it is. The connector applies the
@@ -529,6 +532,15 @@ mod tests {
         assert_eq!(
             text,
             r#"{"meta":{"n":1.50}, "data":[{"type":"p","id":"1","links":{"self":"/p/1"},"balance":12345678901234567890123,"rate":0.12345678901234567891,"attributes_links":["https://a"]}]}"#
+        );
+        // An attribute named like a member is renamed even where the member is absent, so
+        // every record puts it in the same column.
+        let bytes =
+            br#"{"data":[{"type":"p","id":"2","attributes":{"links":"y","meta":{"k":1.10}}}]}"#;
+        let flat = laid_out(bytes, &["data"], RecordLayout::JsonApi).unwrap();
+        assert_eq!(
+            std::str::from_utf8(&flat).unwrap(),
+            r#"{"data":[{"type":"p","id":"2","attributes_links":"y","attributes_meta":{"k":1.10}}]}"#
         );
         // A record with a member JSON:API does not define is not a resource object.
         let shirt: Value = serde_json::from_str(

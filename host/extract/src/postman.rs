@@ -295,7 +295,14 @@ pub(crate) fn extract(root: &Value, env: Option<&Value>, source: &str) -> Result
                 "referer",
                 "xrequestedwith",
             ];
-            if ROUTINE_HEADERS.contains(&squashed.as_str())
+            // An `Accept` naming a JSON media type of its own (JSON:API's
+            // `application/vnd.api+json`) is what the API answers in: such APIs refuse
+            // `application/json` with a 406.
+            let own_media = squashed == "accept" && {
+                let v = expanded.text.trim().to_ascii_lowercase();
+                v.contains("+json") && !v.contains('{')
+            };
+            if (ROUTINE_HEADERS.contains(&squashed.as_str()) && !own_media)
                 || TRANSPORT.contains(&squashed.as_str())
             {
                 continue;

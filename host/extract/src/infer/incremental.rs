@@ -148,7 +148,14 @@ fn classify<'a>(
     param: &Param<'a>,
 ) -> Option<(Family, String, String, Option<std::rc::Rc<Shape<'a>>>)> {
     let shape = param.schema.map(|s| ctx.schemas.shape(s));
-    let squashed = squash(param.name);
+    // JSON:API's filter family (`filter[updated_since]`, `filter[updated_at][gte]`) names the
+    // filter inside its brackets.
+    let inner = param
+        .name
+        .strip_prefix("filter[")
+        .and_then(|rest| rest.strip_suffix(']'))
+        .unwrap_or(param.name);
+    let squashed = squash(inner);
     let family_of = |field: &str| {
         if field.is_empty() {
             None

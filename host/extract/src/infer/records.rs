@@ -347,7 +347,9 @@ pub(crate) fn columns<'a>(ctx: &Ctx<'a>, records: &Records<'a>, json_api: bool) 
                     let attributes = ctx.schemas.shape(schema);
                     for (name, schema) in &attributes.properties {
                         let mut c = column(name, schema, attributes.is_required(name));
-                        if members.contains(name) {
+                        if members.contains(name)
+                            || connector_agent_sdk::records::RESOURCE_MEMBERS.contains(name)
+                        {
                             c.name = format!("attributes_{name}");
                         }
                         out.push(c);

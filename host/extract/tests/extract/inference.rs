@@ -1294,3 +1294,24 @@ fn json_api_resources_in_an_example_become_flat_columns_and_are_asked_for_by_med
     assert!(e.columns.iter().any(|c| c.name == "attributes"));
     assert!(e.headers.is_empty(), "{:?}", e.headers);
 }
+
+#[test]
+fn json_api_filter_family_names_the_incremental_filter_inside_its_brackets() {
+    let doc = openapi(json!({"/patients": get(
+        json!([
+            {"name": "filter[updated_since]", "in": "query", "description": "Only records changed at or after this time.",
+             "schema": {"type": "string", "format": "date-time"}},
+            {"name": "filter[name]", "in": "query", "schema": {"type": "string"}}
+        ]),
+        json!({"type": "object", "properties": {"data": {"type": "array", "items": record(json!({
+            "id": {"type": "string"}, "name": {"type": "string"},
+            "updated_at": {"type": "string", "format": "date-time"}
+        }))}}})
+    )}));
+    let e = only(&doc);
+    let inc = e.incremental.expect("an incremental filter");
+    assert_eq!(
+        (inc.param.as_str(), inc.cursor_field.as_str()),
+        ("filter[updated_since]", "updated_at")
+    );
+}

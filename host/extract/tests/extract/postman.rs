@@ -978,3 +978,32 @@ fn fixed_headers_are_sent_and_keys_stated_in_the_words_are_kept() {
     assert!(sent.contains(&("Api-Version", "2024-05-01")), "{sent:?}");
     assert!(!sent.iter().any(|(n, _)| *n == "Accept"), "{sent:?}");
 }
+
+#[test]
+fn an_accept_naming_its_own_json_media_type_is_sent() {
+    // A JSON:API collection: every request says `Accept: application/vnd.api+json` (the API
+    // answers 406 to `application/json`); a plain `application/json` is routine and dropped.
+    let request = |path: &str, accept: &str| {
+        json!({"name": format!("List {path}"), "request": {"method": "GET",
+            "header": [{"key": "Accept", "value": accept}],
+            "url": {"raw": format!("https://api.example.com/v1/{path}"), "protocol": "https", "host": ["api", "example", "com"], "path": ["v1", path]}}})
+    };
+    let doc = json!({
+        "info": {"name": "Clinic", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "item": [request("patients", "application/vnd.api+json"), request("doctors", "application/json")]
+    });
+    let report = extract_postman_report(&doc, None, "clinic").unwrap();
+    let model = extract_postman(&doc, "clinic.postman.json").unwrap();
+    let paths: Vec<&str> = model.endpoints.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths.len(), 2, "{paths:?} {:?}", report.skipped);
+    let accept = |path: &str| -> Vec<String> {
+        endpoint(&model, path)
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("accept"))
+            .map(|h| h.value.clone())
+            .collect()
+    };
+    assert_eq!(accept("/v1/patients"), ["application/vnd.api+json"]);
+    assert!(accept("/v1/doctors").is_empty());
+}
