@@ -951,8 +951,6 @@ impl<'p> Reader<'p> {
         }
     }
 
-    /// The fields of the named schema and of the named schemas its fields' types link to
-    /// (`[AddOnObject]`), breadth first, at most 20 schemas.
     /// A row of a plain-text headers table (`Api-Version string yes Must be 2024-05-01.`):
     /// a required header with the value its description gives, or a changes-since filter.
     fn plain_header_row(&mut self, slot: usize, row: ParamDoc) {
@@ -993,6 +991,8 @@ impl<'p> Reader<'p> {
         }
     }
 
+    /// The fields of the named schema and of the named schemas its fields' types link to
+    /// (`[AddOnObject]`), breadth first, at most 20 schemas.
     fn schema_fields<'a>(&'a self, name: &str, out: &mut Vec<&'a FieldDoc>) {
         let mut queue = std::collections::VecDeque::from([name.to_string()]);
         let mut seen: Vec<String> = Vec::new();
@@ -1352,10 +1352,8 @@ impl<'p> Reader<'p> {
                         } else {
                             None
                         };
-                        let headers_title = sub_heading(title) == Some(Part::NotQuery)
-                            && lower
-                                .split_whitespace()
-                                .any(|w| w == "headers" || w == "header");
+                        let headers_title =
+                            sub_heading(title) == Some(Part::NotQuery) && names_headers(&lower);
                         if (fields_of.is_some() || headers_title) && rows_follow() {
                             plain_fields = fields_of;
                             plain_headers = headers_title;
@@ -1363,9 +1361,7 @@ impl<'p> Reader<'p> {
                             continue;
                         }
                         if let Some(query) = plain_param_header(&lower, &previous) {
-                            plain_headers = previous
-                                .split_whitespace()
-                                .any(|w| w == "headers" || w == "header");
+                            plain_headers = names_headers(&previous);
                             let named = previous_original.trim();
                             plain_fields = if is_identifier(named)
                                 && named.starts_with(|c: char| c.is_ascii_uppercase())
@@ -2445,6 +2441,13 @@ const TYPE_WORDS: &[&str] = &[
 /// The header of a parameter table printed to text ("Parameter Type Required Description"):
 /// `Some(whether its rows are query parameters)`, from the title line before it ("Path
 /// parameters" are not).
+/// Whether a (lower-case) title or line names request headers (`Headers`, `Request header`).
+fn names_headers(lower: &str) -> bool {
+    lower
+        .split_whitespace()
+        .any(|w| w == "headers" || w == "header")
+}
+
 fn plain_param_header(lower: &str, previous: &str) -> Option<bool> {
     let words: Vec<&str> = lower.split_whitespace().collect();
     let first = *words.first()?;

@@ -413,7 +413,8 @@ pub(crate) fn columns<'a>(ctx: &Ctx<'a>, records: &Records<'a>, json_api: bool) 
             });
         }
     }
-    // An attribute named like a member already there is not a column of its own.
+    // One column per name: a relationship's `<name>_id` named like an attribute gives way
+    // to it, as the connector writes the record.
     let mut seen = HashSet::new();
     out.retain(|c| seen.insert(c.name.clone()));
     out
