@@ -5,7 +5,7 @@
 //! [`export_connector!`]; the `guest` feature (on by default) brings the bindings to
 //! `wit/connector.wit`, the driver that walks the declared endpoints, and the macro. Without
 //! it the crate is pure logic, compiled natively by the host: building request URLs
-//! ([`url`]), paging ([`paginate`]), reading records from a body ([`records`]), times
+//! ([`url`]), paging ([`paginate`]) and the signs that a page has more ([`more`]), reading records from a body ([`records`]), times
 //! ([`time`]) and incremental cursors ([`cursor`]). Nothing here does I/O except through the
 //! host imports; nothing here is generic over the connector, so it compiles once.
 #![warn(missing_docs)]
@@ -33,6 +33,7 @@ mod decl;
 mod driver;
 #[cfg(feature = "guest")]
 mod http;
+pub mod more;
 pub mod paginate;
 pub mod records;
 pub mod state;

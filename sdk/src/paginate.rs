@@ -1,6 +1,7 @@
 //! Paging: the URL of a page, and the position of the next one. One routine for every
 //! endpoint, driven by its [`PagingDecl`](crate::PagingDecl).
 
+use crate::more::more_signs;
 use crate::records::{field, scalar_text, Body};
 use crate::state::Position;
 use crate::url::{build_url, header, link_next, resolve, with_query_param};
@@ -30,6 +31,8 @@ pub struct Target<'a> {
     pub paging: PagingDecl<'a>,
     /// The primary key columns, for noticing a page served again ([`first_key`]).
     pub primary_key: &'a [&'a str],
+    /// Where the records are in a page, left out when looking for signs of more pages.
+    pub record_path: &'a [&'a str],
     /// Values of the path's `{param}`s.
     pub path_params: &'a [(&'a str, &'a str)],
     /// Fixed query parameters with config values substituted.
@@ -54,6 +57,7 @@ impl<'a> Target<'a> {
             path: endpoint.path,
             paging: endpoint.paging,
             primary_key: endpoint.primary_key,
+            record_path: endpoint.record_path,
             path_params,
             fixed_query,
             filter,
@@ -122,7 +126,28 @@ pub fn next_position(
     records: &[&RawValue],
 ) -> Result<Option<Position>, String> {
     let next = match t.paging {
-        PagingDecl::None => None,
+        PagingDecl::None => {
+            // Declared without paging, yet the page may say otherwise (a child list probed on
+            // a parent whose list fit one page): stopping here would lose the rest silently.
+            let signs = match body.get(&[]) {
+                Some(root) if !records.is_empty() => {
+                    more_signs(root, headers, records.len(), t.record_path)
+                }
+                _ => Vec::new(),
+            };
+            let certain: Vec<&str> = signs
+                .iter()
+                .filter(|s| s.certain)
+                .map(|s| s.text.as_str())
+                .collect();
+            if !certain.is_empty() {
+                return Err(format!(
+                    "the page says more records follow ({}) but this list is declared without paging, so the rest would be lost; set its pagination in an exported model (`connector-agent endpoints <connection> --export`, then `--import`)",
+                    certain.join(", ")
+                ));
+            }
+            None
+        }
         PagingDecl::Cursor {
             cursor_from_record,
             cursor_path,

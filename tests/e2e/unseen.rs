@@ -398,3 +398,63 @@ async fn a_record_nested_deeper_than_a_destination_reads_fails_only_its_table() 
     l.engine.sync(&l.id, SyncOptions::default()).await.unwrap();
     assert_equal_to_source(&l, "after the deep record was fixed").await;
 }
+
+/// A list declared without paging whose pages say there is more (a child list that Save &
+/// Test probed on a parent whose list fit one page, as from a Postman collection without
+/// responses) fails its table (and the tables read under it) at sync time, naming what the
+/// page showed, instead of keeping each parent's first page only; the other tables sync and
+/// commit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_list_declared_without_paging_whose_pages_say_more_fails_its_table_not_silently() {
+    use connector_agent_fixture::FixtureConfig;
+    let s = crate::support::connection(FixtureConfig {
+        customers: 6,
+        invoices_per_customer: 7,
+        max_page_size: 5,
+        ..FixtureConfig::default()
+    })
+    .await;
+    let mut model = s.engine.home().load_model(&s.id).unwrap();
+    for e in model.endpoints.iter_mut() {
+        match &mut e.pagination {
+            p if e.table == "invoices" => *p = Pagination::None,
+            Pagination::Cursor { limit: Some(l), .. }
+            | Pagination::NextUrl { limit: Some(l), .. }
+            | Pagination::LinkHeader { limit: Some(l) }
+            | Pagination::PageNumber { limit: Some(l), .. }
+            | Pagination::Offset { limit: l, .. } => l.value = l.value.min(5),
+            _ => {}
+        }
+    }
+    s.engine.import_model(&s.id, model).unwrap();
+    tokio::task::block_in_place(|| s.engine.run_setup(&s.id, &|_| {})).unwrap();
+
+    let err = s
+        .engine
+        .sync(&s.id, SyncOptions::default())
+        .await
+        .expect_err("the invoices table fails");
+    let Error::SyncPartial { report, .. } = &err else {
+        panic!("not partial: {err}");
+    };
+    let failed: Vec<&str> = report
+        .failed_tables
+        .iter()
+        .map(|t| t.table.as_str())
+        .collect();
+    // `lines` is read under each invoice, so the walk that would lose invoices fails it too.
+    assert_eq!(failed, ["invoices", "lines"], "{report:?}");
+    let cause = &report.failed_tables[0].cause;
+    assert!(
+        cause.contains("says more records follow")
+            && cause.contains("`has_more` is true")
+            && cause.contains("declared without paging"),
+        "{cause}"
+    );
+    let customers = report
+        .tables
+        .iter()
+        .find(|t| t.table == "customers")
+        .expect("customers synced");
+    assert_eq!(customers.rows_total, 6, "{report:?}");
+}

@@ -221,13 +221,9 @@ pub(crate) fn plural(snake: &str) -> String {
     format!("{snake}s")
 }
 
-/// Lower-case ASCII letters and digits only: `page[size]` → `pagesize`, `PageToken` → `pagetoken`.
-pub(crate) fn squash(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
+/// Lower-case ASCII letters and digits only: `page[size]` → `pagesize`, `PageToken` → `pagetoken`
+/// (the SDK's rule, also used for the paging fields of a real page).
+pub(crate) use connector_agent_sdk::more::squashed as squash;
 
 /// Whether a path parameter names an account: a user, owner, organization, account or
 /// workspace (`username`, `owner`, `org`, `user_id`, `account_id`, `workspace_gid`), as

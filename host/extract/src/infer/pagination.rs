@@ -52,25 +52,9 @@ pub(crate) const SIZE_PARAMS: &[&str] = &[
     "rows",
 ];
 
-/// Objects (names squashed: lower case, no `_`/`-`) under which pagination fields live, at any
-/// depth (`meta.pagination.next_cursor`); shared with Save & Test's probe, which looks for
-/// next-page fields on a real page.
-pub const PAGING_CONTAINERS: &[&str] = &[
-    "meta",
-    "metadata",
-    "pagination",
-    "paging",
-    "page",
-    "pageinfo",
-    "responsemetadata",
-    "links",
-    "cursor",
-    "cursors",
-    "nextpage",
-    "info",
-    "pages",
-    "next",
-];
+/// Objects under which pagination fields live, at any depth (`meta.pagination.next_cursor`);
+/// the SDK's list, which Save & Test and the sync use to look for next-page fields on a page.
+pub use connector_agent_sdk::more::PAGING_CONTAINERS;
 
 /// Fields holding the next cursor token.
 const TOKEN_FIELDS: &[&[&str]] = &[

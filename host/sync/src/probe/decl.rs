@@ -152,6 +152,7 @@ mod tests {
             path: "/lists/{id}/items",
             paging: paths.decl(paging),
             primary_key: &[],
+            record_path: &["data"],
             path_params: &[("id", "a b")],
             fixed_query: &fixed,
             filter: Some(("since", "2024-01-01T00:00:00Z".into())),

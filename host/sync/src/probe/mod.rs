@@ -417,11 +417,13 @@ impl Probe<'_> {
             .collect();
         let paths = decl::Paths::of(&e.pagination);
         let primary_key = decl::strs(&e.primary_key);
+        let record_path = decl::strs(&e.record_path);
         let target = Target {
             base: &self.base,
             path: &e.path,
             paging: paths.decl(&e.pagination),
             primary_key: &primary_key,
+            record_path: &record_path,
             path_params: &path_params,
             fixed_query: &fixed,
             filter,

@@ -4,6 +4,7 @@
 //! unambiguous, else the check fails naming what the page showed.
 
 use super::*;
+use connector_agent_sdk::more::{more_signs, MoreSign};
 
 /// Sets the page size sent (`None`: none, where the paginator allows it).
 pub(super) fn set_limit(p: &mut Pagination, size: Option<u32>) {
@@ -39,153 +40,6 @@ pub(super) fn limit_of(p: &Pagination) -> Option<(String, u32)> {
         }
         Pagination::Offset { limit, .. } => Some((limit.param.clone(), limit.value)),
     }
-}
-
-/// One sign on a first page that more pages follow.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct MoreSign {
-    /// For messages: "`meta.next_cursor` = \"abc\"".
-    text: String,
-    /// A next-page token or URL: its path and value.
-    next: Option<(Vec<String>, String)>,
-}
-
-/// Leaf names (squashed) of fields that hold the next page's token or URL.
-const NEXT_NAMES: &[&str] = &[
-    "nextcursor",
-    "nextpagetoken",
-    "nexttoken",
-    "nextmarker",
-    "nextpagecursor",
-    "nextbookmark",
-    "nextkey",
-    "nextpage",
-    "nexturl",
-    "nextlink",
-    "nextpageurl",
-    "nextpageuri",
-    "nexthref",
-    "odatanextlink",
-    "continuationtoken",
-    "endcursor",
-    "bookmark",
-    "startingafter",
-    "scrollid",
-    "next",
-];
-
-/// Names that hold a position only under a paging container (`paging.cursors.after`).
-const WEAK_NEXT_NAMES: &[&str] = &["after", "cursor", "href"];
-
-const MORE_NAMES: &[&str] = &[
-    "hasmore",
-    "hasnext",
-    "hasnextpage",
-    "more",
-    "hasmoreitems",
-    "moreresults",
-];
-
-const LAST_NAMES: &[&str] = &["islast", "islastpage", "last", "lastpage"];
-
-const TOTAL_NAMES: &[&str] = &[
-    "total",
-    "totalcount",
-    "totalresults",
-    "totalitems",
-    "totalrecords",
-    "totalelements",
-    "totalsize",
-    "count",
-];
-
-pub(super) fn squashed(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
-/// Every sign on a first page of `read` records that more pages follow: next-page tokens or
-/// links at any depth of the body (the records themselves left out), "more" and "last"
-/// flags, totals above `read`, a `Link` header with `rel="next"`.
-pub(super) fn more_signs(
-    body: &Value,
-    headers: &[(String, String)],
-    read: usize,
-    record_path: &[String],
-) -> Vec<MoreSign> {
-    pub(super) fn walk(
-        v: &Value,
-        path: &mut Vec<String>,
-        in_container: bool,
-        read: usize,
-        record_path: &[String],
-        out: &mut Vec<MoreSign>,
-    ) {
-        let Value::Object(map) = v else { return };
-        if path.len() > 6 {
-            return;
-        }
-        for (k, child) in map {
-            path.push(k.clone());
-            let name = squashed(k);
-            let shown_path = path.join(".");
-            if path.as_slice() == record_path {
-                path.pop();
-                continue;
-            }
-            match child {
-                Value::String(s) if !s.is_empty() => {
-                    let strong = NEXT_NAMES.contains(&name.as_str());
-                    let weak = in_container && WEAK_NEXT_NAMES.contains(&name.as_str());
-                    if strong || weak {
-                        let cut: String = s.chars().take(40).collect();
-                        out.push(MoreSign {
-                            text: format!("`{shown_path}` = \"{cut}\""),
-                            next: Some((path.clone(), s.clone())),
-                        });
-                    }
-                }
-                Value::Bool(true) if MORE_NAMES.contains(&name.as_str()) => out.push(MoreSign {
-                    text: format!("`{shown_path}` is true"),
-                    next: None,
-                }),
-                Value::Bool(false) if LAST_NAMES.contains(&name.as_str()) => out.push(MoreSign {
-                    text: format!("`{shown_path}` is false"),
-                    next: None,
-                }),
-                Value::Number(n)
-                    if TOTAL_NAMES.contains(&name.as_str())
-                        && n.as_u64().is_some_and(|t| t > read as u64) =>
-                {
-                    out.push(MoreSign {
-                        text: format!("`{shown_path}` = {n}, above the {read} read"),
-                        next: None,
-                    });
-                }
-                Value::Object(_) => {
-                    let container = in_container
-                        || connector_agent_extract::PAGING_CONTAINERS.contains(&name.as_str());
-                    walk(child, path, container, read, record_path, out);
-                }
-                _ => {}
-            }
-            path.pop();
-        }
-    }
-    let mut out = Vec::new();
-    walk(body, &mut Vec::new(), false, read, record_path, &mut out);
-    if headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("link") && link_next(v).is_some())
-    {
-        out.push(MoreSign {
-            text: "a `Link` header with `rel=\"next\"`".into(),
-            next: None,
-        });
-    }
-    out
 }
 
 /// Query parameters that may take a token found in a field named `leaf`: the name without
@@ -401,7 +255,10 @@ impl Probe<'_> {
             return None;
         }
         let e = self.model.endpoints[i].clone();
-        let signs = more_signs(&page.body, &page.headers, records.len(), record_path);
+        let Ok(raw) = serde_json::value::to_raw_value(&page.body) else {
+            return None;
+        };
+        let signs = more_signs(&raw, &page.headers, records.len(), &decl::strs(record_path));
         if signs.is_empty() {
             return None;
         }
