@@ -13,6 +13,7 @@
 //! fetches are all bounded. Reading a page is pure and lives in `crawl/page.rs`; robots
 //! rules in `crawl/robots.rs`; this file only fetches and keeps the books.
 
+mod docusaurus;
 mod page;
 mod robots;
 
@@ -201,6 +202,8 @@ pub async fn crawl(
             stopped: None,
         },
         notes_left_off: 0,
+        docusaurus: docusaurus::Assembled::default(),
+        runtime_read: None,
     };
     crawler.run().await.map_err(crawl_error)?;
     Ok(crawler.finish())
@@ -378,6 +381,10 @@ struct Crawler<'a> {
     offsite_links: usize,
     result: CrawlResult,
     notes_left_off: usize,
+    /// Operations decoded from a Docusaurus site's chunks (`crawl/docusaurus.rs`).
+    docusaurus: docusaurus::Assembled,
+    /// The Docusaurus runtime read (one per site) and the page that loads it.
+    runtime_read: Option<(Url, Url)>,
 }
 
 impl Crawler<'_> {
@@ -509,6 +516,48 @@ impl Crawler<'_> {
                     }
                 }
                 Err(failure) => self.fail(&script, failure),
+            }
+        }
+        for runtime in analysis.runtimes {
+            self.read_docusaurus(runtime, &url).await;
+        }
+    }
+
+    /// Reads a Docusaurus site's operations: its webpack runtime lists the chunks, and the
+    /// chunks hold each operation page's metadata with the vendor's operation in it. Chunks
+    /// are same-site scripts, fetched within the byte budget and the deadline; one runtime per
+    /// site.
+    async fn read_docusaurus(&mut self, runtime: Url, found_on: &Url) {
+        if self.runtime_read.is_some()
+            || self.stopped.is_some()
+            || !self.may_fetch_document(&runtime, "Docusaurus runtime", found_on)
+        {
+            return;
+        }
+        self.runtime_read = Some((runtime.clone(), found_on.clone()));
+        let code = match self.fetch(runtime.clone(), Want::Document).await {
+            Ok(fetched) => String::from_utf8_lossy(&fetched.body).into_owned(),
+            Err(failure) => return self.fail(&runtime, failure),
+        };
+        let chunks = docusaurus::chunk_urls(&code, &runtime);
+        for chunk in chunks {
+            if self.stopped.is_some() {
+                return;
+            }
+            if !self.same_site(&chunk)
+                || !self.seen.insert(chunk.to_string())
+                || !self.robots.allows(&path_and_query(&chunk))
+            {
+                continue;
+            }
+            match self.fetch(chunk.clone(), Want::Document).await {
+                Ok(fetched) => {
+                    let code = String::from_utf8_lossy(&fetched.body);
+                    for op in docusaurus::operations_in(&code) {
+                        self.docusaurus.add(op);
+                    }
+                }
+                Err(failure) => self.fail(&chunk, failure),
             }
         }
     }
@@ -802,6 +851,23 @@ impl Crawler<'_> {
     }
 
     fn finish(mut self) -> CrawlResult {
+        if let Some((runtime, found_on)) = self.runtime_read.take() {
+            let assembled = std::mem::take(&mut self.docusaurus);
+            let count = assembled.len();
+            if let Some(document) = assembled.document() {
+                self.take_value(
+                    document,
+                    &runtime,
+                    Some(&found_on),
+                    "Docusaurus OpenAPI pages' operations",
+                );
+            } else {
+                let reason = format!(
+                    "a Docusaurus site whose chunks hold no operation of the OpenAPI docs theme ({count} read)"
+                );
+                self.note(&runtime, reason);
+            }
+        }
         if let (count @ 1.., Some(first)) = self.over_page_limit.clone() {
             let reason = format!(
                 "page limit of {} reached: this and {} more links were not fetched",

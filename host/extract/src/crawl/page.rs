@@ -21,6 +21,9 @@ pub(crate) struct PageAnalysis {
     pub candidates: Vec<Candidate>,
     /// External scripts that configure Swagger UI (`swagger-initializer.js`), to fetch and scan.
     pub scripts: Vec<Url>,
+    /// The webpack runtime of a Docusaurus page of the OpenAPI docs theme, whose chunks hold
+    /// the vendor's operations (`crawl/docusaurus.rs`).
+    pub runtimes: Vec<Url>,
     /// API descriptions embedded in the page itself (Redoc's state, a JSON script block,
     /// Stoplight's `apiDescriptionDocument`, Swagger UI's inline `spec`).
     pub embedded: Vec<Embedded>,
@@ -117,6 +120,7 @@ pub(crate) fn analyse(html: &str, page_url: &Url) -> PageAnalysis {
             );
         }
     }
+    let docusaurus = super::docusaurus::is_openapi_page(&doc, html);
     for script in select(&doc, "script") {
         if script.attr("src").is_none() {
             let code: String = script.text().collect();
@@ -132,6 +136,8 @@ pub(crate) fn analyse(html: &str, page_url: &Url) -> PageAnalysis {
                 if let Some(url) = resolve(&base, src) {
                     if url.path().ends_with("swagger-initializer.js") {
                         out.scripts.push(url);
+                    } else if docusaurus && super::docusaurus::is_runtime(&url) {
+                        out.runtimes.push(url);
                     }
                 }
             }
@@ -330,7 +336,7 @@ pub(crate) fn resolve(base: &Url, href: &str) -> Option<Url> {
     Some(url)
 }
 
-fn select<'a>(doc: &'a Html, selector: &str) -> Vec<ElementRef<'a>> {
+pub(super) fn select<'a>(doc: &'a Html, selector: &str) -> Vec<ElementRef<'a>> {
     match Selector::parse(selector) {
         Ok(selector) => doc.select(&selector).collect(),
         Err(_) => Vec::new(),
