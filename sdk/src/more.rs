@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::records::RawObject;
-use crate::url::{header, link_next};
+use crate::url::link_next;
 
 /// Objects (names squashed: lower case, letters and digits only) under which paging fields
 /// live, at any depth (`meta.pagination.next_cursor`). Extraction reads documented responses
@@ -58,7 +58,12 @@ const NEXT_NAMES: &[&str] = &[
 ];
 
 /// Names that hold a position only under a paging container (`paging.cursors.after`).
-const WEAK_NEXT_NAMES: &[&str] = &["after", "cursor", "href"];
+const WEAK_NEXT_NAMES: &[&str] = &["after", "cursor"];
+
+/// Position names some APIs keep on the last page too (GraphQL's `pageInfo.endCursor`,
+/// Facebook's `paging.cursors.after`, CouchDB's `bookmark`, Elasticsearch's `_scroll_id`):
+/// signs for Save & Test, which follows them to see, but not for failing a sync.
+const LINGERING_NAMES: &[&str] = &["endcursor", "bookmark", "scrollid", "after", "cursor"];
 
 const MORE_NAMES: &[&str] = &[
     "hasmore",
@@ -78,12 +83,12 @@ const COUNT_NAMES: &[&str] = &[
     "totalitems",
     "totalrecords",
     "totalelements",
-    "totalsize",
 ];
 
-/// Totals whose name alone could be something else (an order's `total` in cents): a sign
-/// only under a paging container, or at Save & Test, where a person reads the message.
-const LOOSE_COUNT_NAMES: &[&str] = &["total", "count"];
+/// Totals whose name alone could be something else (an order's `total` in cents, a
+/// folder's `totalSize` in bytes): a sign only under a paging container, or at Save & Test,
+/// where a person reads the message.
+const LOOSE_COUNT_NAMES: &[&str] = &["total", "count", "totalsize"];
 
 /// How deep into the body the signs are looked for.
 const MAX_DEPTH: usize = 6;
@@ -95,8 +100,9 @@ pub struct MoreSign {
     pub text: String,
     /// A next-page token or URL: its path and value.
     pub next: Option<(Vec<String>, String)>,
-    /// Whether the sign leaves no doubt: false only for a bare `total` or `count` outside a
-    /// paging container, which may count something other than records.
+    /// Whether the sign leaves no doubt: false for a bare `total` or `count` outside a
+    /// paging container (it may count something other than records) and for a position
+    /// some APIs keep on their last page (`endCursor`, `after`, `bookmark`).
     pub certain: bool,
 }
 
@@ -109,16 +115,30 @@ pub fn squashed(name: &str) -> String {
 }
 
 /// Every sign on a page of `read` records that more pages follow (see the module's
-/// comment). `record_path` is left out of the walk.
+/// comment). `record_path` is left out of the walk. A page that says it is the last
+/// (`has_more: false`, `isLast: true`, `hasNextPage: false`) shows none: an end flag
+/// outweighs a position left on the page.
 pub fn more_signs(
     body: &RawValue,
     headers: &[(String, String)],
     read: usize,
     record_path: &[&str],
 ) -> Vec<MoreSign> {
-    let mut out = Vec::new();
-    walk(body, &mut Vec::new(), false, read, record_path, &mut out);
-    if header(headers, "link").and_then(link_next).is_some() {
+    let mut walk = Walk {
+        read,
+        record_path,
+        out: Vec::new(),
+        ended: false,
+    };
+    walk.object(body, &mut Vec::new(), None, false);
+    if walk.ended {
+        return Vec::new();
+    }
+    let mut out = walk.out;
+    let link_next = headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("link") && link_next(v).is_some());
+    if link_next {
         out.push(MoreSign {
             text: "a `Link` header with `rel=\"next\"`".into(),
             next: None,
@@ -128,86 +148,112 @@ pub fn more_signs(
     out
 }
 
-fn walk(
-    v: &RawValue,
-    path: &mut Vec<String>,
-    in_container: bool,
+struct Walk<'r> {
     read: usize,
-    record_path: &[&str],
-    out: &mut Vec<MoreSign>,
-) {
-    if !v.get().starts_with('{') || path.len() >= MAX_DEPTH {
-        return;
-    }
-    let Ok(map) = serde_json::from_str::<RawObject>(v.get()) else {
-        return;
-    };
-    for (k, child) in map.0 {
-        path.push(k.to_string());
-        if path
-            .iter()
-            .map(String::as_str)
-            .eq(record_path.iter().copied())
-        {
-            path.pop();
-            continue;
-        }
-        let name = squashed(&k);
-        let shown = path.join(".");
-        let text = child.get();
-        if text.starts_with('{') {
-            let container = in_container || PAGING_CONTAINERS.contains(&name.as_str());
-            walk(child, path, container, read, record_path, out);
-        } else if !text.starts_with('[') {
-            if let Some(sign) = scalar_sign(&name, &shown, child, in_container, read) {
-                let next = sign.1.map(|value| (path.clone(), value));
-                out.push(MoreSign {
-                    text: sign.0,
-                    next,
-                    certain: sign.2,
-                });
-            }
-        }
-        path.pop();
-    }
+    record_path: &'r [&'r str],
+    out: Vec<MoreSign>,
+    /// A flag on the page says it is the last.
+    ended: bool,
 }
 
-/// The sign a scalar field gives, if any: its text, the next-page value it holds, and
-/// whether it is certain.
-fn scalar_sign(
-    name: &str,
-    shown: &str,
-    raw: &RawValue,
-    in_container: bool,
-    read: usize,
-) -> Option<(String, Option<String>, bool)> {
-    match serde_json::from_str::<Value>(raw.get()).ok()? {
-        Value::String(s) if !s.is_empty() => {
-            let strong = NEXT_NAMES.contains(&name);
-            let weak = in_container && WEAK_NEXT_NAMES.contains(&name);
-            (strong || weak).then(|| {
+impl Walk<'_> {
+    /// Walks object `v` at `path`, whose key (squashed) is `parent`.
+    fn object(
+        &mut self,
+        v: &RawValue,
+        path: &mut Vec<String>,
+        parent: Option<&str>,
+        in_container: bool,
+    ) {
+        if !v.get().starts_with('{') || path.len() > MAX_DEPTH {
+            return;
+        }
+        let Ok(map) = serde_json::from_str::<RawObject>(v.get()) else {
+            return;
+        };
+        for (k, child) in map.0 {
+            path.push(k.clone());
+            if path
+                .iter()
+                .map(String::as_str)
+                .eq(self.record_path.iter().copied())
+            {
+                path.pop();
+                continue;
+            }
+            let name = squashed(&k);
+            let text = child.get();
+            if text.starts_with('{') {
+                let container = in_container || PAGING_CONTAINERS.contains(&name.as_str());
+                self.object(child, path, Some(&name), container);
+            } else if !text.starts_with('[') {
+                self.scalar(&name, path, child, parent, in_container);
+            }
+            path.pop();
+        }
+    }
+
+    /// The sign scalar `raw` at `path` gives, if any.
+    fn scalar(
+        &mut self,
+        name: &str,
+        path: &[String],
+        raw: &RawValue,
+        parent: Option<&str>,
+        in_container: bool,
+    ) {
+        let Ok(value) = serde_json::from_str::<Value>(raw.get()) else {
+            return;
+        };
+        let shown = path.join(".");
+        let (text, next, certain) = match value {
+            Value::String(s) if !s.is_empty() => {
+                let strong = NEXT_NAMES.contains(&name);
+                let weak = in_container && WEAK_NEXT_NAMES.contains(&name);
+                // A link object under `next` (HAL's `_links.next.href`, Asana's
+                // `next_page.uri`); `self`, `first` and `last` links are on every page.
+                let link = matches!(name, "href" | "uri" | "url" | "link")
+                    && matches!(parent, Some("next" | "nextpage"));
+                if !(strong || weak || link) {
+                    return;
+                }
                 let cut: String = s.chars().take(40).collect();
-                (format!("`{shown}` = \"{cut}\""), Some(s), true)
-            })
-        }
-        Value::Bool(true) if MORE_NAMES.contains(&name) => {
-            Some((format!("`{shown}` is true"), None, true))
-        }
-        Value::Bool(false) if LAST_NAMES.contains(&name) => {
-            Some((format!("`{shown}` is false"), None, true))
-        }
-        Value::Number(n)
-            if (COUNT_NAMES.contains(&name) || LOOSE_COUNT_NAMES.contains(&name))
-                && n.as_u64().is_some_and(|t| t > read as u64) =>
-        {
-            let certain = COUNT_NAMES.contains(&name) || in_container;
-            Some((
-                format!("`{shown}` = {n}, above the {read} read"),
-                None,
-                certain,
-            ))
-        }
-        _ => None,
+                let certain = !LINGERING_NAMES.contains(&name);
+                (format!("`{shown}` = \"{cut}\""), Some(s), certain)
+            }
+            Value::Bool(more) if MORE_NAMES.contains(&name) => {
+                if !more {
+                    self.ended = true;
+                    return;
+                }
+                (format!("`{shown}` is true"), None, true)
+            }
+            Value::Bool(last) if LAST_NAMES.contains(&name) => {
+                if last {
+                    self.ended = true;
+                    return;
+                }
+                (format!("`{shown}` is false"), None, true)
+            }
+            Value::Number(n)
+                if (COUNT_NAMES.contains(&name) || LOOSE_COUNT_NAMES.contains(&name))
+                    && n.as_u64().is_some_and(|t| t > self.read as u64) =>
+            {
+                let certain = COUNT_NAMES.contains(&name) || in_container;
+                let read = self.read;
+                (
+                    format!("`{shown}` = {n}, above the {read} read"),
+                    None,
+                    certain,
+                )
+            }
+            _ => return,
+        };
+        self.out.push(MoreSign {
+            text,
+            next: next.map(|value| (path.to_vec(), value)),
+            certain,
+        });
     }
 }
 
@@ -253,6 +299,43 @@ mod tests {
             r#"<https://a.test/x?page=2>; rel="next""#.to_string(),
         )];
         assert_eq!(more_signs(raw, &link, 1, &[]).len(), 1);
+    }
+
+    #[test]
+    fn links_on_every_page_and_end_flags_are_no_signs() {
+        // HAL: self/first/last links on a one-page list; only `next` says more.
+        let hal = r#"{"_embedded":{"items":[1]},"_links":{"self":{"href":"/i?page=0"},"first":{"href":"/i?page=0"},"last":{"href":"/i?page=0"}}}"#;
+        assert!(signs(hal, 1, &["_embedded", "items"]).is_empty());
+        let hal_more = r#"{"items":[1],"_links":{"next":{"href":"/i?page=1"}}}"#;
+        let s = signs(hal_more, 1, &["items"]);
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert!(s[0].certain);
+        // GraphQL: an end cursor beside hasNextPage false; Facebook: an `after` cursor.
+        let graphql = r#"{"nodes":[1],"pageInfo":{"endCursor":"Y3Vy","hasNextPage":false}}"#;
+        assert!(signs(graphql, 1, &["nodes"]).is_empty());
+        let facebook = r#"{"data":[1],"paging":{"cursors":{"before":"QVFI","after":"QVFJ"}}}"#;
+        let s = signs(facebook, 1, &["data"]);
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert!(!s[0].certain, "a lingering cursor: {s:?}");
+        // A file API's size in bytes.
+        let files = r#"{"entries":[1],"totalSize":123456}"#;
+        assert!(signs(files, 1, &["entries"]).iter().all(|s| !s.certain));
+    }
+
+    #[test]
+    fn every_link_header_is_read() {
+        let raw: &RawValue = serde_json::from_str("[1]").unwrap();
+        let links = [
+            (
+                "Link".to_string(),
+                r#"<https://a.test/schema>; rel="describedby""#.to_string(),
+            ),
+            (
+                "link".to_string(),
+                r#"<https://a.test/x?page=2>; rel="next""#.to_string(),
+            ),
+        ];
+        assert_eq!(more_signs(raw, &links, 1, &[]).len(), 1);
     }
 
     #[test]

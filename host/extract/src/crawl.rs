@@ -204,6 +204,8 @@ pub async fn crawl(
         notes_left_off: 0,
         docusaurus: docusaurus::Assembled::default(),
         runtime_read: None,
+        docusaurus_budget: docusaurus::MAX_INFLATED_BYTES,
+        docusaurus_partial: None,
     };
     crawler.run().await.map_err(crawl_error)?;
     Ok(crawler.finish())
@@ -385,6 +387,10 @@ struct Crawler<'a> {
     docusaurus: docusaurus::Assembled,
     /// The Docusaurus runtime read (one per site) and the page that loads it.
     runtime_read: Option<(Url, Url)>,
+    /// Inflated bytes left for decoding the Docusaurus operations.
+    docusaurus_budget: u64,
+    /// Why the Docusaurus operations are incomplete, if they are.
+    docusaurus_partial: Option<String>,
 }
 
 impl Crawler<'_> {
@@ -540,25 +546,53 @@ impl Crawler<'_> {
             Err(failure) => return self.fail(&runtime, failure),
         };
         let chunks = docusaurus::chunk_urls(&code, &runtime);
+        let total = chunks.len();
+        let (mut read, mut failed) = (0usize, 0usize);
         for chunk in chunks {
             if self.stopped.is_some() {
-                return;
+                break;
             }
             if !self.same_site(&chunk)
                 || !self.seen.insert(chunk.to_string())
                 || !self.robots.allows(&path_and_query(&chunk))
             {
+                failed += 1;
                 continue;
             }
             match self.fetch(chunk.clone(), Want::Document).await {
                 Ok(fetched) => {
-                    let code = String::from_utf8_lossy(&fetched.body);
-                    for op in docusaurus::operations_in(&code) {
-                        self.docusaurus.add(op);
+                    read += 1;
+                    // Decoding inflates: off the async workers, within the site's budget.
+                    let budget = self.docusaurus_budget;
+                    let decoded = tokio::task::spawn_blocking(move || {
+                        let mut budget = budget;
+                        let code = String::from_utf8_lossy(&fetched.body);
+                        (docusaurus::operations_in(&code, &mut budget), budget)
+                    })
+                    .await;
+                    if let Ok((ops, left)) = decoded {
+                        self.docusaurus_budget = left;
+                        for op in ops {
+                            self.docusaurus.add(op);
+                        }
                     }
                 }
-                Err(failure) => self.fail(&chunk, failure),
+                // A spent budget or the deadline stops the crawl and is noted; one note
+                // below counts the other failures.
+                Err(failure @ Failure::Budget(_)) => self.fail(&chunk, failure),
+                Err(_) => failed += 1,
             }
+        }
+        if read < total {
+            let mut reason = format!(
+                "Docusaurus site: {read} of its {total} page chunks were read, so operations \
+                 on the others are missing from the description assembled from them"
+            );
+            if failed > 0 {
+                reason.push_str(&format!(" ({failed} could not be fetched)"));
+            }
+            self.note(&runtime, reason);
+            self.docusaurus_partial = Some(format!("{read} of {total} chunks read"));
         }
     }
 
@@ -855,12 +889,13 @@ impl Crawler<'_> {
             let assembled = std::mem::take(&mut self.docusaurus);
             let count = assembled.len();
             if let Some(document) = assembled.document() {
-                self.take_value(
-                    document,
-                    &runtime,
-                    Some(&found_on),
-                    "Docusaurus OpenAPI pages' operations",
-                );
+                let how = match self.docusaurus_partial.take() {
+                    Some(partial) => {
+                        format!("Docusaurus OpenAPI pages' operations (partial: {partial})")
+                    }
+                    None => "Docusaurus OpenAPI pages' operations".to_string(),
+                };
+                self.take_value(document, &runtime, Some(&found_on), &how);
             } else {
                 let reason = format!(
                     "a Docusaurus site whose chunks hold no operation of the OpenAPI docs theme ({count} read)"

@@ -19,6 +19,13 @@ use url::Url;
 /// Inflated bytes of one operation at most.
 const MAX_OPERATION_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Inflated bytes of all operations of a site at most (a few KB of base64 can inflate to
+/// megabytes: the crawl's download budget does not bound what decoding makes of it).
+pub(crate) const MAX_INFLATED_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Operations kept from one site at most.
+const MAX_OPERATIONS: usize = 10_000;
+
 /// Chunks listed from one runtime at most.
 pub(crate) const MAX_CHUNKS: usize = 3_000;
 
@@ -101,29 +108,38 @@ fn object_literal(text: &str) -> Option<(Vec<(String, String)>, &str)> {
 }
 
 /// The operations a chunk holds: every `"api":"eJ…"` decoded (base64, then zlib) into a
-/// JSON object that names its `method` and `path`.
-pub(crate) fn operations_in(code: &str) -> Vec<Value> {
+/// JSON object that names its `method` and `path`. `budget` is the inflated bytes left for
+/// the site; what is inflated is taken from it, and an empty budget ends the decoding.
+pub(crate) fn operations_in(code: &str, budget: &mut u64) -> Vec<Value> {
     let mut out = Vec::new();
     let marker = "\"api\":\"";
     let mut rest = code;
     while let Some(at) = rest.find(marker) {
+        if *budget == 0 {
+            break;
+        }
         rest = &rest[at + marker.len()..];
         let len = rest
             .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
             .unwrap_or(rest.len());
         let text = &rest[..len];
         rest = &rest[len..];
-        if !text.starts_with("eJ") {
+        // A zlib stream starts with 0x78, which base64 writes as `e` (`eJ` at the default
+        // level, `eNo` at the best).
+        if !text.starts_with('e') {
             continue;
         }
         let Ok(deflated) = base64::engine::general_purpose::STANDARD.decode(text) else {
             continue;
         };
         let mut json = Vec::new();
+        let limit = MAX_OPERATION_BYTES.min(*budget);
         let inflated = flate2::read::ZlibDecoder::new(deflated.as_slice())
-            .take(MAX_OPERATION_BYTES)
+            .take(limit)
             .read_to_end(&mut json);
-        if inflated.is_err() {
+        *budget = budget.saturating_sub(json.len() as u64);
+        // An operation cut at the limit is not whole: left out.
+        if inflated.is_err() || json.len() as u64 >= limit {
             continue;
         }
         if let Ok(op @ Value::Object(_)) = serde_json::from_slice::<Value>(&json) {
@@ -159,8 +175,12 @@ const PLUGIN_MEMBERS: &[&str] = &[
 ];
 
 impl Assembled {
-    /// Adds one decoded operation (the first one of a method and path wins).
+    /// Adds one decoded operation (the first one of a method and path wins; at most
+    /// [`MAX_OPERATIONS`]).
     pub(crate) fn add(&mut self, mut op: Value) {
+        if self.len() >= MAX_OPERATIONS {
+            return;
+        }
         let Some(map) = op.as_object_mut() else {
             return;
         };
@@ -288,8 +308,10 @@ mod tests {
             encoded(&list),
             encoded(&one)
         );
-        let ops = operations_in(&code);
+        let mut budget = MAX_INFLATED_BYTES;
+        let ops = operations_in(&code, &mut budget);
         assert_eq!(ops.len(), 2);
+        assert!(budget < MAX_INFLATED_BYTES);
         let mut assembled = Assembled::default();
         for op in ops {
             assembled.add(op);
@@ -302,5 +324,23 @@ mod tests {
         assert!(doc["paths"]["/pets"]["get"].get("postman").is_none());
         assert!(doc["paths"]["/pets"]["get"].get("method").is_none());
         assert_eq!(doc["components"]["securitySchemes"]["key"]["name"], "X-Key");
+    }
+
+    #[test]
+    fn inflating_is_bounded_by_the_sites_budget() {
+        // 8 MB of one byte deflates to a few KB: three of them against a 20 MB budget.
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&vec![b' '; 8 * 1024 * 1024]).unwrap();
+        let bomb = base64::engine::general_purpose::STANDARD.encode(z.finish().unwrap());
+        assert!(bomb.len() < 64 * 1024);
+        let code = format!(r#"{{"api":"{bomb}"}},{{"api":"{bomb}"}},{{"api":"{bomb}"}}"#);
+        let mut budget = 20 * 1024 * 1024;
+        assert!(operations_in(&code, &mut budget).is_empty());
+        assert_eq!(
+            budget, 0,
+            "two whole bombs and part of a third were inflated, then none"
+        );
+        let mut none = 0;
+        assert!(operations_in(&code, &mut none).is_empty());
     }
 }
