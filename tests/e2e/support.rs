@@ -1,7 +1,8 @@
 //! Shared helpers: a temporary data directory with an engine, a fixture-backed connection.
 
 use connector_agent_fixture::{FixtureConfig, FixtureServer};
-use connector_agent_sync::{App, Workspace};
+use connector_agent_sync::app::{SyncOptions, SyncReport};
+use connector_agent_sync::{App, Error, Workspace};
 use std::path::PathBuf;
 use tempfile::TempDir;
 
@@ -153,4 +154,23 @@ pub fn office() -> Option<&'static str> {
         "CONNECTOR_AGENT_REQUIRE_OFFICE is set but LibreOffice (soffice) is not installed"
     );
     found
+}
+
+/// Syncs connection `id`, which must end partial: the error, its report and the failed
+/// tables in order.
+pub async fn partial_sync(engine: &App, id: &str) -> (Error, SyncReport, Vec<String>) {
+    let err = engine
+        .sync(id, SyncOptions::default())
+        .await
+        .expect_err("a table fails");
+    let Error::SyncPartial { report, .. } = &err else {
+        panic!("not partial: {err}");
+    };
+    let report = (**report).clone();
+    let failed = report
+        .failed_tables
+        .iter()
+        .map(|t| t.table.clone())
+        .collect();
+    (err, report, failed)
 }

@@ -587,19 +587,7 @@ async fn a_child_table_failing_in_a_shared_walk_leaves_its_siblings_whole() {
         model.endpoint_by_table("lines").unwrap().record_path,
         ["items"]
     );
-    let err = s
-        .engine
-        .sync(&s.id, SyncOptions::default())
-        .await
-        .expect_err("lines fails");
-    let connector_agent_sync::Error::SyncPartial { report, .. } = &err else {
-        panic!("not partial: {err}");
-    };
-    let failed: Vec<&str> = report
-        .failed_tables
-        .iter()
-        .map(|t| t.table.as_str())
-        .collect();
+    let (err, report, failed) = crate::support::partial_sync(&s.engine, &s.id).await;
     assert_eq!(failed, ["lines"], "{err}");
     let rows = |t: &str| {
         report
