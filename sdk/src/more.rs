@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::records::RawObject;
-use crate::url::link_next;
+use crate::url::next_link;
 
 /// Objects (names squashed: lower case, letters and digits only) under which paging fields
 /// live, at any depth (`meta.pagination.next_cursor`). Extraction reads documented responses
@@ -116,8 +116,9 @@ pub fn squashed(name: &str) -> String {
 
 /// Every sign on a page of `read` records that more pages follow (see the module's
 /// comment). `record_path` is left out of the walk. A page that says it is the last
-/// (`has_more: false`, `isLast: true`, `hasNextPage: false`) shows none: an end flag
-/// outweighs a position left on the page.
+/// (`has_more: false`, `isLast: true`, `hasNextPage: false`, beside the records or at the
+/// top) shows none: an end flag outweighs a position left on the page. Flags of another list
+/// in the body (an expanded sibling's `has_more`) are no signs either way.
 pub fn more_signs(
     body: &RawValue,
     headers: &[(String, String)],
@@ -135,10 +136,7 @@ pub fn more_signs(
         return Vec::new();
     }
     let mut out = walk.out;
-    let link_next = headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("link") && link_next(v).is_some());
-    if link_next {
+    if next_link(headers).is_some() {
         out.push(MoreSign {
             text: "a `Link` header with `rel=\"next\"`".into(),
             next: None,
@@ -152,11 +150,28 @@ struct Walk<'r> {
     read: usize,
     record_path: &'r [&'r str],
     out: Vec<MoreSign>,
-    /// A flag on the page says it is the last.
+    /// A flag about the list read says this page is its last.
     ended: bool,
 }
 
 impl Walk<'_> {
+    /// Whether the field at `path` is about the list read: the object holding it, less any
+    /// paging containers it sits in (`pageInfo`, `meta.pagination`), holds the records too.
+    fn about_the_list(&self, path: &[String]) -> bool {
+        let mut scope = &path[..path.len().saturating_sub(1)];
+        while let Some((last, rest)) = scope.split_last() {
+            if !PAGING_CONTAINERS.contains(&squashed(last).as_str()) {
+                break;
+            }
+            scope = rest;
+        }
+        scope.len() <= self.record_path.len()
+            && scope
+                .iter()
+                .zip(self.record_path)
+                .all(|(a, b)| a.as_str() == *b)
+    }
+
     /// Walks object `v` at `path`, whose key (squashed) is `parent`.
     fn object(
         &mut self,
@@ -221,6 +236,10 @@ impl Walk<'_> {
                 let certain = !LINGERING_NAMES.contains(&name);
                 (format!("`{shown}` = \"{cut}\""), Some(s), certain)
             }
+            // A flag speaks for the list beside it: the one read when it sits at the top or
+            // beside the records (through paging containers), another list's otherwise
+            // (`{"subscriptions":{"data":[…]}, "tax_ids":{"has_more":false}}`).
+            Value::Bool(_) if !self.about_the_list(path) => return,
             Value::Bool(more) if MORE_NAMES.contains(&name) => {
                 if !more {
                     self.ended = true;
@@ -320,6 +339,24 @@ mod tests {
         // A file API's size in bytes.
         let files = r#"{"entries":[1],"totalSize":123456}"#;
         assert!(signs(files, 1, &["entries"]).iter().all(|s| !s.certain));
+    }
+
+    #[test]
+    fn a_flag_speaks_for_its_own_list_only() {
+        // Stripe-style expanded lists: the subscriptions read have more, the tax ids not.
+        let body = r#"{"subscriptions":{"data":[1],"has_more":true},"tax_ids":{"data":[],"has_more":false},"settings":{"more":false}}"#;
+        let s = signs(body, 1, &["subscriptions", "data"]);
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert!(s[0].text.contains("subscriptions.has_more"), "{s:?}");
+        // Reading the tax ids instead: their list ended, the sibling's flag is not theirs.
+        assert!(signs(body, 0, &["tax_ids", "data"]).is_empty());
+        // GraphQL: the connection's pageInfo is the list's own.
+        let gql =
+            r#"{"data":{"users":{"nodes":[1],"pageInfo":{"hasNextPage":true,"endCursor":"Y3"}}}}"#;
+        let s = signs(gql, 1, &["data", "users", "nodes"]);
+        assert_eq!(s.len(), 2, "{s:?}");
+        let gql_end = gql.replace("true", "false");
+        assert!(signs(&gql_end, 1, &["data", "users", "nodes"]).is_empty());
     }
 
     #[test]

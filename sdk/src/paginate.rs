@@ -4,7 +4,7 @@
 use crate::more::more_signs;
 use crate::records::{field, scalar_text, Body};
 use crate::state::Position;
-use crate::url::{build_url, header, link_next, resolve, with_query_param};
+use crate::url::{build_url, next_link, resolve, with_query_param};
 use crate::{EndDecl, EndpointDecl, PageSizeDecl, PagingDecl};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -208,7 +208,7 @@ pub fn next_position(
             }
             _ => None,
         },
-        PagingDecl::LinkHeader { .. } => match header(headers, "link").and_then(link_next) {
+        PagingDecl::LinkHeader { .. } => match next_link(headers) {
             Some(next) if !records.is_empty() => Some(Position::Url {
                 url: resolve(t.base, &next),
             }),

@@ -135,6 +135,15 @@ pub fn link_next(link: &str) -> Option<String> {
     None
 }
 
+/// The `rel="next"` URL among all of a response's `Link` headers (a server may send one
+/// per relation: `rel="describedby"` first, `rel="next"` after).
+pub fn next_link(headers: &[(String, String)]) -> Option<String> {
+    headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("link"))
+        .find_map(|(_, v)| link_next(v))
+}
+
 /// The value of a header (names compare case-insensitively).
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
@@ -145,6 +154,21 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_next_link_is_found_in_any_link_header() {
+        let h = |n: &str, v: &str| (n.to_string(), v.to_string());
+        let headers = [
+            h("Link", r#"<https://a.test/schema>; rel="describedby""#),
+            h("content-type", "application/json"),
+            h("link", r#"<https://a.test/x?page=2>; rel="next""#),
+        ];
+        assert_eq!(
+            super::next_link(&headers).as_deref(),
+            Some("https://a.test/x?page=2")
+        );
+        assert_eq!(super::next_link(&headers[..2]), None);
+    }
+
     #[test]
     fn a_placeholder_without_a_value_is_named() {
         use super::unfilled;

@@ -547,21 +547,20 @@ impl Crawler<'_> {
         };
         let chunks = docusaurus::chunk_urls(&code, &runtime);
         let total = chunks.len();
-        let (mut read, mut failed) = (0usize, 0usize);
+        let (mut read, mut failed, mut left_out) = (0usize, 0usize, 0usize);
         for chunk in chunks {
-            if self.stopped.is_some() {
+            if self.stopped.is_some() || self.docusaurus_budget == 0 {
                 break;
             }
             if !self.same_site(&chunk)
-                || !self.seen.insert(chunk.to_string())
                 || !self.robots.allows(&path_and_query(&chunk))
+                || !self.seen.insert(chunk.to_string())
             {
                 failed += 1;
                 continue;
             }
             match self.fetch(chunk.clone(), Want::Document).await {
                 Ok(fetched) => {
-                    read += 1;
                     // Decoding inflates: off the async workers, within the site's budget.
                     let budget = self.docusaurus_budget;
                     let decoded = tokio::task::spawn_blocking(move || {
@@ -570,10 +569,16 @@ impl Crawler<'_> {
                         (docusaurus::operations_in(&code, &mut budget), budget)
                     })
                     .await;
-                    if let Ok((ops, left)) = decoded {
-                        self.docusaurus_budget = left;
-                        for op in ops {
-                            self.docusaurus.add(op);
+                    let Ok(((ops, cut), left)) = decoded else {
+                        failed += 1;
+                        continue;
+                    };
+                    read += 1;
+                    self.docusaurus_budget = left;
+                    left_out += cut;
+                    for op in ops {
+                        if !self.docusaurus.add(op) {
+                            left_out += 1;
                         }
                     }
                 }
@@ -583,16 +588,26 @@ impl Crawler<'_> {
                 Err(_) => failed += 1,
             }
         }
-        if read < total {
+        if read < total || left_out > 0 {
             let mut reason = format!(
                 "Docusaurus site: {read} of its {total} page chunks were read, so operations \
                  on the others are missing from the description assembled from them"
             );
             if failed > 0 {
-                reason.push_str(&format!(" ({failed} could not be fetched)"));
+                reason.push_str(&format!(
+                    " ({failed} were off-site, disallowed, already read or could not be fetched)"
+                ));
+            }
+            if left_out > 0 {
+                reason.push_str(&format!(
+                    "; {left_out} operations were left out at the decoding limits ({} MB inflated per site, 10,000 operations)",
+                    docusaurus::MAX_INFLATED_BYTES / (1024 * 1024)
+                ));
             }
             self.note(&runtime, reason);
-            self.docusaurus_partial = Some(format!("{read} of {total} chunks read"));
+            self.docusaurus_partial = Some(format!(
+                "{read} of {total} chunks read, {left_out} operations left out"
+            ));
         }
     }
 

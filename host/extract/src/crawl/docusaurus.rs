@@ -110,12 +110,15 @@ fn object_literal(text: &str) -> Option<(Vec<(String, String)>, &str)> {
 /// The operations a chunk holds: every `"api":"eJ…"` decoded (base64, then zlib) into a
 /// JSON object that names its `method` and `path`. `budget` is the inflated bytes left for
 /// the site; what is inflated is taken from it, and an empty budget ends the decoding.
-pub(crate) fn operations_in(code: &str, budget: &mut u64) -> Vec<Value> {
+/// Also says how many operations were left out (cut at a size limit or past the budget).
+pub(crate) fn operations_in(code: &str, budget: &mut u64) -> (Vec<Value>, usize) {
     let mut out = Vec::new();
+    let mut left_out = 0;
     let marker = "\"api\":\"";
     let mut rest = code;
     while let Some(at) = rest.find(marker) {
         if *budget == 0 {
+            left_out += 1;
             break;
         }
         rest = &rest[at + marker.len()..];
@@ -139,7 +142,11 @@ pub(crate) fn operations_in(code: &str, budget: &mut u64) -> Vec<Value> {
             .read_to_end(&mut json);
         *budget = budget.saturating_sub(json.len() as u64);
         // An operation cut at the limit is not whole: left out.
-        if inflated.is_err() || json.len() as u64 >= limit {
+        if json.len() as u64 >= limit {
+            left_out += 1;
+            continue;
+        }
+        if inflated.is_err() {
             continue;
         }
         if let Ok(op @ Value::Object(_)) = serde_json::from_slice::<Value>(&json) {
@@ -150,7 +157,7 @@ pub(crate) fn operations_in(code: &str, budget: &mut u64) -> Vec<Value> {
             }
         }
     }
-    out
+    (out, left_out)
 }
 
 /// Operations put back together as one OpenAPI document.
@@ -175,14 +182,14 @@ const PLUGIN_MEMBERS: &[&str] = &[
 ];
 
 impl Assembled {
-    /// Adds one decoded operation (the first one of a method and path wins; at most
-    /// [`MAX_OPERATIONS`]).
-    pub(crate) fn add(&mut self, mut op: Value) {
+    /// Adds one decoded operation (the first one of a method and path wins); false when
+    /// [`MAX_OPERATIONS`] are already kept.
+    pub(crate) fn add(&mut self, mut op: Value) -> bool {
         if self.len() >= MAX_OPERATIONS {
-            return;
+            return false;
         }
         let Some(map) = op.as_object_mut() else {
-            return;
+            return true;
         };
         let method = map
             .get("method")
@@ -196,7 +203,7 @@ impl Assembled {
             .to_string();
         const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];
         if !METHODS.contains(&method.as_str()) || !path.starts_with('/') {
-            return;
+            return true;
         }
         if self.info.is_none() {
             self.info = map.get("info").filter(|v| v.is_object()).cloned();
@@ -219,6 +226,7 @@ impl Assembled {
         if let Some(item) = item.as_object_mut() {
             item.entry(method).or_insert(op);
         }
+        true
     }
 
     /// Operations added so far.
@@ -309,8 +317,8 @@ mod tests {
             encoded(&one)
         );
         let mut budget = MAX_INFLATED_BYTES;
-        let ops = operations_in(&code, &mut budget);
-        assert_eq!(ops.len(), 2);
+        let (ops, left_out) = operations_in(&code, &mut budget);
+        assert_eq!((ops.len(), left_out), (2, 0));
         assert!(budget < MAX_INFLATED_BYTES);
         let mut assembled = Assembled::default();
         for op in ops {
@@ -335,12 +343,13 @@ mod tests {
         assert!(bomb.len() < 64 * 1024);
         let code = format!(r#"{{"api":"{bomb}"}},{{"api":"{bomb}"}},{{"api":"{bomb}"}}"#);
         let mut budget = 20 * 1024 * 1024;
-        assert!(operations_in(&code, &mut budget).is_empty());
+        // The third is cut at what is left of the budget: left out.
+        assert_eq!(operations_in(&code, &mut budget), (vec![], 1));
         assert_eq!(
             budget, 0,
             "two whole bombs and part of a third were inflated, then none"
         );
         let mut none = 0;
-        assert!(operations_in(&code, &mut none).is_empty());
+        assert_eq!(operations_in(&code, &mut none), (vec![], 1));
     }
 }

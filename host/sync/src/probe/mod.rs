@@ -26,7 +26,7 @@ use connector_agent_sdk::paginate::{next_position, page_url, Target};
 use connector_agent_sdk::records::{json_api_record, laid_out, looks_like_json_api, Body};
 use connector_agent_sdk::state::Position;
 use connector_agent_sdk::time::{instant, LAST_SECOND};
-use connector_agent_sdk::url::{header, link_next, unfilled};
+use connector_agent_sdk::url::unfilled;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -307,7 +307,7 @@ impl Probe<'_> {
                 }
             }
         } else if candidates.is_empty()
-            && header(&page.headers, "link").and_then(link_next).is_some()
+            && connector_agent_sdk::url::next_link(&page.headers).is_some()
         {
             paginators.push((
                 Pagination::LinkHeader {
