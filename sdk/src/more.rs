@@ -10,7 +10,7 @@
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::records::RawObject;
+use crate::records::{Body, RawObject};
 use crate::url::next_link;
 
 /// Objects (names squashed: lower case, letters and digits only) under which paging fields
@@ -125,25 +125,24 @@ pub fn more_signs(
     read: usize,
     record_path: &[&str],
 ) -> Vec<MoreSign> {
-    let mut walk = Walk {
-        read,
-        record_path,
-        out: Vec::new(),
-        ended: false,
-    };
+    let mut walk = Walk::new(read, record_path);
     walk.object(body, &mut Vec::new(), None, false);
-    if walk.ended {
-        return Vec::new();
+    walk.finish(headers)
+}
+
+/// As [`more_signs`], on a body the sync has parsed already: its top-level fields are not
+/// read again.
+pub(crate) fn more_signs_in(
+    body: &Body<'_>,
+    headers: &[(String, String)],
+    read: usize,
+    record_path: &[&str],
+) -> Vec<MoreSign> {
+    let mut walk = Walk::new(read, record_path);
+    if let Some(top) = body.top_fields() {
+        walk.entries(top, &mut Vec::new(), None, false);
     }
-    let mut out = walk.out;
-    if next_link(headers).is_some() {
-        out.push(MoreSign {
-            text: "a `Link` header with `rel=\"next\"`".into(),
-            next: None,
-            certain: true,
-        });
-    }
-    out
+    walk.finish(headers)
 }
 
 struct Walk<'r> {
@@ -154,7 +153,33 @@ struct Walk<'r> {
     ended: bool,
 }
 
-impl Walk<'_> {
+impl<'r> Walk<'r> {
+    fn new(read: usize, record_path: &'r [&'r str]) -> Self {
+        Walk {
+            read,
+            record_path,
+            out: Vec::new(),
+            ended: false,
+        }
+    }
+
+    /// The signs found, and a `Link: rel="next"` among `headers`; none when a flag about
+    /// the list said the page is its last.
+    fn finish(self, headers: &[(String, String)]) -> Vec<MoreSign> {
+        if self.ended {
+            return Vec::new();
+        }
+        let mut out = self.out;
+        if next_link(headers).is_some() {
+            out.push(MoreSign {
+                text: "a `Link` header with `rel=\"next\"`".into(),
+                next: None,
+                certain: true,
+            });
+        }
+        out
+    }
+
     /// Whether the field at `path` is about the list read: the object holding it, less any
     /// paging containers it sits in (`pageInfo`, `meta.pagination`), holds the records too.
     fn about_the_list(&self, path: &[String]) -> bool {
@@ -186,7 +211,19 @@ impl Walk<'_> {
         let Ok(map) = serde_json::from_str::<RawObject>(v.get()) else {
             return;
         };
-        for (k, child) in map.0 {
+        self.entries(&map.0, path, parent, in_container);
+    }
+
+    /// Walks the fields of an object at `path`, whose key (squashed) is `parent`.
+    fn entries(
+        &mut self,
+        fields: &[(String, &RawValue)],
+        path: &mut Vec<String>,
+        parent: Option<&str>,
+        in_container: bool,
+    ) {
+        for (k, child) in fields {
+            let child: &RawValue = child;
             path.push(k.clone());
             if path
                 .iter()
@@ -196,7 +233,7 @@ impl Walk<'_> {
                 path.pop();
                 continue;
             }
-            let name = squashed(&k);
+            let name = squashed(k);
             let text = child.get();
             if text.starts_with('{') {
                 let container = in_container || PAGING_CONTAINERS.contains(&name.as_str());

@@ -1,7 +1,7 @@
 //! Paging: the URL of a page, and the position of the next one. One routine for every
 //! endpoint, driven by its [`PagingDecl`](crate::PagingDecl).
 
-use crate::more::more_signs;
+use crate::more::more_signs_in;
 use crate::records::{field, scalar_text, Body};
 use crate::state::Position;
 use crate::url::{build_url, next_link, resolve, with_query_param};
@@ -129,11 +129,10 @@ pub fn next_position(
         PagingDecl::None => {
             // Declared without paging, yet the page may say otherwise (a child list probed on
             // a parent whose list fit one page): stopping here would lose the rest silently.
-            let signs = match body.get(&[]) {
-                Some(root) if !records.is_empty() => {
-                    more_signs(root, headers, records.len(), t.record_path)
-                }
-                _ => Vec::new(),
+            let signs = if records.is_empty() {
+                Vec::new()
+            } else {
+                more_signs_in(body, headers, records.len(), t.record_path)
             };
             let certain: Vec<&str> = signs
                 .iter()
@@ -443,6 +442,26 @@ mod tests {
         let body = Body::parse(bytes)?;
         let records = body.records(e.record_path)?;
         next_position(&t, &current, &page_url(&t, &current), &[], &body, &records)
+    }
+
+    #[test]
+    fn a_list_declared_without_paging_fails_on_a_page_that_says_more() {
+        let e = endpoint(PagingDecl::None);
+        let more = br#"{"values":[{"id":1}],"has_more":true}"#;
+        let err = next(&e, Position::Start, more).unwrap_err();
+        assert!(
+            err.contains("`has_more` is true") && err.contains("declared without paging"),
+            "{err}"
+        );
+        // The last page, a sibling list's flag, a bare total and an empty page are no signs.
+        for body in [
+            &br#"{"values":[{"id":1}],"has_more":false,"next_cursor":"x"}"#[..],
+            br#"{"values":[{"id":1}],"others":{"values":[],"has_more":true}}"#,
+            br#"{"values":[{"id":1}],"total":4599}"#,
+            br#"{"values":[],"has_more":true}"#,
+        ] {
+            assert_eq!(next(&e, Position::Start, body), Ok(None));
+        }
     }
 
     const IS_LAST: Option<EndDecl> = Some(EndDecl::Flag {

@@ -62,6 +62,11 @@ impl<'a> Body<'a> {
         Ok(Body { root, top })
     }
 
+    /// The top-level fields, in document order, when the body is an object.
+    pub(crate) fn top_fields(&self) -> Option<&[(String, &'a RawValue)]> {
+        self.top.as_ref().map(|t| t.0.as_slice())
+    }
+
     /// The raw value at a path of object keys; the empty path is the root.
     pub fn get(&self, path: &[&str]) -> Option<&'a RawValue> {
         let Some((first, rest)) = path.split_first() else {
